@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kipc: the module (through kbuild, see Kbuild), libkipc, the selftests,
+# the examples and the benchmark.  `make help` lists the targets.
+
+VERSION		:= 0.1.0
+KVER		?= $(shell vm/kver.sh)
+KDIR		?= /lib/modules/$(KVER)/build
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+DESTDIR		?=
+O		:= build
+
+CC		?= cc
+AR		?= ar
+CFLAGS		?= -O2 -g
+KIPC_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
+		   -Wno-unused-parameter -Iuapi -Ilib/include
+ifeq ($(WERROR),1)
+KIPC_CFLAGS	+= -Werror
+KBUILD_EXTRA	:= KCFLAGS=-Werror
+endif
+
+LIB_SONAME	:= libkipc.so.1
+LIB_SO		:= $(O)/lib/libkipc.so.$(VERSION)
+LIB_A		:= $(O)/lib/libkipc.a
+LIB_HDRS	:= lib/include/kipc.h uapi/linux/kipc.h
+
+TEST_SRCS	:= $(wildcard selftests/*.c)
+TESTS		:= $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
+EXAMPLES	:= $(O)/examples/echo-server $(O)/examples/echo-client
+BENCH		:= $(O)/bench/kipc-bench
+KSFT		:= $(O)/ksft/kselftest_harness.h
+
+# Programs that run in the VM are static: the initramfs has no libc.
+STATIC		:= -static -pthread
+
+.PHONY: all module lib tests examples bench check demo deps install \
+	modules_install uninstall clean help sparse
+
+all: module lib tests examples bench
+
+help:
+	@echo "make              module, libkipc, selftests, examples, bench"
+	@echo "make check        install deps (root), build -Werror, run host and VM tests"
+	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
+	@echo "make install      libkipc, headers, pkg-config file (PREFIX, DESTDIR)"
+	@echo "make modules_install   kipc.ko for modprobe (KVER, INSTALL_MOD_PATH)"
+	@echo "make sparse       the module through sparse (C=2)"
+	@echo "KVER=$(KVER) KDIR=$(KDIR)"
+
+module:
+	@test -d "$(KDIR)" || { echo "kipc: no kernel build tree at $(KDIR):" \
+		"apt-get install linux-headers-amd64, or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_EXTRA) modules
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
+
+lib: $(LIB_A) $(LIB_SO) $(O)/lib/libkipc.pc
+
+$(O)/lib/%.pic.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
+
+$(O)/lib/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(O)/lib/kipc.o
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(O)/lib/kipc.pic.o lib/libkipc.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=lib/libkipc.map -o $@ $<
+	ln -sf libkipc.so.$(VERSION) $(O)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(O)/lib/libkipc.so
+
+$(O)/lib/libkipc.pc: lib/libkipc.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(KSFT):
+	vm/ksft-headers.sh $(O)/ksft
+
+tests: $(TESTS)
+
+$(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A)
+
+examples: $(EXAMPLES)
+
+$(O)/examples/%: examples/%.c examples/bootstrap.h $(LIB_A) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A)
+
+bench: $(BENCH)
+
+$(O)/bench/kipc-bench: bench/kipc-bench.c $(LIB_A) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) -lm
+
+# The test command of the README: everything, warnings as errors, then the
+# host tests and the selftests in a VM.  Installs what it lacks (as root).
+check:
+	vm/deps.sh check
+	$(MAKE) WERROR=1 all
+	vm/check.sh
+
+# The main job of the README: the module in a VM, the echo example and a
+# first round-trip comparison of kipc against a pipe.
+demo:
+	vm/deps.sh demo
+	$(MAKE) all
+	vm/run.sh demo
+
+deps:
+	vm/deps.sh check
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libkipc.so
+	install -m 644 lib/include/kipc.h $(DESTDIR)$(INCLUDEDIR)/kipc.h
+	install -m 644 uapi/linux/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h
+	install -m 644 $(O)/lib/libkipc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libkipc.a $(DESTDIR)$(LIBDIR)/libkipc.so* \
+	      $(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+
+# Puts kipc.ko under /lib/modules/$(KVER)/updates, where modprobe looks.
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+clean:
+	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(O)

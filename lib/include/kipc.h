@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libkipc: the C interface to kipc, L4-style synchronous IPC for Linux.
+ *
+ * Every function returns 0 (or a file descriptor) on success and -errno on
+ * failure, like liburing; errno itself is left alone.  The IPC operations
+ * are inline: one ioctl each.
+ *
+ * A struct kipc_ctx is one context: a message area and the state of one
+ * thread's IPC.  Use one per thread; a context is not inherited by fork().
+ */
+#ifndef LIBKIPC_H
+#define LIBKIPC_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <linux/kipc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kipc_ctx {
+	int fd;				/* the context: an open of /dev/kipc */
+	struct kipc_utcb *utcb;		/* its message area */
+};
+
+/* Open a context (O_CLOEXEC) and map its message area. */
+int kipc_ctx_open(struct kipc_ctx *ctx);
+/* Unmap and close; a reply still owed is given up (ECONNRESET). */
+void kipc_ctx_close(struct kipc_ctx *ctx);
+/* Ask the module for its ABI version and features. */
+int kipc_version(struct kipc_ctx *ctx, struct kipc_version *v);
+/* New endpoint; returns a handle fd with all rights, or -errno. */
+int kipc_ep_create(struct kipc_ctx *ctx, unsigned int flags);
+/* Derive a handle with @rights; with KIPC_MINT_BADGE in @flags, @badge. */
+int kipc_ep_mint(struct kipc_ctx *ctx, int ep, unsigned int rights,
+		 uint64_t badge, unsigned int flags);
+/* A short description of an error returned by libkipc (-errno). */
+const char *kipc_strerror(int err);
+
+/* The message registers of the context. */
+static inline __u64 *kipc_mr(struct kipc_ctx *ctx)
+{
+	return ctx->utcb->mr;
+}
+
+/* The tag of the last message received into the context. */
+static inline uint64_t kipc_tag(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->tag;
+}
+
+static inline int kipc__ioctl(struct kipc_ctx *ctx, unsigned long cmd,
+			      int ep, uint64_t send_timeout,
+			      uint64_t recv_timeout)
+{
+	struct kipc_ipc a = {
+		.fd = ep,
+		.send_timeout = send_timeout,
+		.recv_timeout = recv_timeout,
+	};
+
+	return ioctl(ctx->fd, cmd, &a) < 0 ? -errno : 0;
+}
+
+/* Send @tag and its registers to @ep; wait up to @timeout for a receiver. */
+static inline int kipc_send(struct kipc_ctx *ctx, int ep, uint64_t tag,
+			    uint64_t timeout)
+{
+	ctx->utcb->tag = tag;
+	return kipc__ioctl(ctx, KIPC_IOC_SEND, ep, timeout, 0);
+}
+
+/* Wait up to @timeout for a message on @ep. */
+static inline int kipc_recv(struct kipc_ctx *ctx, int ep, uint64_t timeout)
+{
+	return kipc__ioctl(ctx, KIPC_IOC_RECV, ep, 0, timeout);
+}
+
+/*
+ * Send @tag and its registers to @ep and wait for the reply, which replaces
+ * them.  @timeout bounds the whole call.
+ */
+static inline int kipc_call(struct kipc_ctx *ctx, int ep, uint64_t tag,
+			    uint64_t timeout)
+{
+	ctx->utcb->tag = tag;
+	return kipc__ioctl(ctx, KIPC_IOC_CALL, ep, timeout, timeout);
+}
+
+/* Reply to the caller whose message was received last.  Never blocks. */
+static inline int kipc_reply(struct kipc_ctx *ctx, uint64_t tag)
+{
+	ctx->utcb->tag = tag;
+	return kipc__ioctl(ctx, KIPC_IOC_REPLY, -1, 0, 0);
+}
+
+/*
+ * The server loop: reply to the last caller (if one waits for a reply)
+ * and wait up to @timeout for the next message on @ep, in one entry.
+ */
+static inline int kipc_reply_recv(struct kipc_ctx *ctx, int ep, uint64_t tag,
+				  uint64_t timeout)
+{
+	ctx->utcb->tag = tag;
+	return kipc__ioctl(ctx, KIPC_IOC_REPLY_RECV, ep, 0, timeout);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBKIPC_H */

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Endpoints and the handles (file descriptors) that name them.
+ *
+ * An endpoint lives as long as a handle or an operation refers to it.  Each
+ * handle carries rights and a badge fixed when the handle was made.  When
+ * the last handle that can receive goes, blocked senders fail with EPIPE;
+ * when the last handle that can send goes, blocked receivers do.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/atomic.h>
+#include <linux/file.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static atomic64_t kipc_ep_ids = ATOMIC64_INIT(0);
+
+static void kipc_ep_free(struct kref *ref)
+{
+	struct kipc_ep *ep = container_of(ref, struct kipc_ep, ref);
+
+	WARN_ON_ONCE(!list_empty(&ep->senders) || !list_empty(&ep->receivers));
+	kfree(ep);
+}
+
+/**
+ * kipc_ep_put - drop a reference to an endpoint
+ * @ep: the endpoint
+ */
+void kipc_ep_put(struct kipc_ep *ep)
+{
+	kref_put(&ep->ref, kipc_ep_free);
+}
+
+/* Account a handle with @rights; called with ep->lock held. */
+static void kipc_ep_count(struct kipc_ep *ep, u32 rights, int delta)
+{
+	if (rights & KIPC_RIGHT_SEND)
+		ep->nr_send += delta;
+	if (rights & KIPC_RIGHT_RECV)
+		ep->nr_recv += delta;
+}
+
+/*
+ * Forget a handle: when no handle can receive any more, nobody blocked in
+ * send can ever be served; when none can send, no blocked receiver can.
+ */
+static void kipc_handle_drop(struct kipc_ep *ep, u32 rights)
+{
+	spin_lock(&ep->lock);
+	kipc_ep_count(ep, rights, -1);
+	if (!ep->nr_recv)
+		kipc_ep_fail_waiters(ep, &ep->senders, -EPIPE);
+	if (!ep->nr_send)
+		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
+	spin_unlock(&ep->lock);
+	kipc_ep_put(ep);
+}
+
+static int kipc_ep_release(struct inode *inode, struct file *file)
+{
+	struct kipc_handle *h = file->private_data;
+
+	kipc_handle_drop(h->ep, h->rights);
+	kfree(h);
+	return 0;
+}
+
+static unsigned int kipc_list_len(struct list_head *head)
+{
+	struct list_head *pos;
+	unsigned int n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
+/* /proc/<pid>/fdinfo/<fd> of a handle: what a debugger or test wants. */
+static void kipc_ep_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kipc_handle *h = file->private_data;
+	struct kipc_ep *ep = h->ep;
+	unsigned int snd, rcv, nsend, nrecv;
+
+	spin_lock(&ep->lock);
+	snd = kipc_list_len(&ep->senders);
+	rcv = kipc_list_len(&ep->receivers);
+	nsend = ep->nr_send;
+	nrecv = ep->nr_recv;
+	spin_unlock(&ep->lock);
+
+	seq_printf(m, "kipc-endpoint:\t%llu\n", ep->id);
+	seq_printf(m, "rights:\t%#x\n", h->rights);
+	seq_printf(m, "badge:\t%#llx\n", h->badge);
+	seq_printf(m, "senders-waiting:\t%u\n", snd);
+	seq_printf(m, "receivers-waiting:\t%u\n", rcv);
+	seq_printf(m, "send-handles:\t%u\n", nsend);
+	seq_printf(m, "recv-handles:\t%u\n", nrecv);
+}
+
+static const struct file_operations kipc_ep_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kipc_ep_release,
+	.show_fdinfo	= kipc_ep_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * Make a new handle for @ep and install it as a file descriptor.  Consumes
+ * the caller's reference to @ep in every case.
+ */
+static int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights,
+			       u32 flags)
+{
+	struct kipc_handle *h;
+	int fd;
+
+	h = kmalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h) {
+		kipc_ep_put(ep);
+		return -ENOMEM;
+	}
+	h->ep = ep;
+	h->badge = badge;
+	h->rights = rights;
+
+	spin_lock(&ep->lock);
+	kipc_ep_count(ep, rights, 1);
+	spin_unlock(&ep->lock);
+
+	fd = anon_inode_getfd("[kipc-endpoint]", &kipc_ep_fops, h,
+			      O_RDWR | ((flags & KIPC_FD_INHERIT) ? 0 : O_CLOEXEC));
+	if (fd < 0) {
+		kipc_handle_drop(ep, rights);
+		kfree(h);
+	}
+	return fd;
+}
+
+/**
+ * kipc_handle_lookup - resolve an endpoint handle
+ * @fd:		file descriptor in the current task
+ * @out:	filled with a copy of the handle; out->ep holds a reference
+ *		the caller must drop with kipc_ep_put()
+ *
+ * The copy stays valid after the descriptor is closed, so a blocked
+ * operation does not pin the file and a close can wake it.
+ *
+ * Return: 0, or -EBADF if @fd is not an open endpoint handle.
+ */
+int kipc_handle_lookup(int fd, struct kipc_handle *out)
+{
+	struct fd f = fdget(fd);
+	int ret = -EBADF;
+
+	if (!f.file)
+		return ret;
+	if (f.file->f_op == &kipc_ep_fops) {
+		*out = *(struct kipc_handle *)f.file->private_data;
+		kref_get(&out->ep->ref);
+		ret = 0;
+	}
+	fdput(f);
+	return ret;
+}
+
+/**
+ * kipc_ep_create - KIPC_IOC_EP_CREATE: a new endpoint and its first handle
+ * @uarg: user pointer to struct kipc_ep_create
+ *
+ * Return: the new file descriptor, with all rights and badge 0, or -errno.
+ */
+int kipc_ep_create(const struct kipc_ep_create __user *uarg)
+{
+	struct kipc_ep_create a;
+	struct kipc_ep *ep;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~KIPC_FD_INHERIT) || a.__pad || a.__reserved[0] ||
+	    a.__reserved[1] || a.__reserved[2])
+		return -EINVAL;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	if (!ep)
+		return -ENOMEM;
+	spin_lock_init(&ep->lock);
+	INIT_LIST_HEAD(&ep->senders);
+	INIT_LIST_HEAD(&ep->receivers);
+	kref_init(&ep->ref);
+	ep->id = atomic64_inc_return(&kipc_ep_ids);
+
+	return kipc_handle_install(ep, 0, KIPC_RIGHTS_ALL, a.flags);
+}
+
+/**
+ * kipc_ep_mint - KIPC_IOC_EP_MINT: derive a handle with fewer rights or a
+ * badge
+ * @uarg: user pointer to struct kipc_ep_mint
+ *
+ * Return: the new file descriptor or -errno: EINVAL for malformed
+ * arguments, EBADF for a bad handle, EPERM when the rights would grow or a
+ * badge is chosen without the receive right.
+ */
+int kipc_ep_mint(const struct kipc_ep_mint __user *uarg)
+{
+	struct kipc_handle src;
+	struct kipc_ep_mint a;
+	u64 badge;
+	int ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~(KIPC_FD_INHERIT | KIPC_MINT_BADGE)) || a.__pad ||
+	    a.__reserved[0] || a.__reserved[1])
+		return -EINVAL;
+	if (!a.rights || (a.rights & ~KIPC_RIGHTS_ALL))
+		return -EINVAL;
+	if (!(a.flags & KIPC_MINT_BADGE) && a.badge)
+		return -EINVAL;
+
+	ret = kipc_handle_lookup(a.fd, &src);
+	if (ret)
+		return ret;
+	ret = -EPERM;
+	if (a.rights & ~src.rights)
+		goto out_put;
+	if (a.flags & KIPC_MINT_BADGE) {
+		if (!(src.rights & KIPC_RIGHT_RECV))
+			goto out_put;
+		badge = a.badge;
+	} else {
+		badge = src.badge;
+	}
+	return kipc_handle_install(src.ep, badge, a.rights, a.flags);
+
+out_put:
+	kipc_ep_put(src.ep);
+	return ret;
+}

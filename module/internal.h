@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipc internal definitions shared by the module's files.
+ */
+#ifndef _KIPC_INTERNAL_H
+#define _KIPC_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/kipc.h>
+
+#include "compat.h"
+
+/**
+ * struct kipc_ep - an endpoint: the place where senders and receivers meet
+ * @lock:	protects everything below and the queue state of every
+ *		context on the two lists.
+ * @senders:	contexts blocked in send or call, oldest first.
+ * @receivers:	contexts blocked in recv or reply_recv, oldest first.
+ *		At most one of the two lists is non-empty.
+ * @nr_send:	open handles carrying KIPC_RIGHT_SEND.
+ * @nr_recv:	open handles carrying KIPC_RIGHT_RECV.
+ * @ref:	one per open handle plus one per operation in progress.
+ * @id:		unique id, for diagnostics.
+ */
+struct kipc_ep {
+	spinlock_t lock;
+	struct list_head senders;
+	struct list_head receivers;
+	unsigned int nr_send;
+	unsigned int nr_recv;
+	struct kref ref;
+	u64 id;
+};
+
+/**
+ * struct kipc_handle - what an endpoint file descriptor refers to
+ * @ep:		the endpoint.
+ * @badge:	delivered with every message sent through this handle.
+ * @rights:	KIPC_RIGHT_* bits.
+ */
+struct kipc_handle {
+	struct kipc_ep *ep;
+	u64 badge;
+	u32 rights;
+};
+
+/* Wait states of a context (kipc_ctx.wstate). */
+enum kipc_wstate {
+	KIPC_W_IDLE,		/* not in an operation that waits */
+	KIPC_W_SENDING,		/* on ep->senders */
+	KIPC_W_RECEIVING,	/* on ep->receivers */
+	KIPC_W_REPLY,		/* call delivered, waiting for the reply */
+	KIPC_W_BUSY,		/* a partner owns the context and is copying */
+	KIPC_W_DONE,		/* finished, result in wresult */
+};
+
+/**
+ * struct kipc_ctx - a context: one message area and the IPC state of the
+ * thread that is using it
+ * @utcb:	kernel address of the message area (one zeroed page).
+ * @mm:		address space that opened the context; only it may use it.
+ * @busy:	bit 0 set while an operation runs on this context.
+ * @lock:	protects entering and leaving KIPC_W_REPLY together with
+ *		@reply_from.
+ * @wstate:	enum kipc_wstate.
+ * @wresult:	result handed over by the partner with KIPC_W_DONE.
+ * @task:	the task in the current operation.
+ * @cred:	its credentials (stable: only the task itself changes them).
+ * @pid_ns:	its pid namespace.
+ * @node:	link on an endpoint queue.
+ * @ep:		endpoint this context is queued on or called through.
+ * @tag:	validated tag of the message being sent.
+ * @badge:	badge of the handle the message is sent through.
+ * @call:	the queued sender waits for a reply.
+ * @reply_to:	caller this context owes a reply (holds a reference).
+ * @reply_from:	context that owes this one a reply (identity only).
+ * @ref:	one for the open file, one per reply_to pointing here.
+ */
+struct kipc_ctx {
+	struct kipc_utcb *utcb;
+	struct mm_struct *mm;
+	unsigned long busy;
+	spinlock_t lock;
+	int wstate;
+	int wresult;
+	struct task_struct *task;
+	const struct cred *cred;
+	struct pid_namespace *pid_ns;
+	struct list_head node;
+	struct kipc_ep *ep;
+	u64 tag;
+	u64 badge;
+	bool call;
+	struct kipc_ctx *reply_to;
+	struct kipc_ctx *reply_from;
+	struct kref ref;
+};
+
+/* endpoint.c */
+int kipc_ep_create(const struct kipc_ep_create __user *uarg);
+int kipc_ep_mint(const struct kipc_ep_mint __user *uarg);
+int kipc_handle_lookup(int fd, struct kipc_handle *out);
+void kipc_ep_put(struct kipc_ep *ep);
+
+/* ipc.c */
+long kipc_ipc_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
+		    const struct kipc_ipc __user *uarg);
+void kipc_ctx_release_ipc(struct kipc_ctx *ctx);
+void kipc_ctx_put(struct kipc_ctx *ctx);
+void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue,
+			  int err);
+
+#endif /* _KIPC_INTERNAL_H */

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rendezvous: send, recv, call, reply and reply_recv.
+ *
+ * Whoever arrives second at an endpoint finds its partner on the endpoint's
+ * queue, takes it off (the partner is then KIPC_W_BUSY and its lock is held
+ * by us), copies the message registers once from the sender's message area
+ * to the receiver's, and hands the partner its result.  No payload is ever
+ * buffered and nothing is allocated on this path.
+ *
+ * Locks: ep->lock protects queue membership; a context's lock is held by a
+ * partner for as long as it owns that context (KIPC_W_BUSY) and guards the
+ * way in and out of KIPC_W_REPLY.  Order: ep->lock, then a context lock.
+ * No two context locks are ever held together.
+ */
+#include <linux/cred.h>
+#include <linux/hrtimer.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uidgid.h>
+
+#include "internal.h"
+
+/* One IPC operation's resolved arguments. */
+struct kipc_op {
+	struct kipc_handle h;	/* h.ep holds a reference, or is NULL */
+	u64 tag;		/* validated tag to send */
+	ktime_t send_dl;	/* deadline of the send phase, KTIME_MAX: none */
+	ktime_t recv_dl;	/* of the receive phase or of the whole call */
+	bool send_restart;	/* a signal may restart the send phase */
+	bool recv_restart;	/* a signal may restart the receive phase */
+};
+
+static void kipc_ctx_free(struct kref *ref)
+{
+	struct kipc_ctx *ctx = container_of(ref, struct kipc_ctx, ref);
+
+	free_page((unsigned long)ctx->utcb);
+	mmdrop(ctx->mm);
+	kfree(ctx);
+}
+
+/**
+ * kipc_ctx_put - drop a reference to a context
+ * @ctx: the context; must not be called with a spinlock held
+ */
+void kipc_ctx_put(struct kipc_ctx *ctx)
+{
+	kref_put(&ctx->ref, kipc_ctx_free);
+}
+
+/*
+ * Hand @ctx its result and wake its task.  The task is blocked until it
+ * sees KIPC_W_DONE and may exit right after, so its task_struct is only
+ * guaranteed to stay until an RCU grace period has passed.
+ */
+static void kipc_complete(struct kipc_ctx *ctx, int result)
+{
+	struct task_struct *task = ctx->task;
+
+	ctx->wresult = result;
+	rcu_read_lock();
+	smp_store_release(&ctx->wstate, KIPC_W_DONE);
+	wake_up_process(task);
+	rcu_read_unlock();
+}
+
+/**
+ * kipc_ep_fail_waiters - end every wait on one queue of an endpoint
+ * @ep:		the endpoint, ep->lock held
+ * @queue:	&ep->senders or &ep->receivers
+ * @err:	the result the waiters get
+ */
+void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue, int err)
+{
+	struct kipc_ctx *ctx, *tmp;
+
+	lockdep_assert_held(&ep->lock);
+	list_for_each_entry_safe(ctx, tmp, queue, node) {
+		list_del_init(&ctx->node);
+		kipc_complete(ctx, err);
+	}
+}
+
+/*
+ * The one copy: message registers, tag and the sender's identity as the
+ * receiver's namespaces see it.  Both contexts are owned by the caller: one
+ * is current's, the other is BUSY with its lock held.
+ */
+static void kipc_transfer(struct kipc_ctx *dst, const struct kipc_ctx *src,
+			  u64 tag, u64 badge)
+{
+	struct kipc_utcb *d = dst->utcb;
+	const struct kipc_utcb *s = src->utcb;
+	struct user_namespace *ns = dst->cred->user_ns;
+
+	memcpy(d->mr, s->mr, KIPC_TAG_NR(tag) * sizeof(d->mr[0]));
+	d->tag = tag;
+	d->badge = badge;
+	d->pid = task_tgid_nr_ns(src->task, dst->pid_ns);
+	d->uid = from_kuid_munged(ns, src->cred->euid);
+	d->gid = from_kgid_munged(ns, src->cred->egid);
+	d->status = 0;
+}
+
+/*
+ * The tag of the message in @ctx's area, read once: the area is user
+ * memory and may change under us.  KIPC_TAG_F_CALL, which the kernel sets
+ * on received messages, is ignored so a message can be sent back as is.
+ */
+static int kipc_load_tag(struct kipc_ctx *ctx, u64 *tagp)
+{
+	u64 tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
+
+	if (KIPC_TAG_NR(tag) > KIPC_MSG_REGS || (tag & KIPC_TAG_FLAGS_MASK))
+		return -EINVAL;
+	*tagp = tag;
+	return 0;
+}
+
+/* Absolute deadline for a relative timeout; KTIME_MAX for none. */
+static ktime_t kipc_deadline(u64 timeout)
+{
+	if (timeout == KIPC_TIMEOUT_INFINITE)
+		return KTIME_MAX;
+	return ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, timeout, KTIME_MAX)));
+}
+
+/*
+ * Take @me out of the wait it is in.  Returns the state it was withdrawn
+ * from (nothing of that phase happened), or KIPC_W_DONE if a partner was
+ * faster and the result is in me->wresult.
+ */
+static int kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep)
+{
+	int st = READ_ONCE(me->wstate);
+
+	if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
+		spin_lock(&ep->lock);
+		st = me->wstate;
+		if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
+			list_del_init(&me->node);
+			me->wstate = KIPC_W_IDLE;
+			spin_unlock(&ep->lock);
+			return st;
+		}
+		spin_unlock(&ep->lock);
+	}
+	/* Taking our own lock waits out a partner that owns us (BUSY). */
+	spin_lock(&me->lock);
+	st = me->wstate;
+	if (st == KIPC_W_REPLY) {
+		me->reply_from = NULL;
+		me->wstate = KIPC_W_IDLE;
+	}
+	spin_unlock(&me->lock);
+	return st;
+}
+
+/*
+ * kipc_wait - sleep until a partner has finished with @me
+ *
+ * Ends early on a signal or the phase's deadline; then @me is withdrawn
+ * and the phase it was in delivered nothing.  A caller whose request was
+ * delivered (KIPC_W_REPLY) cannot be restarted: it gets EINTR.
+ */
+static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
+{
+	int st, err;
+	ktime_t dl;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		st = smp_load_acquire(&me->wstate);
+		if (st == KIPC_W_DONE)
+			break;
+		if (st == KIPC_W_BUSY) {
+			/* A partner is copying and holds our lock: wait it out. */
+			__set_current_state(TASK_RUNNING);
+			spin_lock(&me->lock);
+			spin_unlock(&me->lock);
+			continue;
+		}
+		dl = st == KIPC_W_SENDING ? min(op->send_dl, op->recv_dl) : op->recv_dl;
+		if (signal_pending(current)) {
+			err = -EINTR;
+			if (st == KIPC_W_SENDING ? op->send_restart :
+			    st == KIPC_W_RECEIVING ? op->recv_restart : false)
+				err = -ERESTARTSYS;
+		} else if (dl != KTIME_MAX && ktime_compare(ktime_get(), dl) >= 0) {
+			err = -ETIMEDOUT;
+		} else {
+			if (dl == KTIME_MAX)
+				schedule();
+			else
+				schedule_hrtimeout_range(&dl, current->timer_slack_ns,
+							 HRTIMER_MODE_ABS);
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		if (kipc_withdraw(me, op->h.ep) != KIPC_W_DONE)
+			return err;
+		break;
+	}
+	__set_current_state(TASK_RUNNING);
+	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
+	return me->wresult;
+}
+
+/*
+ * Give up the reply right @me holds: the caller, if it still waits for
+ * us, fails with @err.
+ */
+static void kipc_drop_reply(struct kipc_ctx *me, int err)
+{
+	struct kipc_ctx *caller = me->reply_to;
+
+	me->reply_to = NULL;
+	spin_lock(&caller->lock);
+	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == me) {
+		caller->reply_from = NULL;
+		kipc_complete(caller, err);
+	}
+	spin_unlock(&caller->lock);
+	kipc_ctx_put(caller);
+}
+
+/*
+ * Reply to the caller @me holds the right for, with the message in @me's
+ * area.  Never blocks.  Returns 0, or ECONNRESET if the caller stopped
+ * waiting (interrupted, timed out, died).
+ */
+static int kipc_do_reply(struct kipc_ctx *me, u64 tag)
+{
+	struct kipc_ctx *caller = me->reply_to;
+	int ret = -ECONNRESET;
+
+	me->reply_to = NULL;
+	spin_lock(&caller->lock);
+	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == me) {
+		caller->reply_from = NULL;
+		caller->wstate = KIPC_W_BUSY;
+		kipc_transfer(caller, me, tag, 0);
+		kipc_complete(caller, 0);
+		ret = 0;
+	}
+	spin_unlock(&caller->lock);
+	kipc_ctx_put(caller);
+	return ret;
+}
+
+/* Send phase of send and call. */
+static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
+			u64 timeout)
+{
+	struct kipc_ep *ep = op->h.ep;
+	struct kipc_ctx *rcv;
+
+	spin_lock(&ep->lock);
+	if (!ep->nr_recv) {
+		spin_unlock(&ep->lock);
+		return -EPIPE;
+	}
+	rcv = list_first_entry_or_null(&ep->receivers, struct kipc_ctx, node);
+	if (!rcv) {
+		if (timeout == KIPC_TIMEOUT_POLL) {
+			spin_unlock(&ep->lock);
+			return -EAGAIN;
+		}
+		me->tag = op->tag;
+		me->badge = op->h.badge;
+		me->call = call;
+		me->wstate = KIPC_W_SENDING;
+		list_add_tail(&me->node, &ep->senders);
+		spin_unlock(&ep->lock);
+		return kipc_wait(me, op);
+	}
+
+	/* A receiver waits: deliver straight into its area. */
+	list_del_init(&rcv->node);
+	spin_lock(&rcv->lock);
+	rcv->wstate = KIPC_W_BUSY;
+	spin_unlock(&ep->lock);
+
+	kipc_transfer(rcv, me, call ? op->tag | KIPC_TAG_F_CALL : op->tag,
+		      op->h.badge);
+	if (call) {
+		/*
+		 * Become the receiver's caller before it can run.  Nobody else
+		 * can match reply_from == rcv, so our own lock is not needed.
+		 */
+		kref_get(&me->ref);
+		rcv->reply_to = me;
+		WRITE_ONCE(me->reply_from, rcv);
+		WRITE_ONCE(me->wstate, KIPC_W_REPLY);
+	}
+	kipc_complete(rcv, 0);
+	spin_unlock(&rcv->lock);
+
+	return call ? kipc_wait(me, op) : 0;
+}
+
+/* Receive phase of recv and reply_recv. */
+static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
+{
+	struct kipc_ep *ep = op->h.ep;
+	struct kipc_ctx *snd;
+
+	spin_lock(&ep->lock);
+	snd = list_first_entry_or_null(&ep->senders, struct kipc_ctx, node);
+	if (!snd) {
+		if (!ep->nr_send) {
+			spin_unlock(&ep->lock);
+			return -EPIPE;
+		}
+		if (timeout == KIPC_TIMEOUT_POLL) {
+			spin_unlock(&ep->lock);
+			return -EAGAIN;
+		}
+		me->wstate = KIPC_W_RECEIVING;
+		list_add_tail(&me->node, &ep->receivers);
+		spin_unlock(&ep->lock);
+		return kipc_wait(me, op);
+	}
+
+	/* A sender waits: fetch its message straight into our area. */
+	list_del_init(&snd->node);
+	spin_lock(&snd->lock);
+	snd->wstate = KIPC_W_BUSY;
+	spin_unlock(&ep->lock);
+
+	kipc_transfer(me, snd, snd->call ? snd->tag | KIPC_TAG_F_CALL : snd->tag,
+		      snd->badge);
+	if (snd->call) {
+		/* The caller sleeps on, now waiting for our reply. */
+		kref_get(&snd->ref);
+		me->reply_to = snd;
+		snd->reply_from = me;
+		snd->wstate = KIPC_W_REPLY;
+	} else {
+		kipc_complete(snd, 0);
+	}
+	spin_unlock(&snd->lock);
+	return 0;
+}
+
+static int kipc_op_handle(struct kipc_op *op, int fd, u32 right)
+{
+	int ret = kipc_handle_lookup(fd, &op->h);
+
+	if (ret)
+		return ret;
+	if (!(op->h.rights & right)) {
+		kipc_ep_put(op->h.ep);
+		op->h.ep = NULL;
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
+		    const struct kipc_ipc *a, struct kipc_op *op)
+{
+	bool lost = false;
+	int ret;
+
+	switch (cmd) {
+	case KIPC_IOC_SEND:
+	case KIPC_IOC_CALL:
+		ret = kipc_load_tag(me, &op->tag);
+		if (ret)
+			return ret;
+		/* A reply right held is kept: a server may call others first. */
+		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_SEND);
+		if (ret)
+			return ret;
+		op->send_dl = kipc_deadline(a->send_timeout);
+		op->send_restart = a->send_timeout == KIPC_TIMEOUT_INFINITE;
+		if (cmd == KIPC_IOC_SEND)
+			return kipc_do_send(me, op, false, a->send_timeout);
+		op->recv_dl = kipc_deadline(a->recv_timeout);
+		return kipc_do_send(me, op, true, a->send_timeout);
+
+	case KIPC_IOC_REPLY:
+		if (a->fd != -1)
+			return -EINVAL;
+		if (!me->reply_to)
+			return -ENOENT;
+		ret = kipc_load_tag(me, &op->tag);
+		if (ret)
+			return ret;
+		return kipc_do_reply(me, op->tag);
+
+	case KIPC_IOC_RECV:
+	case KIPC_IOC_REPLY_RECV:
+		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_RECV);
+		if (ret)
+			return ret;
+		if (me->reply_to) {
+			if (cmd == KIPC_IOC_REPLY_RECV) {
+				ret = kipc_load_tag(me, &op->tag);
+				if (ret)
+					return ret;
+				lost = kipc_do_reply(me, op->tag) != 0;
+			} else {
+				kipc_drop_reply(me, -ECONNRESET);
+			}
+		}
+		op->recv_dl = kipc_deadline(a->recv_timeout);
+		op->recv_restart = a->recv_timeout == KIPC_TIMEOUT_INFINITE;
+		ret = kipc_do_recv(me, op, a->recv_timeout);
+		if (lost)
+			WRITE_ONCE(me->utcb->status, ret ? KIPC_ST_REPLY_LOST :
+				   me->utcb->status | KIPC_ST_REPLY_LOST);
+		return ret;
+	}
+	return -ENOTTY;
+}
+
+/**
+ * kipc_ipc_ioctl - run one IPC operation on a context
+ * @me:		the context, owned by current's address space
+ * @cmd:	KIPC_IOC_SEND, _RECV, _CALL, _REPLY or _REPLY_RECV
+ * @uarg:	user pointer to struct kipc_ipc
+ *
+ * Return: 0 or -errno (see the uapi header and the README's table).
+ */
+long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
+		    const struct kipc_ipc __user *uarg)
+{
+	struct kipc_op op = {
+		.send_dl = KTIME_MAX,
+		.recv_dl = KTIME_MAX,
+	};
+	struct kipc_ipc a;
+	long ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.__reserved[0] || a.__reserved[1])
+		return -EINVAL;
+	if (test_and_set_bit_lock(0, &me->busy))
+		return -EBUSY;
+
+	me->task = current;
+	me->cred = current_cred();
+	me->pid_ns = task_active_pid_ns(current);
+	ret = kipc_ipc(me, cmd, &a, &op);
+	if (op.h.ep)
+		kipc_ep_put(op.h.ep);
+
+	clear_bit_unlock(0, &me->busy);
+	return ret;
+}
+
+/**
+ * kipc_ctx_release_ipc - the context's file is closing
+ * @ctx: the context; no operation can be running on it
+ *
+ * A reply right still held is given up: its caller fails with ECONNRESET,
+ * which is how callers learn that their server died.
+ */
+void kipc_ctx_release_ipc(struct kipc_ctx *ctx)
+{
+	if (ctx->reply_to)
+		kipc_drop_reply(ctx, -ECONNRESET);
+	kipc_ctx_put(ctx);
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc: L4-style synchronous IPC for Linux.
+ *
+ * /dev/kipc is a misc device.  Each open file is a context (struct
+ * kipc_ctx): a one-page message area that its owner maps, and the IPC state
+ * of the thread using it.  Operations are ioctls on a context.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static_assert(sizeof(struct kipc_utcb) <= KIPC_UTCB_SIZE);
+static_assert(KIPC_UTCB_SIZE <= PAGE_SIZE);
+static_assert(sizeof(struct kipc_ipc) == 40);
+static_assert(sizeof(struct kipc_ep_create) == 32);
+static_assert(sizeof(struct kipc_ep_mint) == 40);
+static_assert(sizeof(struct kipc_version) == 56);
+
+static int kipc_open(struct inode *inode, struct file *file)
+{
+	struct kipc_ctx *ctx;
+
+	if (!current->mm)
+		return -EINVAL;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->utcb = (struct kipc_utcb *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!ctx->utcb) {
+		kfree(ctx);
+		return -ENOMEM;
+	}
+	spin_lock_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->node);
+	kref_init(&ctx->ref);
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+	file->private_data = ctx;
+	return nonseekable_open(inode, file);
+}
+
+static int kipc_release(struct inode *inode, struct file *file)
+{
+	kipc_ctx_release_ipc(file->private_data);
+	return 0;
+}
+
+/*
+ * The message area is one kernel page inserted into the owner's address
+ * space: the kernel reaches it by its kernel address and never faults on
+ * it.  It is not inherited across fork and can never become executable.
+ */
+static int kipc_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kipc_ctx *ctx = file->private_data;
+
+	if (ctx->mm != current->mm)
+		return -EPERM;
+	if (vma->vm_pgoff || vma_pages(vma) != 1)
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	kipc_vm_flags_mod(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP,
+			  VM_MAYEXEC);
+	return vm_insert_page(vma, vma->vm_start, virt_to_page(ctx->utcb));
+}
+
+static long kipc_version(struct kipc_version __user *uarg)
+{
+	struct kipc_version v = {
+		.abi_major = KIPC_ABI_MAJOR,
+		.abi_minor = KIPC_ABI_MINOR,
+		.msg_regs = KIPC_MSG_REGS,
+		.utcb_size = KIPC_UTCB_SIZE,
+		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS,
+	};
+
+	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kipc_ctx *ctx = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	if (unlikely(ctx->mm != current->mm))
+		return -EPERM;
+
+	switch (cmd) {
+	case KIPC_IOC_SEND:
+	case KIPC_IOC_RECV:
+	case KIPC_IOC_CALL:
+	case KIPC_IOC_REPLY:
+	case KIPC_IOC_REPLY_RECV:
+		return kipc_ipc_ioctl(ctx, cmd, uarg);
+	case KIPC_IOC_VERSION:
+		return kipc_version(uarg);
+	case KIPC_IOC_EP_CREATE:
+		return kipc_ep_create(uarg);
+	case KIPC_IOC_EP_MINT:
+		return kipc_ep_mint(uarg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations kipc_fops = {
+	.owner		= THIS_MODULE,
+	.open		= kipc_open,
+	.release	= kipc_release,
+	.mmap		= kipc_mmap,
+	.unlocked_ioctl	= kipc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= no_llseek,
+};
+
+static struct miscdevice kipc_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "kipc",
+	.fops	= &kipc_fops,
+	.mode	= 0666,
+};
+
+static int __init kipc_init(void)
+{
+	int ret = misc_register(&kipc_misc);
+
+	if (ret)
+		return ret;
+	pr_info("ABI %d.%d ready on /dev/%s\n", KIPC_ABI_MAJOR, KIPC_ABI_MINOR,
+		kipc_misc.name);
+	return 0;
+}
+
+static void __exit kipc_exit(void)
+{
+	misc_deregister(&kipc_misc);
+}
+
+module_init(kipc_init);
+module_exit(kipc_exit);
+
+MODULE_DESCRIPTION("L4-style synchronous IPC");
+MODULE_AUTHOR("kipc developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");

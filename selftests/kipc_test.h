@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the kipc selftests (kselftest harness style).
+ */
+#ifndef KIPC_TEST_H
+#define KIPC_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <kipc.h>
+
+#define INF	KIPC_TIMEOUT_INFINITE
+#define MS	1000000ULL
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static inline void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Open a context or end the program: tests cannot go on without one. */
+static inline void ctx_open(struct kipc_ctx *c)
+{
+	int ret = kipc_ctx_open(c);
+
+	if (ret) {
+		fprintf(stderr, "kipc_ctx_open: %s\n", strerror(-ret));
+		exit(KSFT_FAIL);
+	}
+}
+
+/*
+ * A value from the fdinfo of an endpoint handle of process @pid (0: self),
+ * e.g. "senders-waiting"; -1 if absent.
+ */
+static inline long fdinfo_value(pid_t pid, int fd, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	long val = -1;
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	else
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = strtol(line + klen + 1, NULL, 0);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/*
+ * Wait until the endpoint behind @fd shows @n for @key: the way a test
+ * knows its partner is blocked in the kernel.  Gives up after 20 s.
+ */
+static inline int wait_fdinfo(int fd, const char *key, long n)
+{
+	for (int i = 0; i < 20000; i++) {
+		if (fdinfo_value(0, fd, key) == n)
+			return 0;
+		sleep_ms(1);
+	}
+	return -1;
+}
+
+/* Wait until thread @tid sleeps (state S) in the kernel; gives up after 20 s. */
+static inline int wait_sleeping(pid_t tid)
+{
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	for (int i = 0; i < 20000; i++) {
+		FILE *f = fopen(path, "r");
+		char *p;
+
+		if (!f)
+			return -1;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		p = p ? strrchr(buf, ')') : NULL;
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+		sleep_ms(1);
+	}
+	return -1;
+}
+
+static inline pid_t gettid_(void)
+{
+	return syscall(SYS_gettid);
+}
+
+/* Fork a child running fn(arg); the child's exit code is fn's result. */
+static inline pid_t spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+/* Exit code of @pid, or 128 + signal number. */
+static inline int reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Fill registers with a pattern unique to @seed. */
+static inline void fill_mrs(__u64 *mr, unsigned int n, uint64_t seed)
+{
+	for (unsigned int i = 0; i < n; i++)
+		mr[i] = seed * 0x9e3779b97f4a7c15ULL + i * 0x100000001ULL + 1;
+}
+
+static inline int check_mrs(const __u64 *mr, unsigned int n, uint64_t seed)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (mr[i] != seed * 0x9e3779b97f4a7c15ULL + i * 0x100000001ULL + 1)
+			return -1 - (int)i;
+	return 0;
+}
+
+static inline void no_restart_handler(int sig)
+{
+}
+
+/* Install an empty handler for @sig, with or without SA_RESTART. */
+static inline void catch_signal(int sig, int restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = no_restart_handler;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(sig, &sa, NULL);
+}
+
+#endif /* KIPC_TEST_H */

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT */
+/*
+ * kipc: L4-style synchronous IPC for Linux - the user/kernel contract.
+ *
+ * Opening /dev/kipc creates a *context*: one message area (struct
+ * kipc_utcb, one page) that the caller maps with mmap() and owns for as
+ * long as the file stays open.  Every IPC operation is an ioctl on a
+ * context and names an *endpoint* by file descriptor.  The message is
+ * taken from the sending context's area and copied once, by the kernel,
+ * straight into the receiving context's area.
+ *
+ * Rules of this header (it is a contract and is only ever extended):
+ *  - all structures use fixed-width types and explicit padding;
+ *  - every structure has a flags word and reserved fields that must be 0;
+ *  - every ioctl number encodes the size of its argument;
+ *  - all numbers share the magic KIPC_IOC_MAGIC.
+ */
+#ifndef _UAPI_LINUX_KIPC_H
+#define _UAPI_LINUX_KIPC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define KIPC_DEVICE		"/dev/kipc"
+
+/* Interface version reported by KIPC_IOC_VERSION. */
+#define KIPC_ABI_MAJOR		1
+#define KIPC_ABI_MINOR		0
+
+/* Number of 64-bit message registers in a message area. */
+#define KIPC_MSG_REGS		64
+
+/* Size of the message area mapping (offset 0 of a context fd). */
+#define KIPC_UTCB_SIZE		4096
+
+/*
+ * The message tag (struct kipc_utcb.tag):
+ *
+ *   bits  0..6   number of message registers that carry data (0..64)
+ *   bits  7..15  flags: KIPC_TAG_F_* (kernel-set on receive, 0 on send)
+ *   bits 16..63  label, 48 bits chosen freely by the sender
+ */
+#define KIPC_TAG_NR_MASK	0x7fULL
+#define KIPC_TAG_FLAGS_SHIFT	7
+#define KIPC_TAG_FLAGS_MASK	(0x1ffULL << KIPC_TAG_FLAGS_SHIFT)
+#define KIPC_TAG_LABEL_SHIFT	16
+#define KIPC_TAG_LABEL_MAX	((1ULL << 48) - 1)
+
+/* Set on a received message when the sender waits for a reply (call). */
+#define KIPC_TAG_F_CALL		(1ULL << KIPC_TAG_FLAGS_SHIFT)
+
+#define KIPC_TAG(label, nr) \
+	((((__u64)(label)) << KIPC_TAG_LABEL_SHIFT) | ((__u64)(nr) & KIPC_TAG_NR_MASK))
+#define KIPC_TAG_NR(tag)	((unsigned int)((tag) & KIPC_TAG_NR_MASK))
+#define KIPC_TAG_LABEL(tag)	((__u64)(tag) >> KIPC_TAG_LABEL_SHIFT)
+
+/* struct kipc_utcb.status bits, written by the kernel. */
+/* reply_recv: a reply right was held but its caller had gone. */
+#define KIPC_ST_REPLY_LOST	(1U << 0)
+
+/**
+ * struct kipc_utcb - the message area of one context (mmap offset 0)
+ * @tag:	message tag; the sender fills it in, the kernel writes the
+ *		delivered tag into the receiver's area.
+ * @badge:	out: badge of the handle the message was sent through.
+ * @pid:	out: sender's thread group id in the receiver's pid namespace
+ *		(0 if the sender is not visible there).
+ * @uid:	out: sender's effective uid in the receiver's user namespace.
+ * @gid:	out: sender's effective gid in the receiver's user namespace.
+ * @status:	out: KIPC_ST_* bits describing the last operation.
+ * @__reserved:	neither read nor written by the kernel today.
+ * @mr:		message registers; the first KIPC_TAG_NR(tag) are copied.
+ *
+ * Registers past the delivered count keep whatever the receiver had in
+ * them.  The kernel reads @tag and @mr of the sender and writes every
+ * field of the receiver; user space may touch any field at any time, it
+ * can only hurt itself.
+ */
+struct kipc_utcb {
+	__u64 tag;
+	__u64 badge;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 status;
+	__u64 __reserved[4];
+	__u64 mr[KIPC_MSG_REGS];
+};
+
+/* Timeouts, in nanoseconds relative to the start of the phase. */
+#define KIPC_TIMEOUT_POLL	0ULL
+#define KIPC_TIMEOUT_INFINITE	(~0ULL)
+
+/**
+ * struct kipc_ipc - argument of the IPC operations
+ * @fd:		endpoint handle; KIPC_IOC_REPLY takes none and wants -1.
+ * @flags:	must be 0.
+ * @send_timeout: how long the send phase (send, call) may wait for a
+ *		receiver.
+ * @recv_timeout: how long the receive phase (recv, the receive of
+ *		reply_recv) may wait; for call, how long the whole call may
+ *		take, measured from its start.
+ * @__reserved:	must be 0.
+ *
+ * A timeout of KIPC_TIMEOUT_POLL fails with EAGAIN at once if no partner
+ * waits; any other finite value fails with ETIMEDOUT when it expires;
+ * KIPC_TIMEOUT_INFINITE never expires.  A timeout an operation does not
+ * use is ignored.  A timed-out or interrupted phase has delivered nothing.
+ */
+struct kipc_ipc {
+	__s32 fd;
+	__u32 flags;
+	__u64 send_timeout;
+	__u64 recv_timeout;
+	__u64 __reserved[2];
+};
+
+/* Rights carried by an endpoint handle. */
+#define KIPC_RIGHT_SEND		(1U << 0)	/* send and call */
+#define KIPC_RIGHT_RECV		(1U << 1)	/* recv, reply_recv, mint badges */
+#define KIPC_RIGHT_GRANT	(1U << 2)	/* may be passed on */
+#define KIPC_RIGHTS_ALL		(KIPC_RIGHT_SEND | KIPC_RIGHT_RECV | KIPC_RIGHT_GRANT)
+
+/* Flags for new handles (create and mint). */
+#define KIPC_FD_INHERIT		(1U << 0)	/* no O_CLOEXEC on the new fd */
+
+/**
+ * struct kipc_ep_create - argument of KIPC_IOC_EP_CREATE
+ * @flags:	KIPC_FD_INHERIT or 0.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Returns a new handle with KIPC_RIGHTS_ALL and badge 0.
+ */
+struct kipc_ep_create {
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[3];
+};
+
+/* Mint flags, in struct kipc_ep_mint.flags besides KIPC_FD_INHERIT. */
+#define KIPC_MINT_BADGE		(1U << 1)	/* set @badge (needs RECV) */
+
+/**
+ * struct kipc_ep_mint - argument of KIPC_IOC_EP_MINT
+ * @fd:		existing handle to derive from.
+ * @rights:	rights of the new handle, a subset of @fd's rights.
+ * @badge:	with KIPC_MINT_BADGE, the badge of the new handle; otherwise
+ *		must be 0 and the new handle keeps @fd's badge.
+ * @flags:	KIPC_FD_INHERIT, KIPC_MINT_BADGE.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Returns the new handle.  Rights never grow; only a holder of the receive
+ * right can choose a badge, and a badged handle cannot be re-badged by its
+ * holder unless it also holds the receive right.
+ */
+struct kipc_ep_mint {
+	__s32 fd;
+	__u32 rights;
+	__u64 badge;
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[2];
+};
+
+/* Feature bits reported by KIPC_IOC_VERSION. */
+#define KIPC_FEAT_UTCB		(1ULL << 0)	/* message area by mmap */
+#define KIPC_FEAT_BADGE		(1ULL << 1)	/* badged handles */
+#define KIPC_FEAT_CREDS		(1ULL << 2)	/* pid/uid/gid of sender */
+
+/**
+ * struct kipc_version - result of KIPC_IOC_VERSION
+ * @abi_major:	KIPC_ABI_MAJOR of the running module.
+ * @abi_minor:	KIPC_ABI_MINOR of the running module.
+ * @msg_regs:	KIPC_MSG_REGS.
+ * @utcb_size:	size to mmap for the message area.
+ * @features:	KIPC_FEAT_* bits.
+ * @__reserved:	zero.
+ */
+struct kipc_version {
+	__u32 abi_major;
+	__u32 abi_minor;
+	__u32 msg_regs;
+	__u32 utcb_size;
+	__u64 features;
+	__u64 __reserved[4];
+};
+
+#define KIPC_IOC_MAGIC		0xD7
+
+#define KIPC_IOC_VERSION	_IOR(KIPC_IOC_MAGIC, 0x00, struct kipc_version)
+#define KIPC_IOC_EP_CREATE	_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_ep_create)
+#define KIPC_IOC_EP_MINT	_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_ep_mint)
+#define KIPC_IOC_SEND		_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_ipc)
+#define KIPC_IOC_RECV		_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_ipc)
+#define KIPC_IOC_CALL		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_ipc)
+#define KIPC_IOC_REPLY		_IOW(KIPC_IOC_MAGIC, 0x13, struct kipc_ipc)
+#define KIPC_IOC_REPLY_RECV	_IOW(KIPC_IOC_MAGIC, 0x14, struct kipc_ipc)
+
+#endif /* _UAPI_LINUX_KIPC_H */

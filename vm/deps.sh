@@ -1,0 +1,24 @@
+#!/bin/sh
+# Install what building and testing kipc needs, if it is missing.
+# Usage: vm/deps.sh [check|demo|build]   (run as root to install)
+set -e
+want="gcc make libc6-dev pkg-config linux-headers-amd64 linux-source-6.1 xz-utils"
+case "${1:-check}" in
+check) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod dkms" ;;
+demo|bench) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod" ;;
+esac
+missing=""
+for p in $want; do
+	s=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$s" in ii*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "kipc: missing packages:$missing" >&2
+	echo "kipc: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "kipc: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
