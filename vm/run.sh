@@ -6,7 +6,8 @@
 #
 # Environment: KVER (kernel version), VM_SMP (CPUs, default 2), VM_MEM (MiB),
 # VM_TIMEOUT (whole run, seconds), VM_ICOUNT (icount shift; implies 1 CPU,
-# guest time then counts instructions), VM_LOG (where the serial log goes).
+# guest time then counts instructions), VM_LOG (where the serial log goes),
+# VM_TESTS (names of the selftests to run; default all).
 set -euo pipefail
 mode=${1:?usage: vm/run.sh check|demo|bench}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,18 +26,24 @@ magic=$(modinfo -F vermagic "$top/kipc.ko" | cut -d' ' -f1)
 [ "$magic" = "$KVER" ] || die "kipc.ko is built for $magic, the VM boots $KVER"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
 
-root=$O/initramfs-$mode
-rm -rf "$root"
+mkdir -p "$O"
+work=$(mktemp -d "$O/vm.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests,examples,bench,guest}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/vm/guest/init" "$root/init"
 chmod +x "$root/init"
 cp "$top"/vm/guest/*.sh "$root/guest/"
 cp "$top/kipc.ko" "$root/"
-cp "$O"/selftests/* "$root/tests/" 2>/dev/null || true
+if [ -n "${VM_TESTS:-}" ]; then
+	for t in $VM_TESTS; do cp "$O/selftests/$t" "$root/tests/"; done
+else
+	cp "$O"/selftests/* "$root/tests/" 2>/dev/null || true
+fi
 cp "$O"/examples/* "$root/examples/" 2>/dev/null || true
 cp "$O"/bench/* "$root/bench/" 2>/dev/null || true
-(cd "$root" && find . | cpio -o -H newc --quiet) > "$O/initramfs-$mode.cpio"
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
 
 if [ -n "${VM_ICOUNT:-}" ]; then
 	cpu=(-accel tcg -icount "shift=$VM_ICOUNT,sleep=off" -smp 1)
@@ -50,10 +57,11 @@ mkdir -p "$(dirname "$log")"
 set +e
 timeout -k 10 "$limit" qemu-system-x86_64 "${cpu[@]}" -m "$mem" \
 	-nodefaults -no-user-config -no-reboot -display none \
-	-serial stdio -kernel "$kernel" -initrd "$O/initramfs-$mode.cpio" \
+	-serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
 	-append "$append" </dev/null | tr -d '\r' | tee "$log" |
-	awk '/^=== KIPC-DMESG-BEGIN/ { skip = 1 } !skip { print; fflush() }
-	     /^=== KIPC-DMESG-END/ { skip = 0; print "(kernel log: " FILENAME ")" }' FILENAME="$log"
+	awk -v logf="$log" '/^=== KIPC-DMESG-BEGIN/ { skip = 1 }
+	     !skip { print; fflush() }
+	     /^=== KIPC-DMESG-END/ { skip = 0; print "(kernel log in " logf ")" }'
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 124 ] && echo "=== KIPC-VM-TIMEOUT after ${limit}s" | tee -a "$log"
