@@ -107,7 +107,7 @@ $(O)/bench/kipc-bench: bench/kipc-bench.c $(LIB_A) $(LIB_HDRS)
 # host tests and the selftests in a VM.  Installs what it lacks (as root).
 check:
 	vm/deps.sh check
-	$(MAKE) WERROR=1 all
+	$(MAKE) WERROR=1 W=1 all
 	vm/check.sh
 
 # The main job of the README: the module in a VM, the echo example and a

@@ -1,0 +1,46 @@
+#!/bin/bash
+# make install / modules_install into scratch roots: the header, libraries
+# and pkg-config file land where they should, a program builds against them
+# with pkg-config and links to versioned symbols, and modprobe finds kipc.ko.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kver=$("$top/vm/kver.sh")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+check() {	# check DESCRIPTION COMMAND...
+	local d=$1; shift
+	n=$((n + 1))
+	if "$@" >"$tmp/out" 2>&1; then echo "ok $n $d"; else
+		sed 's/^/# /' "$tmp/out" | tail -n 20; echo "not ok $n $d"; fi
+}
+cd "$top"
+check "make install DESTDIR" make -s install DESTDIR="$tmp/root" PREFIX=/usr
+check "installed files" test -f "$tmp/root/usr/include/kipc.h" -a \
+	-f "$tmp/root/usr/include/linux/kipc.h" -a -f "$tmp/root/usr/lib/libkipc.a" -a \
+	-L "$tmp/root/usr/lib/libkipc.so.1" -a -f "$tmp/root/usr/lib/pkgconfig/libkipc.pc"
+cat > "$tmp/prog.c" <<'C'
+#include <kipc.h>
+int main(void)
+{
+	struct kipc_ctx c;
+	return kipc_ctx_open(&c) == 0 ? kipc_call(&c, 3, KIPC_TAG(1, 0), 0) : 1;
+}
+C
+build_prog() {
+	local flags
+	flags=$(PKG_CONFIG_SYSROOT_DIR="$tmp/root" \
+		PKG_CONFIG_LIBDIR="$tmp/root/usr/lib/pkgconfig" pkg-config --cflags --libs libkipc) &&
+	cc -Wall -Werror -o "$tmp/prog" "$tmp/prog.c" $flags
+}
+check "program builds with pkg-config --cflags --libs libkipc" build_prog
+versioned() { readelf --dyn-syms -W "$tmp/prog" | grep -q 'kipc_ctx_open@LIBKIPC_1.0'; }
+check "it links to the versioned symbol kipc_ctx_open@LIBKIPC_1.0" versioned
+exports() { ! readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" |
+	awk '$5 == "GLOBAL" && $7 != "UND" { print $8 }' | grep -v '@@LIBKIPC_1.0\|^LIBKIPC_1.0$' | grep .; }
+check "libkipc.so exports only versioned kipc_* symbols" exports
+if [ -d "/lib/modules/$kver/build" ]; then
+	check "make modules_install INSTALL_MOD_PATH" make -s modules_install INSTALL_MOD_PATH="$tmp/mod"
+	found() { modprobe -d "$tmp/mod" -S "$kver" --show-depends kipc | grep -q "/lib/modules/$kver/updates/kipc.ko"; }
+	check "modprobe finds kipc in /lib/modules/$kver/updates" found
+fi
