@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lifetime: partners that die or close in the middle of an operation wake
+ * everybody blocked on them with a distinct error, and leave nothing
+ * behind.
+ */
+#include "kipc_test.h"
+
+FIXTURE(life) {
+	struct kipc_ctx c;
+	int ep;
+};
+
+FIXTURE_SETUP(life)
+{
+	ctx_open(&self->c);
+	self->ep = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(self->ep, 0);
+}
+
+FIXTURE_TEARDOWN(life)
+{
+	if (self->ep >= 0)
+		close(self->ep);
+	kipc_ctx_close(&self->c);
+}
+
+static int child_call(void *arg)
+{
+	int ep = *(int *)arg;
+	struct kipc_ctx c;
+	int r;
+
+	ctx_open(&c);
+	r = kipc_call(&c, ep, KIPC_TAG(1, 0), INF);
+	return r == -ECONNRESET ? 10 : r == -EPIPE ? 11 : r == 0 ? 0 : 12;
+}
+
+/* SIGKILL of a client while the server holds its request. */
+TEST_F(life, kill_client_mid_call)
+{
+	pid_t pid = spawn(child_call, &self->ep);
+
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(pid, self->c.utcb->pid);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, reap(pid));
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, 0));
+	/* The endpoint serves the next client normally. */
+	pid = spawn(child_call, &self->ep);
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, kipc_reply(&self->c, 0));
+	EXPECT_EQ(0, reap(pid));
+}
+
+/* SIGKILL of a client queued on the endpoint removes it from the queue. */
+TEST_F(life, kill_client_queued)
+{
+	pid_t pid = spawn(child_call, &self->ep);
+
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, reap(pid));
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "senders-waiting"));
+	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, self->ep, KIPC_TIMEOUT_POLL));
+}
+
+static int child_serve_one_then_hang(void *arg)
+{
+	int ep = *(int *)arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	if (kipc_recv(&c, ep, INF))
+		return 1;
+	pause();
+	return 0;
+}
+
+/* SIGKILL of a server that holds a request: the caller gets ECONNRESET. */
+TEST_F(life, kill_server_mid_request)
+{
+	pid_t pid = spawn(child_serve_one_then_hang, &self->ep);
+	uint64_t t0;
+
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	t0 = now_ns();
+	pid_t killer = fork();
+
+	if (killer == 0) {
+		sleep_ms(200);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	EXPECT_EQ(-ECONNRESET, kipc_call(&self->c, self->ep, KIPC_TAG(1, 0), INF));
+	EXPECT_GE(now_ns() - t0, 150 * MS);
+	EXPECT_EQ(128 + SIGKILL, reap(pid));
+	EXPECT_EQ(0, reap(killer));
+}
+
+/* SIGKILL of a server blocked in recv: it leaves the queue. */
+TEST_F(life, kill_server_in_recv)
+{
+	pid_t pid = spawn(child_serve_one_then_hang, &self->ep);
+
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, reap(pid));
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
+	EXPECT_EQ(-EAGAIN, kipc_send(&self->c, self->ep, 0, KIPC_TIMEOUT_POLL));
+}
+
+static int child_hold_and_wait(void *arg)
+{
+	pause();
+	return 0;
+}
+
+/*
+ * The server process, holder of the only receive handle, dies while
+ * callers are queued: they all fail with EPIPE at once.
+ */
+TEST_F(life, server_death_fails_queued_callers)
+{
+	int recv_only = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_RECV, 0, 0);
+	int send_only = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0, 0);
+	pid_t srv, c1, c2;
+
+	ASSERT_GE(recv_only, 0);
+	ASSERT_GE(send_only, 0);
+	close(self->ep);
+	self->ep = -1;
+	srv = spawn(child_hold_and_wait, NULL);
+	close(recv_only);	/* now only the server process can receive */
+	ASSERT_EQ(1, fdinfo_value(0, send_only, "recv-handles"));
+	c1 = spawn(child_call, &send_only);
+	c2 = spawn(child_call, &send_only);
+	ASSERT_EQ(0, wait_fdinfo(send_only, "senders-waiting", 2));
+	kill(srv, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, reap(srv));
+	EXPECT_EQ(11, reap(c1));
+	EXPECT_EQ(11, reap(c2));
+	EXPECT_EQ(0, fdinfo_value(0, send_only, "senders-waiting"));
+	EXPECT_EQ(0, fdinfo_value(0, send_only, "recv-handles"));
+	close(send_only);
+}
+
+static void *call_thread(void *arg)
+{
+	int *p = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	*p = kipc_call(&c, *p, KIPC_TAG(1, 0), INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/* Closing the last receive handle wakes every blocked sender with EPIPE. */
+TEST_F(life, close_with_blocked_senders)
+{
+	int send_only = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0, 0);
+	int r[3];
+	pthread_t t[3];
+
+	ASSERT_GE(send_only, 0);
+	for (int i = 0; i < 3; i++) {
+		r[i] = send_only;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, call_thread, &r[i]));
+	}
+	ASSERT_EQ(0, wait_fdinfo(send_only, "senders-waiting", 3));
+	close(self->ep);
+	self->ep = -1;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(-EPIPE, r[i]);
+	}
+	EXPECT_EQ(0, fdinfo_value(0, send_only, "senders-waiting"));
+	EXPECT_EQ(-EPIPE, kipc_send(&self->c, send_only, 0, INF));
+	close(send_only);
+}
+
+static void *recv_thread(void *arg)
+{
+	int *p = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	*p = kipc_recv(&c, *p, INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/* Closing the last send handle wakes every blocked receiver with EPIPE. */
+TEST_F(life, close_with_blocked_receivers)
+{
+	int recv_only = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_RECV, 0, 0);
+	int r[3];
+	pthread_t t[3];
+
+	ASSERT_GE(recv_only, 0);
+	for (int i = 0; i < 3; i++) {
+		r[i] = recv_only;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, recv_thread, &r[i]));
+	}
+	ASSERT_EQ(0, wait_fdinfo(recv_only, "receivers-waiting", 3));
+	close(self->ep);
+	self->ep = -1;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(-EPIPE, r[i]);
+	}
+	EXPECT_EQ(-EPIPE, kipc_recv(&self->c, recv_only, INF));
+	close(recv_only);
+}
+
+/*
+ * A thread blocked on the only handle while another thread closes it: the
+ * blocked operation does not pin the file, so the close wakes it.
+ */
+TEST_F(life, close_fd_under_blocked_thread)
+{
+	int r = self->ep;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, recv_thread, &r));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	close(self->ep);
+	self->ep = -1;
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EPIPE, r);
+}
+
+/* Many processes killed at random points leave the endpoint clean. */
+TEST_F(life, kill_storm)
+{
+	enum { N = 40 };
+	pid_t srv;
+
+	srv = fork();
+	if (srv == 0) {
+		struct kipc_ctx c;
+		int ret;
+
+		ctx_open(&c);
+		ret = kipc_recv(&c, self->ep, INF);
+		for (;;) {
+			if (ret && ret != -ECONNRESET)
+				_exit(1);
+			ret = kipc_reply_recv(&c, self->ep, KIPC_TAG(1, 0), INF);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct kipc_ctx c;
+
+			ctx_open(&c);
+			for (;;)
+				if (kipc_call(&c, self->ep, KIPC_TAG(1, 64), INF))
+					_exit(1);
+		}
+		sleep_ms(i % 7);
+		kill(pid, SIGKILL);
+		EXPECT_EQ(128 + SIGKILL, reap(pid));
+	}
+	kill(srv, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, reap(srv));
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "senders-waiting"));
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
+	EXPECT_EQ(1, fdinfo_value(0, self->ep, "recv-handles"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Signals during every blocking operation: restart where nothing was
+ * delivered, EINTR where restarting would not be safe, and in every case
+ * all or nothing.
+ */
+#include "kipc_test.h"
+
+static volatile sig_atomic_t hits;
+
+static void count_hit(int sig)
+{
+	hits++;
+}
+
+static void on_usr1(int restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = count_hit;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGUSR1, &sa, NULL);
+	hits = 0;
+}
+
+enum what { DO_RECV, DO_SEND, DO_CALL };
+
+struct blocked {
+	int ep;
+	enum what what;
+	uint64_t timeout;
+	pid_t tid;
+	int ret;
+	uint64_t got;
+};
+
+static void *blocker(void *arg)
+{
+	struct blocked *b = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	b->tid = gettid_();
+	kipc_mr(&c)[0] = 0x1111;
+	switch (b->what) {
+	case DO_RECV:
+		b->ret = kipc_recv(&c, b->ep, b->timeout);
+		break;
+	case DO_SEND:
+		b->ret = kipc_send(&c, b->ep, KIPC_TAG(1, 1), b->timeout);
+		break;
+	case DO_CALL:
+		b->ret = kipc_call(&c, b->ep, KIPC_TAG(1, 1), b->timeout);
+		break;
+	}
+	b->got = kipc_mr(&c)[0];
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+FIXTURE(sig) {
+	struct kipc_ctx c;
+	int ep;
+	struct blocked b;
+	pthread_t t;
+};
+
+FIXTURE_SETUP(sig)
+{
+	ctx_open(&self->c);
+	self->ep = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(self->ep, 0);
+	self->b = (struct blocked){ .ep = self->ep, .timeout = INF };
+}
+
+FIXTURE_TEARDOWN(sig)
+{
+	close(self->ep);
+	kipc_ctx_close(&self->c);
+}
+
+static int start(struct __test_metadata *_metadata, FIXTURE_DATA(sig) *self,
+		 enum what what, const char *queue)
+{
+	self->b.what = what;
+	if (pthread_create(&self->t, NULL, blocker, &self->b))
+		return -1;
+	return wait_fdinfo(self->ep, queue, 1);
+}
+
+static void poke(FIXTURE_DATA(sig) *self)
+{
+	pthread_kill(self->t, SIGUSR1);
+	for (int i = 0; i < 20000 && !hits; i++)
+		sleep_ms(1);
+}
+
+/* recv, infinite, handler without SA_RESTART: EINTR, nothing received. */
+TEST_F(sig, recv_eintr)
+{
+	on_usr1(0);
+	ASSERT_EQ(0, start(_metadata, self, DO_RECV, "receivers-waiting"));
+	poke(self);
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(1, hits);
+	EXPECT_EQ(-EINTR, self->b.ret);
+	EXPECT_EQ(0x1111, self->b.got);
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
+	EXPECT_EQ(-EAGAIN, kipc_send(&self->c, self->ep, 0, KIPC_TIMEOUT_POLL));
+}
+
+/* recv, infinite, SA_RESTART: the wait resumes and then receives. */
+TEST_F(sig, recv_restart)
+{
+	on_usr1(1);
+	ASSERT_EQ(0, start(_metadata, self, DO_RECV, "receivers-waiting"));
+	poke(self);
+	ASSERT_EQ(1, hits);
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	kipc_mr(&self->c)[0] = 0x2222;
+	ASSERT_EQ(0, kipc_send(&self->c, self->ep, KIPC_TAG(1, 1), INF));
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(0, self->b.ret);
+	EXPECT_EQ(0x2222, self->b.got);
+}
+
+/* send, infinite, no SA_RESTART: EINTR and the message was not queued. */
+TEST_F(sig, send_eintr)
+{
+	on_usr1(0);
+	ASSERT_EQ(0, start(_metadata, self, DO_SEND, "senders-waiting"));
+	poke(self);
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(-EINTR, self->b.ret);
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "senders-waiting"));
+	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, self->ep, KIPC_TIMEOUT_POLL));
+}
+
+/* send, infinite, SA_RESTART: delivered exactly once after the restart. */
+TEST_F(sig, send_restart)
+{
+	on_usr1(1);
+	ASSERT_EQ(0, start(_metadata, self, DO_SEND, "senders-waiting"));
+	poke(self);
+	ASSERT_EQ(1, hits);
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	EXPECT_EQ(0x1111, kipc_mr(&self->c)[0]);
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(0, self->b.ret);
+	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, self->ep, KIPC_TIMEOUT_POLL));
+}
+
+/* call still in its send phase restarts; the server sees it once. */
+TEST_F(sig, call_send_phase_restart)
+{
+	on_usr1(1);
+	ASSERT_EQ(0, start(_metadata, self, DO_CALL, "senders-waiting"));
+	poke(self);
+	ASSERT_EQ(1, hits);
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_TRUE(kipc_tag(&self->c) & KIPC_TAG_F_CALL);
+	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, self->ep, KIPC_TIMEOUT_POLL));
+	/* That poll gave the reply right up: the caller learns it. */
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(-ECONNRESET, self->b.ret);
+}
+
+/* call whose request was delivered: EINTR even with SA_RESTART. */
+TEST_F(sig, call_reply_phase_eintr)
+{
+	on_usr1(1);
+	ASSERT_EQ(0, start(_metadata, self, DO_CALL, "senders-waiting"));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, wait_sleeping(self->b.tid));
+	poke(self);
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(1, hits);
+	EXPECT_EQ(-EINTR, self->b.ret);
+	/* Nothing of the reply reached the caller; the reply is refused. */
+	EXPECT_EQ(0x1111, self->b.got);
+	kipc_mr(&self->c)[0] = 0x3333;
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(1, 1)));
+}
+
+/* A finite timeout is not restarted (it would stretch): EINTR. */
+TEST_F(sig, finite_timeout_eintr)
+{
+	on_usr1(1);
+	self->b.timeout = 20000 * MS;
+	ASSERT_EQ(0, start(_metadata, self, DO_RECV, "receivers-waiting"));
+	poke(self);
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(-EINTR, self->b.ret);
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
+}
+
+/* A storm of signals never loses or duplicates a message. */
+TEST_F(sig, storm)
+{
+	enum { N = 300 };
+	int got = 0;
+
+	on_usr1(1);
+	self->b.what = DO_RECV;
+	for (int i = 0; i < N; i++) {
+		self->b.ret = 1;
+		ASSERT_EQ(0, pthread_create(&self->t, NULL, blocker, &self->b));
+		for (int k = 0; k < 3; k++)
+			pthread_kill(self->t, SIGUSR1);
+		kipc_mr(&self->c)[0] = i + 1;
+		ASSERT_EQ(0, kipc_send(&self->c, self->ep, KIPC_TAG(1, 1), INF));
+		pthread_join(self->t, NULL);
+		ASSERT_EQ(0, self->b.ret);
+		ASSERT_EQ(i + 1, self->b.got);
+		got++;
+	}
+	EXPECT_EQ(N, got);
+}
+
+TEST_HARNESS_MAIN
