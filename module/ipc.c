@@ -63,6 +63,7 @@ static void kipc_complete(struct kipc_ctx *ctx, int result)
 
 	ctx->wresult = result;
 	rcu_read_lock();
+	/* Pairs with smp_load_acquire() in kipc_wait(): wresult first. */
 	smp_store_release(&ctx->wstate, KIPC_W_DONE);
 	wake_up_process(task);
 	rcu_read_unlock();
@@ -174,6 +175,7 @@ static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
+		/* Pairs with kipc_complete(): DONE means wresult is set. */
 		st = smp_load_acquire(&me->wstate);
 		if (st == KIPC_W_DONE)
 			break;
