@@ -131,34 +131,33 @@ static ktime_t kipc_deadline(u64 timeout)
 }
 
 /*
- * Take @me out of the wait it is in.  Returns the state it was withdrawn
- * from (nothing of that phase happened), or KIPC_W_DONE if a partner was
- * faster and the result is in me->wresult.
+ * Take @me out of the wait state @st it was seen in.  Returns true if it
+ * was withdrawn (nothing of that phase happened), false if a partner got
+ * there first and the state moved on: the caller must look again, as the
+ * phase, and so the right error, may have changed.
  */
-static int kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep)
+static bool kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep, int st)
 {
-	int st = READ_ONCE(me->wstate);
+	bool done = false;
 
 	if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
 		spin_lock(&ep->lock);
-		st = me->wstate;
-		if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
+		if (me->wstate == st) {
 			list_del_init(&me->node);
 			me->wstate = KIPC_W_IDLE;
-			spin_unlock(&ep->lock);
-			return st;
+			done = true;
 		}
 		spin_unlock(&ep->lock);
+	} else if (st == KIPC_W_REPLY) {
+		spin_lock(&me->lock);
+		if (me->wstate == st) {
+			me->reply_from = NULL;
+			me->wstate = KIPC_W_IDLE;
+			done = true;
+		}
+		spin_unlock(&me->lock);
 	}
-	/* Taking our own lock waits out a partner that owns us (BUSY). */
-	spin_lock(&me->lock);
-	st = me->wstate;
-	if (st == KIPC_W_REPLY) {
-		me->reply_from = NULL;
-		me->wstate = KIPC_W_IDLE;
-	}
-	spin_unlock(&me->lock);
-	return st;
+	return done;
 }
 
 /*
@@ -166,7 +165,10 @@ static int kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep)
  *
  * Ends early on a signal or the phase's deadline; then @me is withdrawn
  * and the phase it was in delivered nothing.  A caller whose request was
- * delivered (KIPC_W_REPLY) cannot be restarted: it gets EINTR.
+ * delivered (KIPC_W_REPLY) cannot be restarted: it gets EINTR.  The error
+ * is chosen for the state the context is withdrawn from, never for a state
+ * a partner has already moved it out of: a call taken off the queue while
+ * we decided to restart it must not be sent again.
  */
 static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 {
@@ -203,9 +205,8 @@ static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
-		if (kipc_withdraw(me, op->h.ep) != KIPC_W_DONE)
+		if (kipc_withdraw(me, op->h.ep, st))
 			return err;
-		break;
 	}
 	__set_current_state(TASK_RUNNING);
 	WRITE_ONCE(me->wstate, KIPC_W_IDLE);

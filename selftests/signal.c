@@ -220,4 +220,96 @@ TEST_F(sig, storm)
 	EXPECT_EQ(N, got);
 }
 
+struct race {
+	int ep;
+	volatile int stop;
+	volatile int client_done;
+	volatile pid_t client_tid;
+	unsigned char seen[1 << 16];
+	long dups, msgs, calls, ok, bad;
+};
+
+/* Replies late, so that callers sit queued while signals rain on them. */
+static void *race_server(void *arg)
+{
+	struct race *r = arg;
+	uint64_t tag = 0;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	while (!r->client_done) {
+		uint64_t l;
+
+		if (tag)
+			kipc_reply(&c, tag);
+		tag = 0;
+		for (volatile int i = 0; i < 2000 + (int)(now_ns() % 4000); i++)
+			;
+		if (kipc_recv(&c, r->ep, 20 * MS))
+			continue;
+		l = KIPC_TAG_LABEL(kipc_tag(&c));
+		r->msgs++;
+		if (r->seen[l % sizeof(r->seen)]++)
+			r->dups++;
+		tag = KIPC_TAG(l, 0);
+	}
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+static void *race_client(void *arg)
+{
+	struct race *r = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	r->client_tid = gettid_();
+	for (uint64_t l = 1; !r->stop && l < sizeof(r->seen); l++) {
+		int ret = kipc_call(&c, r->ep, KIPC_TAG(l, 0), INF);
+
+		r->calls++;
+		if (!ret)
+			r->ok++;
+		else if (ret != -EINTR)
+			r->bad++;
+	}
+	r->client_done = 1;
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/*
+ * Regression: a signal that raced with the delivery of a queued call used
+ * to restart the call after its request had been received, so the server
+ * got it twice.  A delivered call must end in its reply or EINTR.
+ */
+TEST_F_TIMEOUT(sig, restarted_call_is_never_delivered_twice, 60)
+{
+	static struct race r;
+	pthread_t s, c;
+	uint64_t end;
+
+	memset(&r, 0, sizeof(r));
+	r.ep = self->ep;
+	on_usr1(1);
+	ASSERT_EQ(0, pthread_create(&s, NULL, race_server, &r));
+	ASSERT_EQ(0, pthread_create(&c, NULL, race_client, &r));
+	while (!r.client_tid)
+		sleep_ms(1);
+	end = now_ns() + 8000 * MS;
+	while (now_ns() < end) {
+		syscall(SYS_tgkill, getpid(), r.client_tid, SIGUSR1);
+		for (volatile int i = 0; i < 300; i++)
+			;
+	}
+	r.stop = 1;
+	syscall(SYS_tgkill, getpid(), r.client_tid, SIGUSR1);
+	pthread_join(c, NULL);
+	pthread_join(s, NULL);
+	TH_LOG("%ld calls, %ld ok, %ld messages served", r.calls, r.ok, r.msgs);
+	EXPECT_GT(r.ok, 100);
+	EXPECT_EQ(0, r.bad);
+	EXPECT_EQ(0, r.dups);
+}
+
 TEST_HARNESS_MAIN
