@@ -1,0 +1,876 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stress: client processes call a multi-threaded server process through
+ * two endpoints for KIPC_STRESS_SECONDS seconds (default 30) while the
+ * test process, the controller, interrupts everybody with signals, kills
+ * and respawns clients, and twice kills the whole server and starts a new
+ * one.
+ *
+ * Endpoint A lives all along: the controller keeps a full-rights handle,
+ * so its calls never fail with EPIPE and calls queued while the server
+ * restarts simply wait.  Endpoint B is made anew for each server: only the
+ * server holds its receive right, so the server's death makes every call
+ * on it fail with EPIPE until the clients get the next B's handle over a
+ * unix socket (SCM_RIGHTS).
+ *
+ * Every call carries the client slot and a sequence number that is never
+ * reused in its label, a register count of 0..64 and registers derived
+ * from the label.  It must end either in its own, intact reply or in an
+ * error the moment allows, and a failed call must leave the caller's
+ * message area untouched.  The servers check every request (badge, flags,
+ * registers) and that no request is ever delivered twice.  Afterwards
+ * nothing may be left waiting on either endpoint.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "kipc_test.h"
+
+enum {
+	NCLI = 4,		/* client processes */
+	NTHR = 2,		/* client threads per process */
+	NSLOT = NCLI * NTHR,	/* client threads: one label space each */
+	NSRV = 3,		/* server threads */
+	SEEN = 4096,		/* window of the duplicate detector (per slot) */
+	NMSG = 16,		/* error descriptions kept */
+	MSGLEN = 240,
+};
+
+#ifndef DEFAULT_SECONDS
+#define DEFAULT_SECONDS	30
+#endif
+#define MARGIN_SECONDS	90	/* stopping, reaping, checking */
+#define STOP_SECONDS	20	/* a client not gone by then hangs */
+
+/* Label: 8 bits of slot, 40 bits of sequence (12 generation, 28 count). */
+#define LABEL(slot, seq)	(((uint64_t)(slot) << 40) | (seq))
+#define LABEL_SLOT(l)		((unsigned int)((l) >> 40))
+#define SEQ(gen, cnt)		((((uint64_t)(gen) & 0xfff) << 28) | ((cnt) & 0xfffffff))
+
+/* Badge of a slot's handle: endpoint (0: A, 1: B), B's generation, slot. */
+#define BADGE(ep, gen, slot) \
+	(((uint64_t)(ep) << 48) | ((uint64_t)(gen) << 16) | ((slot) + 1))
+
+#define POISON		0x5a5a5a5a00000000ULL
+
+/* Counters, all in shared memory and updated atomically. */
+struct counts {
+	uint64_t calls, ok, eagain, etimedout, eintr, econnreset, epipe;
+	uint64_t dropped, b_calls, errors;
+	uint64_t srv_msgs, srv_lost, srv_eagain, srv_etimedout, srv_eintr;
+	uint64_t signals, client_kills, server_kills;
+};
+
+/* Created before any fork, MAP_SHARED: everybody's view of the run. */
+struct shared {
+	int stop;		/* clients: finish the current call and go */
+	int kills_started;	/* server kills begun (bumped before SIGKILL) */
+	int kills_done;		/* server kills finished (new server up) */
+	int b_gen;		/* generation of the current endpoint B */
+	struct counts n;
+	int nmsg;
+	char msg[NMSG][MSGLEN];
+	int slot_tid[NSLOT];
+	struct {		/* the call a client thread is in, for a hang */
+		uint64_t label, timeout, since;
+		int on_b;
+	} inflight[NSLOT];
+	int srv_tid[NSRV];
+	uint64_t seen[NSLOT][SEEN];	/* label + 1 of requests received */
+};
+
+/*
+ * The controller's state.  A child gets a copy at fork: the fd numbers and
+ * generations that it needs.
+ */
+static struct world {
+	struct shared *sh;
+	struct kipc_ctx c;	/* the controller's context */
+	int ep_a;		/* A, all rights: held by the controller */
+	int a_srv;		/* A, receive right only: for the servers */
+	int a_slot[NSLOT];	/* A, send right, badged per slot */
+	int b_full;		/* B, all rights: only while forking a server */
+	int b_ctl;		/* B, send right: the controller's view of B */
+	int b_slot[NSLOT];	/* B, send right, badged per slot */
+	int sock_ctl[NSLOT];	/* controller's end of each slot's socket */
+	int sock_cli[NSLOT];	/* client's end */
+	int srv_gen;		/* generation of the server (and of B) */
+	int cli_gen[NCLI];	/* generation of each client process */
+	pid_t srv;
+	pid_t cli[NCLI];
+} W;
+
+#define SH	(W.sh)
+#define ADD(field, v)	__atomic_fetch_add(&SH->n.field, (v), __ATOMIC_RELAXED)
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static uint64_t req_val(uint64_t label, unsigned int i)
+{
+	return mix(label * 131 + i + 1);
+}
+
+static uint64_t rep_val(uint64_t label, unsigned int i)
+{
+	return mix(~label * 137 + i);
+}
+
+static uint64_t checksum(const __u64 *mr, unsigned int n)
+{
+	uint64_t c = n;
+
+	for (unsigned int i = 0; i < n; i++)
+		c = mix(c ^ mr[i]);
+	return c;
+}
+
+/* Calls whose reply right the server gives up on purpose: ECONNRESET. */
+static bool dropped(uint64_t label)
+{
+	return mix(label ^ 0xd809) % 64 == 0;
+}
+
+/*
+ * Calls the server answers with reply, a pause, then recv instead of
+ * reply_recv: callers then queue up (SENDING) more often.
+ */
+static bool split(uint64_t label)
+{
+	return mix(label ^ 0x5b17) % 4 == 1;
+}
+
+static void spin_us(unsigned int us)
+{
+	uint64_t end = now_ns() + us * 1000ULL;
+
+	while (now_ns() < end)
+		;
+}
+
+/* Reply size: one more register than the request, for the checksum. */
+static unsigned int reply_nr(unsigned int n)
+{
+	return n < KIPC_MSG_REGS ? n + 1 : n;
+}
+
+/* Count an error and keep its description for the log. */
+static void __attribute__((format(printf, 1, 2))) report(const char *fmt, ...)
+{
+	int i = __atomic_fetch_add(&SH->nmsg, 1, __ATOMIC_RELAXED);
+	va_list ap;
+
+	ADD(errors, 1);
+	if (i >= NMSG)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(SH->msg[i], MSGLEN, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t pick_timeout(uint64_t *s, unsigned int max_ms)
+{
+	unsigned int r = rnd(s) % 16;
+
+	if (r < 2)
+		return KIPC_TIMEOUT_POLL;
+	if (r < 8)
+		return (1 + rnd(s) % max_ms) * MS;
+	return INF;
+}
+
+/* ---- server ---- */
+
+static void *server_thread(void *arg)
+{
+	enum { M_NONE, M_REPLY, M_SPLIT, M_DROP } mode = M_NONE;
+	int idx = (long)arg;
+	uint64_t s = mix(now_ns() ^ idx ^ ((uint64_t)W.srv_gen << 8)) | 1;
+	uint64_t tag = 0;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	__atomic_store_n(&SH->srv_tid[idx], gettid_(), __ATOMIC_RELAXED);
+	for (;;) {
+		uint64_t to = pick_timeout(&s, 5), label, badge;
+		/*
+		 * Wait without end only on the thread's own endpoint (odd
+		 * threads: B), so that both always get served again.
+		 */
+		bool on_b = to == INF ? idx & 1 : rnd(&s) & 1;
+		int ep = on_b ? W.b_full : W.a_srv;
+		unsigned int n, slot, rn;
+		int ret, r;
+
+		c.utcb->status = 0;
+		switch (mode) {
+		case M_DROP:
+			ret = kipc_recv(&c, ep, to);
+			break;
+		case M_SPLIT:
+			r = kipc_reply(&c, tag);
+			if (r == -ECONNRESET)
+				ADD(srv_lost, 1);
+			else if (r)
+				report("server: reply: %d", r);
+			spin_us(rnd(&s) % 100);
+			ret = kipc_recv(&c, ep, to);
+			break;
+		default:
+			ret = kipc_reply_recv(&c, ep, tag, to);
+			if (mode == M_REPLY && (c.utcb->status & KIPC_ST_REPLY_LOST))
+				ADD(srv_lost, 1);
+			break;
+		}
+		mode = M_NONE;
+		if (ret == -EAGAIN && to == KIPC_TIMEOUT_POLL) {
+			ADD(srv_eagain, 1);
+			continue;
+		}
+		if (ret == -ETIMEDOUT && to != INF) {
+			ADD(srv_etimedout, 1);
+			continue;
+		}
+		if (ret == -EINTR) {
+			ADD(srv_eintr, 1);
+			continue;
+		}
+		if (ret) {
+			report("server: receive on %c (timeout %llu): %d", on_b ? 'B' : 'A',
+			       (unsigned long long)to, ret);
+			sleep_ms(1);
+			continue;
+		}
+
+		ADD(srv_msgs, 1);
+		tag = kipc_tag(&c);
+		label = KIPC_TAG_LABEL(tag);
+		n = KIPC_TAG_NR(tag);
+		slot = LABEL_SLOT(label);
+		badge = c.utcb->badge;
+		if (!(tag & KIPC_TAG_F_CALL) || (tag & KIPC_TAG_FLAGS_MASK) != KIPC_TAG_F_CALL ||
+		    slot >= NSLOT || n > KIPC_MSG_REGS) {
+			report("server: bad tag %#llx", (unsigned long long)tag);
+			mode = M_DROP;
+			continue;
+		}
+		if (badge != (on_b ? BADGE(1, W.srv_gen, slot) : BADGE(0, 0, slot)))
+			report("server: label %#llx on %c came with badge %#llx",
+			       (unsigned long long)label, on_b ? 'B' : 'A',
+			       (unsigned long long)badge);
+		if (c.utcb->pid <= 0 || c.utcb->uid != geteuid())
+			report("server: label %#llx from pid %d uid %u",
+			       (unsigned long long)label, c.utcb->pid, c.utcb->uid);
+		for (unsigned int i = 0; i < n; i++) {
+			if (kipc_mr(&c)[i] != req_val(label, i)) {
+				report("server: label %#llx nr %u: register %u is %#llx",
+				       (unsigned long long)label, n, i,
+				       (unsigned long long)kipc_mr(&c)[i]);
+				break;
+			}
+		}
+		if (__atomic_exchange_n(&SH->seen[slot][label % SEEN], label + 1,
+					__ATOMIC_RELAXED) == label + 1)
+			report("server: label %#llx (slot %u) delivered twice",
+			       (unsigned long long)label, slot);
+
+		/* The reply: own values, then a checksum of what arrived. */
+		rn = reply_nr(n);
+		if (rn > n)
+			kipc_mr(&c)[n] = checksum(kipc_mr(&c), n);
+		for (unsigned int i = 0; i < rn && i < n; i++)
+			kipc_mr(&c)[i] = rep_val(label, i);
+		tag = KIPC_TAG(label, rn);
+		mode = dropped(label) ? M_DROP : split(label) ? M_SPLIT : M_REPLY;
+	}
+	return NULL;
+}
+
+static int server_main(void *unused)
+{
+	pthread_t t[NSRV];
+
+	catch_signal(SIGUSR1, W.srv_gen & 1);
+	for (long i = 0; i < NSRV; i++)
+		if (pthread_create(&t[i], NULL, server_thread, (void *)i))
+			return 1;
+	for (int i = 0; i < NSRV; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+/* ---- client ---- */
+
+struct client {
+	int slot;
+	unsigned int gen;
+	uint64_t s;		/* random state */
+	uint32_t cnt;		/* calls made */
+	struct kipc_ctx c;
+	int bfd;		/* current handle of B, or -1 */
+	int bgen;		/* its generation */
+	bool b_dead;		/* it failed with EPIPE: wait for the next */
+};
+
+/* Take the newest handle of B that the controller sent, if any. */
+static void client_take_b(struct client *cl)
+{
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		int gen, fd;
+		struct iovec iov = { &gen, sizeof(gen) };
+		struct msghdr m = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct cmsghdr *cm;
+
+		if (recvmsg(W.sock_cli[cl->slot], &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) !=
+		    sizeof(gen))
+			return;
+		cm = CMSG_FIRSTHDR(&m);
+		if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+			report("client %d: handle message without a handle", cl->slot);
+			continue;
+		}
+		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		if (gen <= cl->bgen) {
+			close(fd);
+			continue;
+		}
+		if (cl->bfd >= 0)
+			close(cl->bfd);
+		cl->bfd = fd;
+		cl->bgen = gen;
+		cl->b_dead = false;
+	}
+}
+
+/* After a failed call the message area must be as the caller left it. */
+static int area_intact(struct kipc_ctx *c, uint64_t tag)
+{
+	uint64_t label = KIPC_TAG_LABEL(tag);
+	unsigned int n = KIPC_TAG_NR(tag);
+
+	if (kipc_tag(c) != tag)
+		return -1;
+	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++)
+		if (kipc_mr(c)[i] != (i < n ? req_val(label, i) : POISON + i))
+			return -1;
+	return 0;
+}
+
+/* The reply must be this call's, complete, and touch nothing else. */
+static int reply_ok(struct client *cl, uint64_t label, unsigned int n)
+{
+	struct kipc_utcb *u = cl->c.utcb;
+	unsigned int rn = reply_nr(n);
+	__u64 want[KIPC_MSG_REGS];
+
+	if (u->tag != KIPC_TAG(label, rn) || u->badge != 0) {
+		report("client %d: call %#llx nr %u got tag %#llx badge %#llx",
+		       cl->slot, (unsigned long long)label, n,
+		       (unsigned long long)u->tag, (unsigned long long)u->badge);
+		return -1;
+	}
+	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++)
+		want[i] = i < n ? req_val(label, i) : POISON + i;
+	if (rn > n)
+		want[n] = checksum(want, n);
+	for (unsigned int i = 0; i < n; i++)
+		want[i] = rep_val(label, i);
+	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++) {
+		if (u->mr[i] != want[i]) {
+			report("client %d: call %#llx nr %u: reply register %u is %#llx, not %#llx",
+			       cl->slot, (unsigned long long)label, n, i,
+			       (unsigned long long)u->mr[i], (unsigned long long)want[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void client_call(struct client *cl)
+{
+	bool on_b = cl->bfd >= 0 && !cl->b_dead && (rnd(&cl->s) & 1);
+	int fd = on_b ? cl->bfd : W.a_slot[cl->slot];
+	uint64_t label = LABEL(cl->slot, SEQ(cl->gen, cl->cnt++));
+	unsigned int n = rnd(&cl->s) % (KIPC_MSG_REGS + 1);
+	uint64_t to = pick_timeout(&cl->s, 20);
+	uint64_t tag = KIPC_TAG(label, n);
+	int done0, ret;
+
+	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++)
+		kipc_mr(&cl->c)[i] = i < n ? req_val(label, i) : POISON + i;
+	done0 = LOAD(SH->kills_done);
+	SH->inflight[cl->slot].label = label;
+	SH->inflight[cl->slot].timeout = to;
+	SH->inflight[cl->slot].on_b = on_b;
+	SH->inflight[cl->slot].since = now_ns();
+	ret = kipc_call(&cl->c, fd, tag, to);
+	SH->inflight[cl->slot].since = 0;
+	ADD(calls, 1);
+	if (on_b)
+		ADD(b_calls, 1);
+
+	switch (ret) {
+	case 0:
+		if (dropped(label))
+			report("client %d: call %#llx was answered, but the server dropped it",
+			       cl->slot, (unsigned long long)label);
+		else if (!reply_ok(cl, label, n))
+			ADD(ok, 1);
+		return;
+	case -EAGAIN:
+		if (to != KIPC_TIMEOUT_POLL)
+			goto bad;
+		ADD(eagain, 1);
+		break;
+	case -ETIMEDOUT:
+		if (to == INF)
+			goto bad;
+		ADD(etimedout, 1);
+		break;
+	case -EINTR:
+		ADD(eintr, 1);
+		break;
+	case -ECONNRESET:
+		if (dropped(label))
+			ADD(dropped, 1);
+		else if (LOAD(SH->kills_started) > done0)
+			ADD(econnreset, 1);
+		else
+			goto bad;
+		break;
+	case -EPIPE:
+		if (!on_b || LOAD(SH->kills_started) <= cl->bgen)
+			goto bad;
+		ADD(epipe, 1);
+		cl->b_dead = true;
+		break;
+	default:
+		goto bad;
+	}
+	if (area_intact(&cl->c, tag))
+		report("client %d: call %#llx failed with %d but changed the message area",
+		       cl->slot, (unsigned long long)label, ret);
+	return;
+bad:
+	report("client %d: call %#llx on %c (timeout %llu, kills %d/%d): unexpected %d",
+	       cl->slot, (unsigned long long)label, on_b ? 'B' : 'A',
+	       (unsigned long long)to, LOAD(SH->kills_started), done0, ret);
+}
+
+static void *client_thread(void *arg)
+{
+	struct client *cl = arg;
+
+	ctx_open(&cl->c);
+	__atomic_store_n(&SH->slot_tid[cl->slot], gettid_(), __ATOMIC_RELAXED);
+	while (!LOAD(SH->stop)) {
+		if (cl->bgen < LOAD(SH->b_gen) || cl->b_dead)
+			client_take_b(cl);
+		client_call(cl);
+	}
+	if (cl->bfd >= 0)
+		close(cl->bfd);
+	kipc_ctx_close(&cl->c);
+	return NULL;
+}
+
+static int client_main(int p)
+{
+	struct client cl[NTHR];
+	pthread_t t[NTHR];
+
+	/* Half of the client generations restart interrupted waits. */
+	catch_signal(SIGUSR1, (W.cli_gen[p] + p) & 1);
+	for (int i = 0; i < NTHR; i++) {
+		cl[i] = (struct client){
+			.slot = p * NTHR + i,
+			.gen = W.cli_gen[p],
+			.bfd = -1,
+			.bgen = -1,
+		};
+		cl[i].s = mix(now_ns() ^ ((uint64_t)cl[i].slot << 32) ^ cl[i].gen) | 1;
+		if (pthread_create(&t[i], NULL, client_thread, &cl[i]))
+			return 1;
+	}
+	for (int i = 0; i < NTHR; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+/* ---- controller ---- */
+
+static void send_fd(int sock, int fd, int gen)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &gen, sizeof(gen) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	/* A full socket (a client that never reads) only costs it B. */
+	sendmsg(sock, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void close_b(void)
+{
+	if (W.b_ctl >= 0)
+		close(W.b_ctl);
+	W.b_ctl = -1;
+	for (int i = 0; i < NSLOT; i++) {
+		if (W.b_slot[i] >= 0)
+			close(W.b_slot[i]);
+		W.b_slot[i] = -1;
+	}
+}
+
+/*
+ * A new endpoint B and a server that alone holds its receive right: the
+ * controller keeps send handles only, the clients get theirs by socket.
+ */
+static int start_server(int gen)
+{
+	close_b();
+	W.srv_gen = gen;
+	W.b_full = kipc_ep_create(&W.c, 0);
+	if (W.b_full < 0)
+		return W.b_full;
+	W.b_ctl = kipc_ep_mint(&W.c, W.b_full, KIPC_RIGHT_SEND, 0, 0);
+	if (W.b_ctl < 0)
+		return W.b_ctl;
+	for (int i = 0; i < NSLOT; i++) {
+		W.b_slot[i] = kipc_ep_mint(&W.c, W.b_full, KIPC_RIGHT_SEND,
+					   BADGE(1, gen, i), KIPC_MINT_BADGE);
+		if (W.b_slot[i] < 0)
+			return W.b_slot[i];
+	}
+	W.srv = spawn(server_main, NULL);
+	if (W.srv < 0)
+		return -errno;
+	close(W.b_full);
+	W.b_full = -1;
+	for (int i = 0; i < NSLOT; i++)
+		send_fd(W.sock_ctl[i], W.b_slot[i], gen);
+	__atomic_store_n(&SH->b_gen, gen, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int client_trampoline(void *arg)
+{
+	return client_main((long)arg);
+}
+
+static int start_client(int p)
+{
+	W.cli_gen[p]++;
+	W.cli[p] = spawn(client_trampoline, (void *)(long)p);
+	if (W.cli[p] < 0)
+		return -errno;
+	for (int i = p * NTHR; i < (p + 1) * NTHR; i++)
+		send_fd(W.sock_ctl[i], W.b_slot[i], W.srv_gen);
+	return 0;
+}
+
+/* Kill the server (unless it is dead already) and start the next one. */
+static void restart_server(bool dead)
+{
+	long rw;
+
+	__atomic_fetch_add(&SH->kills_started, 1, __ATOMIC_ACQ_REL);
+	for (int i = 0; i < NSRV; i++)
+		__atomic_store_n(&SH->srv_tid[i], 0, __ATOMIC_RELAXED);
+	if (!dead) {
+		kill(W.srv, SIGKILL);
+		reap(W.srv);
+	}
+	W.srv = 0;
+	/* Its threads were blocked in recv on A: none may be left queued. */
+	rw = fdinfo_value(0, W.ep_a, "receivers-waiting");
+	if (rw != 0)
+		report("controller: %ld receivers still waiting on A after the server died", rw);
+	if (start_server(LOAD(SH->kills_started)))
+		report("controller: cannot start a server");
+	__atomic_fetch_add(&SH->kills_done, 1, __ATOMIC_ACQ_REL);
+	ADD(server_kills, 1);
+}
+
+/* Print where the threads of a process that did not stop are. */
+static void dump_process(pid_t pid)
+{
+	char path[320], buf[256];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", pid, d->d_name);
+		f = fopen(path, "r");
+		ksft_print_msg("  pid %d tid %s:\n", pid, d->d_name);
+		while (f && fgets(buf, sizeof(buf), f))
+			ksft_print_msg("    %s", buf);
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+static void show_endpoint(const char *name, int fd)
+{
+	ksft_print_msg("  endpoint %s: senders-waiting %ld receivers-waiting %ld send-handles %ld recv-handles %ld\n",
+		       name, fdinfo_value(0, fd, "senders-waiting"),
+		       fdinfo_value(0, fd, "receivers-waiting"),
+		       fdinfo_value(0, fd, "send-handles"),
+		       fdinfo_value(0, fd, "recv-handles"));
+}
+
+static unsigned int env_seconds(void)
+{
+	const char *e = getenv("KIPC_STRESS_SECONDS");
+	long v = e ? strtol(e, NULL, 0) : 0;
+
+	return v > 0 && v < 100000 ? v : DEFAULT_SECONDS;
+}
+
+FIXTURE(stress) {
+	int dummy;
+};
+
+FIXTURE_SETUP(stress)
+{
+	int sv[2];
+
+	memset(&W, 0, sizeof(W));
+	W.b_full = W.b_ctl = -1;
+	for (int i = 0; i < NSLOT; i++)
+		W.b_slot[i] = W.a_slot[i] = W.sock_ctl[i] = W.sock_cli[i] = -1;
+	W.sh = mmap(NULL, sizeof(*W.sh), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, W.sh);
+	ctx_open(&W.c);
+	W.ep_a = kipc_ep_create(&W.c, 0);
+	ASSERT_GE(W.ep_a, 0);
+	W.a_srv = kipc_ep_mint(&W.c, W.ep_a, KIPC_RIGHT_RECV, 0, 0);
+	ASSERT_GE(W.a_srv, 0);
+	for (int i = 0; i < NSLOT; i++) {
+		W.a_slot[i] = kipc_ep_mint(&W.c, W.ep_a, KIPC_RIGHT_SEND,
+					   BADGE(0, 0, i), KIPC_MINT_BADGE);
+		ASSERT_GE(W.a_slot[i], 0);
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
+		W.sock_ctl[i] = sv[0];
+		W.sock_cli[i] = sv[1];
+	}
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	/* After a failed assertion: nobody may outlive the test. */
+	for (int p = 0; p < NCLI; p++) {
+		if (W.cli[p] > 0) {
+			kill(W.cli[p], SIGKILL);
+			reap(W.cli[p]);
+		}
+	}
+	if (W.srv > 0) {
+		kill(W.srv, SIGKILL);
+		reap(W.srv);
+	}
+	close_b();
+	for (int i = 0; i < NSLOT; i++) {
+		close(W.a_slot[i]);
+		close(W.sock_ctl[i]);
+		close(W.sock_cli[i]);
+	}
+	close(W.a_srv);
+	close(W.ep_a);
+	kipc_ctx_close(&W.c);
+	munmap(W.sh, sizeof(*W.sh));
+}
+
+TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
+{
+	unsigned int secs = env_seconds();
+	uint64_t start, end, now, next_kill, srv_kill[2];
+	uint64_t s = mix(now_ns()) | 1;
+	int nsrv_kills = 0, hung = 0;
+	struct counts *n = &SH->n;
+	double el;
+
+	TH_LOG("%u s, %d client processes x %d threads, %d server threads",
+	       secs, NCLI, NTHR, NSRV);
+	/* Children inherit a handler: a signal can never kill one. */
+	catch_signal(SIGUSR1, 0);
+	ASSERT_EQ(0, start_server(0));
+	for (int p = 0; p < NCLI; p++)
+		ASSERT_EQ(0, start_client(p));
+
+	start = now_ns();
+	end = start + secs * 1000000000ULL;
+	srv_kill[0] = start + (end - start) * 35 / 100;
+	srv_kill[1] = start + (end - start) * 70 / 100;
+	next_kill = start + (500 + rnd(&s) % 500) * MS;
+	while ((now = now_ns()) < end) {
+		int p = rnd(&s) % NCLI, slot = rnd(&s) % NSLOT, tid, st;
+		pid_t pid;
+
+		/*
+		 * Signal a client thread every 0.2-2 ms, now and then a hundred
+		 * times in a row, and a server thread now and then.
+		 */
+		tid = LOAD(SH->slot_tid[slot]);
+		for (int i = rnd(&s) % 32 ? 1 : 100; tid && i > 0; i--)
+			if (!syscall(SYS_tgkill, W.cli[slot / NTHR], tid, SIGUSR1))
+				ADD(signals, 1);
+		if (rnd(&s) % 16 == 0) {
+			tid = LOAD(SH->srv_tid[rnd(&s) % NSRV]);
+			if (tid && !syscall(SYS_tgkill, W.srv, tid, SIGUSR1))
+				ADD(signals, 1);
+		}
+		if (now >= next_kill) {
+			kill(W.cli[p], SIGKILL);
+			reap(W.cli[p]);
+			for (int i = p * NTHR; i < (p + 1) * NTHR; i++)
+				__atomic_store_n(&SH->slot_tid[i], 0, __ATOMIC_RELAXED);
+			if (start_client(p))
+				report("controller: cannot respawn client %d", p);
+			ADD(client_kills, 1);
+			next_kill = now + (500 + rnd(&s) % 500) * MS;
+		}
+		if (nsrv_kills < 2 && now >= srv_kill[nsrv_kills]) {
+			restart_server(false);
+			nsrv_kills++;
+		}
+		/* Nobody else may die. */
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			report("controller: pid %d (%s) ended by itself, status %#x", pid,
+			       pid == W.srv ? "server" : "client", st);
+			if (pid == W.srv)
+				restart_server(true);
+			for (int q = 0; q < NCLI; q++)
+				if (pid == W.cli[q] && start_client(q))
+					report("controller: cannot respawn client %d", q);
+		}
+		usleep(200 + rnd(&s) % 1800);
+	}
+
+	/* Stop: the clients finish their calls (the server still runs). */
+	__atomic_store_n(&SH->stop, 1, __ATOMIC_RELEASE);
+	el = (now_ns() - start) / 1e9;
+	end = now_ns() + STOP_SECONDS * 1000000000ULL;
+	for (int p = 0; p < NCLI; p++) {
+		int st = 0;
+		pid_t r;
+
+		while ((r = waitpid(W.cli[p], &st, WNOHANG)) == 0 && now_ns() < end)
+			sleep_ms(5);
+		if (r == 0) {
+			ksft_print_msg("client %d (pid %d) did not stop:\n", p, W.cli[p]);
+			for (int i = p * NTHR; i < (p + 1) * NTHR; i++) {
+				if (!SH->inflight[i].since)
+					continue;
+				ksft_print_msg("  slot %d: call %#llx on %c, timeout %llu, for %.1f s\n",
+					       i, (unsigned long long)SH->inflight[i].label,
+					       SH->inflight[i].on_b ? 'B' : 'A',
+					       (unsigned long long)SH->inflight[i].timeout,
+					       (now_ns() - SH->inflight[i].since) / 1e9);
+			}
+			show_endpoint("A", W.ep_a);
+			show_endpoint("B", W.b_ctl);
+			ksft_print_msg("server (pid %d):\n", W.srv);
+			dump_process(W.srv);
+			dump_process(W.cli[p]);
+			hung++;
+			kill(W.cli[p], SIGKILL);
+			reap(W.cli[p]);
+		} else if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			report("controller: client %d ended with status %#x", p, st);
+		}
+		W.cli[p] = 0;
+	}
+	kill(W.srv, SIGKILL);
+	reap(W.srv);
+	W.srv = 0;
+
+	ksft_print_msg("stress: %llu calls in %.1f s, %.0f calls/s, %llu ok (%.0f/s), %llu on B\n",
+		       (unsigned long long)n->calls, el, n->calls / el,
+		       (unsigned long long)n->ok, n->ok / el,
+		       (unsigned long long)n->b_calls);
+	ksft_print_msg("stress: failed calls: EAGAIN %llu ETIMEDOUT %llu EINTR %llu ECONNRESET %llu (+%llu dropped on purpose) EPIPE %llu\n",
+		       (unsigned long long)n->eagain, (unsigned long long)n->etimedout,
+		       (unsigned long long)n->eintr, (unsigned long long)n->econnreset,
+		       (unsigned long long)n->dropped, (unsigned long long)n->epipe);
+	ksft_print_msg("stress: server: %llu messages, %llu replies lost, EAGAIN %llu ETIMEDOUT %llu EINTR %llu\n",
+		       (unsigned long long)n->srv_msgs, (unsigned long long)n->srv_lost,
+		       (unsigned long long)n->srv_eagain, (unsigned long long)n->srv_etimedout,
+		       (unsigned long long)n->srv_eintr);
+	ksft_print_msg("stress: %llu signals, %llu clients killed, %llu servers killed, %llu errors\n",
+		       (unsigned long long)n->signals, (unsigned long long)n->client_kills,
+		       (unsigned long long)n->server_kills, (unsigned long long)n->errors);
+	for (int i = 0; i < NMSG && i < SH->nmsg; i++)
+		ksft_print_msg("error: %s\n", SH->msg[i]);
+
+	EXPECT_EQ(0, hung);
+	EXPECT_EQ(0, n->errors);
+	EXPECT_GT(n->ok, 1000);
+	EXPECT_EQ(2, n->server_kills);
+
+	/* Everybody is gone: nothing may be left waiting, no handle leaked. */
+	for (int i = 0; i < NSLOT; i++) {
+		close(W.sock_ctl[i]);
+		close(W.sock_cli[i]);
+		W.sock_ctl[i] = W.sock_cli[i] = -1;
+	}
+	EXPECT_EQ(0, wait_fdinfo(W.ep_a, "senders-waiting", 0));
+	EXPECT_EQ(0, wait_fdinfo(W.ep_a, "receivers-waiting", 0));
+	EXPECT_EQ(0, wait_fdinfo(W.b_ctl, "senders-waiting", 0));
+	EXPECT_EQ(0, wait_fdinfo(W.b_ctl, "receivers-waiting", 0));
+	/* A: ep_a + one per slot can send; ep_a and a_srv can receive. */
+	EXPECT_EQ(0, wait_fdinfo(W.ep_a, "send-handles", NSLOT + 1));
+	EXPECT_EQ(0, wait_fdinfo(W.ep_a, "recv-handles", 2));
+	/* B: the controller's b_ctl and b_slot[]; its receiver is dead. */
+	EXPECT_EQ(0, wait_fdinfo(W.b_ctl, "send-handles", NSLOT + 1));
+	EXPECT_EQ(0, wait_fdinfo(W.b_ctl, "recv-handles", 0));
+	/* And A still works: nobody receives, so a poll send finds nobody. */
+	EXPECT_EQ(-EAGAIN, kipc_call(&W.c, W.ep_a, KIPC_TAG(1, 0), KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(-EPIPE, kipc_call(&W.c, W.b_ctl, KIPC_TAG(1, 0), KIPC_TIMEOUT_POLL));
+}
+
+/* The harness wants the timeout at compile time; the run length is not. */
+static void __attribute__((constructor)) stress_timeout(void)
+{
+	_stress_calls_signals_kills_object.timeout = env_seconds() + MARGIN_SECONDS;
+}
+
+TEST_HARNESS_MAIN
