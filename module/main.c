@@ -57,7 +57,8 @@ static int kipc_release(struct inode *inode, struct file *file)
 /*
  * The message area is one kernel page inserted into the owner's address
  * space: the kernel reaches it by its kernel address and never faults on
- * it.  It is not inherited across fork and can never become executable.
+ * it.  It must be MAP_SHARED, is not inherited across fork and can never
+ * become executable.
  */
 static int kipc_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -65,7 +66,8 @@ static int kipc_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (ctx->mm != current->mm)
 		return -EPERM;
-	if (vma->vm_pgoff || vma_pages(vma) != 1)
+	/* A private (copy-on-write) mapping would detach from the kernel page. */
+	if (vma->vm_pgoff || vma_pages(vma) != 1 || !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;

@@ -30,14 +30,15 @@
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
 
-/* Size of the message area mapping (offset 0 of a context fd). */
+/* Size of the message area: mmap it MAP_SHARED at offset 0 of a context. */
 #define KIPC_UTCB_SIZE		4096
 
 /*
  * The message tag (struct kipc_utcb.tag):
  *
  *   bits  0..6   number of message registers that carry data (0..64)
- *   bits  7..15  flags: KIPC_TAG_F_* (kernel-set on receive, 0 on send)
+ *   bits  7..15  flags: KIPC_TAG_F_* (kernel-set on receive; on send
+ *                KIPC_TAG_F_CALL is ignored and the others must be 0)
  *   bits 16..63  label, 48 bits chosen freely by the sender
  */
 #define KIPC_TAG_NR_MASK	0x7fULL
