@@ -31,15 +31,16 @@ TEST_SRCS	:= $(wildcard selftests/*.c)
 TESTS		:= $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
 EXAMPLES	:= $(O)/examples/echo-server $(O)/examples/echo-client
 BENCH		:= $(O)/bench/kipc-bench
+TOOLS		:= $(O)/tools/kipcctl
 KSFT		:= $(O)/ksft/kselftest_harness.h
 
 # Programs that run in the VM are static: the initramfs has no libc.
 STATIC		:= -static -pthread
 
-.PHONY: all module lib tests examples bench check demo deps install \
+.PHONY: all module lib tests examples bench tools check demo deps install \
 	modules_install uninstall clean help sparse
 
-all: module lib tests examples bench
+all: module lib tests examples bench tools
 
 help:
 	@echo "make              module, libkipc, selftests, examples, bench"
@@ -90,6 +91,12 @@ tests: $(TESTS)
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A)
+
+tools: $(TOOLS)
+
+$(O)/tools/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $<
 
 examples: $(EXAMPLES)
 

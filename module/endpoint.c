@@ -10,19 +10,29 @@
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
 #include <linux/file.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "kipc_trace.h"
 
 static atomic64_t kipc_ep_ids = ATOMIC64_INIT(0);
+LIST_HEAD(kipc_eps);
+DEFINE_MUTEX(kipc_eps_lock);
 
 static void kipc_ep_free(struct kref *ref)
 {
 	struct kipc_ep *ep = container_of(ref, struct kipc_ep, ref);
 
 	WARN_ON_ONCE(!list_empty(&ep->senders) || !list_empty(&ep->receivers));
+	mutex_lock(&kipc_eps_lock);
+	list_del(&ep->all);
+	mutex_unlock(&kipc_eps_lock);
+	trace_kipc_ep_destroy(ep->id, ep->msgs, atomic64_read(&ep->errors));
+	put_pid(ep->owner);
 	kfree(ep);
 }
 
@@ -79,27 +89,42 @@ static unsigned int kipc_list_len(struct list_head *head)
 	return n;
 }
 
+/**
+ * kipc_ep_snapshot - a consistent copy of an endpoint's counters
+ * @ep:		the endpoint
+ * @st:		filled in
+ */
+void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st)
+{
+	spin_lock(&ep->lock);
+	st->senders = kipc_list_len(&ep->senders);
+	st->receivers = kipc_list_len(&ep->receivers);
+	st->nr_send = ep->nr_send;
+	st->nr_recv = ep->nr_recv;
+	st->msgs = ep->msgs;
+	spin_unlock(&ep->lock);
+	st->errors = atomic64_read(&ep->errors);
+}
+
 /* /proc/<pid>/fdinfo/<fd> of a handle: what a debugger or test wants. */
 static void kipc_ep_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_handle *h = file->private_data;
 	struct kipc_ep *ep = h->ep;
-	unsigned int snd, rcv, nsend, nrecv;
+	struct kipc_ep_stats st;
 
-	spin_lock(&ep->lock);
-	snd = kipc_list_len(&ep->senders);
-	rcv = kipc_list_len(&ep->receivers);
-	nsend = ep->nr_send;
-	nrecv = ep->nr_recv;
-	spin_unlock(&ep->lock);
-
+	kipc_ep_snapshot(ep, &st);
 	seq_printf(m, "kipc-endpoint:\t%llu\n", ep->id);
 	seq_printf(m, "rights:\t%#x\n", h->rights);
 	seq_printf(m, "badge:\t%#llx\n", h->badge);
-	seq_printf(m, "senders-waiting:\t%u\n", snd);
-	seq_printf(m, "receivers-waiting:\t%u\n", rcv);
-	seq_printf(m, "send-handles:\t%u\n", nsend);
-	seq_printf(m, "recv-handles:\t%u\n", nrecv);
+	seq_printf(m, "senders-waiting:\t%u\n", st.senders);
+	seq_printf(m, "receivers-waiting:\t%u\n", st.receivers);
+	seq_printf(m, "send-handles:\t%u\n", st.nr_send);
+	seq_printf(m, "recv-handles:\t%u\n", st.nr_recv);
+	seq_printf(m, "messages:\t%llu\n", st.msgs);
+	seq_printf(m, "errors:\t%llu\n", st.errors);
+	seq_printf(m, "owner:\t%d %s\n",
+		   pid_nr_ns(ep->owner, task_active_pid_ns(current)), ep->comm);
 }
 
 static const struct file_operations kipc_ep_fops = {
@@ -192,7 +217,14 @@ int kipc_ep_create(const struct kipc_ep_create __user *uarg)
 	INIT_LIST_HEAD(&ep->senders);
 	INIT_LIST_HEAD(&ep->receivers);
 	kref_init(&ep->ref);
+	atomic64_set(&ep->errors, 0);
 	ep->id = atomic64_inc_return(&kipc_ep_ids);
+	ep->owner = get_pid(task_tgid(current));
+	get_task_comm(ep->comm, current);
+	mutex_lock(&kipc_eps_lock);
+	list_add_tail(&ep->all, &kipc_eps);
+	mutex_unlock(&kipc_eps_lock);
+	trace_kipc_ep_create(ep->id);
 
 	return kipc_handle_install(ep, 0, KIPC_RIGHTS_ALL, a.flags);
 }

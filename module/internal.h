@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -24,8 +25,13 @@
  *		At most one of the two lists is non-empty.
  * @nr_send:	open handles carrying KIPC_RIGHT_SEND.
  * @nr_recv:	open handles carrying KIPC_RIGHT_RECV.
+ * @msgs:	messages delivered through this endpoint.
  * @ref:	one per open handle plus one per operation in progress.
+ * @errors:	operations on this endpoint that failed.
  * @id:		unique id, for diagnostics.
+ * @owner:	thread group that created it.
+ * @comm:	its command name then.
+ * @all:	link on kipc_eps, under kipc_eps_lock.
  */
 struct kipc_ep {
 	spinlock_t lock;
@@ -33,9 +39,28 @@ struct kipc_ep {
 	struct list_head receivers;
 	unsigned int nr_send;
 	unsigned int nr_recv;
+	u64 msgs;
 	struct kref ref;
+	atomic64_t errors;
 	u64 id;
+	struct pid *owner;
+	char comm[TASK_COMM_LEN];
+	struct list_head all;
 };
+
+/* A snapshot of an endpoint's state, for fdinfo and /proc/kipc. */
+struct kipc_ep_stats {
+	unsigned int senders;
+	unsigned int receivers;
+	unsigned int nr_send;
+	unsigned int nr_recv;
+	u64 msgs;
+	u64 errors;
+};
+
+/* Every live endpoint, for /proc/kipc/endpoints. */
+extern struct list_head kipc_eps;
+extern struct mutex kipc_eps_lock;
 
 /**
  * struct kipc_handle - what an endpoint file descriptor refers to
@@ -106,6 +131,11 @@ int kipc_ep_create(const struct kipc_ep_create __user *uarg);
 int kipc_ep_mint(const struct kipc_ep_mint __user *uarg);
 int kipc_handle_lookup(int fd, struct kipc_handle *out);
 void kipc_ep_put(struct kipc_ep *ep);
+void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st);
+
+/* proc.c */
+int kipc_proc_init(void);
+void kipc_proc_exit(void);
 
 /* ipc.c */
 long kipc_ipc_ioctl(struct kipc_ctx *ctx, unsigned int cmd,

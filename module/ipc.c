@@ -23,6 +23,7 @@
 #include <linux/uidgid.h>
 
 #include "internal.h"
+#include "kipc_trace.h"
 
 /* One IPC operation's resolved arguments. */
 struct kipc_op {
@@ -62,6 +63,7 @@ static void kipc_complete(struct kipc_ctx *ctx, int result)
 	struct task_struct *task = ctx->task;
 
 	ctx->wresult = result;
+	trace_kipc_wake(task, result);
 	rcu_read_lock();
 	/* Pairs with smp_load_acquire() in kipc_wait(): wresult first. */
 	smp_store_release(&ctx->wstate, KIPC_W_DONE);
@@ -92,7 +94,7 @@ void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue, int err)
  * is current's, the other is BUSY with its lock held.
  */
 static void kipc_transfer(struct kipc_ctx *dst, const struct kipc_ctx *src,
-			  u64 tag, u64 badge)
+			  u64 tag, u64 badge, u64 ep_id)
 {
 	struct kipc_utcb *d = dst->utcb;
 	const struct kipc_utcb *s = src->utcb;
@@ -105,6 +107,7 @@ static void kipc_transfer(struct kipc_ctx *dst, const struct kipc_ctx *src,
 	d->uid = from_kuid_munged(ns, src->cred->euid);
 	d->gid = from_kgid_munged(ns, src->cred->egid);
 	d->status = 0;
+	trace_kipc_transfer(ep_id, src->task, dst->task, tag);
 }
 
 /*
@@ -246,11 +249,12 @@ static int kipc_do_reply(struct kipc_ctx *me, u64 tag)
 	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == me) {
 		caller->reply_from = NULL;
 		caller->wstate = KIPC_W_BUSY;
-		kipc_transfer(caller, me, tag, 0);
+		kipc_transfer(caller, me, tag, 0, 0);
 		kipc_complete(caller, 0);
 		ret = 0;
 	}
 	spin_unlock(&caller->lock);
+	trace_kipc_reply(caller->task, tag, ret);
 	kipc_ctx_put(caller);
 	return ret;
 }
@@ -286,10 +290,11 @@ static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
 	list_del_init(&rcv->node);
 	spin_lock(&rcv->lock);
 	rcv->wstate = KIPC_W_BUSY;
+	ep->msgs++;
 	spin_unlock(&ep->lock);
 
 	kipc_transfer(rcv, me, call ? op->tag | KIPC_TAG_F_CALL : op->tag,
-		      op->h.badge);
+		      op->h.badge, ep->id);
 	if (call) {
 		/*
 		 * Become the receiver's caller before it can run.  Nobody else
@@ -333,10 +338,11 @@ static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
 	list_del_init(&snd->node);
 	spin_lock(&snd->lock);
 	snd->wstate = KIPC_W_BUSY;
+	ep->msgs++;
 	spin_unlock(&ep->lock);
 
 	kipc_transfer(me, snd, snd->call ? snd->tag | KIPC_TAG_F_CALL : snd->tag,
-		      snd->badge);
+		      snd->badge, ep->id);
 	if (snd->call) {
 		/* The caller sleeps on, now waiting for our reply. */
 		kref_get(&snd->ref);
@@ -382,8 +388,11 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 			return ret;
 		op->send_dl = kipc_deadline(a->send_timeout);
 		op->send_restart = a->send_timeout == KIPC_TIMEOUT_INFINITE;
-		if (cmd == KIPC_IOC_SEND)
+		if (cmd == KIPC_IOC_SEND) {
+			trace_kipc_send(op->h.ep->id, op->tag, op->h.badge);
 			return kipc_do_send(me, op, false, a->send_timeout);
+		}
+		trace_kipc_call(op->h.ep->id, op->tag, op->h.badge);
 		op->recv_dl = kipc_deadline(a->recv_timeout);
 		return kipc_do_send(me, op, true, a->send_timeout);
 
@@ -412,6 +421,7 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 				kipc_drop_reply(me, -ECONNRESET);
 			}
 		}
+		trace_kipc_recv(op->h.ep->id, cmd == KIPC_IOC_REPLY_RECV);
 		op->recv_dl = kipc_deadline(a->recv_timeout);
 		op->recv_restart = a->recv_timeout == KIPC_TIMEOUT_INFINITE;
 		ret = kipc_do_recv(me, op, a->recv_timeout);
@@ -452,6 +462,11 @@ long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 	me->cred = current_cred();
 	me->pid_ns = task_active_pid_ns(current);
 	ret = kipc_ipc(me, cmd, &a, &op);
+	if (unlikely(ret)) {
+		trace_kipc_error(cmd, op.h.ep ? op.h.ep->id : 0, ret);
+		if (op.h.ep)
+			atomic64_inc(&op.h.ep->errors);
+	}
 	if (op.h.ep)
 		kipc_ep_put(op.h.ep);
 

@@ -18,6 +18,9 @@
 
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "kipc_trace.h"
+
 static_assert(sizeof(struct kipc_utcb) <= KIPC_UTCB_SIZE);
 static_assert(KIPC_UTCB_SIZE <= PAGE_SIZE);
 static_assert(sizeof(struct kipc_ipc) == 40);
@@ -133,10 +136,15 @@ static struct miscdevice kipc_misc = {
 
 static int __init kipc_init(void)
 {
-	int ret = misc_register(&kipc_misc);
+	int ret = kipc_proc_init();
 
 	if (ret)
 		return ret;
+	ret = misc_register(&kipc_misc);
+	if (ret) {
+		kipc_proc_exit();
+		return ret;
+	}
 	pr_info("ABI %d.%d ready on /dev/%s\n", KIPC_ABI_MAJOR, KIPC_ABI_MINOR,
 		kipc_misc.name);
 	return 0;
@@ -145,6 +153,7 @@ static int __init kipc_init(void)
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	kipc_proc_exit();
 }
 
 module_init(kipc_init);

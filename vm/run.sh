@@ -30,7 +30,7 @@ mkdir -p "$O"
 work=$(mktemp -d "$O/vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests,examples,bench,guest}
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests,examples,bench,tools,guest}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/vm/guest/init" "$root/init"
 chmod +x "$root/init"
@@ -42,6 +42,7 @@ else
 	cp "$O"/selftests/* "$root/tests/" 2>/dev/null || true
 fi
 cp "$O"/examples/* "$root/examples/" 2>/dev/null || true
+cp "$O"/tools/* "$root/tools/" 2>/dev/null || true
 cp "$O"/bench/* "$root/bench/" 2>/dev/null || true
 (cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
 

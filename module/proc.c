@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/kipc/endpoints: every live endpoint with its owner, handles,
+ * waiters and counters, one line each (tools/kipcctl prints it as a table).
+ */
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+
+#include "internal.h"
+
+static struct proc_dir_entry *kipc_proc_dir;
+
+static void *kipc_eps_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&kipc_eps_lock);
+	return seq_list_start_head(&kipc_eps, *pos);
+}
+
+static void *kipc_eps_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &kipc_eps, pos);
+}
+
+static void kipc_eps_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&kipc_eps_lock);
+}
+
+static int kipc_eps_show(struct seq_file *m, void *v)
+{
+	struct kipc_ep_stats st;
+	struct kipc_ep *ep;
+
+	if (v == &kipc_eps) {
+		seq_puts(m, "id owner comm send_handles recv_handles senders_waiting receivers_waiting messages errors\n");
+		return 0;
+	}
+	ep = list_entry(v, struct kipc_ep, all);
+	kipc_ep_snapshot(ep, &st);
+	seq_printf(m, "%llu %d %s %u %u %u %u %llu %llu\n", ep->id,
+		   pid_nr_ns(ep->owner, task_active_pid_ns(current)), ep->comm,
+		   st.nr_send, st.nr_recv, st.senders, st.receivers, st.msgs,
+		   st.errors);
+	return 0;
+}
+
+static const struct seq_operations kipc_eps_ops = {
+	.start	= kipc_eps_start,
+	.next	= kipc_eps_next,
+	.stop	= kipc_eps_stop,
+	.show	= kipc_eps_show,
+};
+
+/**
+ * kipc_proc_init - create /proc/kipc
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kipc_proc_init(void)
+{
+	kipc_proc_dir = proc_mkdir("kipc", NULL);
+	if (!kipc_proc_dir)
+		return -ENOMEM;
+	if (!proc_create_seq("endpoints", 0444, kipc_proc_dir, &kipc_eps_ops)) {
+		proc_remove(kipc_proc_dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void kipc_proc_exit(void)
+{
+	proc_remove(kipc_proc_dir);
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Observability: tracepoints fire, fdinfo and /proc/kipc/endpoints show
+ * live endpoints with their counters, kipcctl prints them.
+ */
+#include <sys/stat.h>
+
+#include "kipc_test.h"
+
+#define TRACEFS	"/sys/kernel/tracing"
+
+FIXTURE(obs) {
+	struct kipc_ctx c;
+	int ep;
+};
+
+FIXTURE_SETUP(obs)
+{
+	ctx_open(&self->c);
+	self->ep = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(self->ep, 0);
+}
+
+FIXTURE_TEARDOWN(obs)
+{
+	if (self->ep >= 0)
+		close(self->ep);
+	kipc_ctx_close(&self->c);
+}
+
+/* The line of /proc/kipc/endpoints for endpoint @id, or "" if none. */
+static void proc_line(unsigned long long id, char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/kipc/endpoints", "r");
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strtoull(line, NULL, 10) == id && line[0] != 'i') {
+			snprintf(out, len, "%s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void *queued_sender(void *arg)
+{
+	int ep = *(int *)arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	*(int *)arg = kipc_send(&c, ep, KIPC_TAG(1, 0), INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/* fdinfo counts messages and failed operations per endpoint. */
+TEST_F(obs, fdinfo_counters)
+{
+	long base = fdinfo_value(0, self->ep, "messages");
+	int arg = self->ep;
+	pthread_t t;
+
+	ASSERT_EQ(0, base);
+	ASSERT_EQ(0, fdinfo_value(0, self->ep, "errors"));
+	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, self->ep, KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(-EAGAIN, kipc_send(&self->c, self->ep, 0, KIPC_TIMEOUT_POLL));
+	for (int i = 0; i < 3; i++) {
+		arg = self->ep;
+		ASSERT_EQ(0, pthread_create(&t, NULL, queued_sender, &arg));
+		ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+		pthread_join(t, NULL);
+	}
+	EXPECT_EQ(3, fdinfo_value(0, self->ep, "messages"));
+	EXPECT_EQ(2, fdinfo_value(0, self->ep, "errors"));
+	EXPECT_EQ(getpid(), fdinfo_value(0, self->ep, "owner"));
+}
+
+/* /proc/kipc/endpoints lists a live endpoint and forgets a dead one. */
+TEST_F(obs, proc_endpoints)
+{
+	unsigned long long id = fdinfo_value(0, self->ep, "kipc-endpoint");
+	int snd = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0, 0);
+	unsigned int ns, nr, sw, rw;
+	unsigned long long msgs, errors, got;
+	int arg = self->ep, pid;
+	char line[512], comm[64];
+	pthread_t t;
+
+	ASSERT_GE(snd, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, queued_sender, &arg));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	proc_line(id, line, sizeof(line));
+	ASSERT_EQ(9, sscanf(line, "%llu %d %63s %u %u %u %u %llu %llu", &got, &pid,
+			    comm, &ns, &nr, &sw, &rw, &msgs, &errors));
+	EXPECT_EQ(getpid(), pid);
+	EXPECT_EQ(2, ns);
+	EXPECT_EQ(1, nr);
+	EXPECT_EQ(1, sw);
+	EXPECT_EQ(0, rw);
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	pthread_join(t, NULL);
+	proc_line(id, line, sizeof(line));
+	ASSERT_EQ(9, sscanf(line, "%llu %d %63s %u %u %u %u %llu %llu", &got, &pid,
+			    comm, &ns, &nr, &sw, &rw, &msgs, &errors));
+	EXPECT_EQ(0, sw);
+	EXPECT_EQ(1, msgs);
+
+	close(snd);
+	close(self->ep);
+	self->ep = -1;
+	proc_line(id, line, sizeof(line));
+	EXPECT_STREQ("", line);
+}
+
+static const char *kipcctl_path(void)
+{
+	static const char *const paths[] = { "/tools/kipcctl", "build/tools/kipcctl" };
+
+	for (unsigned int i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (!access(paths[i], X_OK))
+			return paths[i];
+	return NULL;
+}
+
+/* kipcctl prints the live endpoints and a process's handles. */
+TEST_F(obs, kipcctl)
+{
+	unsigned long long id = fdinfo_value(0, self->ep, "kipc-endpoint");
+	const char *tool = kipcctl_path();
+	char cmd[256], line[512], want[64];
+	int found = 0, badge = 0;
+	FILE *p;
+	int h;
+
+	if (!tool)
+		SKIP(return, "kipcctl not built");
+	h = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0xb0b, KIPC_MINT_BADGE);
+	ASSERT_GE(h, 0);
+	snprintf(cmd, sizeof(cmd), "%s list", tool);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	snprintf(want, sizeof(want), "%llu", id);
+	while (fgets(line, sizeof(line), p)) {
+		char first[64];
+
+		if (sscanf(line, "%63s", first) == 1 && !strcmp(first, want) &&
+		    strstr(line, "observe"))
+			found = 1;
+	}
+	EXPECT_EQ(0, pclose(p));
+	EXPECT_EQ(1, found);
+
+	snprintf(cmd, sizeof(cmd), "%s handles %d", tool, getpid());
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	while (fgets(line, sizeof(line), p))
+		if (strstr(line, "0xb0b"))
+			badge = 1;
+	EXPECT_EQ(0, pclose(p));
+	EXPECT_EQ(1, badge);
+	close(h);
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	int ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+static void *trace_server(void *arg)
+{
+	int ep = *(int *)arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	if (!kipc_recv(&c, ep, INF))
+		kipc_reply(&c, KIPC_TAG(2, 0));
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/* Every kipc tracepoint fires where it should. */
+TEST_F(obs, tracepoints)
+{
+	static const char *const events[] = {
+		"kipc_ep_create:", "kipc_call:", "kipc_recv:", "kipc_transfer:",
+		"kipc_reply:", "kipc_wake:", "kipc_error:", "kipc_send:",
+		"kipc_ep_destroy:",
+	};
+	int seen[sizeof(events) / sizeof(events[0])] = { 0 };
+	char line[1024];
+	int arg, ep;
+	pthread_t t;
+	FILE *f;
+
+	if (access(TRACEFS "/events/kipc/enable", W_OK))
+		SKIP(return, "tracefs with kipc events not available");
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/kipc/enable", "1"));
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "1"));
+
+	ep = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(ep, 0);
+	arg = ep;
+	ASSERT_EQ(0, pthread_create(&t, NULL, trace_server, &arg));
+	ASSERT_EQ(0, kipc_call(&self->c, ep, KIPC_TAG(0x77, 1), INF));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EAGAIN, kipc_send(&self->c, ep, KIPC_TAG(1, 0), KIPC_TIMEOUT_POLL));
+	close(ep);
+
+	ASSERT_EQ(0, write_file(TRACEFS "/events/kipc/enable", "0"));
+	f = fopen(TRACEFS "/trace", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		for (unsigned int i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+			if (strstr(line, events[i]))
+				seen[i]++;
+		if (strstr(line, "kipc_call:"))
+			EXPECT_NE(NULL, strstr(line, "label=0x77 nr=1"));
+		if (strstr(line, "kipc_error:"))
+			EXPECT_NE(NULL, strstr(line, "op=send"));
+	}
+	fclose(f);
+	for (unsigned int i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		TH_LOG("%s %d", events[i], seen[i]);
+		EXPECT_GT(seen[i], 0);
+	}
+}
+
+TEST_HARNESS_MAIN
