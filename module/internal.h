@@ -104,6 +104,8 @@ enum kipc_wstate {
  * @call:	the queued sender waits for a reply.
  * @reply_to:	caller this context owes a reply (holds a reference).
  * @reply_from:	context that owes this one a reply (identity only).
+ * @sleeping:	the waiter sleeps and needs a wake-up (else it spins).
+ * @spin_ok:	the last sleep was short: spin before sleeping next time.
  * @ref:	one for the open file, one per reply_to pointing here.
  */
 struct kipc_ctx {
@@ -123,6 +125,8 @@ struct kipc_ctx {
 	bool call;
 	struct kipc_ctx *reply_to;
 	struct kipc_ctx *reply_from;
+	bool sleeping;
+	bool spin_ok;
 	struct kref ref;
 };
 

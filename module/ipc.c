@@ -15,6 +15,9 @@
  */
 #include <linux/cred.h>
 #include <linux/hrtimer.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/stat.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
@@ -24,6 +27,11 @@
 
 #include "internal.h"
 #include "kipc_trace.h"
+
+static unsigned int spin_ns = 20000;
+module_param(spin_ns, uint, 0644);
+MODULE_PARM_DESC(spin_ns,
+	"How long (ns) a waiter keeps its CPU, yielding to its partner or spinning, before it sleeps; 0: sleep at once");
 
 /* One IPC operation's resolved arguments. */
 struct kipc_op {
@@ -67,7 +75,14 @@ static void kipc_complete(struct kipc_ctx *ctx, int result)
 	rcu_read_lock();
 	/* Pairs with smp_load_acquire() in kipc_wait(): wresult first. */
 	smp_store_release(&ctx->wstate, KIPC_W_DONE);
-	wake_up_process(task);
+	/*
+	 * A waiter that is still spinning sees DONE by itself; only a sleeper
+	 * needs the wake-up.  Pairs with the barrier in set_current_state()
+	 * after kipc_wait() sets ->sleeping.
+	 */
+	smp_mb();
+	if (READ_ONCE(ctx->sleeping))
+		wake_up_process(task);
 	rcu_read_unlock();
 }
 
@@ -164,6 +179,57 @@ static bool kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep, int st)
 }
 
 /*
+ * Keep the CPU for a little while instead of sleeping: the partner of a
+ * synchronous IPC usually answers within microseconds, and a sleep costs a
+ * dequeue, a wake-up and, across CPUs, an IPI.  With other tasks on this
+ * CPU (the partner, most likely) the waiter yields, so they run at once;
+ * alone on its CPU it spins.  Returns true when the state left @st or a
+ * signal came, false when the budget ran out.
+ */
+static bool kipc_spin(struct kipc_ctx *me, int st)
+{
+	u64 until = 0;
+
+	for (;;) {
+		if (single_task_running())
+			cpu_relax();
+		else
+			yield();
+		if (READ_ONCE(me->wstate) != st || signal_pending(current))
+			return true;
+		cond_resched();
+		/* Most spins end in the first round: only then read the clock. */
+		if (!until)
+			until = local_clock() + READ_ONCE(spin_ns);
+		else if (local_clock() >= until)
+			return false;
+	}
+}
+
+/*
+ * Sleep while @me stays in state @st, until @dl.  The partner wakes us only
+ * if it sees ->sleeping.  How long the sleep took decides whether the next
+ * wait on this context spins first.
+ */
+static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
+{
+	u64 t0 = local_clock();
+
+	WRITE_ONCE(me->sleeping, true);
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (READ_ONCE(me->wstate) == st) {
+		if (dl == KTIME_MAX)
+			schedule();
+		else
+			schedule_hrtimeout_range(&dl, current->timer_slack_ns,
+						 HRTIMER_MODE_ABS);
+	}
+	__set_current_state(TASK_RUNNING);
+	WRITE_ONCE(me->sleeping, false);
+	me->spin_ok = local_clock() - t0 < READ_ONCE(spin_ns);
+}
+
+/*
  * kipc_wait - sleep until a partner has finished with @me
  *
  * Ends early on a signal or the phase's deadline; then @me is withdrawn
@@ -175,18 +241,18 @@ static bool kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep, int st)
  */
 static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 {
+	/* Spin unless the last sleep on this context was a long one. */
+	bool spin = READ_ONCE(spin_ns) && me->spin_ok;
 	int st, err;
 	ktime_t dl;
 
 	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
 		/* Pairs with kipc_complete(): DONE means wresult is set. */
 		st = smp_load_acquire(&me->wstate);
 		if (st == KIPC_W_DONE)
 			break;
 		if (st == KIPC_W_BUSY) {
 			/* A partner is copying and holds our lock: wait it out. */
-			__set_current_state(TASK_RUNNING);
 			spin_lock(&me->lock);
 			spin_unlock(&me->lock);
 			continue;
@@ -199,19 +265,16 @@ static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 				err = -ERESTARTSYS;
 		} else if (dl != KTIME_MAX && ktime_compare(ktime_get(), dl) >= 0) {
 			err = -ETIMEDOUT;
+		} else if (spin) {
+			spin = kipc_spin(me, st);
+			continue;
 		} else {
-			if (dl == KTIME_MAX)
-				schedule();
-			else
-				schedule_hrtimeout_range(&dl, current->timer_slack_ns,
-							 HRTIMER_MODE_ABS);
+			kipc_sleep(me, st, dl);
 			continue;
 		}
-		__set_current_state(TASK_RUNNING);
 		if (kipc_withdraw(me, op->h.ep, st))
 			return err;
 	}
-	__set_current_state(TASK_RUNNING);
 	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
 	return me->wresult;
 }

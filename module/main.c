@@ -45,6 +45,7 @@ static int kipc_open(struct inode *inode, struct file *file)
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->node);
 	kref_init(&ctx->ref);
+	ctx->spin_ok = true;
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
 	file->private_data = ctx;

@@ -327,4 +327,51 @@ TEST_F(call, reply_overwrites_message_area)
 	pthread_join(t, NULL);
 }
 
+static int set_spin_ns(const char *val, char *old, size_t len)
+{
+	const char *path = "/sys/module/kipc/parameters/spin_ns";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (old && !fgets(old, len, f))
+		old[0] = 0;
+	fclose(f);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(val, f);
+	return fclose(f);
+}
+
+/*
+ * The same server loop with waiters that sleep at once (spin_ns=0) and
+ * with waiters that always spin first (a huge budget): both paths of
+ * kipc_wait() deliver every reply.
+ */
+TEST_F(call, reply_recv_loop_sleeping_and_spinning)
+{
+	static const char *const modes[] = { "0", "1000000000" };
+	char old[32] = "20000";
+
+	if (set_spin_ns("20000", old, sizeof(old)))
+		SKIP(return, "cannot set kipc.spin_ns (not root?)");
+	for (unsigned int m = 0; m < 2; m++) {
+		struct server s = { .ep = self->ep };
+		pthread_t t;
+
+		ASSERT_EQ(0, set_spin_ns(modes[m], NULL, 0));
+		ASSERT_EQ(0, pthread_create(&t, NULL, server_loop, &s));
+		for (int i = 1; i <= 500; i++) {
+			fill_mrs(kipc_mr(&self->c), 8, i);
+			ASSERT_EQ(0, kipc_call(&self->c, self->ep, KIPC_TAG(i, 8), INF));
+			ASSERT_EQ(0, check_mrs(kipc_mr(&self->c), 8, i + 1));
+		}
+		ASSERT_EQ(0, kipc_call(&self->c, self->ep, KIPC_TAG(0, 0), INF));
+		pthread_join(t, NULL);
+		EXPECT_EQ(501, s.served);
+	}
+	set_spin_ns(old, NULL, 0);
+}
+
 TEST_HARNESS_MAIN

@@ -29,7 +29,8 @@ int main(void)
 C
 build_prog() {
 	local flags
-	flags=$(PKG_CONFIG_SYSROOT_DIR="$tmp/root" \
+	flags=$(PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 \
+		PKG_CONFIG_SYSROOT_DIR="$tmp/root" \
 		PKG_CONFIG_LIBDIR="$tmp/root/usr/lib/pkgconfig" pkg-config --cflags --libs libkipc) &&
 	cc -Wall -Werror -o "$tmp/prog" "$tmp/prog.c" $flags
 }
