@@ -182,10 +182,10 @@ int kipc_handle_lookup(int fd, struct kipc_handle *out)
 	struct fd f = fdget(fd);
 	int ret = -EBADF;
 
-	if (!f.file)
+	if (!fd_file(f))
 		return ret;
-	if (f.file->f_op == &kipc_ep_fops) {
-		*out = *(struct kipc_handle *)f.file->private_data;
+	if (fd_file(f)->f_op == &kipc_ep_fops) {
+		*out = *(struct kipc_handle *)fd_file(f)->private_data;
 		kref_get(&out->ep->ref);
 		ret = 0;
 	}

@@ -125,7 +125,6 @@ static const struct file_operations kipc_fops = {
 	.mmap		= kipc_mmap,
 	.unlocked_ioctl	= kipc_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice kipc_misc = {

@@ -285,6 +285,23 @@ TEST_F(basic, handle_cloexec)
 	close(a);
 }
 
+/*
+ * A context cannot seek (nonseekable_open() and no .llseek: ESPIPE on every
+ * kernel, before and after no_llseek went away in 6.12); lseek on a handle
+ * is a no-op (noop_llseek).
+ */
+TEST_F(basic, lseek)
+{
+	errno = 0;
+	EXPECT_EQ(-1, lseek(self->c.fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ(-1, lseek(self->c.fd, 0, SEEK_CUR));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(0, lseek(self->ep, 0, SEEK_CUR));
+	EXPECT_EQ(0, lseek(self->ep, 100, SEEK_SET));
+}
+
 /* A new endpoint: one handle with every right and badge 0. */
 TEST_F(basic, fdinfo_new_endpoint)
 {
