@@ -9,6 +9,7 @@ KDIR		?= /lib/modules/$(KVER)/build
 PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
 DESTDIR		?=
 O		:= build
 
@@ -37,15 +38,17 @@ KSFT		:= $(O)/ksft/kselftest_harness.h
 # Programs that run in the VM are static: the initramfs has no libc.
 STATIC		:= -static -pthread
 
-.PHONY: all module lib tests examples bench tools check demo deps install \
+.PHONY: all module lib tests examples bench bench-smp tools check demo deps install \
 	modules_install uninstall clean help sparse
 
-all: module lib tests examples bench tools
+all: module lib tests examples $(BENCH) tools
 
 help:
 	@echo "make              module, libkipc, selftests, examples, bench"
 	@echo "make check        install deps (root), build -Werror, run host and VM tests"
 	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
+	@echo "make bench        kipc-bench in QEMU, 1 CPU under icount: table, CSV, plot, ratios"
+	@echo "make bench-smp    the same on 2 CPUs without icount"
 	@echo "make install      libkipc, headers, pkg-config file (PREFIX, DESTDIR)"
 	@echo "make modules_install   kipc.ko for modprobe (KVER, INSTALL_MOD_PATH)"
 	@echo "make sparse       the module through sparse (C=2)"
@@ -59,7 +62,7 @@ module:
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
 
-lib: $(LIB_A) $(LIB_SO) $(O)/lib/libkipc.pc
+lib: $(LIB_A) $(LIB_SO)
 
 $(O)/lib/%.pic.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -77,11 +80,6 @@ $(LIB_SO): $(O)/lib/kipc.pic.o lib/libkipc.map
 		-Wl,--version-script=lib/libkipc.map -o $@ $<
 	ln -sf libkipc.so.$(VERSION) $(O)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(O)/lib/libkipc.so
-
-$(O)/lib/libkipc.pc: lib/libkipc.pc.in Makefile
-	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(KSFT):
 	vm/ksft-headers.sh $(O)/ksft
@@ -104,11 +102,26 @@ $(O)/examples/%: examples/%.c examples/bootstrap.h $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A)
 
-bench: $(BENCH)
-
 $(O)/bench/kipc-bench: bench/kipc-bench.c $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) -lm
+
+# The benchmark in the VM (bench/README.md): `bench` on one CPU under icount
+# (guest time counts instructions, so a build gives the same figures every
+# run), `bench-smp` on two CPUs in emulated real time.  Prints the table,
+# writes $(O)/bench/bench{,-smp}.csv and latency{,-smp}.svg, and ends with
+# the ratio lines.
+bench: BENCH_VM = VM_ICOUNT=1
+# Polling idle: a wake-up on the other CPU does not wait for QEMU to wake a
+# sleeping host thread.  tsc=reliable: TCG's TSC is one clock for all CPUs,
+# and reading the HPET the kernel falls back to costs ten times as much.
+bench-smp: BENCH_VM = VM_SMP=2 VM_APPEND="idle=poll tsc=reliable"
+bench bench-smp:
+	vm/deps.sh bench
+	$(MAKE) module $(BENCH)
+	$(BENCH_VM) VM_LOG=$(O)/vm-$@.log vm/run.sh bench
+	bench/report.sh $(O)/vm-$@.log $(O)/bench/$@.csv \
+		$(O)/bench/latency$(subst bench,,$@).svg
 
 # The test command of the README: everything, warnings as errors, then the
 # host tests and the selftests in a VM.  Installs what it lacks (as root).
@@ -127,7 +140,7 @@ demo:
 deps:
 	vm/deps.sh check
 
-install: lib
+install: lib tools
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
@@ -135,12 +148,22 @@ install: lib
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libkipc.so
 	install -m 644 lib/include/kipc.h $(DESTDIR)$(INCLUDEDIR)/kipc.h
 	install -m 644 uapi/linux/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h
-	install -m 644 $(O)/lib/libkipc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libkipc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/libkipc.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/kipc.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 man/kipcctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkipc.a $(DESTDIR)$(LIBDIR)/libkipc.so* \
 	      $(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
-	      $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc $(DESTDIR)$(PREFIX)/sbin/kipcctl \
+	      $(DESTDIR)$(MANDIR)/man3/libkipc.3 $(DESTDIR)$(MANDIR)/man7/kipc.7 \
+	      $(DESTDIR)$(MANDIR)/man8/kipcctl.8
 
 # Puts kipc.ko under /lib/modules/$(KVER)/updates, where modprobe looks.
 modules_install: module

@@ -2,55 +2,107 @@
 /*
  * kipc-bench: round-trip latency of kipc against other IPC mechanisms.
  *
- *   kipc-bench [-n ITER] [-s BYTES] [-m NAME[,NAME...]] [-c] [-o FILE.csv]
+ *   kipc-bench [-n ITER] [-w WARMUP] [-s SIZES] [-m NAMES] [-p 1|2|both]
+ *              [-o FILE.csv]
  *
- * For each mechanism the program forks: the child is a server that answers
- * every request, the parent a client that makes WARMUP unmeasured round
- * trips and then ITER measured ones, each timed with CLOCK_MONOTONIC.  The
- * report gives the median, the 99th percentile and the mean per mechanism.
+ * For each mechanism, payload size and placement the program forks: the
+ * child is a server that answers every request, the parent a client that
+ * makes WARMUP unmeasured round trips and then ITER measured ones, each
+ * timed with CLOCK_MONOTONIC.  The report gives the median, the 99th
+ * percentile and the mean of one request and its answer.
+ *
+ * Placement: "1" puts client and server on CPU 0, "2" the client on CPU 0
+ * and the server on CPU 1.
  *
  * A mechanism is one row of mechs[]: setup() makes the channel before the
- * fork, serve() is the child's whole life, client() prepares the parent's
- * side, round_trip() is one request and its answer, done() tells the
- * server to stop.  The measuring loop in run() is the same for all.
+ * fork, serve() is the child's whole life (it calls server_ready() once it
+ * can take requests), client() prepares the parent's side, round_trip() is
+ * one request and its answer, done() tells the server to stop.  The
+ * measuring loop, measure(), is the same for all.
  *
  * Each answer is checked (the server changes the request in a known way),
  * so a transport that loses or fakes messages cannot produce a fast number.
+ * A payload of BYTES carries the round number in its first 8 bytes and the
+ * server adds one; with 0 bytes each mechanism sends the least it can and
+ * the check rides on whatever that is (see each mechanism).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <linux/android/binder.h>
+#include <linux/futex.h>
+#include <mqueue.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <kipc.h>
 
-#define WARMUP		1000
 #define MAX_BYTES	(KIPC_MSG_REGS * 8)
+#define MAX_SIZES	16
 #define INF		KIPC_TIMEOUT_INFINITE
+#define BINDER_DEV	"/dev/binder"
+#define BINDER_MAP	(128 * 1024)
+#ifndef MQ_PRIO_MAX
+#define MQ_PRIO_MAX	32768
+#endif
+
+/* Shared by client and server (MAP_SHARED); cleared before each row. */
+struct shm {
+	uint32_t word;			/* futex word; sched_yield's turn */
+	uint32_t stop;			/* the client asks the server to end */
+	unsigned char req[MAX_BYTES];	/* request slot */
+	unsigned char rsp[MAX_BYTES];	/* answer slot */
+};
 
 struct bench {
 	unsigned int bytes;		/* payload of a request and of an answer */
+	int cpus;			/* 1: both on CPU 0; 2: server on CPU 1 */
+	int ready[2];			/* server -> client: "ready to serve" */
+	pid_t ppid;			/* what getppid() must return */
+	pid_t self;			/* the client's pid */
+	struct shm *shm;
+	unsigned char buf[MAX_BYTES];	/* this side's message */
+	int record;			/* fd mechanisms: one read per message */
+	/*
+	 * fd mechanisms: [0] the client writes, [1] the client reads,
+	 * [2] the server reads, [3] the server writes.
+	 */
+	int fd[4];
 	struct {
-		struct kipc_ctx ctx;	/* the client's context */
-		int snd;		/* send-only handle: the client's */
-		int rcv;		/* receive-only handle: the server's */
+		struct kipc_ctx ctx;	/* this side's context */
+		int snd, rcv;		/* request endpoint: client's, server's */
+		int rsnd, rrcv;		/* kipc_send's answer endpoint: server's, client's */
 	} kipc;
 	struct {
-		int req[2];		/* client -> server */
-		int rsp[2];		/* server -> client */
-		unsigned char buf[MAX_BYTES];
-	} pipe;
+		int fd;
+		void *map;
+		binder_uintptr_t held;	/* a received buffer not yet freed */
+	} binder;
 };
+
+/* The mechanism has no payload: measured once, reported as 0 bytes. */
+#define M_NOPAYLOAD	(1U << 0)
+/* The mechanism is defined on one CPU only. */
+#define M_ONECPU	(1U << 1)
 
 struct mech {
 	const char *name;
+	unsigned int flags;
 	int (*setup)(struct bench *b);
 	int (*serve)(struct bench *b);
 	int (*client)(struct bench *b);
@@ -58,16 +110,75 @@ struct mech {
 	void (*done)(struct bench *b);
 };
 
-/* kipc_call: the client calls, the server answers with reply_recv. */
+/*
+ * When the server dies the client must not hang: eventfds, futexes and
+ * message queues have no end of file.  While the client loop runs, SIGCHLD
+ * jumps out of it (before or during a blocking call alike); otherwise it
+ * sets server_gone, which makes interrupted calls fail.
+ */
+static volatile sig_atomic_t server_gone, loop_armed;
+static sigjmp_buf loop_exit;
 
-static int kipc_setup(struct bench *b)
+static void on_sigchld(int sig)
+{
+	server_gone = 1;
+	if (loop_armed) {
+		loop_armed = 0;
+		siglongjmp(loop_exit, 1);
+	}
+}
+
+/* An interrupted call is retried unless the server is gone. */
+static int again(void)
+{
+	return errno == EINTR && !server_gone;
+}
+
+/* The server tells the client it can take requests. */
+static int server_ready(struct bench *b)
+{
+	char c = 1;
+	int ret = write(b->ready[1], &c, 1) == 1 ? 0 : -errno;
+
+	close(b->ready[1]);
+	return ret;
+}
+
+/* The round number travels in the first min(len, 8) bytes of a message. */
+static uint64_t seq_mask(size_t len)
+{
+	return len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
+}
+
+static void put_seq(unsigned char *p, size_t len, uint64_t v)
+{
+	memcpy(p, &v, len < 8 ? len : 8);
+}
+
+static uint64_t get_seq(const unsigned char *p, size_t len)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, len < 8 ? len : 8);
+	return v;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* ---- kipc ---------------------------------------------------------- */
+
+/* One endpoint: a send-only and a receive-only handle. */
+static int kipc_pair(int *snd, int *rcv)
 {
 	struct kipc_ctx ctx;
 	int ep, ret;
 
-	b->kipc.ctx.fd = -1;
-	b->kipc.ctx.utcb = NULL;
-	b->kipc.snd = b->kipc.rcv = -1;
+	*snd = *rcv = -1;
 	/* Creating an endpoint needs a context; each side opens its own later. */
 	ret = kipc_ctx_open(&ctx);
 	if (ret)
@@ -77,113 +188,203 @@ static int kipc_setup(struct bench *b)
 		kipc_ctx_close(&ctx);
 		return ep;
 	}
-	b->kipc.snd = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_SEND, 0, 0);
-	b->kipc.rcv = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_RECV, 0, 0);
+	*snd = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_SEND, 0, 0);
+	*rcv = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_RECV, 0, 0);
 	close(ep);
 	kipc_ctx_close(&ctx);
-	ret = b->kipc.snd < 0 ? b->kipc.snd : b->kipc.rcv < 0 ? b->kipc.rcv : 0;
+	ret = *snd < 0 ? *snd : *rcv < 0 ? *rcv : 0;
 	if (ret) {
-		close(b->kipc.snd);
-		close(b->kipc.rcv);
+		if (*snd >= 0)
+			close(*snd);
+		if (*rcv >= 0)
+			close(*rcv);
+		*snd = *rcv = -1;
 	}
 	return ret;
 }
 
-/*
- * Answer: label + 1, mr[0] + 1, the other registers as they came.  Ends
- * when the client closes the only send handle: recv then fails with EPIPE.
- */
-static int kipc_serve(struct bench *b)
+static void kipc_reset(struct bench *b)
 {
-	struct kipc_ctx ctx;
-	uint64_t tag;
-	int ret;
-
-	close(b->kipc.snd);
-	ret = kipc_ctx_open(&ctx);
-	if (ret)
-		return ret;
-	ret = kipc_recv(&ctx, b->kipc.rcv, INF);
-	while (!ret) {
-		tag = kipc_tag(&ctx);
-		if (KIPC_TAG_NR(tag))
-			kipc_mr(&ctx)[0]++;
-		tag = KIPC_TAG(KIPC_TAG_LABEL(tag) + 1, KIPC_TAG_NR(tag));
-		ret = kipc_reply_recv(&ctx, b->kipc.rcv, tag, INF);
-	}
-	return ret == -EPIPE ? 0 : ret;
+	b->kipc.ctx.fd = -1;
+	b->kipc.ctx.utcb = NULL;
+	b->kipc.snd = b->kipc.rcv = b->kipc.rsnd = b->kipc.rrcv = -1;
 }
 
-static int kipc_client(struct bench *b)
+/* The answer: label + 1, mr[0] + 1, the other registers as they came. */
+static uint64_t kipc_answer(struct kipc_ctx *ctx)
 {
-	close(b->kipc.rcv);
-	return kipc_ctx_open(&b->kipc.ctx);
+	uint64_t tag = kipc_tag(ctx);
+
+	if (KIPC_TAG_NR(tag))
+		kipc_mr(ctx)[0]++;
+	return KIPC_TAG(KIPC_TAG_LABEL(tag) + 1, KIPC_TAG_NR(tag));
 }
 
 /* The payload is BYTES / 8 registers; with 0 bytes only the tag travels. */
-static int kipc_round_trip(struct bench *b, uint64_t i)
+static uint64_t kipc_request(struct bench *b, uint64_t i)
 {
 	unsigned int nr = b->bytes / 8;
-	__u64 *mr = kipc_mr(&b->kipc.ctx);
-	uint64_t tag;
-	int ret;
 
 	if (nr)
-		mr[0] = i;
-	ret = kipc_call(&b->kipc.ctx, b->kipc.snd, KIPC_TAG(i, nr), INF);
-	if (ret)
-		return ret;
-	tag = kipc_tag(&b->kipc.ctx);
+		kipc_mr(&b->kipc.ctx)[0] = i;
+	return KIPC_TAG(i, nr);
+}
+
+static int kipc_check(struct bench *b, uint64_t i)
+{
+	unsigned int nr = b->bytes / 8;
+	uint64_t tag = kipc_tag(&b->kipc.ctx);
+
 	if (KIPC_TAG_LABEL(tag) != i + 1 || KIPC_TAG_NR(tag) != nr ||
-	    (nr && mr[0] != i + 1))
+	    (nr && kipc_mr(&b->kipc.ctx)[0] != i + 1))
 		return -EPROTO;
 	return 0;
 }
 
+/* kipc_call: the client calls, the server answers with reply_recv. */
+
+static int call_setup(struct bench *b)
+{
+	kipc_reset(b);
+	return kipc_pair(&b->kipc.snd, &b->kipc.rcv);
+}
+
+/* Ends when the client closes the only send handle: recv fails with EPIPE. */
+static int call_serve(struct bench *b)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret;
+
+	close_fd(&b->kipc.snd);
+	ret = kipc_ctx_open(ctx);
+	if (!ret)
+		ret = server_ready(b);
+	if (!ret)
+		ret = kipc_recv(ctx, b->kipc.rcv, INF);
+	while (!ret)
+		ret = kipc_reply_recv(ctx, b->kipc.rcv, kipc_answer(ctx), INF);
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int call_client(struct bench *b)
+{
+	close_fd(&b->kipc.rcv);
+	return kipc_ctx_open(&b->kipc.ctx);
+}
+
+static int call_round_trip(struct bench *b, uint64_t i)
+{
+	int ret = kipc_call(&b->kipc.ctx, b->kipc.snd, kipc_request(b, i), INF);
+
+	return ret ? ret : kipc_check(b, i);
+}
+
 static void kipc_done(struct bench *b)
 {
-	close(b->kipc.snd);
-	kipc_ctx_close(&b->kipc.ctx);
+	close_fd(&b->kipc.snd);
+	close_fd(&b->kipc.rcv);
+	close_fd(&b->kipc.rsnd);
+	close_fd(&b->kipc.rrcv);
+	if (b->kipc.ctx.fd >= 0)
+		kipc_ctx_close(&b->kipc.ctx);
+	b->kipc.ctx.fd = -1;
 }
 
 /*
- * pipe: two pipes and the loop of `perf bench sched pipe`, each side
- * writes the payload and reads the other's.  A pipe cannot carry an empty
- * message, so at least 1 byte is written: the 0-byte row moves 1 byte.
+ * kipc_send: two endpoints, one per direction; the client sends and then
+ * receives, the server receives and then sends (four IPC system calls per
+ * round trip where kipc_call needs two).
  */
 
-static size_t pipe_len(const struct bench *b)
+static int send_setup(struct bench *b)
+{
+	int ret;
+
+	kipc_reset(b);
+	ret = kipc_pair(&b->kipc.snd, &b->kipc.rcv);
+	if (!ret)
+		ret = kipc_pair(&b->kipc.rsnd, &b->kipc.rrcv);
+	if (ret)
+		kipc_done(b);
+	return ret;
+}
+
+static int send_serve(struct bench *b)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret;
+
+	close_fd(&b->kipc.snd);
+	close_fd(&b->kipc.rrcv);
+	ret = kipc_ctx_open(ctx);
+	if (!ret)
+		ret = server_ready(b);
+	while (!ret) {
+		ret = kipc_recv(ctx, b->kipc.rcv, INF);
+		if (ret)
+			return ret == -EPIPE ? 0 : ret;
+		ret = kipc_send(ctx, b->kipc.rsnd, kipc_answer(ctx), INF);
+	}
+	return ret;
+}
+
+static int send_client(struct bench *b)
+{
+	close_fd(&b->kipc.rcv);
+	close_fd(&b->kipc.rsnd);
+	return kipc_ctx_open(&b->kipc.ctx);
+}
+
+static int send_round_trip(struct bench *b, uint64_t i)
+{
+	int ret = kipc_send(&b->kipc.ctx, b->kipc.snd, kipc_request(b, i), INF);
+
+	if (!ret)
+		ret = kipc_recv(&b->kipc.ctx, b->kipc.rrcv, INF);
+	return ret ? ret : kipc_check(b, i);
+}
+
+/* ---- byte streams and records: pipe, UNIX sockets ------------------ */
+
+/*
+ * None of these can carry an empty message (a read of 0 bytes means end
+ * of file), so the 0-byte rows move 1 byte, which carries the check.
+ */
+static size_t fd_len(const struct bench *b)
 {
 	return b->bytes ? b->bytes : 1;
 }
 
 /* 1: got @len bytes, 0: end of file before any, -errno otherwise. */
-static int read_full(int fd, void *buf, size_t len)
+static int read_msg(const struct bench *b, int fd, void *buf, size_t len)
 {
 	size_t got = 0;
 	ssize_t n;
 
 	while (got < len) {
 		n = read(fd, (char *)buf + got, len - got);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && again())
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			return got ? -EPROTO : 0;
+		/* A record socket delivers one whole message per read. */
+		if (b->record && (size_t)n != len)
+			return -EPROTO;
 		got += n;
 	}
 	return 1;
 }
 
-static int write_full(int fd, const void *buf, size_t len)
+static int write_msg(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
 	ssize_t n;
 
 	while (done < len) {
 		n = write(fd, (const char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && again())
 			continue;
 		if (n < 0)
 			return -errno;
@@ -192,68 +393,711 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static void fd_reset(struct bench *b)
+{
+	b->fd[0] = b->fd[1] = b->fd[2] = b->fd[3] = -1;
+	b->record = 0;
+}
+
+/* Close @fd[@a] and @fd[@c], which may be one descriptor. */
+static void fd_close2(struct bench *b, int a, int c)
+{
+	if (b->fd[c] == b->fd[a])
+		b->fd[c] = -1;
+	close_fd(&b->fd[a]);
+	close_fd(&b->fd[c]);
+}
+
+/* pipe: two pipes and the loop of `perf bench sched pipe`. */
 static int pipe_setup(struct bench *b)
 {
-	if (pipe(b->pipe.req))
+	int req[2], rsp[2];
+
+	fd_reset(b);
+	if (pipe2(req, O_CLOEXEC))
 		return -errno;
-	if (pipe(b->pipe.rsp)) {
-		close(b->pipe.req[0]);
-		close(b->pipe.req[1]);
+	if (pipe2(rsp, O_CLOEXEC)) {
+		close(req[0]);
+		close(req[1]);
 		return -errno;
 	}
+	b->fd[0] = req[1];
+	b->fd[2] = req[0];
+	b->fd[3] = rsp[1];
+	b->fd[1] = rsp[0];
 	return 0;
 }
 
-/* Answer with the first byte incremented; ends at end of file. */
-static int pipe_serve(struct bench *b)
+static int socket_setup(struct bench *b, int type)
 {
-	size_t len = pipe_len(b);
+	int sv[2];
+
+	fd_reset(b);
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	b->fd[0] = b->fd[1] = sv[0];
+	b->fd[2] = b->fd[3] = sv[1];
+	b->record = type == SOCK_SEQPACKET;
+	return 0;
+}
+
+static int stream_setup(struct bench *b)
+{
+	return socket_setup(b, SOCK_STREAM);
+}
+
+static int seqpacket_setup(struct bench *b)
+{
+	return socket_setup(b, SOCK_SEQPACKET);
+}
+
+/* Answer with the round number incremented; ends at end of file. */
+static int fd_serve(struct bench *b)
+{
+	size_t len = fd_len(b);
 	int ret;
 
-	close(b->pipe.req[1]);
-	close(b->pipe.rsp[0]);
-	while ((ret = read_full(b->pipe.req[0], b->pipe.buf, len)) > 0) {
-		b->pipe.buf[0]++;
-		ret = write_full(b->pipe.rsp[1], b->pipe.buf, len);
-		if (ret)
-			return ret;
+	fd_close2(b, 0, 1);
+	ret = server_ready(b);
+	while (!ret && (ret = read_msg(b, b->fd[2], b->buf, len)) > 0) {
+		put_seq(b->buf, len, get_seq(b->buf, len) + 1);
+		ret = write_msg(b->fd[3], b->buf, len);
 	}
 	return ret;
 }
 
-static int pipe_client(struct bench *b)
+static int fd_client(struct bench *b)
 {
-	close(b->pipe.req[0]);
-	close(b->pipe.rsp[1]);
+	fd_close2(b, 2, 3);
 	return 0;
 }
 
-static int pipe_round_trip(struct bench *b, uint64_t i)
+static int fd_round_trip(struct bench *b, uint64_t i)
 {
-	size_t len = pipe_len(b);
+	size_t len = fd_len(b);
 	int ret;
 
-	b->pipe.buf[0] = i;
-	ret = write_full(b->pipe.req[1], b->pipe.buf, len);
+	put_seq(b->buf, len, i);
+	ret = write_msg(b->fd[0], b->buf, len);
 	if (ret)
 		return ret;
-	ret = read_full(b->pipe.rsp[0], b->pipe.buf, len);
+	ret = read_msg(b, b->fd[1], b->buf, len);
 	if (ret <= 0)
 		return ret ? ret : -EPIPE;
-	return b->pipe.buf[0] == (unsigned char)(i + 1) ? 0 : -EPROTO;
+	return get_seq(b->buf, len) == ((i + 1) & seq_mask(len)) ? 0 : -EPROTO;
 }
 
-static void pipe_done(struct bench *b)
+static void fd_done(struct bench *b)
 {
-	close(b->pipe.req[1]);
-	close(b->pipe.rsp[0]);
+	fd_close2(b, 0, 1);
+	fd_close2(b, 2, 3);
+}
+
+/* ---- shared memory: eventfd and futex ------------------------------ */
+
+/*
+ * The message lives in the shared slots: the sender copies it in (one copy
+ * per direction, as kipc makes), the receiver reads it in place.  The
+ * server copies the request into the answer slot and adds one to the round
+ * number.  With 0 bytes nothing is copied and the check rides on the
+ * eventfd counter or the futex word.
+ */
+static void shm_answer(struct bench *b)
+{
+	struct shm *s = b->shm;
+
+	if (b->bytes) {
+		memcpy(s->rsp, s->req, b->bytes);
+		put_seq(s->rsp, b->bytes, get_seq(s->req, b->bytes) + 1);
+	}
+}
+
+static void shm_request(struct bench *b, uint64_t i)
+{
+	if (b->bytes) {
+		put_seq(b->buf, b->bytes, i);
+		memcpy(b->shm->req, b->buf, b->bytes);
+	}
+}
+
+static int shm_check(struct bench *b, uint64_t i)
+{
+	if (b->bytes && get_seq(b->shm->rsp, b->bytes) != i + 1)
+		return -EPROTO;
+	return 0;
+}
+
+static int shm_stopped(struct bench *b)
+{
+	return __atomic_load_n(&b->shm->stop, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * eventfd_shm: one eventfd per direction (fd[0] requests, fd[1] answers).
+ * The client writes round + 1 to the request counter, the server answers
+ * with what it read plus one.
+ */
+static int efd_read(int fd, uint64_t *v)
+{
+	while (read(fd, v, sizeof(*v)) != sizeof(*v))
+		if (!again())
+			return -errno;
+	return 0;
+}
+
+static int efd_write(int fd, uint64_t v)
+{
+	while (write(fd, &v, sizeof(v)) != sizeof(v))
+		if (!again())
+			return -errno;
+	return 0;
+}
+
+static int eventfd_setup(struct bench *b)
+{
+	fd_reset(b);
+	b->fd[0] = eventfd(0, EFD_CLOEXEC);
+	b->fd[1] = eventfd(0, EFD_CLOEXEC);
+	if (b->fd[0] < 0 || b->fd[1] < 0) {
+		int ret = -errno;
+
+		fd_done(b);
+		return ret;
+	}
+	return 0;
+}
+
+static int eventfd_serve(struct bench *b)
+{
+	uint64_t v;
+	int ret;
+
+	ret = server_ready(b);
+	while (!ret) {
+		ret = efd_read(b->fd[0], &v);
+		if (ret || shm_stopped(b))
+			break;
+		shm_answer(b);
+		ret = efd_write(b->fd[1], v + 1);
+	}
+	return ret;
+}
+
+static int nothing(struct bench *b)
+{
+	return 0;
+}
+
+static int eventfd_round_trip(struct bench *b, uint64_t i)
+{
+	uint64_t v;
+	int ret;
+
+	shm_request(b, i);
+	ret = efd_write(b->fd[0], i + 1);
+	if (!ret)
+		ret = efd_read(b->fd[1], &v);
+	if (ret)
+		return ret;
+	return v == i + 2 ? shm_check(b, i) : -EPROTO;
+}
+
+static void eventfd_done(struct bench *b)
+{
+	__atomic_store_n(&b->shm->stop, 1, __ATOMIC_RELEASE);
+	if (b->fd[0] >= 0)
+		efd_write(b->fd[0], 1);
+	fd_done(b);
+}
+
+/*
+ * futex_shm: one shared futex word; the client stores 2 * round + 1 and
+ * wakes the server, the server stores that plus one and wakes the client.
+ * Each side sleeps in FUTEX_WAIT while the word holds its own last value
+ * (no spinning: on one CPU that would only burn the time slice).
+ */
+static long futex(uint32_t *uaddr, int op, uint32_t val)
+{
+	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+}
+
+/* Wait until the word differs from @old; returns the new value. */
+static int futex_wait_change(uint32_t *w, uint32_t old, uint32_t *now)
+{
+	uint32_t v;
+
+	while ((v = __atomic_load_n(w, __ATOMIC_ACQUIRE)) == old) {
+		if (futex(w, FUTEX_WAIT, old) && errno != EAGAIN && !again())
+			return -errno;
+	}
+	*now = v;
+	return 0;
+}
+
+static int futex_post(uint32_t *w, uint32_t v)
+{
+	__atomic_store_n(w, v, __ATOMIC_RELEASE);
+	return futex(w, FUTEX_WAKE, 1) < 0 ? -errno : 0;
+}
+
+static int futex_serve(struct bench *b)
+{
+	uint32_t *w = &b->shm->word, last = 0, v;
+	int ret;
+
+	ret = server_ready(b);
+	while (!ret) {
+		ret = futex_wait_change(w, last, &v);
+		if (ret || shm_stopped(b))
+			break;
+		shm_answer(b);
+		last = v + 1;
+		ret = futex_post(w, last);
+	}
+	return ret;
+}
+
+static int futex_round_trip(struct bench *b, uint64_t i)
+{
+	uint32_t *w = &b->shm->word, req = 2 * i + 1, v;
+	int ret;
+
+	shm_request(b, i);
+	ret = futex_post(w, req);
+	if (!ret)
+		ret = futex_wait_change(w, req, &v);
+	if (ret)
+		return ret;
+	return v == req + 1 ? shm_check(b, i) : -EPROTO;
+}
+
+static void futex_done(struct bench *b)
+{
+	uint32_t *w = &b->shm->word;
+
+	__atomic_store_n(&b->shm->stop, 1, __ATOMIC_RELEASE);
+	futex_post(w, __atomic_load_n(w, __ATOMIC_RELAXED) + 2);
+}
+
+/* ---- POSIX message queues ------------------------------------------ */
+
+/*
+ * mqueue: one queue per direction (fd[0] requests, fd[1] answers), at most
+ * one message in each.  A message queue carries empty messages, so the
+ * 0-byte rows send 0 bytes and the check rides on the priority: the
+ * client sends round mod MQ_PRIO_MAX, the server answers with one more.
+ */
+static int mq_make(const char *what, unsigned int bytes)
+{
+	struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = bytes ? bytes : 1 };
+	char name[64];
+	mqd_t q;
+
+	snprintf(name, sizeof(name), "/kipc-bench-%d-%s", (int)getpid(), what);
+	q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+	if (q == (mqd_t)-1)
+		return -errno;
+	mq_unlink(name);	/* both sides hold it from here on */
+	return q;
+}
+
+static int mq_setup(struct bench *b)
+{
+	int ret;
+
+	fd_reset(b);
+	ret = mq_make("req", b->bytes);
+	if (ret < 0)
+		return ret;
+	b->fd[0] = ret;
+	ret = mq_make("rsp", b->bytes);
+	if (ret < 0) {
+		close_fd(&b->fd[0]);
+		return ret;
+	}
+	b->fd[1] = ret;
+	return 0;
+}
+
+static int mq_get(int q, unsigned char *buf, unsigned int *prio)
+{
+	ssize_t n;
+
+	while ((n = mq_receive(q, (char *)buf, MAX_BYTES, prio)) < 0)
+		if (!again())
+			return -errno;
+	return n;
+}
+
+static int mq_put(int q, const unsigned char *buf, size_t len, unsigned int prio)
+{
+	while (mq_send(q, (const char *)buf, len, prio))
+		if (!again())
+			return -errno;
+	return 0;
+}
+
+static int mq_serve(struct bench *b)
+{
+	unsigned int prio;
+	int ret;
+
+	ret = server_ready(b);
+	while (!ret) {
+		ret = mq_get(b->fd[0], b->buf, &prio);
+		if (ret < 0 || shm_stopped(b))
+			break;
+		if ((unsigned int)ret != b->bytes)
+			return -EPROTO;
+		if (b->bytes)
+			put_seq(b->buf, b->bytes, get_seq(b->buf, b->bytes) + 1);
+		ret = mq_put(b->fd[1], b->buf, b->bytes, (prio + 1) % MQ_PRIO_MAX);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static int mq_round_trip(struct bench *b, uint64_t i)
+{
+	unsigned int prio;
+	int ret;
+
+	if (b->bytes)
+		put_seq(b->buf, b->bytes, i);
+	ret = mq_put(b->fd[0], b->buf, b->bytes, i % MQ_PRIO_MAX);
+	if (!ret)
+		ret = mq_get(b->fd[1], b->buf, &prio);
+	if (ret < 0)
+		return ret;
+	if ((unsigned int)ret != b->bytes || prio != (i + 1) % MQ_PRIO_MAX ||
+	    (b->bytes && get_seq(b->buf, b->bytes) != i + 1))
+		return -EPROTO;
+	return 0;
+}
+
+static void mq_done(struct bench *b)
+{
+	struct timespec ts;
+
+	__atomic_store_n(&b->shm->stop, 1, __ATOMIC_RELEASE);
+	/* Bounded: if the server died the queue may be full. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	if (b->fd[0] >= 0)
+		mq_timedsend(b->fd[0], "", 0, 0, &ts);
+	fd_done(b);
+}
+
+/* ---- Android binder ------------------------------------------------- */
+
+/*
+ * binder: the server is the context manager (handle 0) of /dev/binder, the
+ * client sends it BC_TRANSACTION and waits for BR_REPLY, as libbinder's
+ * IPCThreadState does without the Parcel layer.  The payload is the
+ * transaction's data buffer; binder carries empty transactions, so the
+ * 0-byte rows send none and the check rides on the transaction code: the
+ * server answers with code + 1.  Received buffers are given back with
+ * BC_FREE_BUFFER in the next write, as libbinder does.  A one-way
+ * transaction tells the server to stop.
+ */
+struct binder_io {
+	unsigned char w[256];
+	size_t wlen;
+	unsigned char r[256];
+	size_t rlen;
+};
+
+static void binder_put(struct binder_io *io, uint32_t cmd, const void *arg,
+		       size_t len)
+{
+	memcpy(io->w + io->wlen, &cmd, sizeof(cmd));
+	memcpy(io->w + io->wlen + sizeof(cmd), arg, len);
+	io->wlen += sizeof(cmd) + len;
+}
+
+/* Write what is queued in @io (if anything), read into @io->r. */
+static int binder_talk(int fd, struct binder_io *io, int read)
+{
+	struct binder_write_read bwr = {
+		.write_size = io->wlen,
+		.write_buffer = (uintptr_t)io->w,
+		.read_size = read ? sizeof(io->r) : 0,
+		.read_buffer = (uintptr_t)io->r,
+	};
+
+	/* The driver resumes from the consumed counts after an interruption. */
+	while (ioctl(fd, BINDER_WRITE_READ, &bwr) < 0)
+		if (!again())
+			return -errno;
+	io->wlen = 0;
+	io->rlen = bwr.read_consumed;
+	return 0;
+}
+
+/* Free a received buffer in the next write. */
+static void binder_free(struct binder_io *io, binder_uintptr_t *held)
+{
+	if (*held)
+		binder_put(io, BC_FREE_BUFFER, held, sizeof(*held));
+	*held = 0;
+}
+
+static int binder_open(struct bench *b)
+{
+	struct binder_version v;
+
+	b->binder.fd = open(BINDER_DEV, O_RDWR | O_CLOEXEC);
+	if (b->binder.fd < 0)
+		return -errno;
+	if (ioctl(b->binder.fd, BINDER_VERSION, &v) < 0)
+		return -errno;
+	if (v.protocol_version != BINDER_CURRENT_PROTOCOL_VERSION)
+		return -EPROTONOSUPPORT;
+	b->binder.map = mmap(NULL, BINDER_MAP, PROT_READ, MAP_PRIVATE,
+			     b->binder.fd, 0);
+	if (b->binder.map == MAP_FAILED) {
+		b->binder.map = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static int binder_setup(struct bench *b)
+{
+	b->binder.fd = -1;
+	b->binder.map = NULL;
+	b->binder.held = 0;
+	return access(BINDER_DEV, R_OK | W_OK) ? -errno : 0;
+}
+
+/* Answer one BR_TRANSACTION: code + 1, the data with its round number + 1. */
+static int binder_answer(struct bench *b, struct binder_io *io,
+			 const struct binder_transaction_data *tr)
+{
+	struct binder_transaction_data rep = {
+		.code = tr->code + 1,
+		.data_size = b->bytes,
+		.data.ptr.buffer = (uintptr_t)b->buf,
+	};
+
+	if (tr->data_size != b->bytes || tr->offsets_size)
+		return -EPROTO;
+	if (b->bytes) {
+		memcpy(b->buf, (const void *)(uintptr_t)tr->data.ptr.buffer, b->bytes);
+		put_seq(b->buf, b->bytes, get_seq(b->buf, b->bytes) + 1);
+	}
+	b->binder.held = tr->data.ptr.buffer;
+	binder_free(io, &b->binder.held);
+	binder_put(io, BC_REPLY, &rep, sizeof(rep));
+	return 0;
+}
+
+static int binder_serve(struct bench *b)
+{
+	struct binder_transaction_data tr;
+	struct binder_ptr_cookie pc;
+	static struct binder_io io;
+	uint32_t cmd, looper = BC_ENTER_LOOPER;
+	size_t at, len;
+	int ret, tries;
+
+	ret = binder_open(b);
+	if (ret)
+		return ret;
+	/* The previous row's server is released by a work queue: it may linger. */
+	for (tries = 0; ioctl(b->binder.fd, BINDER_SET_CONTEXT_MGR, 0) < 0; tries++) {
+		if (errno != EBUSY || tries == 500)
+			return -errno;
+		usleep(10000);
+	}
+	memcpy(io.w, &looper, sizeof(looper));
+	io.wlen = sizeof(looper);
+	ret = binder_talk(b->binder.fd, &io, 0);
+	if (!ret)
+		ret = server_ready(b);
+	while (!ret) {
+		ret = binder_talk(b->binder.fd, &io, 1);
+		for (at = 0; !ret && at + sizeof(cmd) <= io.rlen; at += len) {
+			memcpy(&cmd, io.r + at, sizeof(cmd));
+			at += sizeof(cmd);
+			len = _IOC_SIZE(cmd);
+			switch (cmd) {
+			case BR_TRANSACTION:
+				memcpy(&tr, io.r + at, sizeof(tr));
+				if (tr.flags & TF_ONE_WAY)
+					return 0;	/* the client is done */
+				ret = binder_answer(b, &io, &tr);
+				break;
+			case BR_INCREFS:
+			case BR_ACQUIRE:
+				memcpy(&pc, io.r + at, sizeof(pc));
+				binder_put(&io, cmd == BR_INCREFS ? BC_INCREFS_DONE :
+					   BC_ACQUIRE_DONE, &pc, sizeof(pc));
+				break;
+			case BR_NOOP:
+			case BR_TRANSACTION_COMPLETE:
+			case BR_SPAWN_LOOPER:
+			case BR_RELEASE:
+			case BR_DECREFS:
+			case BR_OK:
+				break;
+			default:	/* BR_ERROR, BR_FAILED_REPLY, ... */
+				ret = -EPROTO;
+			}
+		}
+	}
+	return ret;
+}
+
+static int binder_client(struct bench *b)
+{
+	return binder_open(b);
+}
+
+static int binder_round_trip(struct bench *b, uint64_t i)
+{
+	static struct binder_io io;
+	struct binder_transaction_data tr = {
+		.target.handle = 0,
+		.code = (uint32_t)i,
+		.data_size = b->bytes,
+		.data.ptr.buffer = (uintptr_t)b->buf,
+	};
+	uint32_t cmd;
+	size_t at, len;
+	int ret;
+
+	binder_free(&io, &b->binder.held);
+	if (b->bytes)
+		put_seq(b->buf, b->bytes, i);
+	binder_put(&io, BC_TRANSACTION, &tr, sizeof(tr));
+	for (;;) {
+		ret = binder_talk(b->binder.fd, &io, 1);
+		if (ret)
+			return ret;
+		for (at = 0; at + sizeof(cmd) <= io.rlen; at += len) {
+			memcpy(&cmd, io.r + at, sizeof(cmd));
+			at += sizeof(cmd);
+			len = _IOC_SIZE(cmd);
+			switch (cmd) {
+			case BR_NOOP:
+			case BR_TRANSACTION_COMPLETE:
+				break;
+			case BR_REPLY:
+				memcpy(&tr, io.r + at, sizeof(tr));
+				b->binder.held = tr.data.ptr.buffer;
+				if (tr.code != (uint32_t)(i + 1) ||
+				    (tr.flags & TF_STATUS_CODE) ||
+				    tr.data_size != b->bytes)
+					return -EPROTO;
+				if (b->bytes &&
+				    get_seq((const void *)(uintptr_t)tr.data.ptr.buffer,
+					    b->bytes) != i + 1)
+					return -EPROTO;
+				return 0;
+			case BR_DEAD_REPLY:
+				return -EPIPE;
+			default:
+				return -EPROTO;
+			}
+		}
+	}
+}
+
+static void binder_done(struct bench *b)
+{
+	struct binder_transaction_data tr = { .flags = TF_ONE_WAY };
+	static struct binder_io io;
+
+	if (b->binder.fd < 0)
+		return;
+	if (b->binder.map) {
+		binder_free(&io, &b->binder.held);
+		binder_put(&io, BC_TRANSACTION, &tr, sizeof(tr));
+		/* Reads its BR_TRANSACTION_COMPLETE (or BR_DEAD_REPLY). */
+		binder_talk(b->binder.fd, &io, 1);
+		munmap(b->binder.map, BINDER_MAP);
+	}
+	close_fd(&b->binder.fd);
+	b->binder.map = NULL;
+}
+
+/* ---- the floor: sched_yield and a null system call ------------------ */
+
+/*
+ * sched_yield: both processes on one CPU call sched_yield in turn, two
+ * system calls and two context switches per round trip, the least any
+ * synchronous IPC between two processes on one CPU pays.  The shared word
+ * carries the turn: the client stores 2 * round + 1, the server answers
+ * with one more.  No payload.
+ */
+static int yield_serve(struct bench *b)
+{
+	uint32_t *w = &b->shm->word, v;
+	int ret = server_ready(b);
+
+	while (!ret && !shm_stopped(b)) {
+		v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+		if (v & 1)
+			__atomic_store_n(w, v + 1, __ATOMIC_RELEASE);
+		sched_yield();
+	}
+	return ret;
+}
+
+static int yield_round_trip(struct bench *b, uint64_t i)
+{
+	uint32_t *w = &b->shm->word, req = 2 * i + 1;
+
+	__atomic_store_n(w, req, __ATOMIC_RELEASE);
+	do {
+		if (server_gone)
+			return -ECHILD;
+		sched_yield();
+	} while (__atomic_load_n(w, __ATOMIC_ACQUIRE) != req + 1);
+	return 0;
+}
+
+static void yield_done(struct bench *b)
+{
+	__atomic_store_n(&b->shm->stop, 1, __ATOMIC_RELEASE);
+}
+
+/* null_syscall: getppid, with no server: the cost of entering the kernel. */
+static int null_round_trip(struct bench *b, uint64_t i)
+{
+	return syscall(SYS_getppid) == b->ppid ? 0 : -EPROTO;
+}
+
+static void no_done(struct bench *b)
+{
 }
 
 static const struct mech mechs[] = {
-	{ "kipc_call", kipc_setup, kipc_serve, kipc_client, kipc_round_trip, kipc_done },
-	{ "pipe", pipe_setup, pipe_serve, pipe_client, pipe_round_trip, pipe_done },
+	{ "kipc_call", 0, call_setup, call_serve, call_client, call_round_trip, kipc_done },
+	{ "kipc_send", 0, send_setup, send_serve, send_client, send_round_trip, kipc_done },
+	{ "pipe", 0, pipe_setup, fd_serve, fd_client, fd_round_trip, fd_done },
+	{ "unix_stream", 0, stream_setup, fd_serve, fd_client, fd_round_trip, fd_done },
+	{ "unix_seqpacket", 0, seqpacket_setup, fd_serve, fd_client, fd_round_trip, fd_done },
+	{ "eventfd_shm", 0, eventfd_setup, eventfd_serve, nothing, eventfd_round_trip, eventfd_done },
+	{ "futex_shm", 0, nothing, futex_serve, nothing, futex_round_trip, futex_done },
+	{ "mqueue", 0, mq_setup, mq_serve, nothing, mq_round_trip, mq_done },
+	{ "binder", 0, binder_setup, binder_serve, binder_client, binder_round_trip, binder_done },
+	{ "sched_yield", M_NOPAYLOAD | M_ONECPU, nothing, yield_serve, nothing, yield_round_trip, yield_done },
+	{ "null_syscall", M_NOPAYLOAD | M_ONECPU, nothing, NULL, nothing, null_round_trip, no_done },
 };
 #define NR_MECHS	(sizeof(mechs) / sizeof(mechs[0]))
+
+/* ---- measuring ------------------------------------------------------ */
+
+/* The device a mechanism needs: when it is missing its rows are skipped. */
+static const char *mech_dev(const struct mech *m)
+{
+	if (m->setup == binder_setup)
+		return BINDER_DEV;
+	if (m->setup == call_setup || m->setup == send_setup)
+		return KIPC_DEVICE;
+	return "a device";
+}
 
 static uint64_t now_ns(void)
 {
@@ -273,43 +1117,123 @@ static int mech_index(const char *name)
 	return -1;
 }
 
-/* Fork the server, time @n round trips into @lat.  Returns 0 or -errno. */
-static int run(const struct mech *m, struct bench *b, unsigned long n,
-	       uint64_t *lat)
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* 0 once the server said it is ready, -ECHILD if it ended first. */
+static int wait_ready(struct bench *b)
+{
+	char c;
+	ssize_t n;
+
+	while ((n = read(b->ready[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(b->ready[0]);
+	return n == 1 ? 0 : -ECHILD;
+}
+
+/* Time @warm + @n round trips, keep the last @n in @lat. */
+static int measure(const struct mech *m, struct bench *b, unsigned long warm,
+		   unsigned long n, uint64_t *lat)
 {
 	uint64_t i, t0, t1;
-	int ret, status;
-	pid_t pid;
+	int ret = 0;
 
-	ret = m->setup(b);
-	if (ret)
-		return ret;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		m->done(b);
-		return ret;
-	}
-	if (pid == 0) {
-		ret = m->serve(b);
-		if (ret)
-			fprintf(stderr, "kipc-bench: %s server: %s\n", m->name,
-				strerror(-ret));
-		_exit(ret ? 1 : 0);
-	}
-
-	ret = m->client(b);
-	for (i = 0; !ret && i < WARMUP + n; i++) {
+	for (i = 0; !ret && i < warm + n; i++) {
 		t0 = now_ns();
 		ret = m->round_trip(b, i);
 		t1 = now_ns();
-		if (i >= WARMUP)
-			lat[i - WARMUP] = t1 - t0;
+		if (i >= warm)
+			lat[i - warm] = t1 - t0;
 	}
-	m->done(b);
+	return ret;
+}
 
-	if (waitpid(pid, &status, 0) != pid)
+/* measure(), given up with -ECHILD if the server dies meanwhile. */
+static int client_loop(const struct mech *m, struct bench *b,
+		       unsigned long warm, unsigned long n, uint64_t *lat)
+{
+	int ret;
+
+	if (sigsetjmp(loop_exit, 1))
+		return -ECHILD;
+	loop_armed = 1;		/* before the check: no gap for SIGCHLD */
+	ret = server_gone ? -ECHILD : measure(m, b, warm, n, lat);
+	loop_armed = 0;
+	return ret;
+}
+
+/* Fork the server, time @n round trips into @lat.  Returns 0 or -errno. */
+static int run(const struct mech *m, struct bench *b, unsigned long warm,
+	       unsigned long n, uint64_t *lat)
+{
+	pid_t pid = 0, w;
+	int ret, status;
+
+	memset(b->shm, 0, sizeof(*b->shm));
+	memset(b->buf, 0xa5, sizeof(b->buf));
+	ret = m->setup(b);
+	if (ret)
+		return ret;
+	if (m->serve) {
+		if (pipe2(b->ready, O_CLOEXEC)) {
+			ret = -errno;
+			m->done(b);
+			return ret;
+		}
+		server_gone = 0;
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0) {
+			ret = -errno;
+			close(b->ready[0]);
+			close(b->ready[1]);
+			m->done(b);
+			return ret;
+		}
+		if (pid == 0) {
+			close(b->ready[0]);
+			/* No orphan server, whatever way the client ends. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != b->self)
+				_exit(1);
+			ret = b->cpus == 2 ? pin(1) : 0;
+			if (!ret)
+				ret = m->serve(b);
+			if (ret)
+				fprintf(stderr, "kipc-bench: %s server: %s\n", m->name,
+					strerror(-ret));
+			_exit(ret ? 1 : 0);
+		}
+		close(b->ready[1]);
+	}
+
+	ret = m->client(b);
+	if (pid) {
+		if (ret)
+			close(b->ready[0]);
+		else
+			ret = wait_ready(b);
+	}
+	if (!ret)
+		ret = pid ? client_loop(m, b, warm, n, lat) : measure(m, b, warm, n, lat);
+	if (!pid) {
+		m->done(b);
+		return ret;
+	}
+	/* A server that is stuck or gone must not hold the run up. */
+	if (ret)
+		kill(pid, SIGKILL);
+	m->done(b);
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (w != pid)
 		return ret ? ret : -errno;
 	if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status)))
 		ret = -ECHILD;
@@ -356,7 +1280,7 @@ static uint64_t clock_cost(void)
 	return stats(lat, 1000).median;
 }
 
-/* Mark the mechanisms named in @list (comma-separated) in @sel. */
+/* Mark the mechanisms named in @list (comma-separated, or "all") in @sel. */
 static int select_mechs(char *list, int *sel)
 {
 	char *name, *save;
@@ -365,6 +1289,11 @@ static int select_mechs(char *list, int *sel)
 
 	for (name = strtok_r(list, ",", &save); name;
 	     name = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(name, "all")) {
+			for (i = 0; i < NR_MECHS; i++)
+				sel[i] = 1;
+			continue;
+		}
 		k = mech_index(name);
 		if (k < 0) {
 			fprintf(stderr, "kipc-bench: unknown mechanism %s; known:", name);
@@ -378,45 +1307,127 @@ static int select_mechs(char *list, int *sel)
 	return 0;
 }
 
+/* Parse a comma-separated list of payload sizes. */
+static int parse_sizes(char *list, unsigned int *sizes)
+{
+	char *s, *save, *end;
+	unsigned long v;
+	int n = 0;
+
+	for (s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		v = strtoul(s, &end, 0);
+		if (*end || v > MAX_BYTES || v % 8 || n == MAX_SIZES)
+			return -1;
+		sizes[n++] = v;
+	}
+	return n;
+}
+
 static void usage(void)
 {
+	unsigned int i;
+
 	fprintf(stderr,
-		"usage: kipc-bench [-n ITER] [-s BYTES] [-m NAME[,NAME...]] [-c] [-o FILE.csv]\n"
-		"  -n ITER   measured round trips per mechanism (default 20000)\n"
-		"  -s BYTES  payload, a multiple of 8 up to %d (default 0)\n"
-		"  -m NAMES  mechanisms to run (default all)\n"
-		"  -c        pin client and server to CPU 0\n"
-		"  -o FILE   also write the results as CSV\n", MAX_BYTES);
+		"usage: kipc-bench [-n ITER] [-w WARMUP] [-s SIZES] [-m NAMES] [-p 1|2|both] [-o FILE.csv]\n"
+		"  -n ITER    measured round trips per row (default 20000)\n"
+		"  -w WARMUP  unmeasured round trips before them (default 1000)\n"
+		"  -s SIZES   payload sizes, multiples of 8 up to %d (default 0,8,64,512)\n"
+		"  -m NAMES   mechanisms to run (default all):", MAX_BYTES);
+	for (i = 0; i < NR_MECHS; i++)
+		fprintf(stderr, " %s", mechs[i].name);
+	fprintf(stderr, "\n"
+		"  -p 1       client and server on CPU 0\n"
+		"  -p 2       client on CPU 0, server on CPU 1\n"
+		"  -p both    both placements (default if CPUs 0 and 1 are usable)\n"
+		"  -c         same as -p 1\n"
+		"  -o FILE    also write the results as CSV\n");
 	exit(2);
+}
+
+struct row {
+	int mech, cpus;
+	unsigned int bytes;
+	struct result r;
+};
+
+static const struct row *find_row(const struct row *rows, int nrows,
+				  const char *name, int cpus, unsigned int bytes)
+{
+	int k = mech_index(name), i;
+
+	for (i = 0; i < nrows; i++)
+		if (rows[i].mech == k && rows[i].cpus == cpus &&
+		    (rows[i].bytes == bytes ||
+		     (mechs[k].flags & M_NOPAYLOAD)))
+			return &rows[i];
+	return NULL;
+}
+
+static void ratio(const struct row *rows, int nrows, const char *what,
+		  const char *label, unsigned int bytes)
+{
+	const struct row *a = find_row(rows, nrows, "kipc_call", 1, bytes);
+	const struct row *c = find_row(rows, nrows, what, 1, bytes);
+
+	if (a && c && c->r.median)
+		printf("kipc_call/%s round-trip ratio: %.2f\n", label,
+		       (double)a->r.median / c->r.median);
 }
 
 int main(int argc, char **argv)
 {
-	double median[NR_MECHS] = { 0 };
-	int sel[NR_MECHS] = { 0 }, any = 0, pin = 0, ret, opt, k, p;
-	unsigned long n = 20000, bytes = 0;
+	unsigned int sizes[MAX_SIZES] = { 0, 8, 64, 512 }, i;
+	int nsizes = 4, sel[NR_MECHS] = { 0 }, any = 0, failed = 0;
+	int place[2] = { 0, 0 }, p, s, ret, opt, nrows = 0, have2;
+	unsigned long n = 20000, warm = 1000;
+	static struct row rows[2 * NR_MECHS * MAX_SIZES];
 	static struct bench b;
 	const char *csv = NULL;
-	struct result r;
-	unsigned int i;
+	struct sigaction sa;
+	cpu_set_t cpus;
 	uint64_t *lat;
 	FILE *f = NULL;
+	char *end;
 
-	while ((opt = getopt(argc, argv, "n:s:m:co:h")) != -1) {
+	if (sched_getaffinity(0, sizeof(cpus), &cpus)) {
+		perror("kipc-bench: sched_getaffinity");
+		return 1;
+	}
+	have2 = CPU_ISSET(0, &cpus) && CPU_ISSET(1, &cpus);
+	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:h")) != -1) {
 		switch (opt) {
 		case 'n':
-			n = strtoul(optarg, NULL, 0);
+			n = strtoul(optarg, &end, 0);
+			if (*end)
+				usage();
+			break;
+		case 'w':
+			warm = strtoul(optarg, &end, 0);
+			if (*end)
+				usage();
 			break;
 		case 's':
-			bytes = strtoul(optarg, NULL, 0);
+			nsizes = parse_sizes(optarg, sizes);
+			if (nsizes <= 0)
+				usage();
 			break;
 		case 'm':
 			if (select_mechs(optarg, sel))
 				return 2;
 			any = 1;
 			break;
+		case 'p':
+			if (!strcmp(optarg, "1"))
+				place[0] = 1, place[1] = 0;
+			else if (!strcmp(optarg, "2"))
+				place[0] = 0, place[1] = 1;
+			else if (!strcmp(optarg, "both"))
+				place[0] = place[1] = 1;
+			else
+				usage();
+			break;
 		case 'c':
-			pin = 1;
+			place[0] = 1, place[1] = 0;
 			break;
 		case 'o':
 			csv = optarg;
@@ -425,73 +1436,117 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || !n || bytes > MAX_BYTES || bytes % 8)
+	if (optind != argc || !n)
 		usage();
 	if (!any)
 		for (i = 0; i < NR_MECHS; i++)
 			sel[i] = 1;
-	b.bytes = bytes;
-
-	if (pin) {
-		cpu_set_t cpus;
-
-		/* The server inherits the mask through fork. */
-		CPU_ZERO(&cpus);
-		CPU_SET(0, &cpus);
-		if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
-			perror("kipc-bench: sched_setaffinity");
-			return 1;
-		}
+	if (!place[0] && !place[1])
+		place[0] = 1, place[1] = have2;
+	if (!CPU_ISSET(0, &cpus)) {
+		fprintf(stderr, "kipc-bench: CPU 0 is not usable here\n");
+		return 1;
 	}
+	if (place[1] && !have2) {
+		printf("# two CPUs: skipped, CPUs 0 and 1 are not both usable\n");
+		place[1] = 0;
+		if (!place[0])
+			return 1;
+	}
+
 	if (csv) {
 		f = fopen(csv, "w");
 		if (!f) {
 			perror(csv);
 			return 1;
 		}
-		fprintf(f, "mechanism,bytes,iterations,median_ns,p99_ns,mean_ns\n");
+		fprintf(f, "mechanism,bytes,cpus,median_ns,p99_ns,mean_ns,iterations\n");
 	}
 	lat = calloc(n, sizeof(*lat));
-	if (!lat) {
+	b.shm = mmap(NULL, sizeof(*b.shm), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!lat || b.shm == MAP_FAILED) {
 		perror("kipc-bench");
 		return 1;
 	}
-	/* A dead server must show up as an error, not kill us. */
+	b.ppid = getppid();
+	b.self = getpid();
+	/* A dead peer must show up as an error, not kill us or hang us. */
 	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;	/* no SA_RESTART: blocked calls return */
+	sigaction(SIGCHLD, &sa, NULL);
 
-	printf("# %lu round trips per mechanism after %d warm-up, %s\n", n,
-	       WARMUP, pin ? "both processes on CPU 0" : "processes not pinned");
-	printf("# a clock reading costs %llu ns; it is included in every figure\n",
-	       (unsigned long long)clock_cost());
-	printf("%-12s %6s %11s %10s %10s\n", "mechanism", "bytes", "median_ns",
-	       "p99_ns", "mean_ns");
-	for (i = 0; i < NR_MECHS; i++) {
-		if (!sel[i])
-			continue;
-		ret = run(&mechs[i], &b, n, lat);
-		if (ret) {
-			fprintf(stderr, "kipc-bench: %s failed: %s\n", mechs[i].name,
-				strerror(-ret));
-			return 1;
-		}
-		r = stats(lat, n);
-		median[i] = r.median;
-		printf("%-12s %6lu %11llu %10llu %10.0f\n", mechs[i].name, bytes,
-		       (unsigned long long)r.median, (unsigned long long)r.p99,
-		       r.mean);
-		if (f)
-			fprintf(f, "%s,%lu,%lu,%llu,%llu,%.0f\n", mechs[i].name,
-				bytes, n, (unsigned long long)r.median,
-				(unsigned long long)r.p99, r.mean);
+	printf("# kipc-bench: %lu round trips per row after %lu warm-up; times in us\n",
+	       n, warm);
+	printf("# cpus 1: client and server on CPU 0; cpus 2: client on CPU 0, server on CPU 1\n");
+	/* The client stays on CPU 0; a 2-CPU server moves itself to CPU 1. */
+	ret = pin(0);
+	if (ret) {
+		fprintf(stderr, "kipc-bench: sched_setaffinity: %s\n", strerror(-ret));
+		return 1;
 	}
-	k = mech_index("kipc_call");
-	p = mech_index("pipe");
-	if (sel[k] && sel[p] && median[p] > 0)
-		printf("kipc_call/pipe round-trip ratio: %.2f\n", median[k] / median[p]);
+	printf("# a clock reading costs %.3f us; it is included in every figure\n",
+	       clock_cost() / 1000.0);
+	printf("%-15s %5s %4s %10s %10s %10s\n", "mechanism", "bytes", "cpus",
+	       "median_us", "p99_us", "mean_us");
+	fflush(stdout);
+	for (p = 1; p <= 2; p++) {
+		if (!place[p - 1])
+			continue;
+		b.cpus = p;
+		for (i = 0; i < NR_MECHS; i++) {
+			const struct mech *m = &mechs[i];
+
+			if (!sel[i] || (p == 2 && (m->flags & M_ONECPU)))
+				continue;
+			for (s = 0; s < nsizes; s++) {
+				struct row *row = &rows[nrows];
+
+				b.bytes = m->flags & M_NOPAYLOAD ? 0 : sizes[s];
+				ret = run(m, &b, warm, n, lat);
+				if (ret == -ENOENT || ret == -ENODEV) {
+					printf("%-15s %5s %4d skipped: %s: %s\n", m->name, "-",
+					       p, mech_dev(m), strerror(-ret));
+					fflush(stdout);
+					break;
+				}
+				if (ret) {
+					printf("%-15s %5u %4d FAILED: %s\n", m->name, b.bytes,
+					       p, strerror(-ret));
+					fflush(stdout);
+					failed = 1;
+					continue;
+				}
+				row->mech = i;
+				row->cpus = p;
+				row->bytes = b.bytes;
+				row->r = stats(lat, n);
+				nrows++;
+				printf("%-15s %5u %4d %10.3f %10.3f %10.3f\n", m->name,
+				       b.bytes, p, row->r.median / 1000.0,
+				       row->r.p99 / 1000.0, row->r.mean / 1000.0);
+				fflush(stdout);
+				if (f)
+					fprintf(f, "%s,%u,%d,%llu,%llu,%.0f,%lu\n", m->name,
+						b.bytes, p,
+						(unsigned long long)row->r.median,
+						(unsigned long long)row->r.p99,
+						row->r.mean, n);
+				if (f)
+					fflush(f);	/* a run cut short keeps its rows */
+				if (m->flags & M_NOPAYLOAD)
+					break;
+			}
+		}
+	}
+	/* Ratios of medians, one CPU, at the first size asked for (0 by default). */
+	ratio(rows, nrows, "pipe", "pipe", sizes[0]);
+	ratio(rows, nrows, "sched_yield", "floor", sizes[0]);
 	if (f && fclose(f)) {
 		perror(csv);
 		return 1;
 	}
 	free(lat);
-	return 0;
+	return failed;
 }

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install what building and testing kipc needs, if it is missing.
-# Usage: vm/deps.sh [check|demo|build]   (run as root to install)
+# Usage: vm/deps.sh [check|demo|bench|build]   (run as root to install)
 set -e
 want="gcc make libc6-dev pkg-config linux-headers-amd64 linux-source-6.1 xz-utils"
 case "${1:-check}" in
 check) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod dkms" ;;
-demo|bench) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod" ;;
+demo) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod" ;;
+bench) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod"
+       want="$want linux-perf gnuplot-nox" ;;
 esac
 missing=""
 for p in $want; do

@@ -7,7 +7,9 @@
 # Environment: KVER (kernel version), VM_SMP (CPUs, default 2), VM_MEM (MiB),
 # VM_TIMEOUT (whole run, seconds), VM_ICOUNT (icount shift; implies 1 CPU,
 # guest time then counts instructions), VM_LOG (where the serial log goes),
-# VM_TESTS (names of the selftests to run; default all).
+# VM_TESTS (names of the selftests to run; default all), VM_PERF=1 (add
+# perf and binder_linux.ko as the bench mode does), VM_APPEND (more kernel
+# command line).
 set -euo pipefail
 mode=${1:?usage: vm/run.sh check|demo|bench}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,16 +45,70 @@ else
 fi
 cp "$O"/examples/* "$root/examples/" 2>/dev/null || true
 cp "$O"/tools/* "$root/tools/" 2>/dev/null || true
-cp "$O"/bench/* "$root/bench/" 2>/dev/null || true
+find "$O/bench" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/bench/" \; 2>/dev/null || true
+
+# Copy a dynamically linked program to the same path in the initramfs, with
+# the libraries ldd names and the dynamic loader (the rest is static).
+add_dynamic() {	# add_dynamic PROGRAM PATH-IN-GUEST
+	local lib
+	install -D -m 755 "$1" "$root$2"
+	for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				       $1 ~ /^\// { print $1 }'); do
+		[ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+
+# The benchmark's extras: Android binder (a module of Debian's kernel, with
+# its dependencies, in load order in /modules/order) and perf, for `perf
+# bench sched pipe` as a reference.  A missing piece only costs its row.
+bench_extras() {
+	local m path perf v mods
+	mkdir -p "$root/modules"
+	if ! mods=$(modprobe -S "$KVER" --show-depends binder_linux 2>/dev/null |
+		    awk '$1 == "insmod" { print $2 }'); then
+		echo "vm/run.sh: no binder_linux module for $KVER: no binder row" >&2
+		mods=""
+	fi
+	for path in $mods; do
+		m=$(basename "$path"); m=${m%%.ko*}
+		case $path in
+		*.xz) xz -dc "$path" > "$root/modules/$m.ko" ;;
+		*.zst) zstd -qdc "$path" > "$root/modules/$m.ko" ;;
+		*) cp "$path" "$root/modules/$m.ko" ;;
+		esac
+		echo "$m" >> "$root/modules/order"
+	done
+	# Debian's /usr/bin/perf may be a wrapper script that execs perf_<version>.
+	perf=$(command -v perf || true)
+	if [ -n "$perf" ] && [ "$(head -c 4 "$perf" | od -An -tx1 | tr -d ' ')" != 7f454c46 ]; then
+		v=$(echo "$KVER" | cut -d. -f1,2)
+		perf=/usr/bin/perf_$v
+		[ -x "$perf" ] || perf=$(ls /usr/bin/perf_* 2>/dev/null | sort -V | tail -n 1 || true)
+	fi
+	if [ -n "$perf" ] && [ -x "$perf" ]; then
+		add_dynamic "$perf" /usr/bin/perf
+	else
+		echo "vm/run.sh: no perf (apt-get install linux-perf): no reference row" >&2
+	fi
+}
+case $mode in
+bench*) bench_extras ;;
+*) [ -z "${VM_PERF:-}" ] || bench_extras ;;
+esac
 (cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
 
 if [ -n "${VM_ICOUNT:-}" ]; then
-	cpu=(-accel tcg -icount "shift=$VM_ICOUNT,sleep=off" -smp 1)
+	# The real-time clock follows the virtual one from a fixed date, so
+	# nothing in the guest depends on when it was booted.
+	cpu=(-accel tcg -icount "shift=$VM_ICOUNT,sleep=off" -smp 1
+	     -rtc base=2024-01-01T00:00:00,clock=vm)
 else
 	cpu=(-accel tcg,thread=multi -smp "$smp")
 fi
 append="console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1"
 append="$append softlockup_panic=1 rdinit=/init kipcmode=$mode"
+[ -z "${VM_ICOUNT:-}" ] || append="$append kipcicount=$VM_ICOUNT"
+[ -z "${VM_APPEND:-}" ] || append="$append $VM_APPEND"
 
 mkdir -p "$(dirname "$log")"
 set +e
@@ -61,8 +117,10 @@ timeout -k 10 "$limit" qemu-system-x86_64 "${cpu[@]}" -m "$mem" \
 	-serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
 	-append "$append" </dev/null | tr -d '\r' | tee "$log" |
 	awk -v logf="$log" '/^=== KIPC-DMESG-BEGIN/ { skip = 1 }
+	     /^=== KIPC-BENCH-CSV-BEGIN/ { skip = 2 }
 	     !skip { print; fflush() }
-	     /^=== KIPC-DMESG-END/ { skip = 0; print "(kernel log in " logf ")" }'
+	     /^=== KIPC-DMESG-END/ { skip = 0; print "(kernel log in " logf ")" }
+	     /^=== KIPC-BENCH-CSV-END/ { skip = 0 }'
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 124 ] && echo "=== KIPC-VM-TIMEOUT after ${limit}s" | tee -a "$log"

@@ -37,7 +37,7 @@ echo
 echo "=== round trip, kipc_call vs pipe ($(nproc) CPUs," \
 	"clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource))"
 for s in 0 64; do
-	/bench/kipc-bench -c -n "$iter" -s $s | tee /tmp/bench-$s.txt
+	/bench/kipc-bench -c -m kipc_call,pipe -n "$iter" -s $s | tee /tmp/bench-$s.txt
 done
 echo
 for s in 0 64; do
