@@ -6,6 +6,10 @@
 VERSION		:= 0.1.0
 KVER		?= $(shell vm/kver.sh)
 KDIR		?= /lib/modules/$(KVER)/build
+# Which Debian kernel to build for and boot (vm/kernel.sh list): bookworm
+# (the host's linux-headers-amd64, KVER/KDIR above), rt, backports, sid.
+KERNEL		?= bookworm
+export KERNEL
 PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
@@ -38,7 +42,7 @@ KSFT		:= $(O)/ksft/kselftest_harness.h
 # Programs that run in the VM are static: the initramfs has no libc.
 STATIC		:= -static -pthread
 
-.PHONY: all module lib tests examples bench bench-smp tools check demo deps install \
+.PHONY: all module lib tests examples bench bench-smp tools check check-rt check-all demo deps install \
 	modules_install uninstall clean help sparse
 
 all: module lib tests examples $(BENCH) tools
@@ -46,6 +50,9 @@ all: module lib tests examples $(BENCH) tools
 help:
 	@echo "make              module, libkipc, selftests, examples, bench"
 	@echo "make check        install deps (root), build -Werror, run host and VM tests"
+	@echo "                  KERNEL=bookworm|rt|backports|sid picks the kernel (default bookworm)"
+	@echo "make check-rt     make check on Debian's PREEMPT_RT kernel"
+	@echo "make check-all    make check on every kernel flavour, one result line each"
 	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
 	@echo "make bench        kipc-bench in QEMU, 1 CPU under icount: table, CSV, plot, ratios"
 	@echo "make bench-smp    the same on 2 CPUs without icount"
@@ -55,9 +62,13 @@ help:
 	@echo "KVER=$(KVER) KDIR=$(KDIR)"
 
 module:
+ifeq ($(KERNEL),bookworm)
 	@test -d "$(KDIR)" || { echo "kipc: no kernel build tree at $(KDIR):" \
 		"apt-get install linux-headers-amd64, or set KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_EXTRA) modules
+else
+	+vm/kernel.sh $(KERNEL) make $(KBUILD_EXTRA) modules
+endif
 
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
@@ -127,8 +138,17 @@ bench bench-smp:
 # host tests and the selftests in a VM.  Installs what it lacks (as root).
 check:
 	vm/deps.sh check
+	+vm/kernel.sh $(KERNEL) fetch
 	$(MAKE) WERROR=1 W=1 all
 	vm/check.sh
+
+# The same suite on Debian's PREEMPT_RT kernel, and on every flavour in turn
+# (bookworm, rt, backports, sid: vm/kernel.sh list).
+check-rt:
+	$(MAKE) check KERNEL=rt
+
+check-all:
+	vm/lanes.sh
 
 # The main job of the README: the module in a VM, the echo example and a
 # first round-trip comparison of kipc against a pipe.

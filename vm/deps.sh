@@ -9,6 +9,12 @@ demo) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod" ;;
 bench) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod"
        want="$want linux-perf gnuplot-nox" ;;
 esac
+# Another kernel flavour (KERNEL=, vm/kernel.sh): its image and headers are
+# fetched into /var/cache/kipc, but the host needs the tools for that.
+case "${KERNEL:-bookworm}" in
+backports) want="$want pahole" ;;	# its linux-kbuild runs pahole (BTF)
+sid) want="$want debootstrap" ;;	# built in a sid chroot
+esac
 missing=""
 for p in $want; do
 	s=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)

@@ -14,6 +14,10 @@ set -euo pipefail
 mode=${1:?usage: vm/run.sh check|demo|bench}
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=$top/build
+# KERNEL=<flavour> (vm/kernel.sh list) picks the kernel: its KVER and image.
+if [ -n "${KERNEL:-}" ]; then
+	eval "$("$top/vm/kernel.sh" "$KERNEL" vars)"
+fi
 KVER=${KVER:-$("$top/vm/kver.sh")}
 kernel=${KERNEL_IMAGE:-/boot/vmlinuz-$KVER}
 smp=${VM_SMP:-2}

@@ -1,0 +1,304 @@
+#!/bin/bash
+# Map a kernel flavour to a Debian kernel image, its headers and the way to
+# build kipc.ko against them; fetch and cache what is missing.
+#
+#   vm/kernel.sh list                      the flavours
+#   vm/kernel.sh FLAVOUR fetch             make sure image + headers are cached
+#   vm/kernel.sh FLAVOUR vars              print KVER=, KDIR=, KERNEL_IMAGE=, ...
+#                                          (shell assignments; fetches first)
+#   vm/kernel.sh FLAVOUR make [ARGS...]    make -C $KDIR M=<top> ARGS (default:
+#                                          modules), on the host or in the
+#                                          flavour's chroot; kipc.ko lands in <top>
+#
+# Flavours:
+#   bookworm   Debian 12 (6.1), linux-image-amd64 + linux-headers-amd64
+#              installed on the host (vm/deps.sh); the default
+#   rt         Debian 12's PREEMPT_RT 6.1, linux-image-rt-amd64 +
+#              linux-headers-rt-amd64, unpacked into the cache
+#   backports  bookworm-backports (6.12), unpacked into the cache; built on
+#              the host with bookworm's gcc-12 (the kernel was built with it),
+#              needs the host's pahole (package pahole/dwarves)
+#   sid        Debian unstable (7.x): its headers want sid's gcc and libc, so
+#              the module is built in a debootstrap chroot of sid
+#
+# Cache: $KIPC_CACHE (default /var/cache/kipc), never inside the repository:
+#   apt/<suite>/                      private apt lists for suites the host's
+#                                     sources lack (the host's apt is untouched)
+#   <flavour>/<kver>/root/            unpacked image + headers (+ kbuild)
+#   <flavour>/current -> <kver>       what 'vars' and 'make' use
+#   chroot-<suite>/                   build chroots (made once, ~30 s + ~15 s)
+# Something cached is used as it is, without the network; KIPC_REFRESH=1
+# resolves the archive's newest kernel again (and upgrades a chroot).
+# Everything is made in a *.tmp directory and renamed when complete, so an
+# interrupted run leaves nothing that looks finished.
+# Package lists are split into words on purpose.
+# shellcheck disable=SC2086,SC2016,SC2116
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${KIPC_CACHE:-/var/cache/kipc}
+mirror=${KIPC_MIRROR:-http://deb.debian.org/debian}
+refresh=${KIPC_REFRESH:-}
+
+die() { echo "vm/kernel.sh: $*" >&2; exit 1; }
+say() { echo "vm/kernel.sh: $*" >&2; }
+
+# flavour -> kind suite image-metapackage headers-metapackage
+flavour_info() {
+	case $1 in
+	bookworm)  echo "host bookworm linux-image-amd64 linux-headers-amd64" ;;
+	rt)        echo "extract bookworm linux-image-rt-amd64 linux-headers-rt-amd64" ;;
+	backports) echo "extract bookworm-backports linux-image-amd64 linux-headers-amd64" ;;
+	sid)       echo "chroot sid linux-image-amd64 linux-headers-amd64" ;;
+	*) return 1 ;;
+	esac
+}
+
+# apt-get / apt-cache for one suite.  bookworm: the host's own apt (its
+# sources have bookworm); anything else: private lists and cache under
+# $cache/apt/SUITE that know only that suite, so candidates are its versions.
+papt() {	# papt SUITE apt-get|apt-cache ARGS...
+	local suite=$1 tool=$2 d
+	shift 2
+	if [ "$suite" = bookworm ]; then
+		"$tool" -o APT::Sandbox::User=root "$@"
+		return
+	fi
+	d=$cache/apt/$suite
+	mkdir -p "$d/lists/partial" "$d/archives/partial"
+	[ -f "$d/sources.list" ] || echo "deb $mirror $suite main" > "$d/sources.list"
+	[ -f "$d/status" ] || : > "$d/status"
+	"$tool" -o Dir::Etc::SourceList="$d/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::Etc::Preferences=/dev/null \
+		-o Dir::Etc::PreferencesParts=/dev/null \
+		-o Dir::State::Lists="$d/lists" -o Dir::State::status="$d/status" \
+		-o Dir::Cache="$d" -o Dir::Cache::archives="$d/archives" \
+		-o APT::Sandbox::User=root -o Acquire::Check-Valid-Until=false "$@"
+}
+
+# Direct dependencies of PKG that are versioned kernel packages (headers,
+# common headers, kbuild, image, and 7.x's binary/base split); not
+# linux-modules-* (110 MB, only the bench's binder row needs it), not
+# linux-base (the unversioned helper), not compilers.
+kdeps() {	# kdeps SUITE PKG
+	papt "$1" apt-cache depends --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances "$2" |
+		sed -n 's/^ *|\{0,1\}Depends: \(linux-[a-z]*-[0-9][^ ]*\)$/\1/p' |
+		grep -E '^linux-(headers|kbuild|image|binary|base)-[0-9]' | sort -u
+}
+
+# The closure of kdeps over PKG (a few levels at most).
+kclosure() {	# kclosure SUITE PKG...
+	local suite=$1 todo seen="" p d
+	shift
+	todo="$*"
+	while [ -n "$todo" ]; do
+		set -- $todo; p=$1; shift; todo="$*"
+		case " $seen " in *" $p "*) continue ;; esac
+		seen="$seen $p"
+		for d in $(kdeps "$suite" "$p"); do
+			case $d in *-unsigned) continue ;; esac	# signed image is enough
+			todo="$todo $d"
+		done
+	done
+	echo $seen
+}
+
+# The release (KVER) a headers metapackage points to.
+meta_kver() {	# meta_kver SUITE PKG
+	kdeps "$1" "$2" | sed -n 's/^linux-headers-//p' | head -n 1
+}
+
+# Unpack debs into ROOT and make the headers tree usable from there: Debian's
+# arch headers Makefile includes /usr/src/linux-headers-*-common by an
+# absolute path; point it at the unpacked copy, by the path ROOT will have
+# once it is renamed into place (FINAL).
+unpack() {	# unpack ROOT FINAL DEB...
+	local root=$1 final=$2 deb mk
+	shift 2
+	for deb in "$@"; do dpkg-deb -x "$deb" "$root"; done
+	for mk in "$root"/usr/src/linux-headers-*/Makefile; do
+		[ -f "$mk" ] || continue
+		sed -i "s|^include /usr/src/|include $final/usr/src/|" "$mk"
+	done
+}
+
+# Image + headers of SUITE unpacked into $cache/FLAVOUR/KVER/root.
+fetch_extract() {	# fetch_extract FLAVOUR SUITE IMAGE-META HEADERS-META
+	local fl=$1 suite=$2 img=$3 hdr=$4 kver dir pkgs
+	if [ -z "$refresh" ] && [ -e "$cache/$fl/current/.ready" ]; then
+		return
+	fi
+	if [ "$suite" != bookworm ] || [ -n "$refresh" ]; then
+		papt "$suite" apt-get update -qq >/dev/null
+	fi
+	kver=$(meta_kver "$suite" "$hdr")
+	if [ -z "$kver" ] && [ "$suite" = bookworm ] && [ -z "$refresh" ]; then
+		papt "$suite" apt-get update -qq >/dev/null	# lists missing or old
+		kver=$(meta_kver "$suite" "$hdr")
+	fi
+	[ -n "$kver" ] || die "$suite: cannot resolve $hdr"
+	dir=$cache/$fl/$kver
+	if [ ! -e "$dir/.ready" ]; then
+		pkgs=$(kclosure "$suite" "$img" "$hdr")
+		say "$fl: fetching $kver:" $pkgs
+		rm -rf "$dir.tmp"
+		mkdir -p "$dir.tmp/debs" "$dir.tmp/root"
+		(cd "$dir.tmp/debs" && papt "$suite" apt-get download -qq $pkgs)
+		unpack "$dir.tmp/root" "$dir/root" "$dir.tmp"/debs/*.deb
+		rm -rf "$dir.tmp/debs"	# KIPC_KEEP_DEBS=1 to keep them
+		touch "$dir.tmp/.ready"
+		rm -rf "$dir"
+		mv "$dir.tmp" "$dir"
+	fi
+	ln -sfn "$kver" "$cache/$fl/current"
+}
+
+# Run a command in CHROOT with /proc mounted (objtool of 7.x reads /proc),
+# in a private mount namespace: every mount goes away with the command,
+# also when it is interrupted.  BIND (optional) is mounted at the same path.
+in_chroot() {	# in_chroot CHROOT BIND|"" CMD...
+	local c=$1 bind=$2
+	shift 2
+	unshare -m --propagation private /bin/sh -ec '
+		c=$1 bind=$2; shift 2
+		mount -t proc proc "$c/proc"
+		mount -t devpts -o newinstance,ptmxmode=0666 devpts "$c/dev/pts"
+		if [ -n "$bind" ]; then
+			mkdir -p "$c$bind"
+			mount --bind "$bind" "$c$bind"
+		fi
+		# A clean environment, but the make flags (W=1, -k, ...) go in.
+		exec chroot "$c" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+			"MAKEFLAGS=${MAKEFLAGS:-}" "$@"' sh "$c" "$bind" "$@"
+}
+
+# A minimal chroot of SUITE with make and the suite's headers metapackage.
+fetch_chroot() {	# fetch_chroot FLAVOUR SUITE IMAGE-META HEADERS-META
+	local fl=$1 suite=$2 img=$3 hdr=$4 c=$cache/chroot-$2 kver dir pkgs
+	if [ ! -e "$c/.ready" ]; then
+		command -v debootstrap >/dev/null || die "debootstrap missing (apt-get install debootstrap)"
+		say "$fl: creating $c (debootstrap $suite)"
+		rm -rf "$c.tmp"
+		debootstrap --variant=minbase "$suite" "$c.tmp" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1 ||
+			die "debootstrap failed, see $cache/debootstrap-$suite.log"
+		# The archive this host reaches may be a frozen copy whose Release
+		# files have expired: accept them, as the host's apt does.
+		printf '%s\n' 'Acquire::Check-Valid-Until "false";' \
+			'Acquire::Check-Date "false";' \
+			'APT::Install-Recommends "false";' > "$c.tmp/etc/apt/apt.conf.d/99kipc"
+		in_chroot "$c.tmp" "" sh -ec "apt-get update -qq
+			apt-get install -y -qq make $hdr >/dev/null
+			apt-get clean"
+		touch "$c.tmp/.ready"
+		mv "$c.tmp" "$c"
+	elif [ -n "$refresh" ]; then
+		in_chroot "$c" "" sh -ec "apt-get update -qq
+			apt-get install -y -qq make $hdr >/dev/null
+			apt-get autoremove -y -qq --purge >/dev/null; apt-get clean"
+	fi
+	kver=$(chroot "$c" dpkg-query -W -f='${Depends}' "$hdr" |
+		tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
+	[ -n "$kver" ] || die "no $hdr in $c"
+	dir=$cache/$fl/$kver
+	if [ ! -e "$dir/.ready" ]; then
+		# The image from the chroot's own apt lists, so it matches the headers.
+		pkgs=$(in_chroot "$c" "" sh -c "apt-cache depends --no-recommends $img linux-image-$kver 2>/dev/null" |
+			sed -n 's/^ *|\{0,1\}Depends: \(linux-\(image\|binary\)-[0-9][^ ]*\)$/\1/p' |
+			grep -v -- -unsigned | sort -u)
+		say "$fl: fetching image $kver:" $pkgs
+		rm -rf "$dir.tmp" "$c/tmp/kipc-debs"
+		mkdir -p "$dir.tmp/root" "$c/tmp/kipc-debs"
+		in_chroot "$c" "" sh -ec "cd /tmp/kipc-debs &&
+			apt-get download -qq -o APT::Sandbox::User=root $(echo $pkgs)"
+		unpack "$dir.tmp/root" "$dir/root" "$c"/tmp/kipc-debs/*.deb
+		rm -rf "$c/tmp/kipc-debs" "$c"/var/cache/apt/*.bin
+		touch "$dir.tmp/.ready"
+		rm -rf "$dir"
+		mv "$dir.tmp" "$dir"
+	fi
+	ln -sfn "$kver" "$cache/$fl/current"
+}
+
+fetch() {	# fetch FLAVOUR
+	local kind suite img hdr
+	read -r kind suite img hdr <<<"$(flavour_info "$1")"
+	[ "$kind" = host ] && return	# vm/deps.sh installs linux-{image,headers}-amd64
+	mkdir -p "$cache"
+	# One fetch at a time (two `make check` of one flavour would race on
+	# the *.tmp directories); the lock goes with the process.
+	exec 9>"$cache/.lock"
+	flock 9
+	case $kind in
+	extract) fetch_extract "$1" "$suite" "$img" "$hdr" ;;
+	chroot) fetch_chroot "$1" "$suite" "$img" "$hdr" ;;
+	esac
+}
+
+# Find the vmlinuz in an unpacked root: /boot up to 6.x, /usr/lib/modules
+# from 7.x on (linux-binary-*).
+find_image() {	# find_image ROOT KVER
+	local f
+	for f in "$1/boot/vmlinuz-$2" "$1/usr/lib/modules/$2/vmlinuz" "$1/lib/modules/$2/vmlinuz"; do
+		[ -r "$f" ] && { echo "$f"; return; }
+	done
+	die "no vmlinuz for $2 under $1"
+}
+
+vars() {	# vars FLAVOUR
+	local fl=$1 kind suite img hdr kver root
+	read -r kind suite img hdr <<<"$(flavour_info "$fl")"
+	case $kind in
+	host)
+		kver=${KVER:-$("$top/vm/kver.sh")}
+		echo "KIPC_KERNEL=$fl"
+		echo "KVER=$kver"
+		echo "KDIR=${KDIR:-/lib/modules/$kver/build}"
+		echo "KERNEL_IMAGE=/boot/vmlinuz-$kver"
+		echo "KIPC_CHROOT="
+		echo "KIPC_MODROOT=/"
+		return ;;
+	esac
+	fetch "$fl"
+	root=$(cd "$cache/$fl/current" && pwd -P)/root
+	kver=$(basename "$(dirname "$root")")
+	echo "KIPC_KERNEL=$fl"
+	echo "KVER=$kver"
+	if [ "$kind" = chroot ]; then
+		echo "KDIR=/usr/src/linux-headers-$kver"	# inside the chroot
+		echo "KIPC_CHROOT=$cache/chroot-$suite"
+	else
+		echo "KDIR=$root/usr/src/linux-headers-$kver"
+		echo "KIPC_CHROOT="
+	fi
+	echo "KERNEL_IMAGE=$(find_image "$root" "$kver")"
+	echo "KIPC_MODROOT=$root"	# modprobe -d, for the bench's binder row
+}
+
+kmake() {	# kmake FLAVOUR [ARGS...]
+	local fl=$1
+	shift
+	[ $# -gt 0 ] || set -- modules
+	eval "$(vars "$fl")"
+	if [ -n "$KIPC_CHROOT" ]; then
+		in_chroot "$KIPC_CHROOT" "$top" make -C "$KDIR" M="$top" "$@"
+	else
+		[ -d "$KDIR" ] || die "no kernel build tree at $KDIR"
+		make -C "$KDIR" M="$top" "$@"
+	fi
+}
+
+cmd=${1:?usage: vm/kernel.sh list | FLAVOUR fetch|vars|make [ARGS...]}
+if [ "$cmd" = list ]; then
+	echo "bookworm rt backports sid"
+	exit 0
+fi
+flavour_info "$cmd" >/dev/null || die "unknown flavour '$cmd' (vm/kernel.sh list)"
+[ "$(id -u)" = 0 ] || [ "${2:-}" = vars ] || die "needs root (apt, debootstrap, chroot)"
+case ${2:?usage: vm/kernel.sh FLAVOUR fetch|vars|make} in
+fetch) fetch "$cmd" ;;
+vars) vars "$cmd" ;;
+make) shift 2; kmake "$cmd" "$@" ;;
+*) die "unknown command '$2'" ;;
+esac

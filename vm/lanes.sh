@@ -1,0 +1,31 @@
+#!/bin/bash
+# Run `make check` once per kernel flavour (vm/kernel.sh list) and sum up.
+# Each lane ends with "<flavour>: N passed, N failed", the whole run with
+# "N passed, N failed".   Usage: vm/lanes.sh [FLAVOUR...]
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+lanes=${*:-bookworm rt backports sid}
+mkdir -p build
+pass=0 fail=0 summary=() times=()
+for k in $lanes; do
+	start=$(date +%s)
+	echo "=== lane $k"
+	make check KERNEL="$k" 2>&1 | tee "build/lane-$k.log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "build/lane-$k.log" | tail -n 1)
+	if [ -z "$line" ]; then
+		line="0 passed, 1 failed"	# the lane did not get to its tests
+	elif [ "$rc" != 0 ] && [ "${line#* passed, }" = "0 failed" ]; then
+		line="${line%%,*}, 1 failed"	# tests passed but the lane failed
+	fi
+	p=${line%% passed*}; f=${line#* passed, }; f=${f%% failed*}
+	pass=$((pass + p)); fail=$((fail + f))
+	times+=("$k: $(( $(date +%s) - start )) s")
+	summary+=("$k: $line")
+done
+echo
+echo "lane times: ${times[*]}"
+printf '%s\n' "${summary[@]}"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
