@@ -21,6 +21,7 @@
 
 static atomic64_t kipc_ep_ids = ATOMIC64_INIT(0);
 LIST_HEAD(kipc_eps);
+struct kipc_stats kipc_stats;
 DEFINE_MUTEX(kipc_eps_lock);
 
 static void kipc_ep_free(struct kref *ref)
@@ -34,6 +35,7 @@ static void kipc_ep_free(struct kref *ref)
 	trace_kipc_ep_destroy(ep->id, ep->msgs, atomic64_read(&ep->errors));
 	put_pid(ep->owner);
 	kfree(ep);
+	atomic_long_dec(&kipc_stats.endpoints);
 }
 
 /**
@@ -76,6 +78,7 @@ static int kipc_ep_release(struct inode *inode, struct file *file)
 
 	kipc_handle_drop(h->ep, h->rights);
 	kfree(h);
+	atomic_long_dec(&kipc_stats.handles);
 	return 0;
 }
 
@@ -149,6 +152,7 @@ static int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights,
 		kipc_ep_put(ep);
 		return -ENOMEM;
 	}
+	atomic_long_inc(&kipc_stats.handles);
 	h->ep = ep;
 	h->badge = badge;
 	h->rights = rights;
@@ -162,6 +166,7 @@ static int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights,
 	if (fd < 0) {
 		kipc_handle_drop(ep, rights);
 		kfree(h);
+		atomic_long_dec(&kipc_stats.handles);
 	}
 	return fd;
 }
@@ -213,6 +218,7 @@ int kipc_ep_create(const struct kipc_ep_create __user *uarg)
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
 	if (!ep)
 		return -ENOMEM;
+	atomic_long_inc(&kipc_stats.endpoints);
 	spin_lock_init(&ep->lock);
 	INIT_LIST_HEAD(&ep->senders);
 	INIT_LIST_HEAD(&ep->receivers);

@@ -58,6 +58,14 @@ struct kipc_ep_stats {
 	u64 errors;
 };
 
+/* Live objects, for /proc/kipc/stats: the stress test's leak check. */
+struct kipc_stats {
+	atomic_long_t contexts;
+	atomic_long_t endpoints;
+	atomic_long_t handles;
+};
+extern struct kipc_stats kipc_stats;
+
 /* Every live endpoint, for /proc/kipc/endpoints. */
 extern struct list_head kipc_eps;
 extern struct mutex kipc_eps_lock;

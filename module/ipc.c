@@ -50,6 +50,7 @@ static void kipc_ctx_free(struct kref *ref)
 	free_page((unsigned long)ctx->utcb);
 	mmdrop(ctx->mm);
 	kfree(ctx);
+	atomic_long_dec(&kipc_stats.contexts);
 }
 
 /**

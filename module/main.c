@@ -42,6 +42,7 @@ static int kipc_open(struct inode *inode, struct file *file)
 		kfree(ctx);
 		return -ENOMEM;
 	}
+	atomic_long_inc(&kipc_stats.contexts);
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->node);
 	kref_init(&ctx->ref);

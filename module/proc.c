@@ -2,6 +2,7 @@
 /*
  * /proc/kipc/endpoints: every live endpoint with its owner, handles,
  * waiters and counters, one line each (tools/kipcctl prints it as a table).
+ * /proc/kipc/stats: how many contexts, endpoints and handles are alive.
  */
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
@@ -53,6 +54,14 @@ static const struct seq_operations kipc_eps_ops = {
 	.show	= kipc_eps_show,
 };
 
+static int kipc_stats_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "contexts %ld\n", atomic_long_read(&kipc_stats.contexts));
+	seq_printf(m, "endpoints %ld\n", atomic_long_read(&kipc_stats.endpoints));
+	seq_printf(m, "handles %ld\n", atomic_long_read(&kipc_stats.handles));
+	return 0;
+}
+
 /**
  * kipc_proc_init - create /proc/kipc
  *
@@ -63,7 +72,8 @@ int kipc_proc_init(void)
 	kipc_proc_dir = proc_mkdir("kipc", NULL);
 	if (!kipc_proc_dir)
 		return -ENOMEM;
-	if (!proc_create_seq("endpoints", 0444, kipc_proc_dir, &kipc_eps_ops)) {
+	if (!proc_create_seq("endpoints", 0444, kipc_proc_dir, &kipc_eps_ops) ||
+	    !proc_create_single("stats", 0444, kipc_proc_dir, kipc_stats_show)) {
 		proc_remove(kipc_proc_dir);
 		return -ENOMEM;
 	}

@@ -117,6 +117,22 @@ static inline int wait_sleeping(pid_t tid)
 	return -1;
 }
 
+/* A count from /proc/kipc/stats ("contexts", "endpoints", "handles"). */
+static inline long kipc_stat(const char *key)
+{
+	char name[32];
+	long val = -1, v;
+	FILE *f = fopen("/proc/kipc/stats", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%31s %ld", name, &v) == 2)
+		if (!strcmp(name, key))
+			val = v;
+	fclose(f);
+	return val;
+}
+
 static inline pid_t gettid_(void)
 {
 	return syscall(SYS_gettid);

@@ -272,4 +272,63 @@ TEST_F(life, kill_storm)
 	EXPECT_EQ(1, fdinfo_value(0, self->ep, "recv-handles"));
 }
 
+/*
+ * The exec'd side of exec_keeps_inherited_handle: runs before the harness
+ * when the environment says so, calls through the inherited handle and
+ * checks that the O_CLOEXEC one is gone.
+ */
+static void __attribute__((constructor)) exec_child(void)
+{
+	const char *fd = getenv("KIPC_EXEC_CHILD"), *gone = getenv("KIPC_EXEC_GONE");
+	struct kipc_ctx c;
+
+	if (!fd || !gone)
+		return;
+	if (fcntl(atoi(gone), F_GETFD) != -1 || errno != EBADF)
+		_exit(2);
+	if (kipc_ctx_open(&c))
+		_exit(3);
+	kipc_mr(&c)[0] = 0x5eed;
+	if (kipc_call(&c, atoi(fd), KIPC_TAG(0x5e, 1), 20000 * MS))
+		_exit(4);
+	_exit(kipc_mr(&c)[0] == 0x5eed + 1 ? 0 : 5);
+}
+
+/*
+ * fork + exec with handles open: a KIPC_FD_INHERIT handle survives exec and
+ * works in the new program (with a context of its own); an O_CLOEXEC one
+ * does not survive.
+ */
+TEST_F(life, exec_keeps_inherited_handle)
+{
+	int inh = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0xe7ec,
+			       KIPC_MINT_BADGE | KIPC_FD_INHERIT);
+	int cloexec = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0, 0);
+	char a[16], b[16];
+	pid_t pid;
+
+	ASSERT_GE(inh, 0);
+	ASSERT_GE(cloexec, 0);
+	snprintf(a, sizeof(a), "%d", inh);
+	snprintf(b, sizeof(b), "%d", cloexec);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "lifetime", NULL };
+
+		setenv("KIPC_EXEC_CHILD", a, 1);
+		setenv("KIPC_EXEC_GONE", b, 1);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	EXPECT_EQ(0xe7ec, self->c.utcb->badge);
+	EXPECT_EQ(pid, self->c.utcb->pid);
+	EXPECT_EQ(0x5e, KIPC_TAG_LABEL(kipc_tag(&self->c)));
+	kipc_mr(&self->c)[0] += 1;
+	ASSERT_EQ(0, kipc_reply(&self->c, KIPC_TAG(0x5e, 1)));
+	EXPECT_EQ(0, reap(pid));
+	close(inh);
+	close(cloexec);
+}
+
 TEST_HARNESS_MAIN

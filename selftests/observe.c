@@ -237,4 +237,33 @@ TEST_F(obs, tracepoints)
 	}
 }
 
+/* /proc/kipc/stats counts live objects, and they go away with their fds. */
+TEST_F(obs, stats_count_objects)
+{
+	long ctx0 = kipc_stat("contexts"), ep0 = kipc_stat("endpoints");
+	long h0 = kipc_stat("handles");
+	struct kipc_ctx c2;
+	int ep2, m;
+
+	ASSERT_GE(ctx0, 1);
+	ASSERT_GE(ep0, 1);
+	ASSERT_GE(h0, 1);
+	ctx_open(&c2);
+	ep2 = kipc_ep_create(&c2, 0);
+	ASSERT_GE(ep2, 0);
+	m = kipc_ep_mint(&c2, ep2, KIPC_RIGHT_SEND, 1, KIPC_MINT_BADGE);
+	ASSERT_GE(m, 0);
+	EXPECT_EQ(ctx0 + 1, kipc_stat("contexts"));
+	EXPECT_EQ(ep0 + 1, kipc_stat("endpoints"));
+	EXPECT_EQ(h0 + 2, kipc_stat("handles"));
+	close(m);
+	EXPECT_EQ(h0 + 1, kipc_stat("handles"));
+	EXPECT_EQ(ep0 + 1, kipc_stat("endpoints"));
+	close(ep2);
+	EXPECT_EQ(h0, kipc_stat("handles"));
+	EXPECT_EQ(ep0, kipc_stat("endpoints"));
+	kipc_ctx_close(&c2);
+	EXPECT_EQ(ctx0, kipc_stat("contexts"));
+}
+
 TEST_HARNESS_MAIN

@@ -668,10 +668,16 @@ FIXTURE(stress) {
 	int dummy;
 };
 
+/* Live kipc objects before the test, from /proc/kipc/stats. */
+static const char *const stat_keys[] = { "contexts", "endpoints", "handles" };
+static long stat_base[3];
+
 FIXTURE_SETUP(stress)
 {
 	int sv[2];
 
+	for (int i = 0; i < 3; i++)
+		stat_base[i] = kipc_stat(stat_keys[i]);
 	memset(&W, 0, sizeof(W));
 	W.b_full = W.b_ctl = -1;
 	for (int i = 0; i < NSLOT; i++)
@@ -717,6 +723,21 @@ FIXTURE_TEARDOWN(stress)
 	close(W.ep_a);
 	kipc_ctx_close(&W.c);
 	munmap(W.sh, sizeof(*W.sh));
+
+	/*
+	 * Everything the test made is closed and every process it started is
+	 * gone: the module's live objects must be back where they started.
+	 */
+	for (int i = 0; i < 3; i++) {
+		long v = kipc_stat(stat_keys[i]);
+
+		for (int t = 0; t < 10000 && v != stat_base[i]; t++) {
+			sleep_ms(1);
+			v = kipc_stat(stat_keys[i]);
+		}
+		TH_LOG("%s alive: %ld (before: %ld)", stat_keys[i], v, stat_base[i]);
+		EXPECT_EQ(stat_base[i], v);
+	}
 }
 
 TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
