@@ -184,8 +184,10 @@ static bool kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep, int st)
  * synchronous IPC usually answers within microseconds, and a sleep costs a
  * dequeue, a wake-up and, across CPUs, an IPI.  With other tasks on this
  * CPU (the partner, most likely) the waiter yields, so they run at once;
- * alone on its CPU it spins.  Returns true when the state left @st or a
- * signal came, false when the budget ran out.
+ * alone on its CPU it spins.  yield() is no progress guarantee here, only a
+ * hint: the state is checked after every round and the budget ends in a
+ * real sleep.  Returns true when the state left @st or a signal came, false
+ * when the budget ran out.
  */
 static bool kipc_spin(struct kipc_ctx *me, int st)
 {
