@@ -459,6 +459,8 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 			return kipc_do_send(me, op, false, a->send_timeout);
 		}
 		trace_kipc_call(op->h.ep->id, op->tag, op->h.badge);
+		/* A restart would start the whole call's deadline again. */
+		op->send_restart &= a->recv_timeout == KIPC_TIMEOUT_INFINITE;
 		op->recv_dl = kipc_deadline(a->recv_timeout);
 		return kipc_do_send(me, op, true, a->send_timeout);
 
