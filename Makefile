@@ -97,6 +97,9 @@ $(KSFT):
 
 tests: $(TESTS)
 
+# The fuzzer's regression corpus is compiled into it (.incbin).
+$(O)/selftests/fuzz: $(wildcard selftests/fuzz-corpus/*.txt)
+
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A)
