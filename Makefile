@@ -7,7 +7,8 @@ VERSION		:= 0.1.0
 KVER		?= $(shell vm/kver.sh)
 KDIR		?= /lib/modules/$(KVER)/build
 # Which Debian kernel to build for and boot (vm/kernel.sh list): bookworm
-# (the host's linux-headers-amd64, KVER/KDIR above), rt, backports, sid.
+# (the host's linux-headers-amd64, KVER/KDIR above), rt, backports, sid,
+# or debug (built from linux-source-6.1, see check-debug).
 KERNEL		?= bookworm
 export KERNEL
 PREFIX		?= /usr/local
@@ -42,7 +43,7 @@ KSFT		:= $(O)/ksft/kselftest_harness.h
 # Programs that run in the VM are static: the initramfs has no libc.
 STATIC		:= -static -pthread
 
-.PHONY: all module lib tests examples bench bench-smp tools check check-rt check-all demo deps install \
+.PHONY: all module lib tests examples bench bench-smp tools check check-rt check-debug check-all demo deps install \
 	modules_install uninstall clean help sparse
 
 all: module lib tests examples $(BENCH) tools
@@ -50,8 +51,10 @@ all: module lib tests examples $(BENCH) tools
 help:
 	@echo "make              module, libkipc, selftests, examples, bench"
 	@echo "make check        install deps (root), build -Werror, run host and VM tests"
-	@echo "                  KERNEL=bookworm|rt|backports|sid picks the kernel (default bookworm)"
+	@echo "                  KERNEL=bookworm|rt|backports|sid|debug picks the kernel (default bookworm)"
 	@echo "make check-rt     make check on Debian's PREEMPT_RT kernel"
+	@echo "make check-debug  make check on a KASAN/lockdep/kmemleak/UBSAN kernel built from"
+	@echo "                  linux-source-6.1 (cached), on 2 and 4 CPUs; kernel reports fail"
 	@echo "make check-all    make check on every kernel flavour, one result line each"
 	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
 	@echo "make bench        kipc-bench in QEMU, 1 CPU under icount: table, CSV, plot, ratios"
@@ -149,6 +152,14 @@ check:
 # (bookworm, rt, backports, sid: vm/kernel.sh list).
 check-rt:
 	$(MAKE) check KERNEL=rt
+
+# The same on a debug kernel built here from Debian's linux-source-6.1 with
+# vm/debug.config + vm/debug-extra.config (KASAN, lockdep, kmemleak, UBSAN,
+# list/object/SLUB debugging, hung-task detection; cached in
+# /var/cache/kipc/debug), on 2 CPUs and again on 4, the fuzzer with a
+# million calls, a kmemleak scan at the end: `make check KERNEL=debug`.
+check-debug:
+	$(MAKE) check KERNEL=debug
 
 check-all:
 	vm/lanes.sh

@@ -4,6 +4,8 @@
 #
 #   vm/kernel.sh list                      the flavours
 #   vm/kernel.sh FLAVOUR fetch             make sure image + headers are cached
+#                                          (debug: build the kernel)
+#   vm/kernel.sh FLAVOUR cached            exit 0 if fetch has nothing to do
 #   vm/kernel.sh FLAVOUR vars              print KVER=, KDIR=, KERNEL_IMAGE=, ...
 #                                          (shell assignments; fetches first)
 #   vm/kernel.sh FLAVOUR make [ARGS...]    make -C $KDIR M=<top> ARGS (default:
@@ -20,6 +22,10 @@
 #              needs the host's pahole (package pahole/dwarves)
 #   sid        Debian unstable (7.x): its headers want sid's gcc and libc, so
 #              the module is built in a debootstrap chroot of sid
+#   debug      Debian's linux-source-6.1 built here with a minimal config of
+#              our own (vm/debug.config) and the debugging options of
+#              vm/debug-extra.config (KASAN, lockdep, kmemleak, UBSAN, ...):
+#              `fetch` is a build, 10-20 minutes on 2 CPUs when cold
 #
 # Cache: $KIPC_CACHE (default /var/cache/kipc), never inside the repository:
 #   apt/<suite>/                      private apt lists for suites the host's
@@ -27,6 +33,12 @@
 #   <flavour>/<kver>/root/            unpacked image + headers (+ kbuild)
 #   <flavour>/current -> <kver>       what 'vars' and 'make' use
 #   chroot-<suite>/                   build chroots (made once, ~30 s + ~15 s)
+#   debug/<srcver>-<hash>/            the debug kernel: src/ (built tree, the
+#                                     KDIR), bzImage, kernelrelease, build.log;
+#                                     <srcver> is linux-source-6.1's package
+#                                     version, <hash> covers both fragments,
+#                                     the compiler and the recipe
+#   debug/current -> <srcver>-<hash>
 # Something cached is used as it is, without the network; KIPC_REFRESH=1
 # resolves the archive's newest kernel again (and upgrades a chroot).
 # Everything is made in a *.tmp directory and renamed when complete, so an
@@ -49,6 +61,7 @@ flavour_info() {
 	rt)        echo "extract bookworm linux-image-rt-amd64 linux-headers-rt-amd64" ;;
 	backports) echo "extract bookworm-backports linux-image-amd64 linux-headers-amd64" ;;
 	sid)       echo "chroot sid linux-image-amd64 linux-headers-amd64" ;;
+	debug)     echo "build bookworm linux-source-6.1 -" ;;
 	*) return 1 ;;
 	esac
 }
@@ -221,11 +234,117 @@ fetch_chroot() {	# fetch_chroot FLAVOUR SUITE IMAGE-META HEADERS-META
 	ln -sfn "$kver" "$cache/$fl/current"
 }
 
+# The debug kernel.  Bump when the build steps below change what they make.
+debug_recipe=1
+debug_frags="$top/vm/debug.config $top/vm/debug-extra.config"
+
+# Key of a debug build: the source package's version, then a hash of both
+# config fragments, the compiler and the recipe.
+debug_key() {	# debug_key SRC-PKG
+	local v
+	v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null) || v=""
+	[ -n "$v" ] || die "$1 is not installed"
+	echo "$v-$({ cat $debug_frags; "${CC:-gcc}" --version | head -n 1
+		  echo "recipe $debug_recipe"; } | sha256sum | cut -c1-12)"
+}
+
+# Every line of the fragments as .config has it after olddefconfig: options
+# asked for =y/=value must be there verbatim, "is not set" ones must not be
+# set (absent is fine: a disabled dependency hides them).
+debug_verify() {	# debug_verify .CONFIG
+	local line sym missing=""
+	while IFS= read -r line; do
+		case $line in
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			grep -q "^$sym=" "$1" && missing="$missing
+  want: $line, have: $(grep "^$sym=" "$1")" ;;
+		CONFIG_*=*)
+			grep -qxF -- "$line" "$1" || missing="$missing
+  want: $line, have: $(grep -E "^(# )?${line%%=*}[= ]" "$1" || echo '(absent: a dependency is off)')" ;;
+		esac
+	done < <(cat $debug_frags)
+	[ -z "$missing" ] || die "debug: the config lost options of vm/debug*.config:$missing"
+}
+
+# Extract linux-source-6.1, configure (allnoconfig + both fragments), build
+# bzImage and the (few) modules with Module.symvers, so that src/ is a
+# prepared tree for M= builds.  In $cache/debug/KEY.tmp, renamed when done.
+fetch_build() {	# fetch_build FLAVOUR SRC-PKG
+	local fl=$1 pkg=$2 tarball key dir jobs t0 t1 log old
+	tarball=/usr/src/$pkg.tar.xz
+	if [ ! -r "$tarball" ]; then
+		say "$fl: installing $pkg"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
+			die "cannot install $pkg"
+	fi
+	for t in flex bison bc; do
+		command -v $t >/dev/null || die "$t missing (vm/deps.sh check with KERNEL=debug installs it)"
+	done
+	[ -e /usr/include/libelf.h ] || die "libelf-dev missing (objtool needs it; vm/deps.sh installs it)"
+	key=$(debug_key "$pkg")
+	dir=$cache/$fl/$key
+	if [ -e "$dir/.ready" ]; then
+		ln -sfn "$key" "$cache/$fl/current"
+		return
+	fi
+	jobs=${KIPC_DEBUG_JOBS:-$(nproc)}
+	log=$dir.tmp/build.log
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	say "$fl: building the debug kernel $key with -j$jobs (cold cache:" \
+		"10-20 minutes; log in $dir/build.log)"
+	t0=$(date +%s)
+	tar -xJf "$tarball" -C "$dir.tmp"
+	mv "$dir.tmp/$pkg" "$dir.tmp/src"
+	(
+		echo "kipc debug kernel $key, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+		cd "$dir.tmp/src"
+		# allnoconfig with the fragments forced, then the defaults of
+		# whatever the fragments' options pulled in.
+		scripts/kconfig/merge_config.sh -n $debug_frags
+		make olddefconfig
+	) >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "$fl: configuring failed ($log)"; }
+	debug_verify "$dir.tmp/src/.config"
+	if ! (cd "$dir.tmp/src" && make -j"$jobs" bzImage modules) >>"$log" 2>&1; then
+		grep -E 'error|Error' "$log" | head -n 20 >&2
+		die "$fl: the kernel build failed, see $log"
+	fi
+	t1=$(date +%s)
+	(cd "$dir.tmp/src" && make -s kernelrelease) > "$dir.tmp/kernelrelease"
+	cp "$dir.tmp/src/arch/x86/boot/bzImage" "$dir.tmp/bzImage"
+	# M= builds need headers, scripts, objtool, .config and Module.symvers,
+	# not the kernel's own objects: drop those (~1 GB) but keep vmlinux
+	# (and System.map) for decoding reports.
+	find "$dir.tmp/src" -name '*.o' ! -path '*/scripts/*' ! -path '*/tools/*' -delete
+	rm -f "$dir.tmp/src/vmlinux.o" "$dir.tmp/src/vmlinux.a"
+	echo "kipc: built in $((t1 - t0)) s with -j$jobs, load after:" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
+	touch "$dir.tmp/.ready"
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+	ln -sfn "$key" "$cache/$fl/current"
+	say "$fl: built $(cat "$dir/kernelrelease") in $((t1 - t0)) s"
+	# Keep this build and the one before it; older ones only take space.
+	for old in $(find "$cache/$fl" -mindepth 1 -maxdepth 1 -type d ! -name '*.tmp' \
+			-printf '%T@ %p\n' | sort -rn | tail -n +3 | cut -d' ' -f2-); do
+		say "$fl: removing the old build $old"
+		rm -rf "$old"
+	done
+}
+
 fetch() {	# fetch FLAVOUR
 	local kind suite img hdr
 	read -r kind suite img hdr <<<"$(flavour_info "$1")"
 	[ "$kind" = host ] && return	# vm/deps.sh installs linux-{image,headers}-amd64
 	mkdir -p "$cache"
+	if [ "$kind" = build ]; then
+		# Its own lock: a 15-minute build must not hold up other flavours.
+		exec 8>"$cache/.lock-$1"
+		flock 8
+		fetch_build "$1" "$img"
+		return
+	fi
 	# One fetch at a time (two `make check` of one flavour would race on
 	# the *.tmp directories); the lock goes with the process.
 	exec 9>"$cache/.lock"
@@ -261,6 +380,30 @@ vars() {	# vars FLAVOUR
 		return ;;
 	esac
 	fetch "$fl"
+	if [ "$kind" = build ]; then
+		root=$(cd "$cache/$fl/current" && pwd -P)
+		echo "KIPC_KERNEL=$fl"
+		echo "KVER=$(cat "$root/kernelrelease")"
+		echo "KDIR=$root/src"
+		echo "KIPC_CHROOT="
+		echo "KERNEL_IMAGE=$root/bzImage"
+		echo "KIPC_MODROOT="
+		# The lane's VM profile (vm/run.sh, vm/check.sh): KASAN's shadow
+		# and quarantine want memory; everything runs several times
+		# slower, so timeouts stretch (kipcslow also tells the tests);
+		# the whole suite runs on 2 CPUs with a fuzzer of a million
+		# calls, the stress test and the fuzzer again on 4 CPUs.  There
+		# the fuzzer makes 100000 calls: 4 emulated CPUs on 2 busy host
+		# cores managed fewer than 770 a second (200000 timed out); the
+		# functional tests stay on 2 CPUs, where the suite already
+		# runs once in full.
+		# A big log buffer keeps every report.
+		echo "KIPC_VM_MEM=2048"
+		echo "KIPC_VM_SLOW=4"
+		echo "KIPC_VM_SMP_RUNS='2 4:stress,fuzz:KIPC_FUZZ_CALLS=100000'"
+		echo "KIPC_VM_APPEND='KIPC_FUZZ_CALLS=1000000 log_buf_len=8M'"
+		return
+	fi
 	root=$(cd "$cache/$fl/current" && pwd -P)/root
 	kver=$(basename "$(dirname "$root")")
 	echo "KIPC_KERNEL=$fl"
@@ -276,6 +419,19 @@ vars() {	# vars FLAVOUR
 	echo "KIPC_MODROOT=$root"	# modprobe -d, for the bench's binder row
 }
 
+cached() {	# cached FLAVOUR
+	local kind suite img hdr key
+	read -r kind suite img hdr <<<"$(flavour_info "$1")"
+	case $kind in
+	host) return 0 ;;
+	build)
+		key=$(debug_key "$img" 2>/dev/null) || return 1
+		[ -e "$cache/$1/$key/.ready" ] ;;
+	chroot) [ -e "$cache/chroot-$suite/.ready" ] && [ -e "$cache/$1/current/.ready" ] ;;
+	*) [ -e "$cache/$1/current/.ready" ] ;;
+	esac
+}
+
 kmake() {	# kmake FLAVOUR [ARGS...]
 	local fl=$1
 	shift
@@ -289,15 +445,17 @@ kmake() {	# kmake FLAVOUR [ARGS...]
 	fi
 }
 
-cmd=${1:?usage: vm/kernel.sh list | FLAVOUR fetch|vars|make [ARGS...]}
+cmd=${1:?usage: vm/kernel.sh list | FLAVOUR fetch|cached|vars|make [ARGS...]}
 if [ "$cmd" = list ]; then
-	echo "bookworm rt backports sid"
+	echo "bookworm rt backports sid debug"
 	exit 0
 fi
 flavour_info "$cmd" >/dev/null || die "unknown flavour '$cmd' (vm/kernel.sh list)"
-[ "$(id -u)" = 0 ] || [ "${2:-}" = vars ] || die "needs root (apt, debootstrap, chroot)"
-case ${2:?usage: vm/kernel.sh FLAVOUR fetch|vars|make} in
+[ "$(id -u)" = 0 ] || [ "${2:-}" = vars ] || [ "${2:-}" = cached ] ||
+	die "needs root (apt, debootstrap, chroot)"
+case ${2:?usage: vm/kernel.sh FLAVOUR fetch|cached|vars|make} in
 fetch) fetch "$cmd" ;;
+cached) cached "$cmd" ;;
 vars) vars "$cmd" ;;
 make) shift 2; kmake "$cmd" "$@" ;;
 *) die "unknown command '$2'" ;;

@@ -1,13 +1,15 @@
 #!/bin/bash
-# Run `make check` once per kernel flavour (vm/kernel.sh list) and sum up.
+# Run `make check` once per kernel flavour and sum up: by default the four
+# Debian kernels (vm/kernel.sh list also has debug, which .ci/run adds).
 # Each lane ends with "<flavour>: N passed, N failed", the whole run with
-# "N passed, N failed".   Usage: vm/lanes.sh [FLAVOUR...]
+# "kernel reports: N" (their sum; every report is also one of the failures)
+# and "N passed, N failed".   Usage: vm/lanes.sh [FLAVOUR...]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 lanes=${*:-bookworm rt backports sid}
 mkdir -p build
-pass=0 fail=0 summary=() times=()
+pass=0 fail=0 reports=0 summary=() times=()
 for k in $lanes; do
 	start=$(date +%s)
 	echo "=== lane $k"
@@ -21,11 +23,14 @@ for k in $lanes; do
 	fi
 	p=${line%% passed*}; f=${line#* passed, }; f=${f%% failed*}
 	pass=$((pass + p)); fail=$((fail + f))
+	r=$(sed -n 's/^kernel reports: \([0-9]*\)$/\1/p' "build/lane-$k.log" | tail -n 1)
+	reports=$((reports + ${r:-0}))
 	times+=("$k: $(( $(date +%s) - start )) s")
 	summary+=("$k: $line")
 done
 echo
 echo "lane times: ${times[*]}"
 printf '%s\n' "${summary[@]}"
+echo "kernel reports: $reports"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -9,7 +9,11 @@
 # guest time then counts instructions), VM_LOG (where the serial log goes),
 # VM_TESTS (names of the selftests to run; default all), VM_PERF=1 (add
 # perf and binder_linux.ko as the bench mode does), VM_APPEND (more kernel
-# command line).
+# command line; name=value words that are no kernel parameter become the
+# guest's environment, e.g. KIPC_FUZZ_CALLS=1000000).
+# A flavour may bring a profile (vm/kernel.sh FLAVOUR vars): KIPC_VM_MEM,
+# KIPC_VM_SLOW (a slow kernel: the whole-run and per-binary timeouts are
+# multiplied by it), KIPC_VM_APPEND (command line before VM_APPEND).
 set -euo pipefail
 mode=${1:?usage: vm/run.sh check|demo|bench}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,9 +24,10 @@ if [ -n "${KERNEL:-}" ]; then
 fi
 KVER=${KVER:-$("$top/vm/kver.sh")}
 kernel=${KERNEL_IMAGE:-/boot/vmlinuz-$KVER}
+slow=${KIPC_VM_SLOW:-1}
 smp=${VM_SMP:-2}
-mem=${VM_MEM:-1024}
-limit=${VM_TIMEOUT:-900}
+mem=${VM_MEM:-${KIPC_VM_MEM:-1024}}
+limit=${VM_TIMEOUT:-$((900 * slow))}
 log=${VM_LOG:-$O/vm-$mode.log}
 
 die() { echo "vm/run.sh: $*" >&2; exit 1; }
@@ -111,7 +116,12 @@ else
 fi
 append="console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1"
 append="$append softlockup_panic=1 rdinit=/init kipcmode=$mode"
+# On a panic, print the whole kernel log again, warnings included
+# (loglevel=4 keeps them off the console while the tests run).
+append="$append panic_print=0x20"
 [ -z "${VM_ICOUNT:-}" ] || append="$append kipcicount=$VM_ICOUNT"
+[ "$slow" = 1 ] || append="$append kipcslow=$slow KIPC_BIN_TIMEOUT=$((600 * slow))"
+[ -z "${KIPC_VM_APPEND:-}" ] || append="$append $KIPC_VM_APPEND"
 [ -z "${VM_APPEND:-}" ] || append="$append $VM_APPEND"
 
 mkdir -p "$(dirname "$log")"
