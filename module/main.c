@@ -27,6 +27,10 @@ static_assert(sizeof(struct kipc_ipc) == 40);
 static_assert(sizeof(struct kipc_ep_create) == 32);
 static_assert(sizeof(struct kipc_ep_mint) == 40);
 static_assert(sizeof(struct kipc_version) == 56);
+static_assert(sizeof(struct kipc_utcb) == 616);
+static_assert(sizeof(struct kipc_publish) == 104);
+static_assert(sizeof(struct kipc_lookup) == 96);
+static_assert(sizeof(struct kipc_caller) == 32);
 
 static int kipc_open(struct inode *inode, struct file *file)
 {
@@ -88,7 +92,9 @@ static long kipc_version(struct kipc_version __user *uarg)
 		.abi_minor = KIPC_ABI_MINOR,
 		.msg_regs = KIPC_MSG_REGS,
 		.utcb_size = KIPC_UTCB_SIZE,
-		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS,
+		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
+			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
+			    KIPC_FEAT_LIMITS,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -115,6 +121,14 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kipc_ep_create(uarg);
 	case KIPC_IOC_EP_MINT:
 		return kipc_ep_mint(uarg);
+	case KIPC_IOC_PUBLISH:
+		return kipc_publish(uarg);
+	case KIPC_IOC_UNPUBLISH:
+		return kipc_unpublish(uarg);
+	case KIPC_IOC_LOOKUP:
+		return kipc_lookup(uarg);
+	case KIPC_IOC_CALLER:
+		return kipc_caller(ctx, uarg);
 	}
 	return -ENOTTY;
 }

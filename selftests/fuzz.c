@@ -299,7 +299,9 @@ static bool is_ipc(int op)
 static bool tag_ok(uint64_t tag)
 {
 	tag &= ~KIPC_TAG_F_CALL;
-	return KIPC_TAG_NR(tag) <= KIPC_MSG_REGS && !(tag & KIPC_TAG_FLAGS_MASK);
+	return KIPC_TAG_NR(tag) <= KIPC_MSG_REGS &&
+	       !(tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) &&
+	       KIPC_TAG_FDS(tag) <= KIPC_MSG_FDS;
 }
 
 static bool ptr_bad(int p)
@@ -326,7 +328,7 @@ static int eidx(int e)
 	static const int tab[] = {
 		0, EINVAL, EFAULT, ENOTTY, EBADF, EPERM, EBUSY, EAGAIN,
 		ETIMEDOUT, EINTR, EPIPE, ECONNRESET, ENOENT, EMFILE, ENOMEM,
-		ENODEV, EACCES,
+		ENODEV, EACCES, EMSGSIZE, ETOOMANYREFS, ENOSPC, EEXIST,
 	};
 
 	for (int i = 0; i < ARRAY_SIZE(tab); i++)
@@ -337,6 +339,17 @@ static int eidx(int e)
 
 #define B(e)		(1ULL << eidx(e))
 #define M_FDERR		(B(EBADF) | B(ENOTTY) | B(EPERM) | B(EBUSY))
+
+/*
+ * What a message with descriptors may add: a garbage descriptor, a handle
+ * without GRANT (the one used or one passed), the per-user limit, and no
+ * receiver accepting them (the fuzzer's contexts accept none).
+ */
+static uint64_t fds_mask(uint64_t tag)
+{
+	return KIPC_TAG_FDS(tag) ? B(EBADF) | B(EPERM) | B(EMSGSIZE) |
+				   B(ETOOMANYREFS) : 0;
+}
 
 static void vfail(struct fz *f, const char *fmt, va_list ap)
 {
@@ -696,7 +709,10 @@ static unsigned long mutate_cmd(struct fz *f, unsigned long cmd)
 	}
 }
 
-/* Write a message whose registers derive from its label. */
+/*
+ * Write a message whose registers derive from its label, and a garbage
+ * descriptor array: -1..46, the fuzzer's own descriptors of every kind.
+ */
 static void write_msg(struct kipc_utcb *u, uint64_t tag)
 {
 	unsigned int n = KIPC_TAG_NR(tag);
@@ -704,6 +720,8 @@ static void write_msg(struct kipc_utcb *u, uint64_t tag)
 	u->tag = tag;
 	for (unsigned int i = 0; i < n && i < KIPC_MSG_REGS; i++)
 		u->mr[i] = val(KIPC_TAG_LABEL(tag), i);
+	for (unsigned int i = 0; i < KIPC_TAG_FDS(tag) && i < KIPC_MSG_FDS; i++)
+		u->fds[i] = (int)(val(KIPC_TAG_LABEL(tag), 64 + i) % 48) - 1;
 }
 
 static void gen_ipc(struct fz *f, struct fcall *k, int op)
@@ -750,7 +768,7 @@ static void gen_ipc(struct fz *f, struct fcall *k, int op)
 		label = rnd(f) & KIPC_TAG_LABEL_MAX & ~VERIFY;
 	}
 	k->tag = mutate_tag(f, KIPC_TAG(label, pick_nr(f)), &k->verify);
-	if (!tag_ok(k->tag))
+	if (!tag_ok(k->tag) || KIPC_TAG_FDS(k->tag))
 		k->verify = false;
 }
 
@@ -937,6 +955,7 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 		if (stop)
 			return pre | hm;
 		to = a->send_timeout;
+		hm |= fds_mask(k->tag);
 		if (op == OP_SEND)
 			return pre | hm | B(0) | wait_mask(f, to);
 		return pre | hm | B(0) | B(ECONNRESET) | B(EINTR) |
@@ -952,7 +971,7 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 			return pre | B(ENOENT);
 		if (!tagok)
 			return pre | B(EINVAL);
-		return pre | B(0) | B(ECONNRESET);
+		return pre | B(0) | B(ECONNRESET) | fds_mask(k->tag);
 	default:	/* RECV, REPLY_RECV */
 		hm = handle_mask(&k->h, KIPC_RIGHT_RECV, &stop);
 		if (stop)
@@ -960,6 +979,8 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 		/* The handle is looked up before the tag of the reply. */
 		if (op == OP_REPLY_RECV && held && !tagok)
 			return pre | (hm & (B(EBADF) | B(EPERM))) | B(EINVAL);
+		if (op == OP_REPLY_RECV && held)
+			hm |= fds_mask(k->tag);
 		return pre | hm | B(0) | wait_mask(f, a->recv_timeout);
 	}
 }
@@ -1100,7 +1121,9 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 	struct kipc_version want = {
 		.abi_major = KIPC_ABI_MAJOR, .abi_minor = KIPC_ABI_MINOR,
 		.msg_regs = KIPC_MSG_REGS, .utcb_size = KIPC_UTCB_SIZE,
-		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS,
+		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
+			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
+			    KIPC_FEAT_LIMITS,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 
