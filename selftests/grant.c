@@ -55,11 +55,23 @@ TEST_F(gr, rights_never_grow)
 	EXPECT_EQ(19, n);
 }
 
+/* Sends through *@p with a badge scribbled into its own message area. */
+static int send_with_scribbled_badge(void *p)
+{
+	struct kipc_ctx c;
+
+	CHILD_CHECK(kipc_ctx_open(&c) == 0);
+	c.utcb->badge = 0x1234;
+	CHILD_CHECK(kipc_send(&c, *(int *)p, KIPC_TAG(1, 0), 10000 * MS) == 0);
+	return 0;
+}
+
 /* Only the receive right chooses a badge; a send handle keeps its own. */
 TEST_F(gr, badge_fixed_by_receiver)
 {
 	int b = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT,
 			     0x77, KIPC_MINT_BADGE);
+	pid_t pid;
 	int d;
 
 	ASSERT_GE(b, 0);
@@ -74,22 +86,10 @@ TEST_F(gr, badge_fixed_by_receiver)
 	EXPECT_EQ(0x77, fdinfo_value(0, d, "badge"));
 	/* What arrives is the handle's badge, whatever the sender's area says. */
 	self->c.utcb->badge = 0x99;
-	kipc_accept_fds(&self->c, 0);
-	{
-		pid_t pid = fork();
-
-		if (!pid) {
-			struct kipc_ctx c;
-
-			if (kipc_ctx_open(&c))
-				_exit(1);
-			c.utcb->badge = 0x1234;
-			_exit(kipc_send(&c, d, KIPC_TAG(1, 0), T_CHILD) ? 2 : 0);
-		}
-		ASSERT_EQ(0, kipc_recv(&self->c, self->ep, T_CHILD));
-		EXPECT_EQ(0x77, self->c.utcb->badge);
-		EXPECT_EQ(0, reap(pid));
-	}
+	pid = spawn(send_with_scribbled_badge, &d);
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, T_CHILD));
+	EXPECT_EQ(0x77, self->c.utcb->badge);
+	EXPECT_EQ(0, reap(pid));
 	close(d);
 	close(b);
 }
