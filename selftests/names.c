@@ -372,4 +372,54 @@ TEST_F(nm, server_checks_badge_and_uid)
 	EXPECT_EQ(0, kipc_unpublish(&self->c, "test.svc", self->ep));
 }
 
+/* Run @argv as @uid with stdout to /dev/null; its exit status. */
+static int run_prog(uid_t uid, char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, 1);
+		if (uid && become(uid, uid))
+			_exit(120);
+		execv(argv[0], argv);
+		_exit(121);
+	}
+	return reap(pid);
+}
+
+/*
+ * examples/name-server and name-client: found by name, the server serves
+ * only its uid (0 here) and tells others no; the name goes with it.
+ */
+TEST_F(nm, example_name_server)
+{
+	char *srv[] = { "/examples/name-server", "test.example", "0", "3", NULL };
+	char *cli[] = { "/examples/name-client", "test.example", "41", NULL };
+	pid_t pid;
+
+	if (access(srv[0], X_OK) || access(cli[0], X_OK))
+		SKIP(return, "examples not in /examples");
+	pid = fork();
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, 1);
+		execv(srv[0], srv);
+		_exit(121);
+	}
+	for (int i = 0; i < 10000 && listed("test.example") != 1; i++)
+		sleep_ms(1);
+	ASSERT_EQ(1, listed("test.example"));
+	EXPECT_EQ(0, run_prog(0, cli));
+	EXPECT_EQ(3, run_prog(NOBODY, cli));
+	EXPECT_EQ(0, run_prog(0, cli));
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, listed("test.example"));
+	EXPECT_EQ(1, run_prog(0, cli));
+}
+
 TEST_HARNESS_MAIN
