@@ -5,7 +5,9 @@
  * else; a task with CAP_SYS_RESOURCE is not held to them; another user's
  * count is its own.
  */
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "kipc_test.h"
 
@@ -204,6 +206,112 @@ TEST_F(lim, inflight)
 	close(p[0]);
 	close(p[1]);
 	close(ep);
+}
+
+/* ---- kernel memory is charged to the caller's memory cgroup ---- */
+
+#define CG_ROOT		"/tmp/kipc-cg"
+#define CG		CG_ROOT "/kipc"
+#define NOBJ		512
+
+static int cg_write(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, v, strlen(v)) == (ssize_t)strlen(v);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long cg_current(void)
+{
+	long v = -1;
+	FILE *f = fopen(CG "/memory.current", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Child: waits for "go", opens NOBJ of @what, says "done", waits to die. */
+struct cg_arg {
+	int go[2], done[2];
+	bool kipc;
+};
+
+static int cg_child(void *p)
+{
+	struct cg_arg *a = p;
+	char c;
+
+	CHILD_CHECK(read(a->go[0], &c, 1) == 1);
+	for (int i = 0; i < NOBJ; i++) {
+		int fd = open(a->kipc ? KIPC_DEVICE : "/dev/null", O_RDWR);
+
+		CHILD_CHECK(fd >= 0);
+	}
+	CHILD_CHECK(write(a->done[1], "d", 1) == 1);
+	pause();
+	return 0;
+}
+
+/* memory.current of the cgroup after the child of @kipc opened NOBJ files. */
+static long cg_delta(bool kipc)
+{
+	struct cg_arg a = { .kipc = kipc };
+	char pid[16], c;
+	long m0, m1;
+	pid_t child;
+
+	if (pipe(a.go) || pipe(a.done))
+		return -1;
+	child = spawn(cg_child, &a);
+	snprintf(pid, sizeof(pid), "%d", child);
+	if (cg_write(CG "/cgroup.procs", pid))
+		return -1;
+	m0 = cg_current();
+	if (write(a.go[1], "g", 1) != 1 || read(a.done[0], &c, 1) != 1)
+		return -1;
+	m1 = cg_current();
+	kill(child, SIGKILL);
+	reap(child);
+	for (int i = 0; i < 2; i++) {
+		close(a.go[i]);
+		close(a.done[i]);
+	}
+	return m0 < 0 || m1 < 0 ? -1 : m1 - m0;
+}
+
+/*
+ * A context is a page of kernel memory, allocated with GFP_KERNEL_ACCOUNT:
+ * NOBJ contexts raise the cgroup's memory.current by at least NOBJ pages;
+ * NOBJ opens of /dev/null (a file each, no page) by far less.
+ */
+TEST_F(lim, memory_charged_to_cgroup)
+{
+	long with_kipc, without;
+
+	mkdir(CG_ROOT, 0755);
+	if (mount("none", CG_ROOT, "cgroup2", 0, NULL))
+		SKIP(return, "no cgroup2: %s", strerror(errno));
+	if (cg_write(CG_ROOT "/cgroup.subtree_control", "+memory") ||
+	    (mkdir(CG, 0755) && errno != EEXIST)) {
+		umount(CG_ROOT);
+		SKIP(return, "no memory controller");
+	}
+	with_kipc = cg_delta(true);
+	without = cg_delta(false);
+	TH_LOG("memory.current: +%ld with %d contexts, +%ld with %d files",
+	       with_kipc, NOBJ, without, NOBJ);
+	EXPECT_LE(NOBJ * 4096L, with_kipc);
+	EXPECT_GT(NOBJ * 4096L / 2, without);
+	EXPECT_EQ(0, rmdir(CG));
+	EXPECT_EQ(0, umount(CG_ROOT));
 }
 
 /* Limits are module parameters, readable by everybody. */
