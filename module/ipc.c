@@ -42,6 +42,7 @@ struct kipc_op {
 	ktime_t recv_dl;	/* of the receive phase or of the whole call */
 	bool send_restart;	/* a signal may restart the send phase */
 	bool recv_restart;	/* a signal may restart the receive phase */
+	bool files;		/* descriptors reserved or taken: clean up */
 	u8 charged;		/* descriptors charged as in flight */
 	kuid_t uid;		/* the user charged */
 };
@@ -111,10 +112,13 @@ void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue, int err)
  * Hand the files of @src's message to @dst, which installs them when its
  * operation ends.  The caller checked that @dst reserved enough numbers.
  */
-static void kipc_move_files(struct kipc_ctx *dst, struct kipc_ctx *src)
+static inline void kipc_move_files(struct kipc_ctx *dst, struct kipc_ctx *src)
 {
 	unsigned int i, n = src->nout;
 
+	/* dst->nin is 0 outside the rare operations that received files. */
+	if (likely(!n))
+		return;
 	for (i = 0; i < n; i++)
 		dst->in[i] = src->out[i];
 	dst->nin = n;
@@ -169,17 +173,16 @@ static int kipc_load_tag(struct kipc_ctx *ctx, u64 *tagp)
  * @grant says whether the way the message goes allows passing any.  On
  * error the references taken so far stay in me->out for kipc_ipc_end().
  */
-static int kipc_get_files(struct kipc_ctx *me, struct kipc_op *op, u64 tag,
-			  bool grant)
+static noinline int kipc_get_files_slow(struct kipc_ctx *me,
+					struct kipc_op *op, u64 tag, bool grant)
 {
 	unsigned int i, n = KIPC_TAG_FDS(tag);
 	struct file *file;
 	int ret;
 
-	if (!n)
-		return 0;
 	if (!grant)
 		return -EPERM;
+	op->files = true;
 	op->uid = current_uid();
 	ret = kipc_charge(op->uid, KIPC_L_INFLIGHT, n);
 	if (ret)
@@ -197,18 +200,28 @@ static int kipc_get_files(struct kipc_ctx *me, struct kipc_op *op, u64 tag,
 	return 0;
 }
 
+/* The common case, a message without descriptors, costs one test. */
+static inline int kipc_get_files(struct kipc_ctx *me, struct kipc_op *op,
+				 u64 tag, bool grant)
+{
+	if (likely(!(tag & KIPC_TAG_FDS_MASK)))
+		return 0;
+	return kipc_get_files_slow(me, op, tag, grant);
+}
+
 /*
  * Reserve up to fd_max descriptor numbers for a message to receive: as
  * many as the fd table allows.  A sender with more descriptors than were
  * reserved fails with EMSGSIZE; the receiver itself does not.
  */
-static int kipc_reserve_fds(struct kipc_ctx *me)
+static noinline int kipc_reserve_fds_slow(struct kipc_ctx *me,
+					  struct kipc_op *op, unsigned int n)
 {
-	unsigned int n = READ_ONCE(me->utcb->fd_max);
 	int fd;
 
 	if (n > KIPC_MSG_FDS)
 		return -EINVAL;
+	op->files = true;
 	while (me->nrfd < n) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
 		if (fd < 0)
@@ -216,6 +229,13 @@ static int kipc_reserve_fds(struct kipc_ctx *me)
 		me->rfd[me->nrfd++] = fd;
 	}
 	return 0;
+}
+
+static inline int kipc_reserve_fds(struct kipc_ctx *me, struct kipc_op *op)
+{
+	unsigned int n = READ_ONCE(me->utcb->fd_max);
+
+	return likely(!n) ? 0 : kipc_reserve_fds_slow(me, op, n);
 }
 
 /* Absolute deadline for a relative timeout; KTIME_MAX for none. */
@@ -561,7 +581,7 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		if (ret)
 			return ret;
 		if (cmd == KIPC_IOC_CALL) {
-			ret = kipc_reserve_fds(me);
+			ret = kipc_reserve_fds(me, op);
 			if (ret)
 				return ret;
 		}
@@ -599,7 +619,7 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_RECV);
 		if (ret)
 			return ret;
-		ret = kipc_reserve_fds(me);
+		ret = kipc_reserve_fds(me, op);
 		if (ret)
 			return ret;
 		if (me->reply_to) {
@@ -615,7 +635,8 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 				if (ret && ret != -ECONNRESET)
 					return ret;
 				lost = ret != 0;
-				kipc_put_files(me, op);
+				if (unlikely(op->files))
+					kipc_put_files(me, op);
 			} else {
 				kipc_drop_reply(me, -ECONNRESET);
 			}
@@ -638,7 +659,8 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
  * current's fd table, which is the receiver's), give back the descriptor
  * numbers not used and the files not sent.
  */
-static void kipc_ipc_end(struct kipc_ctx *me, struct kipc_op *op, int ret)
+static noinline void kipc_ipc_end(struct kipc_ctx *me, struct kipc_op *op,
+				  int ret)
 {
 	unsigned int i, used = 0;
 
@@ -689,9 +711,11 @@ long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 
 	me->task = current;
 	me->cred = current_cred();
-	me->pid_ns = task_active_pid_ns(current);
+	/* task_active_pid_ns(current), inline: this runs on every operation. */
+	me->pid_ns = ns_of_pid(task_pid(current));
 	ret = kipc_ipc(me, cmd, &a, &op);
-	if (unlikely(me->nin | me->nrfd | me->nout | op.charged))
+	/* Files arrive only where numbers were reserved. */
+	if (unlikely(op.files))
 		kipc_ipc_end(me, &op, ret);
 	if (unlikely(ret)) {
 		trace_kipc_error(cmd, op.h.ep ? op.h.ep->id : 0, ret);

@@ -85,7 +85,8 @@ static int kipc_mmap(struct file *file, struct vm_area_struct *vma)
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(ctx->utcb));
 }
 
-static long kipc_version(struct kipc_version __user *uarg)
+/* Out of line: its result on the stack would cost every ioctl a frame. */
+static noinline long kipc_version(struct kipc_version __user *uarg)
 {
 	struct kipc_version v = {
 		.abi_major = KIPC_ABI_MAJOR,
@@ -107,14 +108,15 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (unlikely(ctx->mm != current->mm))
 		return -EPERM;
+	/* The hot path first: the five IPC numbers are consecutive. */
+	static_assert(KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND == 4 &&
+		      KIPC_IOC_RECV == KIPC_IOC_SEND + 1 &&
+		      KIPC_IOC_CALL == KIPC_IOC_SEND + 2 &&
+		      KIPC_IOC_REPLY == KIPC_IOC_SEND + 3);
+	if (likely(cmd - KIPC_IOC_SEND <= KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND))
+		return kipc_ipc_ioctl(ctx, cmd, uarg);
 
 	switch (cmd) {
-	case KIPC_IOC_SEND:
-	case KIPC_IOC_RECV:
-	case KIPC_IOC_CALL:
-	case KIPC_IOC_REPLY:
-	case KIPC_IOC_REPLY_RECV:
-		return kipc_ipc_ioctl(ctx, cmd, uarg);
 	case KIPC_IOC_VERSION:
 		return kipc_version(uarg);
 	case KIPC_IOC_EP_CREATE:

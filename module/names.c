@@ -22,7 +22,6 @@
 #include <linux/nsproxy.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/stat.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
@@ -233,7 +232,7 @@ static bool kipc_name_admits(const struct kipc_name *n)
 		mode >>= 6;
 	else if (in_group_p(n->group))
 		mode >>= 3;
-	if (mode & S_IWOTH)
+	if (mode & 0002)
 		return true;
 	return ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_IPC_OWNER);
 }
