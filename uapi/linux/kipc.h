@@ -281,9 +281,9 @@ struct kipc_lookup {
 
 /**
  * struct kipc_caller - argument of KIPC_IOC_CALLER
- * @pid:	out: the tgid, in the caller's pid namespace, of the task
- *		whose call this context holds the reply right for (0 if it
- *		is not visible there).
+ * @pid:	out: the tgid of the task whose call this context holds the
+ *		reply right for, as the pid namespace of the task making
+ *		this ioctl sees it (0 if it is not visible there).
  * @flags:	must be 0.
  * @__reserved:	must be 0.
  *
