@@ -427,6 +427,56 @@ TEST_F(tr, killed_sender_releases)
 }
 
 /*
+ * A receiver killed while it waits with descriptor numbers reserved: the
+ * numbers die with its table, nothing is in flight, and the next receiver
+ * gets the descriptors.
+ */
+static int blocked_receiver(void *p)
+{
+	struct kipc_ctx c;
+
+	CHILD_CHECK(kipc_ctx_open(&c) == 0);
+	kipc_accept_fds(&c, KIPC_MSG_FDS);
+	kipc_recv(&c, *(int *)p, INF);
+	return 1;
+}
+
+TEST_F(tr, killed_receiver_releases)
+{
+	struct qsend q = { .ep = self->ep, .n = 3 };
+	pid_t pid = spawn(blocked_receiver, &self->ep);
+	int p[2], n0;
+	pthread_t t;
+
+	ASSERT_EQ(0, pipe(p));
+	q.fd = p[1];
+	n0 = count_fds();
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, reap(pid));
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
+	kipc_fds(&self->c)[0] = p[1];
+	EXPECT_EQ(EAGAIN, send_fds(&self->c, self->ep, 1, 0));
+	EXPECT_EQ(0, kipc_stat("inflight"));
+	/* A sender queues with three; we take them. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, thread_send_fds, &q));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	EXPECT_EQ(3, kipc_stat("inflight"));
+	kipc_accept_fds(&self->c, 3);
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, T_CHILD));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, q.ret);
+	ASSERT_EQ(3, KIPC_TAG_FDS(kipc_tag(&self->c)));
+	EXPECT_EQ(n0 + 3, count_fds());
+	for (int i = 0; i < 3; i++)
+		close(kipc_fds(&self->c)[i]);
+	EXPECT_EQ(0, kipc_stat("inflight"));
+	kipc_accept_fds(&self->c, 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
  * Storm: a client process sends 8 descriptors (kipc handles with GRANT, a
  * pipe end) per call, thousands of times; the server closes what it gets.
  * Every count is back to its baseline afterwards.
