@@ -35,7 +35,8 @@ LIB_HDRS	:= lib/include/kipc.h uapi/linux/kipc.h
 
 TEST_SRCS	:= $(wildcard selftests/*.c)
 TESTS		:= $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
-EXAMPLES	:= $(O)/examples/echo-server $(O)/examples/echo-client
+EXAMPLES	:= $(O)/examples/echo-server $(O)/examples/echo-client \
+		   $(O)/examples/name-server $(O)/examples/name-client
 BENCH		:= $(O)/bench/kipc-bench
 TOOLS		:= $(O)/tools/kipcctl
 KSFT		:= $(O)/ksft/kselftest_harness.h

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kipc.h"
@@ -66,6 +67,76 @@ int kipc_ep_mint(struct kipc_ctx *ctx, int ep, unsigned int rights,
 	return fd < 0 ? -errno : fd;
 }
 
+static int kipc_copy_name(char *dst, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len >= KIPC_NAME_MAX)
+		return -EINVAL;
+	memcpy(dst, name, len);
+	return 0;
+}
+
+int kipc_publish(struct kipc_ctx *ctx, const char *name, int ep,
+		 unsigned int mode, unsigned int flags, uint64_t badge)
+{
+	struct kipc_publish a = {
+		.fd = ep,
+		.flags = flags,
+		.mode = mode,
+		.badge = badge,
+	};
+
+	if (kipc_copy_name(a.name, name))
+		return -EINVAL;
+	return ioctl(ctx->fd, KIPC_IOC_PUBLISH, &a) < 0 ? -errno : 0;
+}
+
+int kipc_unpublish(struct kipc_ctx *ctx, const char *name, int ep)
+{
+	struct kipc_publish a = { .fd = ep };
+
+	if (kipc_copy_name(a.name, name))
+		return -EINVAL;
+	return ioctl(ctx->fd, KIPC_IOC_UNPUBLISH, &a) < 0 ? -errno : 0;
+}
+
+int kipc_lookup(struct kipc_ctx *ctx, const char *name, unsigned int flags)
+{
+	struct kipc_lookup a = { .flags = flags };
+	int fd;
+
+	if (kipc_copy_name(a.name, name))
+		return -EINVAL;
+	fd = ioctl(ctx->fd, KIPC_IOC_LOOKUP, &a);
+	return fd < 0 ? -errno : fd;
+}
+
+int kipc_caller_pidfd(struct kipc_ctx *ctx, int *pid)
+{
+	struct kipc_caller a = { 0 };
+	int pidfd, err;
+
+	/* The pid to open: the caller must still wait, else it may be reused. */
+	if (ioctl(ctx->fd, KIPC_IOC_CALLER, &a) < 0)
+		return -errno;
+	if (!a.pid)
+		return -ESRCH;
+	pidfd = syscall(SYS_pidfd_open, a.pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	/* Still waiting after the open: the pidfd is the caller's process. */
+	a.pid = 0;
+	if (ioctl(ctx->fd, KIPC_IOC_CALLER, &a) < 0) {
+		err = -errno;
+		close(pidfd);
+		return err;
+	}
+	if (pid)
+		*pid = a.pid;
+	return pidfd;
+}
+
 const char *kipc_strerror(int err)
 {
 	switch (-err) {
@@ -85,6 +156,16 @@ const char *kipc_strerror(int err)
 		return "not an open kipc endpoint handle";
 	case EPERM:
 		return "the handle lacks the right, or the context belongs to another process";
+	case EMSGSIZE:
+		return "the receiver does not accept that many descriptors";
+	case ETOOMANYREFS:
+		return "too many descriptors in flight for this user (max_inflight)";
+	case ENOSPC:
+		return "per-user limit of endpoints or names reached";
+	case EACCES:
+		return "the name's mode does not admit the caller";
+	case EEXIST:
+		return "the name is already published in this IPC namespace";
 	default:
 		return strerror(-err);
 	}

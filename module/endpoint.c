@@ -9,6 +9,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
@@ -34,6 +35,7 @@ static void kipc_ep_free(struct kref *ref)
 	mutex_unlock(&kipc_eps_lock);
 	trace_kipc_ep_destroy(ep->id, ep->msgs, atomic64_read(&ep->errors));
 	put_pid(ep->owner);
+	kipc_uncharge(ep->uid, KIPC_L_ENDPOINTS, 1);
 	kfree(ep);
 	atomic_long_dec(&kipc_stats.endpoints);
 }
@@ -58,17 +60,23 @@ static void kipc_ep_count(struct kipc_ep *ep, u32 rights, int delta)
 
 /*
  * Forget a handle: when no handle can receive any more, nobody blocked in
- * send can ever be served; when none can send, no blocked receiver can.
+ * send can ever be served, and the names of the endpoint go; when none can
+ * send, no blocked receiver can be served.
  */
 static void kipc_handle_drop(struct kipc_ep *ep, u32 rights)
 {
+	bool dead;
+
 	spin_lock(&ep->lock);
 	kipc_ep_count(ep, rights, -1);
-	if (!ep->nr_recv)
+	dead = !ep->nr_recv;
+	if (dead)
 		kipc_ep_fail_waiters(ep, &ep->senders, -EPIPE);
 	if (!ep->nr_send)
 		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
 	spin_unlock(&ep->lock);
+	if (dead && (rights & KIPC_RIGHT_RECV))
+		kipc_names_ep_gone(ep);
 	kipc_ep_put(ep);
 }
 
@@ -137,11 +145,16 @@ static const struct file_operations kipc_ep_fops = {
 	.llseek		= noop_llseek,
 };
 
-/*
- * Make a new handle for @ep and install it as a file descriptor.  Consumes
- * the caller's reference to @ep in every case.
+/**
+ * kipc_handle_install - make a new handle and install it as a descriptor
+ * @ep:		the endpoint; the caller's reference is consumed in every case
+ * @badge:	badge of the handle
+ * @rights:	KIPC_RIGHT_* bits
+ * @flags:	KIPC_FD_INHERIT or 0
+ *
+ * Return: the new descriptor, or -EMFILE, -ENFILE, -ENOMEM.
  */
-static int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights,
+int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights,
 			       u32 flags)
 {
 	struct kipc_handle *h;
@@ -199,15 +212,33 @@ int kipc_handle_lookup(int fd, struct kipc_handle *out)
 }
 
 /**
+ * kipc_file_may_pass - may @file travel in a message?
+ * @file: a file taken from the sender's descriptor table
+ *
+ * Any file may, except a kipc endpoint handle without KIPC_RIGHT_GRANT.
+ *
+ * Return: true if it may.
+ */
+bool kipc_file_may_pass(struct file *file)
+{
+	const struct kipc_handle *h = file->private_data;
+
+	return file->f_op != &kipc_ep_fops || (h->rights & KIPC_RIGHT_GRANT);
+}
+
+/**
  * kipc_ep_create - KIPC_IOC_EP_CREATE: a new endpoint and its first handle
  * @uarg: user pointer to struct kipc_ep_create
  *
- * Return: the new file descriptor, with all rights and badge 0, or -errno.
+ * Return: the new file descriptor, with all rights and badge 0, or -errno:
+ * ENOSPC when the caller's user has max_endpoints endpoints alive.
  */
 int kipc_ep_create(const struct kipc_ep_create __user *uarg)
 {
+	kuid_t uid = current_uid();
 	struct kipc_ep_create a;
 	struct kipc_ep *ep;
+	int ret;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
@@ -215,9 +246,15 @@ int kipc_ep_create(const struct kipc_ep_create __user *uarg)
 	    a.__reserved[1] || a.__reserved[2])
 		return -EINVAL;
 
+	ret = kipc_charge(uid, KIPC_L_ENDPOINTS, 1);
+	if (ret)
+		return ret;
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
-	if (!ep)
+	if (!ep) {
+		kipc_uncharge(uid, KIPC_L_ENDPOINTS, 1);
 		return -ENOMEM;
+	}
+	ep->uid = uid;
 	atomic_long_inc(&kipc_stats.endpoints);
 	spin_lock_init(&ep->lock);
 	INIT_LIST_HEAD(&ep->senders);

@@ -9,6 +9,8 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/uidgid.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -32,6 +34,7 @@
  * @owner:	thread group that created it.
  * @comm:	its command name then.
  * @all:	link on kipc_eps, under kipc_eps_lock.
+ * @uid:	real uid of the creator, charged for it (kipc_charge()).
  */
 struct kipc_ep {
 	spinlock_t lock;
@@ -46,6 +49,7 @@ struct kipc_ep {
 	struct pid *owner;
 	char comm[TASK_COMM_LEN];
 	struct list_head all;
+	kuid_t uid;
 };
 
 /* A snapshot of an endpoint's state, for fdinfo and /proc/kipc. */
@@ -63,6 +67,8 @@ struct kipc_stats {
 	atomic_long_t contexts;
 	atomic_long_t endpoints;
 	atomic_long_t handles;
+	atomic_long_t names;
+	atomic_long_t inflight;
 };
 extern struct kipc_stats kipc_stats;
 
@@ -114,7 +120,20 @@ enum kipc_wstate {
  * @reply_from:	context that owes this one a reply (identity only).
  * @sleeping:	the waiter sleeps and needs a wake-up (else it spins).
  * @spin_ok:	the last sleep was short: spin before sleeping next time.
+ * @reply_grant: the last receive went through a handle with GRANT: a
+ *		reply to the call it received may carry descriptors.
+ * @nout:	files in @out, the descriptors of the message being sent.
+ * @nin:	files in @in, moved here by a partner, to install on wake.
+ * @nrfd:	descriptor numbers reserved in @rfd for a received message.
+ * @out:	files (references) taken from the sender's fd table.
+ * @in:		files delivered to this context (references).
+ * @rfd:	reserved, not yet installed descriptor numbers.
  * @ref:	one for the open file, one per reply_to pointing here.
+ *
+ * @out is owned by the operation running on the context except while the
+ * context is queued or BUSY, when the partner that owns it may move the
+ * files to its own @in; @in and @rfd are written by a partner only while
+ * it owns the context.
  */
 struct kipc_ctx {
 	struct kipc_utcb *utcb;
@@ -135,15 +154,43 @@ struct kipc_ctx {
 	struct kipc_ctx *reply_from;
 	bool sleeping;
 	bool spin_ok;
+	bool reply_grant;
+	u8 nout;
+	u8 nin;
+	u8 nrfd;
+	struct file *out[KIPC_MSG_FDS];
+	struct file *in[KIPC_MSG_FDS];
+	int rfd[KIPC_MSG_FDS];
 	struct kref ref;
+};
+
+/* What a user is charged for (kipc_charge()). */
+enum kipc_limit {
+	KIPC_L_ENDPOINTS,	/* live endpoints created */
+	KIPC_L_NAMES,		/* published names */
+	KIPC_L_INFLIGHT,	/* descriptors held by messages in flight */
+	KIPC_NR_LIMITS,
 };
 
 /* endpoint.c */
 int kipc_ep_create(const struct kipc_ep_create __user *uarg);
 int kipc_ep_mint(const struct kipc_ep_mint __user *uarg);
 int kipc_handle_lookup(int fd, struct kipc_handle *out);
+int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights, u32 flags);
+bool kipc_file_may_pass(struct file *file);
 void kipc_ep_put(struct kipc_ep *ep);
 void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st);
+
+/* limits.c */
+int kipc_charge(kuid_t uid, enum kipc_limit what, unsigned int n);
+void kipc_uncharge(kuid_t uid, enum kipc_limit what, unsigned int n);
+
+/* names.c */
+int kipc_publish(const struct kipc_publish __user *uarg);
+int kipc_unpublish(const struct kipc_publish __user *uarg);
+int kipc_lookup(const struct kipc_lookup __user *uarg);
+void kipc_names_ep_gone(struct kipc_ep *ep);
+int kipc_names_show(struct seq_file *m, void *v);
 
 /* proc.c */
 int kipc_proc_init(void);
@@ -156,5 +203,6 @@ void kipc_ctx_release_ipc(struct kipc_ctx *ctx);
 void kipc_ctx_put(struct kipc_ctx *ctx);
 void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue,
 			  int err);
+long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller __user *uarg);
 
 #endif /* _KIPC_INTERNAL_H */

@@ -14,6 +14,7 @@
  * No two context locks are ever held together.
  */
 #include <linux/cred.h>
+#include <linux/file.h>
 #include <linux/hrtimer.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/clock.h>
@@ -41,6 +42,9 @@ struct kipc_op {
 	ktime_t recv_dl;	/* of the receive phase or of the whole call */
 	bool send_restart;	/* a signal may restart the send phase */
 	bool recv_restart;	/* a signal may restart the receive phase */
+	bool files;		/* descriptors reserved or taken: clean up */
+	u8 charged;		/* descriptors charged as in flight */
+	kuid_t uid;		/* the user charged */
 };
 
 static void kipc_ctx_free(struct kref *ref)
@@ -105,11 +109,28 @@ void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue, int err)
 }
 
 /*
+ * Hand the files of @src's message to @dst, which installs them when its
+ * operation ends.  The caller checked that @dst reserved enough numbers.
+ */
+static inline void kipc_move_files(struct kipc_ctx *dst, struct kipc_ctx *src)
+{
+	unsigned int i, n = src->nout;
+
+	/* dst->nin is 0 outside the rare operations that received files. */
+	if (likely(!n))
+		return;
+	for (i = 0; i < n; i++)
+		dst->in[i] = src->out[i];
+	dst->nin = n;
+	src->nout = 0;
+}
+
+/*
  * The one copy: message registers, tag and the sender's identity as the
  * receiver's namespaces see it.  Both contexts are owned by the caller: one
  * is current's, the other is BUSY with its lock held.
  */
-static void kipc_transfer(struct kipc_ctx *dst, const struct kipc_ctx *src,
+static void kipc_transfer(struct kipc_ctx *dst, struct kipc_ctx *src,
 			  u64 tag, u64 badge, u64 ep_id)
 {
 	struct kipc_utcb *d = dst->utcb;
@@ -117,6 +138,7 @@ static void kipc_transfer(struct kipc_ctx *dst, const struct kipc_ctx *src,
 	struct user_namespace *ns = dst->cred->user_ns;
 
 	memcpy(d->mr, s->mr, KIPC_TAG_NR(tag) * sizeof(d->mr[0]));
+	kipc_move_files(dst, (struct kipc_ctx *)src);
 	d->tag = tag;
 	d->badge = badge;
 	d->pid = task_tgid_nr_ns(src->task, dst->pid_ns);
@@ -129,16 +151,91 @@ static void kipc_transfer(struct kipc_ctx *dst, const struct kipc_ctx *src,
 /*
  * The tag of the message in @ctx's area, read once: the area is user
  * memory and may change under us.  KIPC_TAG_F_CALL, which the kernel sets
- * on received messages, is ignored so a message can be sent back as is.
+ * on received messages, is ignored so a message can be sent back as is
+ * (its descriptor count is not: a received count must be cleared or the
+ * descriptors are passed back).
  */
 static int kipc_load_tag(struct kipc_ctx *ctx, u64 *tagp)
 {
 	u64 tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
 
-	if (KIPC_TAG_NR(tag) > KIPC_MSG_REGS || (tag & KIPC_TAG_FLAGS_MASK))
+	if (KIPC_TAG_NR(tag) > KIPC_MSG_REGS ||
+	    (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) ||
+	    KIPC_TAG_FDS(tag) > KIPC_MSG_FDS)
 		return -EINVAL;
 	*tagp = tag;
 	return 0;
+}
+
+/*
+ * Take references to the descriptors the message in @me's area carries
+ * (KIPC_TAG_FDS(@tag) of them), charging them to the sender as in flight.
+ * @grant says whether the way the message goes allows passing any.  On
+ * error the references taken so far stay in me->out for kipc_ipc_end().
+ */
+static noinline int kipc_get_files_slow(struct kipc_ctx *me,
+					struct kipc_op *op, u64 tag, bool grant)
+{
+	unsigned int i, n = KIPC_TAG_FDS(tag);
+	struct file *file;
+	int ret;
+
+	if (!grant)
+		return -EPERM;
+	op->files = true;
+	op->uid = current_uid();
+	ret = kipc_charge(op->uid, KIPC_L_INFLIGHT, n);
+	if (ret)
+		return ret;
+	op->charged = n;
+	atomic_long_add(n, &kipc_stats.inflight);
+	for (i = 0; i < n; i++) {
+		file = fget(READ_ONCE(me->utcb->fds[i]));
+		if (!file)
+			return -EBADF;
+		me->out[me->nout++] = file;
+		if (!kipc_file_may_pass(file))
+			return -EPERM;
+	}
+	return 0;
+}
+
+/* The common case, a message without descriptors, costs one test. */
+static inline int kipc_get_files(struct kipc_ctx *me, struct kipc_op *op,
+				 u64 tag, bool grant)
+{
+	if (likely(!(tag & KIPC_TAG_FDS_MASK)))
+		return 0;
+	return kipc_get_files_slow(me, op, tag, grant);
+}
+
+/*
+ * Reserve up to fd_max descriptor numbers for a message to receive: as
+ * many as the fd table allows.  A sender with more descriptors than were
+ * reserved fails with EMSGSIZE; the receiver itself does not.
+ */
+static noinline int kipc_reserve_fds_slow(struct kipc_ctx *me,
+					  struct kipc_op *op, unsigned int n)
+{
+	int fd;
+
+	if (n > KIPC_MSG_FDS)
+		return -EINVAL;
+	op->files = true;
+	while (me->nrfd < n) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0)
+			break;
+		me->rfd[me->nrfd++] = fd;
+	}
+	return 0;
+}
+
+static inline int kipc_reserve_fds(struct kipc_ctx *me, struct kipc_op *op)
+{
+	unsigned int n = READ_ONCE(me->utcb->fd_max);
+
+	return likely(!n) ? 0 : kipc_reserve_fds_slow(me, op, n);
 }
 
 /* Absolute deadline for a relative timeout; KTIME_MAX for none. */
@@ -303,22 +400,27 @@ static void kipc_drop_reply(struct kipc_ctx *me, int err)
 /*
  * Reply to the caller @me holds the right for, with the message in @me's
  * area.  Never blocks.  Returns 0, or ECONNRESET if the caller stopped
- * waiting (interrupted, timed out, died).
+ * waiting (interrupted, timed out, died), or EMSGSIZE if the reply carries
+ * more descriptors than the caller reserved: then the right is kept.
  */
 static int kipc_do_reply(struct kipc_ctx *me, u64 tag)
 {
 	struct kipc_ctx *caller = me->reply_to;
 	int ret = -ECONNRESET;
 
-	me->reply_to = NULL;
 	spin_lock(&caller->lock);
 	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == me) {
+		if (KIPC_TAG_FDS(tag) > caller->nrfd) {
+			spin_unlock(&caller->lock);
+			return -EMSGSIZE;
+		}
 		caller->reply_from = NULL;
 		caller->wstate = KIPC_W_BUSY;
 		kipc_transfer(caller, me, tag, 0, 0);
 		kipc_complete(caller, 0);
 		ret = 0;
 	}
+	me->reply_to = NULL;
 	spin_unlock(&caller->lock);
 	trace_kipc_reply(caller->task, tag, ret);
 	kipc_ctx_put(caller);
@@ -352,7 +454,11 @@ static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
 		return kipc_wait(me, op);
 	}
 
-	/* A receiver waits: deliver straight into its area. */
+	/* A receiver waits: deliver straight into its area, if it can take it. */
+	if (KIPC_TAG_FDS(op->tag) > rcv->nrfd) {
+		spin_unlock(&ep->lock);
+		return -EMSGSIZE;
+	}
 	list_del_init(&rcv->node);
 	spin_lock(&rcv->lock);
 	rcv->wstate = KIPC_W_BUSY;
@@ -384,7 +490,14 @@ static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
 	struct kipc_ctx *snd;
 
 	spin_lock(&ep->lock);
-	snd = list_first_entry_or_null(&ep->senders, struct kipc_ctx, node);
+	for (;;) {
+		snd = list_first_entry_or_null(&ep->senders, struct kipc_ctx, node);
+		if (!snd || KIPC_TAG_FDS(snd->tag) <= me->nrfd)
+			break;
+		/* More descriptors than we can take: that sender fails. */
+		list_del_init(&snd->node);
+		kipc_complete(snd, -EMSGSIZE);
+	}
 	if (!snd) {
 		if (!ep->nr_send) {
 			spin_unlock(&ep->lock);
@@ -422,6 +535,21 @@ static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
 	return 0;
 }
 
+/* Drop the files of a message not (or no longer) being sent. */
+static void kipc_put_files(struct kipc_ctx *me, struct kipc_op *op)
+{
+	unsigned int i;
+
+	for (i = 0; i < me->nout; i++)
+		fput(me->out[i]);
+	me->nout = 0;
+	if (op->charged) {
+		kipc_uncharge(op->uid, KIPC_L_INFLIGHT, op->charged);
+		atomic_long_sub(op->charged, &kipc_stats.inflight);
+		op->charged = 0;
+	}
+}
+
 static int kipc_op_handle(struct kipc_op *op, int fd, u32 right)
 {
 	int ret = kipc_handle_lookup(fd, &op->h);
@@ -452,6 +580,15 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_SEND);
 		if (ret)
 			return ret;
+		if (cmd == KIPC_IOC_CALL) {
+			ret = kipc_reserve_fds(me, op);
+			if (ret)
+				return ret;
+		}
+		ret = kipc_get_files(me, op, op->tag,
+				     op->h.rights & KIPC_RIGHT_GRANT);
+		if (ret)
+			return ret;
 		op->send_dl = kipc_deadline(a->send_timeout);
 		op->send_restart = a->send_timeout == KIPC_TIMEOUT_INFINITE;
 		if (cmd == KIPC_IOC_SEND) {
@@ -472,6 +609,9 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		ret = kipc_load_tag(me, &op->tag);
 		if (ret)
 			return ret;
+		ret = kipc_get_files(me, op, op->tag, me->reply_grant);
+		if (ret)
+			return ret;
 		return kipc_do_reply(me, op->tag);
 
 	case KIPC_IOC_RECV:
@@ -479,16 +619,29 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_RECV);
 		if (ret)
 			return ret;
+		ret = kipc_reserve_fds(me, op);
+		if (ret)
+			return ret;
 		if (me->reply_to) {
 			if (cmd == KIPC_IOC_REPLY_RECV) {
 				ret = kipc_load_tag(me, &op->tag);
 				if (ret)
 					return ret;
-				lost = kipc_do_reply(me, op->tag) != 0;
+				ret = kipc_get_files(me, op, op->tag,
+						     me->reply_grant);
+				if (!ret)
+					ret = kipc_do_reply(me, op->tag);
+				/* Not sent (the right is kept), or a bad argument. */
+				if (ret && ret != -ECONNRESET)
+					return ret;
+				lost = ret != 0;
+				if (unlikely(op->files))
+					kipc_put_files(me, op);
 			} else {
 				kipc_drop_reply(me, -ECONNRESET);
 			}
 		}
+		me->reply_grant = op->h.rights & KIPC_RIGHT_GRANT;
 		trace_kipc_recv(op->h.ep->id, cmd == KIPC_IOC_REPLY_RECV);
 		op->recv_dl = kipc_deadline(a->recv_timeout);
 		op->recv_restart = a->recv_timeout == KIPC_TIMEOUT_INFINITE;
@@ -499,6 +652,36 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		return ret;
 	}
 	return -ENOTTY;
+}
+
+/*
+ * The end of an operation: install what was delivered (all of it, in
+ * current's fd table, which is the receiver's), give back the descriptor
+ * numbers not used and the files not sent.
+ */
+static noinline void kipc_ipc_end(struct kipc_ctx *me, struct kipc_op *op,
+				  int ret)
+{
+	unsigned int i, used = 0;
+
+	if (me->nin) {
+		/* Only a successful receive is handed files; be safe anyway. */
+		if (!WARN_ON_ONCE(ret)) {
+			for (i = 0; i < me->nin; i++) {
+				fd_install(me->rfd[i], me->in[i]);
+				WRITE_ONCE(me->utcb->fds[i], me->rfd[i]);
+			}
+			used = me->nin;
+		} else {
+			for (i = 0; i < me->nin; i++)
+				fput(me->in[i]);
+		}
+		me->nin = 0;
+	}
+	for (i = used; i < me->nrfd; i++)
+		put_unused_fd(me->rfd[i]);
+	me->nrfd = 0;
+	kipc_put_files(me, op);
 }
 
 /**
@@ -528,8 +711,12 @@ long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 
 	me->task = current;
 	me->cred = current_cred();
-	me->pid_ns = task_active_pid_ns(current);
+	/* task_active_pid_ns(current), inline: this runs on every operation. */
+	me->pid_ns = ns_of_pid(task_pid(current));
 	ret = kipc_ipc(me, cmd, &a, &op);
+	/* Files arrive only where numbers were reserved. */
+	if (unlikely(op.files))
+		kipc_ipc_end(me, &op, ret);
 	if (unlikely(ret)) {
 		trace_kipc_error(cmd, op.h.ep ? op.h.ep->id : 0, ret);
 		if (op.h.ep)
@@ -539,6 +726,50 @@ long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 		kipc_ep_put(op.h.ep);
 
 	clear_bit_unlock(0, &me->busy);
+	return ret;
+}
+
+/**
+ * kipc_caller - KIPC_IOC_CALLER: is the caller we owe a reply still there?
+ * @me:		the context, owned by current's address space
+ * @uarg:	user pointer to struct kipc_caller
+ *
+ * While a call waits for its reply its task cannot exit, so its pid cannot
+ * be reused: a pidfd opened for the pid delivered with the call before a
+ * successful KIPC_IOC_CALLER names the caller's process.
+ *
+ * Return: 0 with the caller's tgid (as current's pid namespace sees it)
+ * written back; -ENOENT if no reply right is held; -ECONNRESET if its
+ * caller no longer waits; -EBUSY, -EINVAL, -EFAULT.
+ */
+long kipc_caller(struct kipc_ctx *me, struct kipc_caller __user *uarg)
+{
+	struct kipc_ctx *caller;
+	struct kipc_caller a;
+	long ret = 0;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.__reserved[0] || a.__reserved[1] || a.__reserved[2])
+		return -EINVAL;
+	/* reply_to changes only in operations on this context. */
+	if (test_and_set_bit_lock(0, &me->busy))
+		return -EBUSY;
+	caller = me->reply_to;
+	if (!caller) {
+		ret = -ENOENT;
+		goto out;
+	}
+	spin_lock(&caller->lock);
+	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == me)
+		a.pid = task_tgid_nr_ns(caller->task, task_active_pid_ns(current));
+	else
+		ret = -ECONNRESET;
+	spin_unlock(&caller->lock);
+out:
+	clear_bit_unlock(0, &me->busy);
+	if (!ret && copy_to_user(uarg, &a, sizeof(a)))
+		ret = -EFAULT;
 	return ret;
 }
 

@@ -27,6 +27,10 @@ static_assert(sizeof(struct kipc_ipc) == 40);
 static_assert(sizeof(struct kipc_ep_create) == 32);
 static_assert(sizeof(struct kipc_ep_mint) == 40);
 static_assert(sizeof(struct kipc_version) == 56);
+static_assert(sizeof(struct kipc_utcb) == 616);
+static_assert(sizeof(struct kipc_publish) == 104);
+static_assert(sizeof(struct kipc_lookup) == 96);
+static_assert(sizeof(struct kipc_caller) == 32);
 
 static int kipc_open(struct inode *inode, struct file *file)
 {
@@ -81,14 +85,17 @@ static int kipc_mmap(struct file *file, struct vm_area_struct *vma)
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(ctx->utcb));
 }
 
-static long kipc_version(struct kipc_version __user *uarg)
+/* Out of line: its result on the stack would cost every ioctl a frame. */
+static noinline long kipc_version(struct kipc_version __user *uarg)
 {
 	struct kipc_version v = {
 		.abi_major = KIPC_ABI_MAJOR,
 		.abi_minor = KIPC_ABI_MINOR,
 		.msg_regs = KIPC_MSG_REGS,
 		.utcb_size = KIPC_UTCB_SIZE,
-		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS,
+		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
+			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
+			    KIPC_FEAT_LIMITS,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -101,20 +108,29 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (unlikely(ctx->mm != current->mm))
 		return -EPERM;
+	/* The hot path first: the five IPC numbers are consecutive. */
+	static_assert(KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND == 4 &&
+		      KIPC_IOC_RECV == KIPC_IOC_SEND + 1 &&
+		      KIPC_IOC_CALL == KIPC_IOC_SEND + 2 &&
+		      KIPC_IOC_REPLY == KIPC_IOC_SEND + 3);
+	if (likely(cmd - KIPC_IOC_SEND <= KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND))
+		return kipc_ipc_ioctl(ctx, cmd, uarg);
 
 	switch (cmd) {
-	case KIPC_IOC_SEND:
-	case KIPC_IOC_RECV:
-	case KIPC_IOC_CALL:
-	case KIPC_IOC_REPLY:
-	case KIPC_IOC_REPLY_RECV:
-		return kipc_ipc_ioctl(ctx, cmd, uarg);
 	case KIPC_IOC_VERSION:
 		return kipc_version(uarg);
 	case KIPC_IOC_EP_CREATE:
 		return kipc_ep_create(uarg);
 	case KIPC_IOC_EP_MINT:
 		return kipc_ep_mint(uarg);
+	case KIPC_IOC_PUBLISH:
+		return kipc_publish(uarg);
+	case KIPC_IOC_UNPUBLISH:
+		return kipc_unpublish(uarg);
+	case KIPC_IOC_LOOKUP:
+		return kipc_lookup(uarg);
+	case KIPC_IOC_CALLER:
+		return kipc_caller(ctx, uarg);
 	}
 	return -ENOTTY;
 }

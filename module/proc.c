@@ -2,7 +2,9 @@
 /*
  * /proc/kipc/endpoints: every live endpoint with its owner, handles,
  * waiters and counters, one line each (tools/kipcctl prints it as a table).
- * /proc/kipc/stats: how many contexts, endpoints and handles are alive.
+ * /proc/kipc/stats: how many contexts, endpoints, handles and names are
+ * alive and how many descriptors messages hold in flight.
+ * /proc/kipc/names: the names published in the reader's IPC namespace.
  */
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
@@ -59,6 +61,8 @@ static int kipc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "contexts %ld\n", atomic_long_read(&kipc_stats.contexts));
 	seq_printf(m, "endpoints %ld\n", atomic_long_read(&kipc_stats.endpoints));
 	seq_printf(m, "handles %ld\n", atomic_long_read(&kipc_stats.handles));
+	seq_printf(m, "names %ld\n", atomic_long_read(&kipc_stats.names));
+	seq_printf(m, "inflight %ld\n", atomic_long_read(&kipc_stats.inflight));
 	return 0;
 }
 
@@ -73,7 +77,8 @@ int kipc_proc_init(void)
 	if (!kipc_proc_dir)
 		return -ENOMEM;
 	if (!proc_create_seq("endpoints", 0444, kipc_proc_dir, &kipc_eps_ops) ||
-	    !proc_create_single("stats", 0444, kipc_proc_dir, kipc_stats_show)) {
+	    !proc_create_single("stats", 0444, kipc_proc_dir, kipc_stats_show) ||
+	    !proc_create_single("names", 0444, kipc_proc_dir, kipc_names_show)) {
 		proc_remove(kipc_proc_dir);
 		return -ENOMEM;
 	}

@@ -96,7 +96,9 @@ FIXTURE_TEARDOWN(basic)
 TEST_F(basic, version)
 {
 	struct kipc_version v;
-	const uint64_t feat = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS;
+	const uint64_t feat = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
+			      KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
+			      KIPC_FEAT_LIMITS;
 
 	memset(&v, 0xff, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->c.fd, KIPC_IOC_VERSION, &v));

@@ -600,4 +600,74 @@ TEST_F(cr, reply_carries_server_creds)
 	close(bc);
 }
 
+static int caller_process(void *arg)
+{
+	struct kipc_ctx c;
+	int ret;
+
+	CHECK(kipc_ctx_open(&c) == 0);
+	ret = kipc_call(&c, *(int *)arg, KIPC_TAG(4, 0), T_CHILD);
+	return ret == 0 ? 0 : ret == -ETIMEDOUT ? 3 : 2;
+}
+
+static int short_caller(void *arg)
+{
+	struct kipc_ctx c;
+
+	CHECK(kipc_ctx_open(&c) == 0);
+	CHECK(kipc_call(&c, *(int *)arg, KIPC_TAG(4, 0), 300 * MS) == -ETIMEDOUT);
+	return 0;
+}
+
+/*
+ * A pidfd for the caller: valid only while the call waits for its reply,
+ * so it cannot name a process that reused the pid.
+ */
+TEST_F(cr, caller_pidfd)
+{
+	struct kipc_caller a = { .flags = 1 };
+	int pidfd, pid = -1;
+	pid_t child;
+
+	EXPECT_EQ(-ENOENT, kipc_caller_pidfd(&self->c, &pid));
+	EXPECT_EQ(-1, ioctl(self->c.fd, KIPC_IOC_CALLER, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = 0;
+	a.__reserved[2] = 1;
+	EXPECT_EQ(-1, ioctl(self->c.fd, KIPC_IOC_CALLER, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.__reserved[2] = 0;
+
+	child = spawn(caller_process, &self->ep);
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, T_CHILD));
+	pidfd = kipc_caller_pidfd(&self->c, &pid);
+	ASSERT_LE(0, pidfd);
+	EXPECT_EQ(child, pid);
+	EXPECT_EQ(child, self->c.utcb->pid);
+	EXPECT_EQ(0, syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0));
+	ASSERT_EQ(0, kipc_reply(&self->c, KIPC_TAG(4, 0)));
+	EXPECT_EQ(-ENOENT, kipc_caller_pidfd(&self->c, NULL));
+	EXPECT_EQ(0, reap(child));
+	/* The pidfd still names the (now reaped) process: ESRCH, not another. */
+	EXPECT_EQ(-1, syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0));
+	EXPECT_EQ(ESRCH, errno);
+	close(pidfd);
+
+	/* A caller that gave up: ECONNRESET, no pidfd. */
+	child = spawn(short_caller, &self->ep);
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, T_CHILD));
+	EXPECT_EQ(0, reap(child));
+	EXPECT_EQ(-ECONNRESET, kipc_caller_pidfd(&self->c, &pid));
+	EXPECT_EQ(-1, ioctl(self->c.fd, KIPC_IOC_CALLER, &a));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(4, 0)));
+
+	/* A plain send leaves no reply right. */
+	child = spawn(sender_process, &self->ep);
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, T_CHILD));
+	EXPECT_EQ(-ENOENT, kipc_caller_pidfd(&self->c, &pid));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, T_CHILD));
+	EXPECT_EQ(0, reap(child));
+}
+
 TEST_HARNESS_MAIN

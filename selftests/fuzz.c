@@ -150,15 +150,18 @@ static uint64_t kind_badge(int e, int kind)
 /* What the histogram counts. */
 enum {
 	OP_VERSION, OP_CREATE, OP_MINT, OP_SEND, OP_RECV, OP_CALL, OP_REPLY,
-	OP_REPLY_RECV, OP_BADCMD, OP_MMAP, OP_FD, OP_FORK, NOPS,
+	OP_REPLY_RECV, OP_PUBLISH, OP_LOOKUP, OP_UNPUBLISH, OP_CALLER,
+	OP_BADCMD, OP_MMAP, OP_FD, OP_FORK, NOPS,
 };
 static const char *const op_name[NOPS] = {
 	"VERSION", "CREATE", "MINT", "SEND", "RECV", "CALL", "REPLY",
-	"REPLY_RECV", "bad-cmd", "mmap", "fd-ops", "fork",
+	"REPLY_RECV", "PUBLISH", "LOOKUP", "UNPUBLISH", "CALLER", "bad-cmd",
+	"mmap", "fd-ops", "fork",
 };
 static const unsigned long op_cmd[OP_BADCMD] = {
 	KIPC_IOC_VERSION, KIPC_IOC_EP_CREATE, KIPC_IOC_EP_MINT, KIPC_IOC_SEND,
 	KIPC_IOC_RECV, KIPC_IOC_CALL, KIPC_IOC_REPLY, KIPC_IOC_REPLY_RECV,
+	KIPC_IOC_PUBLISH, KIPC_IOC_LOOKUP, KIPC_IOC_UNPUBLISH, KIPC_IOC_CALLER,
 };
 
 /* Where the argument is. */
@@ -237,7 +240,10 @@ union arg {
 	struct kipc_ep_create cr;
 	struct kipc_ep_mint mint;
 	struct kipc_version ver;
-	unsigned char raw[64];
+	struct kipc_publish pub;
+	struct kipc_lookup look;
+	struct kipc_caller caller;
+	unsigned char raw[128];
 };
 
 struct fcall {
@@ -299,7 +305,25 @@ static bool is_ipc(int op)
 static bool tag_ok(uint64_t tag)
 {
 	tag &= ~KIPC_TAG_F_CALL;
-	return KIPC_TAG_NR(tag) <= KIPC_MSG_REGS && !(tag & KIPC_TAG_FLAGS_MASK);
+	return KIPC_TAG_NR(tag) <= KIPC_MSG_REGS &&
+	       !(tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) &&
+	       KIPC_TAG_FDS(tag) <= KIPC_MSG_FDS;
+}
+
+/* A name the module takes: 1..63 of '!'..'~', NUL, zeroes to the end. */
+static bool name_ok(const char *name)
+{
+	size_t len = strnlen(name, KIPC_NAME_MAX), i;
+
+	if (!len || len == KIPC_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] <= ' ' || name[i] > '~')
+			return false;
+	for (; i < KIPC_NAME_MAX; i++)
+		if (name[i])
+			return false;
+	return true;
 }
 
 static bool ptr_bad(int p)
@@ -326,7 +350,7 @@ static int eidx(int e)
 	static const int tab[] = {
 		0, EINVAL, EFAULT, ENOTTY, EBADF, EPERM, EBUSY, EAGAIN,
 		ETIMEDOUT, EINTR, EPIPE, ECONNRESET, ENOENT, EMFILE, ENOMEM,
-		ENODEV, EACCES,
+		ENODEV, EACCES, EMSGSIZE, ETOOMANYREFS, ENOSPC, EEXIST,
 	};
 
 	for (int i = 0; i < ARRAY_SIZE(tab); i++)
@@ -337,6 +361,17 @@ static int eidx(int e)
 
 #define B(e)		(1ULL << eidx(e))
 #define M_FDERR		(B(EBADF) | B(ENOTTY) | B(EPERM) | B(EBUSY))
+
+/*
+ * What a message with descriptors may add: a garbage descriptor, a handle
+ * without GRANT (the one used or one passed), the per-user limit, and no
+ * receiver accepting them (the fuzzer's contexts accept none).
+ */
+static uint64_t fds_mask(uint64_t tag)
+{
+	return KIPC_TAG_FDS(tag) ? B(EBADF) | B(EPERM) | B(EMSGSIZE) |
+				   B(ETOOMANYREFS) : 0;
+}
 
 static void vfail(struct fz *f, const char *fmt, va_list ap)
 {
@@ -424,6 +459,24 @@ static void fmt_call(const struct fcall *k, char *b, size_t n)
 		    a->mint.fd, a->mint.rights, (unsigned long long)a->mint.badge,
 		    a->mint.flags, a->mint.__pad, (unsigned long long)a->mint.__reserved[0],
 		    (unsigned long long)a->mint.__reserved[1]);
+	else if (op == OP_PUBLISH || op == OP_UNPUBLISH)
+		app(b, n, &o, " fd=%d flags=%#x mode=%#o pad=%#x badge=%#llx name=%.8s%s r0=%#llx r1=%#llx",
+		    a->pub.fd, a->pub.flags, a->pub.mode, a->pub.__pad,
+		    (unsigned long long)a->pub.badge, a->pub.name,
+		    name_ok(a->pub.name) ? "" : "(bad)",
+		    (unsigned long long)a->pub.__reserved[0],
+		    (unsigned long long)a->pub.__reserved[1]);
+	else if (op == OP_LOOKUP)
+		app(b, n, &o, " name=%.8s%s flags=%#x pad=%#x r=%#llx/%#llx/%#llx",
+		    a->look.name, name_ok(a->look.name) ? "" : "(bad)", a->look.flags,
+		    a->look.__pad, (unsigned long long)a->look.__reserved[0],
+		    (unsigned long long)a->look.__reserved[1],
+		    (unsigned long long)a->look.__reserved[2]);
+	else if (op == OP_CALLER)
+		app(b, n, &o, " flags=%#x r=%#llx/%#llx/%#llx", a->caller.flags,
+		    (unsigned long long)a->caller.__reserved[0],
+		    (unsigned long long)a->caller.__reserved[1],
+		    (unsigned long long)a->caller.__reserved[2]);
 	if (k->h.known && k->h.rights >= 0)
 		app(b, n, &o, " (handle: endpoint %d kind %d rights %#x)",
 		    k->h.e, k->h.kind, k->h.rights);
@@ -448,6 +501,12 @@ static size_t arg_size(unsigned long cmd)
 		return sizeof(struct kipc_version);
 	if (op == OP_CREATE)
 		return sizeof(struct kipc_ep_create);
+	if (op == OP_PUBLISH || op == OP_UNPUBLISH)
+		return sizeof(struct kipc_publish);
+	if (op == OP_LOOKUP)
+		return sizeof(struct kipc_lookup);
+	if (op == OP_CALLER)
+		return sizeof(struct kipc_caller);
 	if (op != OP_BADCMD)
 		return sizeof(struct kipc_ipc);
 	sz = _IOC_SIZE(cmd);
@@ -541,7 +600,7 @@ static int pick_ptr(struct fz *f, struct fcall *k, size_t sz)
 		k->off = 1 + rn(f, 7);
 		break;
 	case P_UTCB:
-		k->off = rn(f, (PAGE - 1024 - 64) / 8);
+		k->off = rn(f, (PAGE - 1024 - sz - 8) / 8);
 		break;
 	case P_LOW:
 		k->off = rn(f, 65536);
@@ -696,7 +755,10 @@ static unsigned long mutate_cmd(struct fz *f, unsigned long cmd)
 	}
 }
 
-/* Write a message whose registers derive from its label. */
+/*
+ * Write a message whose registers derive from its label, and a garbage
+ * descriptor array: -1..46, the fuzzer's own descriptors of every kind.
+ */
 static void write_msg(struct kipc_utcb *u, uint64_t tag)
 {
 	unsigned int n = KIPC_TAG_NR(tag);
@@ -704,6 +766,8 @@ static void write_msg(struct kipc_utcb *u, uint64_t tag)
 	u->tag = tag;
 	for (unsigned int i = 0; i < n && i < KIPC_MSG_REGS; i++)
 		u->mr[i] = val(KIPC_TAG_LABEL(tag), i);
+	for (unsigned int i = 0; i < KIPC_TAG_FDS(tag) && i < KIPC_MSG_FDS; i++)
+		u->fds[i] = (int)(val(KIPC_TAG_LABEL(tag), 64 + i) % 48) - 1;
 }
 
 static void gen_ipc(struct fz *f, struct fcall *k, int op)
@@ -750,7 +814,7 @@ static void gen_ipc(struct fz *f, struct fcall *k, int op)
 		label = rnd(f) & KIPC_TAG_LABEL_MAX & ~VERIFY;
 	}
 	k->tag = mutate_tag(f, KIPC_TAG(label, pick_nr(f)), &k->verify);
-	if (!tag_ok(k->tag))
+	if (!tag_ok(k->tag) || KIPC_TAG_FDS(k->tag))
 		k->verify = false;
 }
 
@@ -788,9 +852,101 @@ static void gen_mint(struct fz *f, struct fcall *k)
 	}
 }
 
+/*
+ * A name: mostly one of a few valid ones (so publishes collide, lookups
+ * find them), sometimes malformed in one of the ways the module refuses.
+ */
+static void gen_name(struct fz *f, char *name)
+{
+	memset(name, 0, KIPC_NAME_MAX);
+	snprintf(name, KIPC_NAME_MAX, "fz.%u", rn(f, 6));
+	switch (rn(f, 16)) {
+	case 0:
+		name[0] = 0;				/* empty */
+		break;
+	case 1:
+		memset(name, 'n', KIPC_NAME_MAX);	/* no NUL */
+		break;
+	case 2:
+		name[KIPC_NAME_MAX - 1] = 'x';		/* garbage after the NUL */
+		break;
+	case 3:
+		name[1] = " \t\x7f\x80"[rn(f, 4)];	/* a bad character */
+		break;
+	case 4:
+		memset(name, 'l', KIPC_NAME_MAX - 1);	/* the longest */
+		break;
+	}
+}
+
+static void gen_publish(struct fz *f, struct fcall *k, int op)
+{
+	struct kipc_publish *p = &k->a.pub;
+
+	p->fd = pick_fd(f, KIPC_RIGHT_RECV, !f->child, &k->h);
+	gen_name(f, p->name);
+	if (op == OP_PUBLISH) {
+		p->flags = rn(f, 4);
+		p->mode = rn(f, 01000);
+		if (p->flags & KIPC_PUBLISH_BADGE)
+			p->badge = rnd(f);
+	}
+	switch (rn(f, 16)) {
+	case 0:
+		p->flags |= 1u << rn(f, 32);
+		break;
+	case 1:
+		p->mode |= 1u << rn(f, 32);
+		break;
+	case 2:
+		p->__pad = 1u << rn(f, 32);
+		break;
+	case 3:
+		p->__reserved[rn(f, 2)] = 1ULL << rn(f, 64);
+		break;
+	case 4:
+		p->badge = rnd(f) | 1;
+		break;
+	}
+}
+
+static void gen_lookup(struct fz *f, struct fcall *k)
+{
+	struct kipc_lookup *l = &k->a.look;
+
+	gen_name(f, l->name);
+	l->flags = rn(f, 2) ? KIPC_FD_INHERIT : 0;
+	switch (rn(f, 16)) {
+	case 0:
+		l->flags |= 1u << rn(f, 32);
+		break;
+	case 1:
+		l->__pad = 1u << rn(f, 32);
+		break;
+	case 2:
+		l->__reserved[rn(f, 3)] = 1ULL << rn(f, 64);
+		break;
+	}
+}
+
+static void gen_caller(struct fz *f, struct fcall *k)
+{
+	struct kipc_caller *c = &k->a.caller;
+
+	c->pid = (int)rnd(f);		/* out only: ignored */
+	switch (rn(f, 8)) {
+	case 0:
+		c->flags = 1u << rn(f, 32);
+		break;
+	case 1:
+		c->__reserved[rn(f, 3)] = 1ULL << rn(f, 64);
+		break;
+	}
+}
+
 static void gen_call(struct fz *f, struct fcall *k)
 {
-	static const int weights[OP_BADCMD] = { 3, 6, 12, 15, 14, 18, 8, 14 };
+	static const int weights[OP_BADCMD] = { 3, 6, 12, 15, 14, 18, 8, 14, 3, 3, 2, 3 };
 	static const int server_ops[] = {
 		OP_REPLY_RECV, OP_REPLY_RECV, OP_REPLY_RECV, OP_RECV, OP_REPLY, OP_CALL,
 	};
@@ -839,6 +995,16 @@ static void gen_call(struct fz *f, struct fcall *k)
 		break;
 	case OP_MINT:
 		gen_mint(f, k);
+		break;
+	case OP_PUBLISH:
+	case OP_UNPUBLISH:
+		gen_publish(f, k, op);
+		break;
+	case OP_LOOKUP:
+		gen_lookup(f, k);
+		break;
+	case OP_CALLER:
+		gen_caller(f, k);
 		break;
 	default:
 		gen_ipc(f, k, op);
@@ -925,6 +1091,47 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 			return pre | B(EPERM);
 		return pre | B(0) | B(EMFILE) | B(ENOMEM);
 	}
+	if (op == OP_PUBLISH || op == OP_UNPUBLISH) {
+		const struct kipc_publish *pb = &k->a.pub;
+		bool bad = op == OP_PUBLISH ?
+			   (pb->flags & ~(KIPC_PUBLISH_BADGE | KIPC_PUBLISH_GRANT)) ||
+			   (pb->mode & ~0777U) ||
+			   (!(pb->flags & KIPC_PUBLISH_BADGE) && pb->badge) :
+			   pb->flags || pb->mode || pb->badge;
+
+		if (bad || pb->__pad || pb->__reserved[0] || pb->__reserved[1] ||
+		    !name_ok(pb->name))
+			return pre | B(EINVAL);
+		hm = handle_mask(&k->h, KIPC_RIGHT_RECV, &stop);
+		if (stop)
+			return pre | hm;
+		if (op == OP_PUBLISH)
+			return pre | hm | B(0) | B(EEXIST) | B(EPIPE) | B(ENOSPC) |
+			       B(ENOMEM);
+		/* Published through another endpoint: EPERM. */
+		return pre | hm | B(0) | B(ENOENT) | B(EPERM);
+	}
+	if (op == OP_LOOKUP) {
+		const struct kipc_lookup *l = &k->a.look;
+
+		if ((l->flags & ~KIPC_FD_INHERIT) || l->__pad || l->__reserved[0] ||
+		    l->__reserved[1] || l->__reserved[2] || !name_ok(l->name))
+			return pre | B(EINVAL);
+		/* Root: CAP_IPC_OWNER, never EACCES. */
+		return pre | B(0) | B(ENOENT) | B(EMFILE) | B(ENOMEM);
+	}
+	if (op == OP_CALLER) {
+		const struct kipc_caller *cl = &k->a.caller;
+
+		if (cl->flags || cl->__reserved[0] || cl->__reserved[1] ||
+		    cl->__reserved[2])
+			return pre | B(EINVAL);
+		if (c && !held)
+			return pre | B(ENOENT);
+		/* The caller may have gone; the result is written back. */
+		return pre | B(0) | B(ECONNRESET) | B(ENOENT) |
+		       (k->ptr == P_RO ? B(EFAULT) : 0);
+	}
 	if (a->flags || a->__reserved[0] || a->__reserved[1])
 		return pre | B(EINVAL);
 
@@ -937,6 +1144,7 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 		if (stop)
 			return pre | hm;
 		to = a->send_timeout;
+		hm |= fds_mask(k->tag);
 		if (op == OP_SEND)
 			return pre | hm | B(0) | wait_mask(f, to);
 		return pre | hm | B(0) | B(ECONNRESET) | B(EINTR) |
@@ -952,7 +1160,7 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 			return pre | B(ENOENT);
 		if (!tagok)
 			return pre | B(EINVAL);
-		return pre | B(0) | B(ECONNRESET);
+		return pre | B(0) | B(ECONNRESET) | fds_mask(k->tag);
 	default:	/* RECV, REPLY_RECV */
 		hm = handle_mask(&k->h, KIPC_RIGHT_RECV, &stop);
 		if (stop)
@@ -960,6 +1168,8 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 		/* The handle is looked up before the tag of the reply. */
 		if (op == OP_REPLY_RECV && held && !tagok)
 			return pre | (hm & (B(EBADF) | B(EPERM))) | B(EINVAL);
+		if (op == OP_REPLY_RECV && held)
+			hm |= fds_mask(k->tag);
 		return pre | hm | B(0) | wait_mask(f, a->recv_timeout);
 	}
 }
@@ -1095,12 +1305,28 @@ static void new_handle(struct fz *f, const struct fcall *k, int op, int fd)
 	close(fd);
 }
 
+/* A looked-up handle: send (and maybe grant) only, close-on-exec as asked. */
+static void looked_up(struct fz *f, const struct fcall *k, int fd)
+{
+	long rights = fdinfo_value(0, fd, "rights");
+	int fdfl = fcntl(fd, F_GETFD);
+
+	if (k->target != T_FD &&
+	    ((rights != KIPC_RIGHT_SEND && rights != (KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT)) ||
+	     (fdfl >= 0 && !(fdfl & FD_CLOEXEC) != !!(k->a.look.flags & KIPC_FD_INHERIT))))
+		fail(f, "looked-up handle %d: rights %#lx FD_CLOEXEC %d flags %#x", fd,
+		     rights, fdfl, k->a.look.flags);
+	close(fd);
+}
+
 static void check_version(struct fz *f, const struct fcall *k, const char *w)
 {
 	struct kipc_version want = {
 		.abi_major = KIPC_ABI_MAJOR, .abi_minor = KIPC_ABI_MINOR,
 		.msg_regs = KIPC_MSG_REGS, .utcb_size = KIPC_UTCB_SIZE,
-		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS,
+		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
+			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
+			    KIPC_FEAT_LIMITS,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 
@@ -1167,7 +1393,7 @@ static int exec_call(struct fz *f, struct fcall *k)
 
 	if (!(mask & B(err)))
 		fail_call(f, k, "unexpected result", err);
-	if (ret > 0 && op != OP_CREATE && op != OP_MINT)
+	if (ret > 0 && op != OP_CREATE && op != OP_MINT && op != OP_LOOKUP)
 		fail_call(f, k, "returned a positive value", ret);
 	if (valid_ipc && err == ETIMEDOUT) {
 		bound = op == OP_SEND ? a->send_timeout : op != OP_CALL ||
@@ -1222,6 +1448,8 @@ static int exec_call(struct fz *f, struct fcall *k)
 	}
 	if (ret >= 0 && (op == OP_CREATE || op == OP_MINT) && !err && ret > 2)
 		new_handle(f, k, op, ret);
+	if (ret > 2 && op == OP_LOOKUP && !err)
+		looked_up(f, k, ret);
 	if (!err && op == OP_VERSION && !ptr_bad(k->ptr))
 		check_version(f, k, w);
 	return ret < 0 ? -err : ret;
@@ -2398,7 +2626,9 @@ TEST_F_TIMEOUT(fuzz, corpus, 120)
 	EXPECT_EQ(0, SH->failures);
 }
 
-static const char *const stat_keys[] = { "contexts", "endpoints", "handles" };
+static const char *const stat_keys[] = {
+	"contexts", "endpoints", "handles", "names", "inflight",
+};
 
 TEST_F_TIMEOUT(fuzz, random, 450)
 {

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -189,5 +191,81 @@ static inline void catch_signal(int sig, int restart)
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigaction(sig, &sa, NULL);
 }
+
+/*
+ * How many descriptors the calling process has open (below its
+ * RLIMIT_NOFILE: nothing can be open above it but inherited ones).  Uses
+ * no descriptor itself, so it works with a full table.
+ */
+static inline int count_fds(void)
+{
+	struct rlimit rl;
+	int n = 0, max = 4096;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)max)
+		max = rl.rlim_cur;
+	for (int fd = 0; fd < max; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+/* Become an unprivileged user (all uids @uid, all gids @gid, no groups). */
+static inline int become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+	    setresuid(uid, uid, uid))
+		return -1;
+	return geteuid() == uid && getegid() == gid ? 0 : -1;
+}
+
+/* A module parameter as a number, -1 if unreadable. */
+static inline long kipc_param(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Set a module parameter; 0 on success. */
+static inline int kipc_set_param(const char *name, long v)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* Is @fd open with FD_CLOEXEC? -1 if not open. */
+static inline int is_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	return fl < 0 ? -1 : !!(fl & FD_CLOEXEC);
+}
+
+/* In a child process: report the failed condition and fail. */
+#define CHILD_CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "# %s:%d: in pid %d: %s (errno %d)\n",	\
+			__FILE__, __LINE__, getpid(), #cond, errno);	\
+		return 1;						\
+	}								\
+} while (0)
 
 #endif /* KIPC_TEST_H */

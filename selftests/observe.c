@@ -165,6 +165,41 @@ TEST_F(obs, kipcctl)
 	close(h);
 }
 
+/* kipcctl names lists the published names, kipcctl stats the counts. */
+TEST_F(obs, kipcctl_names_stats)
+{
+	const char *tool = kipcctl_path();
+	char cmd[256], line[512];
+	int found = 0, names = 0;
+	FILE *p;
+
+	if (!tool)
+		SKIP(return, "kipcctl not built");
+	ASSERT_EQ(0, kipc_publish(&self->c, "test.kipcctl", self->ep, 0640,
+				  KIPC_PUBLISH_BADGE, 0xcafe));
+	snprintf(cmd, sizeof(cmd), "%s names", tool);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	while (fgets(line, sizeof(line), p))
+		if (strstr(line, "test.kipcctl") && strstr(line, "0640") &&
+		    strstr(line, "0xcafe"))
+			found = 1;
+	EXPECT_EQ(0, pclose(p));
+	EXPECT_EQ(1, found);
+	snprintf(cmd, sizeof(cmd), "%s stats", tool);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	while (fgets(line, sizeof(line), p)) {
+		long v;
+
+		if (sscanf(line, "names %ld", &v) == 1 && v >= 1)
+			names = 1;
+	}
+	EXPECT_EQ(0, pclose(p));
+	EXPECT_EQ(1, names);
+	EXPECT_EQ(0, kipc_unpublish(&self->c, "test.kipcctl", self->ep));
+}
+
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC);

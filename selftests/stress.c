@@ -20,11 +20,17 @@
  * message area untouched.  The servers check every request (badge, flags,
  * registers) and that no request is ever delivered twice.  Afterwards
  * nothing may be left waiting on either endpoint.
+ *
+ * One call in four also carries 1..3 descriptors (the client thread's
+ * pipe): the server checks their number and kind and replies with one of
+ * them, which the client checks and closes.  The live counts, descriptors
+ * in flight included, must be back at their baseline at the end.
  */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "kipc_test.h"
 
@@ -158,6 +164,21 @@ static bool split(uint64_t label)
 	return mix(label ^ 0x5b17) % 4 == 1;
 }
 
+/* Descriptors a call carries (its client's pipe), 0..3. */
+static unsigned int fds_of(uint64_t label)
+{
+	uint64_t m = mix(label ^ 0xfd5);
+
+	return m % 4 == 1 ? 1 + (m >> 8) % 3 : 0;
+}
+
+static bool is_fifo(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && S_ISFIFO(st.st_mode);
+}
+
 static void spin_us(unsigned int us)
 {
 	uint64_t end = now_ns() + us * 1000ULL;
@@ -206,8 +227,10 @@ static void *server_thread(void *arg)
 	uint64_t s = mix(now_ns() ^ idx ^ ((uint64_t)W.srv_gen << 8)) | 1;
 	uint64_t tag = 0;
 	struct kipc_ctx c;
+	int pending = -1;	/* descriptor the reply passes back */
 
 	ctx_open(&c);
+	kipc_accept_fds(&c, KIPC_MSG_FDS);
 	__atomic_store_n(&SH->srv_tid[idx], gettid_(), __ATOMIC_RELAXED);
 	for (;;) {
 		uint64_t to = pick_timeout(&s, 5), label, badge;
@@ -241,6 +264,11 @@ static void *server_thread(void *arg)
 			break;
 		}
 		mode = M_NONE;
+		/* The reply took its own reference (or was not sent). */
+		if (pending >= 0) {
+			close(pending);
+			pending = -1;
+		}
 		if (ret == -EAGAIN && to == KIPC_TIMEOUT_POLL) {
 			ADD(srv_eagain, 1);
 			continue;
@@ -266,11 +294,28 @@ static void *server_thread(void *arg)
 		n = KIPC_TAG_NR(tag);
 		slot = LABEL_SLOT(label);
 		badge = c.utcb->badge;
-		if (!(tag & KIPC_TAG_F_CALL) || (tag & KIPC_TAG_FLAGS_MASK) != KIPC_TAG_F_CALL ||
+		if (!(tag & KIPC_TAG_F_CALL) ||
+		    (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) != KIPC_TAG_F_CALL ||
 		    slot >= NSLOT || n > KIPC_MSG_REGS) {
 			report("server: bad tag %#llx", (unsigned long long)tag);
+			for (unsigned int i = 0; i < KIPC_TAG_FDS(tag); i++)
+				close(kipc_fds(&c)[i]);
 			mode = M_DROP;
 			continue;
+		}
+		if (KIPC_TAG_FDS(tag) != fds_of(label))
+			report("server: label %#llx came with %u descriptors, not %u",
+			       (unsigned long long)label, KIPC_TAG_FDS(tag), fds_of(label));
+		for (unsigned int i = 0; i < KIPC_TAG_FDS(tag); i++) {
+			int fd = kipc_fds(&c)[i];
+
+			if (!is_fifo(fd))
+				report("server: label %#llx: descriptor %d is no pipe",
+				       (unsigned long long)label, fd);
+			if (i)
+				close(fd);
+			else
+				pending = fd;
 		}
 		if (badge != (on_b ? BADGE(1, W.srv_gen, slot) : BADGE(0, 0, slot)))
 			report("server: label %#llx on %c came with badge %#llx",
@@ -299,6 +344,10 @@ static void *server_thread(void *arg)
 		for (unsigned int i = 0; i < rn && i < n; i++)
 			kipc_mr(&c)[i] = rep_val(label, i);
 		tag = KIPC_TAG(label, rn);
+		if (pending >= 0) {
+			/* Passed back with the reply: still in fds[0]. */
+			tag = KIPC_TAG_WITH_FDS(tag, 1);
+		}
 		mode = dropped(label) ? M_DROP : split(label) ? M_SPLIT : M_REPLY;
 	}
 	return NULL;
@@ -328,6 +377,7 @@ struct client {
 	int bfd;		/* current handle of B, or -1 */
 	int bgen;		/* its generation */
 	bool b_dead;		/* it failed with EPIPE: wait for the next */
+	int pipe[2];		/* its write end travels with some calls */
 };
 
 /* Take the newest handle of B that the controller sent, if any. */
@@ -385,7 +435,17 @@ static int reply_ok(struct client *cl, uint64_t label, unsigned int n)
 	unsigned int rn = reply_nr(n);
 	__u64 want[KIPC_MSG_REGS];
 
-	if (u->tag != KIPC_TAG(label, rn) || u->badge != 0) {
+	uint64_t want_tag = KIPC_TAG(label, rn);
+
+	if (fds_of(label))
+		want_tag = KIPC_TAG_WITH_FDS(want_tag, 1);
+	if (KIPC_TAG_FDS(u->tag) == 1) {
+		if (!is_fifo(u->fds[0]))
+			report("client %d: call %#llx: reply descriptor %d is no pipe",
+			       cl->slot, (unsigned long long)label, u->fds[0]);
+		close(u->fds[0]);
+	}
+	if (u->tag != want_tag || u->badge != 0) {
 		report("client %d: call %#llx nr %u got tag %#llx badge %#llx",
 		       cl->slot, (unsigned long long)label, n,
 		       (unsigned long long)u->tag, (unsigned long long)u->badge);
@@ -415,11 +475,13 @@ static void client_call(struct client *cl)
 	uint64_t label = LABEL(cl->slot, SEQ(cl->gen, cl->cnt++));
 	unsigned int n = rnd(&cl->s) % (KIPC_MSG_REGS + 1);
 	uint64_t to = pick_timeout(&cl->s, 20);
-	uint64_t tag = KIPC_TAG(label, n);
+	uint64_t tag = KIPC_TAG_WITH_FDS(KIPC_TAG(label, n), fds_of(label));
 	int done0, ret;
 
 	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++)
 		kipc_mr(&cl->c)[i] = i < n ? req_val(label, i) : POISON + i;
+	for (unsigned int i = 0; i < fds_of(label); i++)
+		kipc_fds(&cl->c)[i] = cl->pipe[1];
 	done0 = LOAD(SH->kills_done);
 	SH->inflight[cl->slot].label = label;
 	SH->inflight[cl->slot].timeout = to;
@@ -484,6 +546,9 @@ static void *client_thread(void *arg)
 	struct client *cl = arg;
 
 	ctx_open(&cl->c);
+	kipc_accept_fds(&cl->c, 1);
+	if (pipe2(cl->pipe, O_CLOEXEC))
+		report("client %d: pipe: %d", cl->slot, errno);
 	__atomic_store_n(&SH->slot_tid[cl->slot], gettid_(), __ATOMIC_RELAXED);
 	while (!LOAD(SH->stop)) {
 		if (cl->bgen < LOAD(SH->b_gen) || cl->b_dead)
@@ -492,6 +557,8 @@ static void *client_thread(void *arg)
 	}
 	if (cl->bfd >= 0)
 		close(cl->bfd);
+	close(cl->pipe[0]);
+	close(cl->pipe[1]);
 	kipc_ctx_close(&cl->c);
 	return NULL;
 }
@@ -566,7 +633,8 @@ static int start_server(int gen)
 	if (W.b_ctl < 0)
 		return W.b_ctl;
 	for (int i = 0; i < NSLOT; i++) {
-		W.b_slot[i] = kipc_ep_mint(&W.c, W.b_full, KIPC_RIGHT_SEND,
+		W.b_slot[i] = kipc_ep_mint(&W.c, W.b_full,
+					   KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT,
 					   BADGE(1, gen, i), KIPC_MINT_BADGE);
 		if (W.b_slot[i] < 0)
 			return W.b_slot[i];
@@ -669,14 +737,16 @@ FIXTURE(stress) {
 };
 
 /* Live kipc objects before the test, from /proc/kipc/stats. */
-static const char *const stat_keys[] = { "contexts", "endpoints", "handles" };
-static long stat_base[3];
+static const char *const stat_keys[] = {
+	"contexts", "endpoints", "handles", "inflight",
+};
+static long stat_base[ARRAY_SIZE(stat_keys)];
 
 FIXTURE_SETUP(stress)
 {
 	int sv[2];
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < ARRAY_SIZE(stat_keys); i++)
 		stat_base[i] = kipc_stat(stat_keys[i]);
 	memset(&W, 0, sizeof(W));
 	W.b_full = W.b_ctl = -1;
@@ -688,10 +758,12 @@ FIXTURE_SETUP(stress)
 	ctx_open(&W.c);
 	W.ep_a = kipc_ep_create(&W.c, 0);
 	ASSERT_GE(W.ep_a, 0);
-	W.a_srv = kipc_ep_mint(&W.c, W.ep_a, KIPC_RIGHT_RECV, 0, 0);
+	W.a_srv = kipc_ep_mint(&W.c, W.ep_a, KIPC_RIGHT_RECV | KIPC_RIGHT_GRANT,
+			       0, 0);
 	ASSERT_GE(W.a_srv, 0);
 	for (int i = 0; i < NSLOT; i++) {
-		W.a_slot[i] = kipc_ep_mint(&W.c, W.ep_a, KIPC_RIGHT_SEND,
+		W.a_slot[i] = kipc_ep_mint(&W.c, W.ep_a,
+					   KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT,
 					   BADGE(0, 0, i), KIPC_MINT_BADGE);
 		ASSERT_GE(W.a_slot[i], 0);
 		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
@@ -728,7 +800,7 @@ FIXTURE_TEARDOWN(stress)
 	 * Everything the test made is closed and every process it started is
 	 * gone: the module's live objects must be back where they started.
 	 */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < ARRAY_SIZE(stat_keys); i++) {
 		long v = kipc_stat(stat_keys[i]);
 
 		for (int t = 0; t < 10000 && v != stat_base[i]; t++) {

@@ -4,6 +4,8 @@
  *
  *   kipcctl [list]            every live endpoint (/proc/kipc/endpoints)
  *   kipcctl handles [PID]     the endpoint handles a process holds (fdinfo)
+ *   kipcctl names             names published in our IPC namespace
+ *   kipcctl stats             live objects and descriptors in flight
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,56 @@
 #include <unistd.h>
 
 #define PROC_ENDPOINTS	"/proc/kipc/endpoints"
+#define PROC_NAMES	"/proc/kipc/names"
+#define PROC_STATS	"/proc/kipc/stats"
+
+static FILE *open_proc(const char *path)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		fprintf(stderr, "kipcctl: %s: %s (is the kipc module loaded?)\n",
+			path, strerror(errno));
+	return f;
+}
+
+static int names(void)
+{
+	char line[512], name[80], flags[16], badge[24];
+	unsigned long long ep;
+	unsigned int uid, gid, mode;
+	int n = 0;
+	FILE *f = open_proc(PROC_NAMES);
+
+	if (!f)
+		return 1;
+	printf("%-32s %6s %6s %6s %4s %5s %18s\n", "NAME", "EP", "OWNER", "GROUP",
+	       "MODE", "FLAGS", "BADGE");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%79s %llu %u %u %o %15s %23s", name, &ep, &uid,
+			   &gid, &mode, flags, badge) != 7)
+			continue;	/* the header line */
+		printf("%-32s %6llu %6u %6u %04o %5s %18s\n", name, ep, uid, gid,
+		       mode, flags, badge);
+		n++;
+	}
+	fclose(f);
+	printf("%d name%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static int stats(void)
+{
+	char line[256];
+	FILE *f = open_proc(PROC_STATS);
+
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stdout);
+	fclose(f);
+	return 0;
+}
 
 static int list(void)
 {
@@ -120,6 +172,10 @@ int main(int argc, char **argv)
 		return list();
 	if (!strcmp(argv[1], "handles"))
 		return handles(argc > 2 ? argv[2] : "self");
-	fprintf(stderr, "usage: kipcctl [list] | kipcctl handles [PID]\n");
+	if (!strcmp(argv[1], "names"))
+		return names();
+	if (!strcmp(argv[1], "stats"))
+		return stats();
+	fprintf(stderr, "usage: kipcctl [list] | kipcctl handles [PID] | kipcctl names | kipcctl stats\n");
 	return 2;
 }

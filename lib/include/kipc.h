@@ -37,6 +37,26 @@ int kipc_ep_create(struct kipc_ctx *ctx, unsigned int flags);
 /* Derive a handle with @rights; with KIPC_MINT_BADGE in @flags, @badge. */
 int kipc_ep_mint(struct kipc_ctx *ctx, int ep, unsigned int rights,
 		 uint64_t badge, unsigned int flags);
+/*
+ * Publish @ep (a handle with KIPC_RIGHT_RECV) as @name in the caller's IPC
+ * namespace, owned by the caller's fsuid/fsgid with permission bits @mode
+ * (a lookup needs the write bit of its class).  @flags: KIPC_PUBLISH_BADGE
+ * (lookups get @badge), KIPC_PUBLISH_GRANT (lookups get GRANT too).
+ */
+int kipc_publish(struct kipc_ctx *ctx, const char *name, int ep,
+		 unsigned int mode, unsigned int flags, uint64_t badge);
+/* Withdraw @name; @ep must be a receive handle of the named endpoint. */
+int kipc_unpublish(struct kipc_ctx *ctx, const char *name, int ep);
+/* A send handle for @name (@flags: KIPC_FD_INHERIT), or -errno. */
+int kipc_lookup(struct kipc_ctx *ctx, const char *name, unsigned int flags);
+/*
+ * A pidfd (O_CLOEXEC) for the process whose call @ctx holds the reply
+ * right for, checked to be that process and not a reuse of its pid; the
+ * pid is stored in *@pid if @pid is not NULL.  -ENOENT: no reply right;
+ * -ECONNRESET: the caller is gone; -ESRCH: it is not visible in our pid
+ * namespace.
+ */
+int kipc_caller_pidfd(struct kipc_ctx *ctx, int *pid);
 /* A short description of an error returned by libkipc (-errno). */
 const char *kipc_strerror(int err);
 
@@ -44,6 +64,23 @@ const char *kipc_strerror(int err);
 static inline __u64 *kipc_mr(struct kipc_ctx *ctx)
 {
 	return ctx->utcb->mr;
+}
+
+/*
+ * Accept up to @n (0..KIPC_MSG_FDS) descriptors in messages received from
+ * now on (recv, reply_recv, the reply of call).  Received descriptors are
+ * O_CLOEXEC and listed in kipc_fds(ctx); KIPC_TAG_FDS(kipc_tag(ctx)) says
+ * how many.
+ */
+static inline void kipc_accept_fds(struct kipc_ctx *ctx, unsigned int n)
+{
+	ctx->utcb->fd_max = n;
+}
+
+/* The descriptor array: to pass on send, received on receive. */
+static inline __s32 *kipc_fds(struct kipc_ctx *ctx)
+{
+	return ctx->utcb->fds;
 }
 
 /* The tag of the last message received into the context. */

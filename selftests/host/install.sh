@@ -39,8 +39,11 @@ check "program builds with pkg-config --cflags --libs libkipc" build_prog
 versioned() { readelf --dyn-syms -W "$tmp/prog" | grep -q 'kipc_ctx_open@LIBKIPC_1.0'; }
 check "it links to the versioned symbol kipc_ctx_open@LIBKIPC_1.0" versioned
 exports() { ! readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" |
-	awk '$5 == "GLOBAL" && $7 != "UND" { print $8 }' | grep -v '@@LIBKIPC_1.0\|^LIBKIPC_1.0$' | grep .; }
+	awk '$5 == "GLOBAL" && $7 != "UND" { print $8 }' |
+	grep -Ev '^kipc_[a-z_]+@@LIBKIPC_1\.[01]$|^LIBKIPC_1\.[01]$' | grep .; }
 check "libkipc.so exports only versioned kipc_* symbols" exports
+v11() { readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" | grep -q 'kipc_lookup@@LIBKIPC_1.1'; }
+check "the 1.1 functions are versioned LIBKIPC_1.1" v11
 if [ -d "/lib/modules/$kver/build" ]; then
 	check "make modules_install INSTALL_MOD_PATH" make -s modules_install INSTALL_MOD_PATH="$tmp/mod"
 	found() { modprobe -d "$tmp/mod" -S "$kver" --show-depends kipc | grep -q "/lib/modules/$kver/updates/kipc.ko"; }

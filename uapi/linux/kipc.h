@@ -25,10 +25,13 @@
 
 /* Interface version reported by KIPC_IOC_VERSION. */
 #define KIPC_ABI_MAJOR		1
-#define KIPC_ABI_MINOR		0
+#define KIPC_ABI_MINOR		1
 
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
+
+/* Most file descriptors one message can carry. */
+#define KIPC_MSG_FDS		8
 
 /* Size of the message area: mmap it MAP_SHARED at offset 0 of a context. */
 #define KIPC_UTCB_SIZE		4096
@@ -39,6 +42,8 @@
  *   bits  0..6   number of message registers that carry data (0..64)
  *   bits  7..15  flags: KIPC_TAG_F_* (kernel-set on receive; on send
  *                KIPC_TAG_F_CALL is ignored and the others must be 0)
+ *                except bits 8..11, the number of file descriptors the
+ *                message carries (0..KIPC_MSG_FDS, see struct kipc_utcb)
  *   bits 16..63  label, 48 bits chosen freely by the sender
  */
 #define KIPC_TAG_NR_MASK	0x7fULL
@@ -50,10 +55,20 @@
 /* Set on a received message when the sender waits for a reply (call). */
 #define KIPC_TAG_F_CALL		(1ULL << KIPC_TAG_FLAGS_SHIFT)
 
+/* Number of file descriptors carried: bits 8..11 (values above 8 invalid). */
+#define KIPC_TAG_FDS_SHIFT	8
+#define KIPC_TAG_FDS_MASK	(0xfULL << KIPC_TAG_FDS_SHIFT)
+
 #define KIPC_TAG(label, nr) \
 	((((__u64)(label)) << KIPC_TAG_LABEL_SHIFT) | ((__u64)(nr) & KIPC_TAG_NR_MASK))
 #define KIPC_TAG_NR(tag)	((unsigned int)((tag) & KIPC_TAG_NR_MASK))
 #define KIPC_TAG_LABEL(tag)	((__u64)(tag) >> KIPC_TAG_LABEL_SHIFT)
+#define KIPC_TAG_FDS(tag) \
+	((unsigned int)(((tag) & KIPC_TAG_FDS_MASK) >> KIPC_TAG_FDS_SHIFT))
+/* @tag with its descriptor count set to @n. */
+#define KIPC_TAG_WITH_FDS(tag, n) \
+	(((__u64)(tag) & ~KIPC_TAG_FDS_MASK) | \
+	 (((__u64)(n) << KIPC_TAG_FDS_SHIFT) & KIPC_TAG_FDS_MASK))
 
 /* struct kipc_utcb.status bits, written by the kernel. */
 /* reply_recv: a reply right was held but its caller had gone. */
@@ -71,11 +86,28 @@
  * @status:	out: KIPC_ST_* bits describing the last operation.
  * @__reserved:	neither read nor written by the kernel today.
  * @mr:		message registers; the first KIPC_TAG_NR(tag) are copied.
+ * @fd_max:	in: how many file descriptors this context accepts in a
+ *		received message (recv, reply_recv, and the reply of call),
+ *		0..KIPC_MSG_FDS; read when the operation starts.
+ * @__pad:	neither read nor written by the kernel.
+ * @fds:	sending: the first KIPC_TAG_FDS(tag) entries are the
+ *		descriptors to pass (they stay open in the sender);
+ *		receiving: the new descriptors (O_CLOEXEC), as many as
+ *		KIPC_TAG_FDS of the delivered tag.
  *
  * Registers past the delivered count keep whatever the receiver had in
- * them.  The kernel reads @tag and @mr of the sender and writes every
- * field of the receiver; user space may touch any field at any time, it
+ * them.  The kernel reads @tag, @mr, @fd_max and @fds of the sender and
+ * writes every field of the receiver but @fd_max, @__pad and @fds past
+ * the delivered count; user space may touch any field at any time, it
  * can only hurt itself.
+ *
+ * Passing descriptors needs KIPC_RIGHT_GRANT on the handle the message
+ * goes through (for a reply: on the handle the call was received through),
+ * and every kipc endpoint handle passed must itself carry KIPC_RIGHT_GRANT.
+ * A receiving operation reserves up to @fd_max descriptor numbers when it
+ * starts (fewer if its fd table is full); a message with more descriptors
+ * than the receiver reserved is not delivered and its sender fails with
+ * EMSGSIZE.  Delivery installs all the descriptors or none.
  */
 struct kipc_utcb {
 	__u64 tag;
@@ -86,6 +118,9 @@ struct kipc_utcb {
 	__u32 status;
 	__u64 __reserved[4];
 	__u64 mr[KIPC_MSG_REGS];
+	__u32 fd_max;
+	__u32 __pad;
+	__s32 fds[KIPC_MSG_FDS];
 };
 
 /* Timeouts, in nanoseconds relative to the start of the phase. */
@@ -169,6 +204,10 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_UTCB		(1ULL << 0)	/* message area by mmap */
 #define KIPC_FEAT_BADGE		(1ULL << 1)	/* badged handles */
 #define KIPC_FEAT_CREDS		(1ULL << 2)	/* pid/uid/gid of sender */
+#define KIPC_FEAT_FDS		(1ULL << 3)	/* descriptors in messages, GRANT */
+#define KIPC_FEAT_NAMES		(1ULL << 4)	/* publish/lookup/unpublish */
+#define KIPC_FEAT_CALLER	(1ULL << 5)	/* KIPC_IOC_CALLER */
+#define KIPC_FEAT_LIMITS	(1ULL << 6)	/* per-user limits */
 
 /**
  * struct kipc_version - result of KIPC_IOC_VERSION
@@ -188,11 +227,85 @@ struct kipc_version {
 	__u64 __reserved[4];
 };
 
+/* Longest service name, including the terminating NUL. */
+#define KIPC_NAME_MAX		64
+
+/* Publish flags (struct kipc_publish.flags). */
+#define KIPC_PUBLISH_BADGE	(1U << 0)	/* lookups get @badge */
+#define KIPC_PUBLISH_GRANT	(1U << 1)	/* lookups get SEND | GRANT */
+
+/**
+ * struct kipc_publish - argument of KIPC_IOC_PUBLISH and KIPC_IOC_UNPUBLISH
+ * @fd:		handle of the endpoint; must carry KIPC_RIGHT_RECV.
+ * @flags:	KIPC_PUBLISH_*; 0 for unpublish.
+ * @mode:	permission bits (0777 mask) checked against a lookup's fsuid
+ *		and fsgid like a file's; only the write bit of the matching
+ *		class counts.  0 for unpublish.
+ * @__pad:	must be 0.
+ * @badge:	with KIPC_PUBLISH_BADGE, the badge of every handle a lookup
+ *		returns; otherwise (and for unpublish) must be 0.
+ * @name:	NUL-terminated, 1..KIPC_NAME_MAX-1 printable ASCII characters
+ *		other than space; bytes after the NUL must be 0.
+ * @__reserved:	must be 0.
+ *
+ * The name belongs to the caller's IPC namespace, is owned by the caller's
+ * fsuid and fsgid, and lives until it is unpublished or the last handle
+ * with KIPC_RIGHT_RECV of its endpoint closes.
+ */
+struct kipc_publish {
+	__s32 fd;
+	__u32 flags;
+	__u32 mode;
+	__u32 __pad;
+	__u64 badge;
+	char name[KIPC_NAME_MAX];
+	__u64 __reserved[2];
+};
+
+/**
+ * struct kipc_lookup - argument of KIPC_IOC_LOOKUP
+ * @name:	as in struct kipc_publish.
+ * @flags:	KIPC_FD_INHERIT or 0.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Returns a new handle with KIPC_RIGHT_SEND (and KIPC_RIGHT_GRANT if the
+ * name was published with KIPC_PUBLISH_GRANT) and the published badge.
+ */
+struct kipc_lookup {
+	char name[KIPC_NAME_MAX];
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[3];
+};
+
+/**
+ * struct kipc_caller - argument of KIPC_IOC_CALLER
+ * @pid:	out: the tgid of the task whose call this context holds the
+ *		reply right for, as the pid namespace of the task making
+ *		this ioctl sees it (0 if it is not visible there).
+ * @flags:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Succeeds only while that call still waits for its reply, that is while
+ * @pid cannot have been reused: a pidfd opened for @pid before a
+ * successful KIPC_IOC_CALLER refers to the calling process.
+ */
+struct kipc_caller {
+	__s32 pid;
+	__u32 flags;
+	__u64 __reserved[3];
+};
+
 #define KIPC_IOC_MAGIC		0xD7
 
 #define KIPC_IOC_VERSION	_IOR(KIPC_IOC_MAGIC, 0x00, struct kipc_version)
 #define KIPC_IOC_EP_CREATE	_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_ep_create)
 #define KIPC_IOC_EP_MINT	_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_ep_mint)
+#define KIPC_IOC_PUBLISH	_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_publish)
+#define KIPC_IOC_LOOKUP		_IOW(KIPC_IOC_MAGIC, 0x04, struct kipc_lookup)
+#define KIPC_IOC_UNPUBLISH	_IOW(KIPC_IOC_MAGIC, 0x05, struct kipc_publish)
+#define KIPC_IOC_CALLER		_IOWR(KIPC_IOC_MAGIC, 0x06, struct kipc_caller)
 #define KIPC_IOC_SEND		_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_ipc)
 #define KIPC_IOC_RECV		_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_ipc)
 #define KIPC_IOC_CALL		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_ipc)

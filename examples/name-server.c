@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/*
+ * name-server: a kipc service found by name.
+ *
+ *   name-server NAME UID [NCALLS]
+ *
+ * Publishes an endpoint as NAME in the IPC namespace, mode 0666, so that
+ * any local user may look it up; every handle a lookup returns carries the
+ * badge SERVICE_BADGE.  Each call is then checked twice:
+ *
+ *  - the badge says through which handle the call came: only calls made
+ *    through a looked-up handle carry SERVICE_BADGE (the kernel sets it,
+ *    the caller cannot forge it);
+ *  - the uid, filled in by the kernel, says who called: only UID is served,
+ *    everybody else gets the label DENIED.
+ *
+ * A served call gets its registers back incremented by one.  After NCALLS
+ * calls (default: no limit) the server exits, and NAME disappears with the
+ * endpoint's last receive handle.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <kipc.h>
+
+#define SERVICE_BADGE	0x5e41ULL
+#define SERVED		1
+#define DENIED		2
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "name-server: %s: %s\n", what, kipc_strerror(err));
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long ncalls, served = 0;
+	struct kipc_ctx ctx;
+	uint64_t tag = 0;
+	int ep, ret;
+	uid_t uid;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: name-server NAME UID [NCALLS]\n");
+		return 2;
+	}
+	uid = strtoul(argv[2], NULL, 0);
+	ncalls = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
+	ret = kipc_ctx_open(&ctx);
+	if (ret)
+		die("kipc_ctx_open", ret);
+	ep = kipc_ep_create(&ctx, 0);
+	if (ep < 0)
+		die("kipc_ep_create", ep);
+	ret = kipc_publish(&ctx, argv[1], ep, 0666, KIPC_PUBLISH_BADGE,
+			   SERVICE_BADGE);
+	if (ret)
+		die("kipc_publish", ret);
+	printf("name-server: %s published, serving uid %u\n", argv[1], uid);
+	fflush(stdout);
+
+	while (!ncalls || served < ncalls) {
+		struct kipc_utcb *u = ctx.utcb;
+		unsigned int n;
+
+		ret = kipc_reply_recv(&ctx, ep, tag, KIPC_TIMEOUT_INFINITE);
+		if (ret)
+			die("kipc_reply_recv", ret);
+		n = KIPC_TAG_NR(u->tag);
+		if (u->badge != SERVICE_BADGE || u->uid != uid) {
+			printf("name-server: pid %d uid %u badge %#llx: denied\n",
+			       u->pid, u->uid, (unsigned long long)u->badge);
+			tag = KIPC_TAG(DENIED, 0);
+		} else {
+			for (unsigned int i = 0; i < n; i++)
+				u->mr[i]++;
+			printf("name-server: pid %d uid %u: served\n", u->pid, u->uid);
+			tag = KIPC_TAG(SERVED, n);
+		}
+		fflush(stdout);
+		served++;
+	}
+	/* The last reply, then the name goes with the endpoint. */
+	ret = kipc_reply(&ctx, tag);
+	if (ret && ret != -ECONNRESET)
+		die("kipc_reply", ret);
+	close(ep);
+	kipc_ctx_close(&ctx);
+	return 0;
+}
