@@ -30,7 +30,7 @@ endif
 LIB_SONAME	:= libkipc.so.1
 LIB_SO		:= $(O)/lib/libkipc.so.$(VERSION)
 LIB_A		:= $(O)/lib/libkipc.a
-LIB_HDRS	:= lib/include/kipc.h uapi/linux/kipc.h
+LIB_HDRS	:= lib/include/kipc.h lib/include/kipc_uring.h uapi/linux/kipc.h
 
 TEST_SRCS	:= $(wildcard selftests/*.c)
 TESTS		:= $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
@@ -100,9 +100,15 @@ tests: $(TESTS)
 # The fuzzer's regression corpus is compiled into it (.incbin).
 $(O)/selftests/fuzz: $(wildcard selftests/fuzz-corpus/*.txt)
 
+# Tests of the io_uring paths link liburing (liburing-dev) statically.
+URING_LIBS	:= -luring
+TEST_LIBS_uring	:= $(URING_LIBS)
+TEST_LIBS_stress := $(URING_LIBS)
+TEST_LIBS_fuzz	:= $(URING_LIBS)
+
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A) $(TEST_LIBS_$*)
 
 tools: $(TOOLS)
 

@@ -27,6 +27,11 @@ static_assert(sizeof(struct kipc_ipc) == 40);
 static_assert(sizeof(struct kipc_ep_create) == 32);
 static_assert(sizeof(struct kipc_ep_mint) == 40);
 static_assert(sizeof(struct kipc_version) == 56);
+static_assert(sizeof(struct kipc_notify_create) == 32);
+static_assert(sizeof(struct kipc_notify) == 40);
+static_assert(sizeof(struct kipc_notify_bind) == 32);
+static_assert(sizeof(struct kipc_cancel) == 16);
+static_assert(sizeof(struct kipc_uring_cmd) == 16);
 
 static int kipc_open(struct inode *inode, struct file *file)
 {
@@ -46,6 +51,7 @@ static int kipc_open(struct inode *inode, struct file *file)
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->node);
 	kref_init(&ctx->ref);
+	kipc_uring_init(ctx);
 	ctx->spin_ok = true;
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
@@ -55,6 +61,7 @@ static int kipc_open(struct inode *inode, struct file *file)
 
 static int kipc_release(struct inode *inode, struct file *file)
 {
+	kipc_uring_release(file->private_data);
 	kipc_ctx_release_ipc(file->private_data);
 	return 0;
 }
@@ -88,10 +95,39 @@ static long kipc_version(struct kipc_version __user *uarg)
 		.abi_minor = KIPC_ABI_MINOR,
 		.msg_regs = KIPC_MSG_REGS,
 		.utcb_size = KIPC_UTCB_SIZE,
-		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS,
+		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
+			    KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL | KIPC_FEAT_URING,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+/* KIPC_IOC_NTFN_WAIT: a receive on a notification instead of an endpoint. */
+static long kipc_ntfn_wait_ioctl(struct kipc_ctx *ctx,
+				 const struct kipc_notify __user *uarg)
+{
+	struct kipc_notify n;
+	struct kipc_ipc a = { };
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (n.flags || n.bits || n.__reserved[0] || n.__reserved[1])
+		return -EINVAL;
+	a.fd = n.fd;
+	a.recv_timeout = n.timeout;
+	return kipc_op_start(ctx, KIPC_IOC_NTFN_WAIT, &a, NULL, 0);
+}
+
+static long kipc_cancel_ioctl(struct kipc_ctx *ctx,
+			      const struct kipc_cancel __user *uarg)
+{
+	struct kipc_cancel c;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || c.__pad || c.__reserved[0])
+		return -EINVAL;
+	return kipc_cancel(ctx, -ECANCELED);
 }
 
 static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -115,6 +151,16 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kipc_ep_create(uarg);
 	case KIPC_IOC_EP_MINT:
 		return kipc_ep_mint(uarg);
+	case KIPC_IOC_NTFN_CREATE:
+		return kipc_ntfn_create(uarg);
+	case KIPC_IOC_NTFN_SIGNAL:
+		return kipc_ntfn_signal(uarg);
+	case KIPC_IOC_NTFN_WAIT:
+		return kipc_ntfn_wait_ioctl(ctx, uarg);
+	case KIPC_IOC_NTFN_BIND:
+		return kipc_ntfn_bind(uarg);
+	case KIPC_IOC_CANCEL:
+		return kipc_cancel_ioctl(ctx, uarg);
 	}
 	return -ENOTTY;
 }
@@ -126,6 +172,7 @@ static const struct file_operations kipc_fops = {
 	.mmap		= kipc_mmap,
 	.unlocked_ioctl	= kipc_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= kipc_uring_cmd,
 };
 
 static struct miscdevice kipc_misc = {

@@ -59,6 +59,9 @@ static int kipc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "contexts %ld\n", atomic_long_read(&kipc_stats.contexts));
 	seq_printf(m, "endpoints %ld\n", atomic_long_read(&kipc_stats.endpoints));
 	seq_printf(m, "handles %ld\n", atomic_long_read(&kipc_stats.handles));
+	seq_printf(m, "notifications %ld\n",
+		   atomic_long_read(&kipc_stats.notifications));
+	seq_printf(m, "async %ld\n", atomic_long_read(&kipc_stats.async));
 	return 0;
 }
 

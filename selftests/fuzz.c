@@ -672,7 +672,37 @@ static uint64_t mutate_tag(struct fz *f, uint64_t tag, bool *verify)
 	}
 }
 
+/*
+ * The notification, cancel and io_uring paths (ABI 1.1) have their own
+ * oracle (fuzz.notify below); the random calls of the 1.0 oracle stay off
+ * their numbers.
+ */
+static bool new_cmd(unsigned long cmd)
+{
+	switch ((unsigned int)cmd) {
+	case KIPC_IOC_NTFN_CREATE:
+	case KIPC_IOC_NTFN_SIGNAL:
+	case KIPC_IOC_NTFN_WAIT:
+	case KIPC_IOC_NTFN_BIND:
+	case KIPC_IOC_CANCEL:
+		return true;
+	}
+	return false;
+}
+
+static unsigned long mutate_cmd1(struct fz *f, unsigned long cmd);
+
 static unsigned long mutate_cmd(struct fz *f, unsigned long cmd)
+{
+	unsigned long m;
+
+	do
+		m = mutate_cmd1(f, cmd);
+	while (new_cmd(m));
+	return m;
+}
+
+static unsigned long mutate_cmd1(struct fz *f, unsigned long cmd)
 {
 	static const unsigned int sizes[] = { 0, 8, 16, 24, 32, 40, 48, 56, 64, 4096, 16383 };
 	static const int magics[] = { KIPC_IOC_MAGIC - 1, KIPC_IOC_MAGIC + 1, 0, 'k' };
@@ -1100,7 +1130,8 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 	struct kipc_version want = {
 		.abi_major = KIPC_ABI_MAJOR, .abi_minor = KIPC_ABI_MINOR,
 		.msg_regs = KIPC_MSG_REGS, .utcb_size = KIPC_UTCB_SIZE,
-		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS,
+		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
+			    KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL | KIPC_FEAT_URING,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 
