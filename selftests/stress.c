@@ -20,13 +20,22 @@
  * message area untouched.  The servers check every request (badge, flags,
  * registers) and that no request is ever delivered twice.  Afterwards
  * nothing may be left waiting on either endpoint.
+ *
+ * Besides its synchronous threads the server runs an io_uring thread that
+ * keeps NURING receives on A in flight from one ring and answers with
+ * reply_recv on the ring: killing the server kills it with operations
+ * pending, which must end when io_uring tears the ring down (nothing left
+ * waiting, /proc/kipc/stats "async" back to its baseline).
  */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include <liburing.h>
+
 #include "kipc_test.h"
+#include <kipc_uring.h>
 
 enum {
 	NCLI = 4,		/* client processes */
@@ -35,6 +44,7 @@ enum {
 	NSRV = 3,		/* server threads */
 	SEEN = 4096,		/* window of the duplicate detector (per slot) */
 	NMSG = 16,		/* error descriptions kept */
+	NURING = 4,		/* receives the io_uring server keeps in flight */
 	MSGLEN = 240,
 };
 
@@ -60,6 +70,7 @@ struct counts {
 	uint64_t calls, ok, eagain, etimedout, eintr, econnreset, epipe;
 	uint64_t dropped, b_calls, errors;
 	uint64_t srv_msgs, srv_lost, srv_eagain, srv_etimedout, srv_eintr;
+	uint64_t srv_uring;
 	uint64_t signals, client_kills, server_kills;
 };
 
@@ -199,9 +210,125 @@ static uint64_t pick_timeout(uint64_t *s, unsigned int max_ms)
 
 /* ---- server ---- */
 
+enum { M_NONE, M_REPLY, M_SPLIT, M_DROP };
+
+/*
+ * Check the request that arrived in @c (on B if @on_b) and put the reply
+ * into @c.  Returns the reply's tag; *@mode says how to answer.
+ */
+static uint64_t serve_request(struct kipc_ctx *c, bool on_b, int *mode)
+{
+	uint64_t tag, label, badge;
+	unsigned int n, slot, rn;
+
+	ADD(srv_msgs, 1);
+	tag = kipc_tag(c);
+	label = KIPC_TAG_LABEL(tag);
+	n = KIPC_TAG_NR(tag);
+	slot = LABEL_SLOT(label);
+	badge = c->utcb->badge;
+	if (!(tag & KIPC_TAG_F_CALL) || (tag & KIPC_TAG_FLAGS_MASK) != KIPC_TAG_F_CALL ||
+	    slot >= NSLOT || n > KIPC_MSG_REGS) {
+		report("server: bad tag %#llx", (unsigned long long)tag);
+		*mode = M_DROP;
+		return 0;
+	}
+	if (badge != (on_b ? BADGE(1, W.srv_gen, slot) : BADGE(0, 0, slot)))
+		report("server: label %#llx on %c came with badge %#llx",
+		       (unsigned long long)label, on_b ? 'B' : 'A',
+		       (unsigned long long)badge);
+	if (c->utcb->pid <= 0 || c->utcb->uid != geteuid())
+		report("server: label %#llx from pid %d uid %u",
+		       (unsigned long long)label, c->utcb->pid, c->utcb->uid);
+	for (unsigned int i = 0; i < n; i++) {
+		if (kipc_mr(c)[i] != req_val(label, i)) {
+			report("server: label %#llx nr %u: register %u is %#llx",
+			       (unsigned long long)label, n, i,
+			       (unsigned long long)kipc_mr(c)[i]);
+			break;
+		}
+	}
+	if (__atomic_exchange_n(&SH->seen[slot][label % SEEN], label + 1,
+				__ATOMIC_RELAXED) == label + 1)
+		report("server: label %#llx (slot %u) delivered twice",
+		       (unsigned long long)label, slot);
+
+	/* The reply: own values, then a checksum of what arrived. */
+	rn = reply_nr(n);
+	if (rn > n)
+		kipc_mr(c)[n] = checksum(kipc_mr(c), n);
+	for (unsigned int i = 0; i < rn && i < n; i++)
+		kipc_mr(c)[i] = rep_val(label, i);
+	*mode = dropped(label) ? M_DROP : split(label) ? M_SPLIT : M_REPLY;
+	return KIPC_TAG(label, rn);
+}
+
+/*
+ * The io_uring server: one thread keeps NURING receives on A in flight
+ * from one ring, one context each, and answers with reply_recv on the
+ * ring.  Killing the server kills it with all of them pending.
+ */
+static void *uring_server_thread(void *arg)
+{
+	struct kipc_ctx c[NURING];
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	uint64_t tag;
+	int ret, i, mode = M_NONE;
+
+	if (io_uring_queue_init(2 * NURING, &ring, 0)) {
+		report("uring server: no ring");
+		return NULL;
+	}
+	for (i = 0; i < NURING; i++) {
+		ctx_open(&c[i]);
+		sqe = io_uring_get_sqe(&ring);
+		kipc_prep_recv(sqe, &c[i], W.a_srv, INF);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	if (io_uring_submit(&ring) != NURING)
+		report("uring server: submit");
+	for (;;) {
+		ret = io_uring_wait_cqe(&ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret) {
+			report("uring server: wait: %d", ret);
+			sleep_ms(1);
+			continue;
+		}
+		i = io_uring_cqe_get_data64(cqe);
+		ret = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		if (i < 0 || i >= NURING) {
+			report("uring server: CQE for %d", i);
+			continue;
+		}
+		tag = 0;
+		if (ret) {
+			report("uring server: receive on A: %d", ret);
+		} else {
+			ADD(srv_uring, 1);
+			if ((c[i].utcb->status & KIPC_ST_REPLY_LOST))
+				ADD(srv_lost, 1);
+			tag = serve_request(&c[i], false, &mode);
+		}
+		sqe = io_uring_get_sqe(&ring);
+		if (ret || mode == M_DROP)	/* a recv gives the reply right up */
+			kipc_prep_recv(sqe, &c[i], W.a_srv, INF);
+		else
+			kipc_prep_reply_recv(sqe, &c[i], W.a_srv, tag, INF);
+		io_uring_sqe_set_data64(sqe, i);
+		if (io_uring_submit(&ring) != 1)
+			report("uring server: submit");
+	}
+	return NULL;
+}
+
 static void *server_thread(void *arg)
 {
-	enum { M_NONE, M_REPLY, M_SPLIT, M_DROP } mode = M_NONE;
+	int mode = M_NONE;
 	int idx = (long)arg;
 	uint64_t s = mix(now_ns() ^ idx ^ ((uint64_t)W.srv_gen << 8)) | 1;
 	uint64_t tag = 0;
@@ -210,14 +337,13 @@ static void *server_thread(void *arg)
 	ctx_open(&c);
 	__atomic_store_n(&SH->srv_tid[idx], gettid_(), __ATOMIC_RELAXED);
 	for (;;) {
-		uint64_t to = pick_timeout(&s, 5), label, badge;
+		uint64_t to = pick_timeout(&s, 5);
 		/*
 		 * Wait without end only on the thread's own endpoint (odd
 		 * threads: B), so that both always get served again.
 		 */
 		bool on_b = to == INF ? idx & 1 : rnd(&s) & 1;
 		int ep = on_b ? W.b_full : W.a_srv;
-		unsigned int n, slot, rn;
 		int ret, r;
 
 		c.utcb->status = 0;
@@ -260,58 +386,21 @@ static void *server_thread(void *arg)
 			continue;
 		}
 
-		ADD(srv_msgs, 1);
-		tag = kipc_tag(&c);
-		label = KIPC_TAG_LABEL(tag);
-		n = KIPC_TAG_NR(tag);
-		slot = LABEL_SLOT(label);
-		badge = c.utcb->badge;
-		if (!(tag & KIPC_TAG_F_CALL) || (tag & KIPC_TAG_FLAGS_MASK) != KIPC_TAG_F_CALL ||
-		    slot >= NSLOT || n > KIPC_MSG_REGS) {
-			report("server: bad tag %#llx", (unsigned long long)tag);
-			mode = M_DROP;
-			continue;
-		}
-		if (badge != (on_b ? BADGE(1, W.srv_gen, slot) : BADGE(0, 0, slot)))
-			report("server: label %#llx on %c came with badge %#llx",
-			       (unsigned long long)label, on_b ? 'B' : 'A',
-			       (unsigned long long)badge);
-		if (c.utcb->pid <= 0 || c.utcb->uid != geteuid())
-			report("server: label %#llx from pid %d uid %u",
-			       (unsigned long long)label, c.utcb->pid, c.utcb->uid);
-		for (unsigned int i = 0; i < n; i++) {
-			if (kipc_mr(&c)[i] != req_val(label, i)) {
-				report("server: label %#llx nr %u: register %u is %#llx",
-				       (unsigned long long)label, n, i,
-				       (unsigned long long)kipc_mr(&c)[i]);
-				break;
-			}
-		}
-		if (__atomic_exchange_n(&SH->seen[slot][label % SEEN], label + 1,
-					__ATOMIC_RELAXED) == label + 1)
-			report("server: label %#llx (slot %u) delivered twice",
-			       (unsigned long long)label, slot);
-
-		/* The reply: own values, then a checksum of what arrived. */
-		rn = reply_nr(n);
-		if (rn > n)
-			kipc_mr(&c)[n] = checksum(kipc_mr(&c), n);
-		for (unsigned int i = 0; i < rn && i < n; i++)
-			kipc_mr(&c)[i] = rep_val(label, i);
-		tag = KIPC_TAG(label, rn);
-		mode = dropped(label) ? M_DROP : split(label) ? M_SPLIT : M_REPLY;
+		tag = serve_request(&c, on_b, &mode);
 	}
 	return NULL;
 }
 
 static int server_main(void *unused)
 {
-	pthread_t t[NSRV];
+	pthread_t t[NSRV], u;
 
 	catch_signal(SIGUSR1, W.srv_gen & 1);
 	for (long i = 0; i < NSRV; i++)
 		if (pthread_create(&t[i], NULL, server_thread, (void *)i))
 			return 1;
+	if (pthread_create(&u, NULL, uring_server_thread, NULL))
+		return 1;
 	for (int i = 0; i < NSRV; i++)
 		pthread_join(t[i], NULL);
 	return 0;
@@ -611,7 +700,12 @@ static void restart_server(bool dead)
 		reap(W.srv);
 	}
 	W.srv = 0;
-	/* Its threads were blocked in recv on A: none may be left queued. */
+	/*
+	 * Its threads were blocked in recv on A: none may be left queued.
+	 * The io_uring server's receives end after its death, when io_uring
+	 * tears its ring down: give them time.
+	 */
+	wait_fdinfo(W.ep_a, "receivers-waiting", 0);
 	rw = fdinfo_value(0, W.ep_a, "receivers-waiting");
 	if (rw != 0)
 		report("controller: %ld receivers still waiting on A after the server died", rw);
@@ -669,14 +763,16 @@ FIXTURE(stress) {
 };
 
 /* Live kipc objects before the test, from /proc/kipc/stats. */
-static const char *const stat_keys[] = { "contexts", "endpoints", "handles" };
-static long stat_base[3];
+static const char *const stat_keys[] = {
+	"contexts", "endpoints", "handles", "notifications", "async",
+};
+static long stat_base[5];
 
 FIXTURE_SETUP(stress)
 {
 	int sv[2];
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		stat_base[i] = kipc_stat(stat_keys[i]);
 	memset(&W, 0, sizeof(W));
 	W.b_full = W.b_ctl = -1;
@@ -728,7 +824,7 @@ FIXTURE_TEARDOWN(stress)
 	 * Everything the test made is closed and every process it started is
 	 * gone: the module's live objects must be back where they started.
 	 */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 5; i++) {
 		long v = kipc_stat(stat_keys[i]);
 
 		for (int t = 0; t < 10000 && v != stat_base[i]; t++) {
@@ -852,8 +948,9 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 		       (unsigned long long)n->eagain, (unsigned long long)n->etimedout,
 		       (unsigned long long)n->eintr, (unsigned long long)n->econnreset,
 		       (unsigned long long)n->dropped, (unsigned long long)n->epipe);
-	ksft_print_msg("stress: server: %llu messages, %llu replies lost, EAGAIN %llu ETIMEDOUT %llu EINTR %llu\n",
-		       (unsigned long long)n->srv_msgs, (unsigned long long)n->srv_lost,
+	ksft_print_msg("stress: server: %llu messages (%llu through io_uring), %llu replies lost, EAGAIN %llu ETIMEDOUT %llu EINTR %llu\n",
+		       (unsigned long long)n->srv_msgs, (unsigned long long)n->srv_uring,
+		       (unsigned long long)n->srv_lost,
 		       (unsigned long long)n->srv_eagain, (unsigned long long)n->srv_etimedout,
 		       (unsigned long long)n->srv_eintr);
 	ksft_print_msg("stress: %llu signals, %llu clients killed, %llu servers killed, %llu errors\n",
@@ -866,6 +963,7 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	EXPECT_EQ(0, n->errors);
 	EXPECT_GT(n->ok, 1000);
 	EXPECT_EQ(2, n->server_kills);
+	EXPECT_GT(n->srv_uring, 100);
 
 	/* Everybody is gone: nothing may be left waiting, no handle leaked. */
 	for (int i = 0; i < NSLOT; i++) {
