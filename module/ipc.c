@@ -252,12 +252,19 @@ static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
  * a partner has already moved it out of: a call taken off the queue while
  * we decided to restart it must not be sent again.
  *
+ * Task work queued with TWA_SIGNAL (an io_uring completion of this task,
+ * say) sets TIF_NOTIFY_SIGNAL, which signal_pending() reports but which is
+ * no signal: it must neither interrupt the operation nor keep the sleep
+ * from blocking.  The flag is cleared for the wait and set again at the
+ * end, so the task work runs on the way back to user space.
+ *
  * Return: the result the partner handed over, or -errno.
  */
 int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 {
 	/* Spin unless the last sleep on this context was a long one. */
 	bool spin = READ_ONCE(spin_ns) && me->spin_ok;
+	bool notify = false;
 	int st, err;
 	ktime_t dl;
 
@@ -273,6 +280,11 @@ int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 			continue;
 		}
 		dl = st == KIPC_W_SENDING ? min(op->send_dl, op->recv_dl) : op->recv_dl;
+		if (unlikely(signal_pending(current)) && !task_sigpending(current)) {
+			clear_notify_signal();
+			notify = true;
+			continue;
+		}
 		if (signal_pending(current)) {
 			err = -EINTR;
 			if (st == KIPC_W_SENDING ? op->send_restart :
@@ -288,10 +300,15 @@ int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 			continue;
 		}
 		if (kipc_withdraw(me, st))
-			return err;
+			goto out;
 	}
 	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
-	return me->wresult;
+	err = me->wresult;
+out:
+	/* set_notify_signal() without the wake-up: we are running. */
+	if (unlikely(notify))
+		set_thread_flag(TIF_NOTIFY_SIGNAL);
+	return err;
 }
 
 /*

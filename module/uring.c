@@ -169,6 +169,18 @@ int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 #endif
 	if (ctx->mm != current->mm)
 		return -EPERM;
+	switch (ucmd->cmd_op) {
+	case KIPC_IOC_SEND:
+	case KIPC_IOC_CALL:
+	case KIPC_IOC_RECV:
+	case KIPC_IOC_REPLY_RECV:
+	case KIPC_IOC_NTFN_WAIT:
+	case KIPC_IOC_REPLY:
+	case KIPC_IOC_CANCEL:
+		break;
+	default:
+		return -ENOTTY;
+	}
 	c = kipc_uring_payload(ucmd);
 	a.fd = READ_ONCE(c->fd);
 	flags = READ_ONCE(c->flags);

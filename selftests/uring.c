@@ -633,6 +633,54 @@ TEST_F(uring, task_exits_with_ops_pending)
 	kill_with_ops_pending(_metadata, self->ep, 2, 1);
 }
 
+struct poker {
+	int ep, ep2;
+	int ret;
+};
+
+/* Completes the ring's receive on ep2, then serves the call on ep. */
+static void *poker(void *arg)
+{
+	struct poker *p = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	p->ret = wait_fdinfo(p->ep, "senders-waiting", 1) ?:
+		 kipc_send(&c, p->ep2, KIPC_TAG(1, 0), KIPC_TIMEOUT_POLL);
+	sleep_ms(50);
+	if (!p->ret)
+		p->ret = kipc_recv(&c, p->ep, INF) ?: kipc_reply(&c, KIPC_TAG(2, 0));
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/*
+ * A completion for the ring of a thread blocked in a synchronous call is
+ * task work (TIF_NOTIFY_SIGNAL), not a signal: the call goes on (even with
+ * a finite timeout, which a signal would end with EINTR) and the CQE is
+ * there when it returns.
+ */
+TEST_F(uring, sync_call_not_interrupted_by_completion)
+{
+	struct poker p = { .ep = self->ep };
+	pthread_t t;
+	uint64_t d;
+
+	p.ep2 = kipc_ep_create(&self->c[0], 0);
+	ASSERT_GE(p.ep2, 0);
+	kipc_prep_recv(sqe_for(&self->ring, 4), &self->c[0], p.ep2, INF);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_fdinfo(p.ep2, "receivers-waiting", 1));
+	ASSERT_EQ(0, pthread_create(&t, NULL, poker, &p));
+	EXPECT_EQ(0, kipc_call(&self->c[1], self->ep, KIPC_TAG(3, 0), 10000 * MS));
+	EXPECT_EQ(KIPC_TAG(2, 0), kipc_tag(&self->c[1]));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, p.ret);
+	ASSERT_EQ(0, reap_cqe(&self->ring, &d, 20000));
+	EXPECT_EQ(4, d);
+	close(p.ep2);
+}
+
 /* A bound notification wakes an io_uring receiver. */
 TEST_F(uring, bound_notification_wakes_ring_receiver)
 {
