@@ -700,4 +700,27 @@ TEST_F(uring, bound_notification_wakes_ring_receiver)
 	close(n);
 }
 
+/* The example: two endpoints and a UNIX socket served from one ring. */
+TEST(example_uring_server)
+{
+	static const char *const paths[] = {
+		"/examples/uring-server", "build/examples/uring-server",
+	};
+	const char *path = NULL;
+	pid_t pid;
+
+	for (int i = 0; i < 2 && !path; i++)
+		if (!access(paths[i], X_OK))
+			path = paths[i];
+	if (!path)
+		SKIP(return, "examples/uring-server is not built");
+	pid = fork();
+	if (pid == 0) {
+		execl(path, path, "300", (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, reap(pid));
+}
+
 TEST_HARNESS_MAIN
