@@ -158,7 +158,7 @@ enum kipc_wstate {
  * @ucmd:	the io_uring command of the asynchronous operation in
  *		progress, or NULL: the operation is synchronous.
  * @aep:	endpoint the asynchronous operation holds a reference to.
- * @antfn:	notification the asynchronous operation holds a reference to.
+ * @antfn:	notification a wait (synchronous or not) holds a reference to.
  * @acmd:	the asynchronous operation's ioctl number.
  * @alost:	its reply_recv found the caller gone (KIPC_ST_REPLY_LOST).
  * @watchdog:	before 6.7, ends a pending asynchronous operation whose
@@ -196,7 +196,6 @@ struct kipc_ctx {
 /* One IPC operation's resolved arguments. */
 struct kipc_op {
 	struct kipc_handle h;	/* h.ep holds a reference, or is NULL */
-	struct kipc_ntfn *ntfn;	/* notification wait: holds a reference */
 	u64 tag;		/* validated tag to send */
 	ktime_t send_dl;	/* deadline of the send phase, KTIME_MAX: none */
 	ktime_t recv_dl;	/* of the receive phase or of the whole call */

@@ -70,22 +70,22 @@ void kipc_complete(struct kipc_ctx *ctx, int result)
 
 	ctx->wresult = result;
 	trace_kipc_wake(task, result);
-	if (unlikely(ctx->ucmd)) {
-		smp_store_release(&ctx->wstate, KIPC_W_DONE);
-		kipc_uring_complete(ctx);
-		return;
-	}
 	rcu_read_lock();
 	/* Pairs with smp_load_acquire() in kipc_wait(): wresult first. */
 	smp_store_release(&ctx->wstate, KIPC_W_DONE);
 	/*
 	 * A waiter that is still spinning sees DONE by itself; only a sleeper
 	 * needs the wake-up.  Pairs with the barrier in set_current_state()
-	 * after kipc_wait() sets ->sleeping.
+	 * after kipc_wait() sets ->sleeping.  An asynchronous operation is
+	 * always "sleeping", so the spinning path tests nothing more.
 	 */
 	smp_mb();
-	if (READ_ONCE(ctx->sleeping))
-		wake_up_process(task);
+	if (READ_ONCE(ctx->sleeping)) {
+		if (unlikely(ctx->ucmd))
+			kipc_uring_complete(ctx);
+		else
+			wake_up_process(task);
+	}
 	rcu_read_unlock();
 }
 
@@ -143,6 +143,14 @@ static int kipc_load_tag(struct kipc_ctx *ctx, u64 *tagp)
 	return 0;
 }
 
+/* Absolute deadline for a relative timeout; KTIME_MAX for none. */
+static __always_inline ktime_t __kipc_deadline(u64 timeout)
+{
+	if (timeout == KIPC_TIMEOUT_INFINITE)
+		return KTIME_MAX;
+	return ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, timeout, KTIME_MAX)));
+}
+
 /**
  * kipc_deadline - absolute deadline for a relative timeout
  * @timeout: nanoseconds or KIPC_TIMEOUT_INFINITE
@@ -151,9 +159,7 @@ static int kipc_load_tag(struct kipc_ctx *ctx, u64 *tagp)
  */
 ktime_t kipc_deadline(u64 timeout)
 {
-	if (timeout == KIPC_TIMEOUT_INFINITE)
-		return KTIME_MAX;
-	return ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, timeout, KTIME_MAX)));
+	return __kipc_deadline(timeout);
 }
 
 /*
@@ -280,12 +286,12 @@ int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 			continue;
 		}
 		dl = st == KIPC_W_SENDING ? min(op->send_dl, op->recv_dl) : op->recv_dl;
-		if (unlikely(signal_pending(current)) && !task_sigpending(current)) {
-			clear_notify_signal();
-			notify = true;
-			continue;
-		}
 		if (signal_pending(current)) {
+			if (!task_sigpending(current)) {
+				clear_notify_signal();
+				notify = true;
+				continue;
+			}
 			err = -EINTR;
 			if (st == KIPC_W_SENDING ? op->send_restart :
 			    st == KIPC_W_RECEIVING ? op->recv_restart : false)
@@ -360,7 +366,6 @@ static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
 {
 	struct kipc_ep *ep = op->h.ep;
 	struct kipc_ctx *rcv;
-	bool poll;
 
 	spin_lock(&ep->lock);
 	if (!ep->nr_recv) {
@@ -380,10 +385,12 @@ static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
 		me->wstate = KIPC_W_SENDING;
 		list_add_tail(&me->node, &ep->senders);
 		/* Under ep->lock, so a poller's registration cannot be missed. */
-		poll = waitqueue_active(&ep->wq);
-		spin_unlock(&ep->lock);
-		if (unlikely(poll))
+		if (unlikely(waitqueue_active(&ep->wq))) {
+			spin_unlock(&ep->lock);
 			kipc_ep_wake(ep, EPOLLIN | EPOLLRDNORM);
+		} else {
+			spin_unlock(&ep->lock);
+		}
 		return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
 	}
 
@@ -415,11 +422,11 @@ static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
 }
 
 /* Receive phase of recv and reply_recv. */
-static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
+static __always_inline int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op,
+					 u64 timeout)
 {
 	struct kipc_ep *ep = op->h.ep;
 	struct kipc_ctx *snd;
-	bool poll;
 
 	spin_lock(&ep->lock);
 	/* Pending bits of a bound notification come first, as in seL4. */
@@ -440,10 +447,12 @@ static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
 		me->qlock = &ep->lock;
 		me->wstate = KIPC_W_RECEIVING;
 		list_add_tail(&me->node, &ep->receivers);
-		poll = waitqueue_active(&ep->wq);
-		spin_unlock(&ep->lock);
-		if (unlikely(poll))
+		if (unlikely(waitqueue_active(&ep->wq))) {
+			spin_unlock(&ep->lock);
 			kipc_ep_wake(ep, EPOLLOUT | EPOLLWRNORM);
+		} else {
+			spin_unlock(&ep->lock);
+		}
 		return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
 	}
 
@@ -487,16 +496,21 @@ static int kipc_op_handle(struct kipc_op *op, int fd, u32 right)
  * io_uring takes no timeouts but "now" and "never": a finite one would
  * need a timer per pending operation; KIPC_IOC_CANCEL bounds a wait.
  */
-static int kipc_async_timeout(const struct kipc_op *op, u64 timeout)
+static __always_inline int kipc_async_timeout(bool async, u64 timeout)
 {
-	if (op->async && timeout != KIPC_TIMEOUT_POLL &&
+	if (async && timeout != KIPC_TIMEOUT_POLL &&
 	    timeout != KIPC_TIMEOUT_INFINITE)
 		return -EINVAL;
 	return 0;
 }
 
-static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
-		    const struct kipc_ipc *a, struct kipc_op *op)
+/*
+ * @async is a constant where this is inlined: the synchronous path does not
+ * test it.
+ */
+static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
+				    const struct kipc_ipc *a, struct kipc_op *op,
+				    const bool async)
 {
 	bool lost = false;
 	int ret;
@@ -507,17 +521,17 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		ret = kipc_load_tag(me, &op->tag);
 		if (ret)
 			return ret;
-		ret = kipc_async_timeout(op, a->send_timeout) ?:
-		      kipc_async_timeout(op, a->recv_timeout);
+		ret = kipc_async_timeout(async, a->send_timeout) ?:
+		      kipc_async_timeout(async, a->recv_timeout);
 		if (ret)
 			return ret;
 		/* A reply right held is kept: a server may call others first. */
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_SEND);
 		if (ret)
 			return ret;
-		op->send_dl = kipc_deadline(a->send_timeout);
+		op->send_dl = __kipc_deadline(a->send_timeout);
 		op->send_restart = a->send_timeout == KIPC_TIMEOUT_INFINITE;
-		if (op->async)
+		if (async)
 			me->aep = op->h.ep;
 		if (cmd == KIPC_IOC_SEND) {
 			trace_kipc_send(op->h.ep->id, op->tag, op->h.badge);
@@ -526,7 +540,7 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		trace_kipc_call(op->h.ep->id, op->tag, op->h.badge);
 		/* A restart would start the whole call's deadline again. */
 		op->send_restart &= a->recv_timeout == KIPC_TIMEOUT_INFINITE;
-		op->recv_dl = kipc_deadline(a->recv_timeout);
+		op->recv_dl = __kipc_deadline(a->recv_timeout);
 		return kipc_do_send(me, op, true, a->send_timeout);
 
 	case KIPC_IOC_REPLY:
@@ -541,7 +555,7 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 
 	case KIPC_IOC_RECV:
 	case KIPC_IOC_REPLY_RECV:
-		ret = kipc_async_timeout(op, a->recv_timeout);
+		ret = kipc_async_timeout(async, a->recv_timeout);
 		if (ret)
 			return ret;
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_RECV);
@@ -558,15 +572,15 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 			}
 		}
 		trace_kipc_recv(op->h.ep->id, cmd == KIPC_IOC_REPLY_RECV);
-		op->recv_dl = kipc_deadline(a->recv_timeout);
+		op->recv_dl = __kipc_deadline(a->recv_timeout);
 		op->recv_restart = a->recv_timeout == KIPC_TIMEOUT_INFINITE;
-		if (op->async) {
+		if (async) {
 			/* Before the queue: the completion may run at once. */
 			me->aep = op->h.ep;
 			me->alost = lost;
 		}
 		ret = kipc_do_recv(me, op, a->recv_timeout);
-		if (lost && ret != -EIOCBQUEUED)
+		if (lost && (!async || ret != -EIOCBQUEUED))
 			WRITE_ONCE(me->utcb->status, ret ? KIPC_ST_REPLY_LOST :
 				   me->utcb->status | KIPC_ST_REPLY_LOST);
 		return ret;
@@ -578,8 +592,9 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
  * The end of an operation, synchronous or asynchronous: account an error,
  * drop what the operation pinned and free the context for the next one.
  */
-static int kipc_op_end(struct kipc_ctx *me, unsigned int cmd,
-		       struct kipc_ep *ep, struct kipc_ntfn *ntfn, int ret)
+static __always_inline int kipc_op_end(struct kipc_ctx *me, unsigned int cmd,
+					struct kipc_ep *ep,
+					struct kipc_ntfn *ntfn, int ret)
 {
 	if (unlikely(ret)) {
 		trace_kipc_error(cmd, ep ? ep->id : 0, ret);
@@ -604,11 +619,14 @@ static void kipc_async_begin(struct kipc_ctx *me, struct io_uring_cmd *ucmd)
 	me->antfn = NULL;
 	me->alost = false;
 	WRITE_ONCE(me->ucmd, ucmd);
+	/* kipc_complete() then completes through io_uring. */
+	WRITE_ONCE(me->sleeping, true);
 	atomic_long_inc(&kipc_stats.async);
 }
 
 static void kipc_async_unpin(struct kipc_ctx *me)
 {
+	WRITE_ONCE(me->sleeping, false);
 	WRITE_ONCE(me->ucmd, NULL);
 	put_pid_ns(me->pid_ns);
 	put_cred(me->cred);
@@ -617,22 +635,15 @@ static void kipc_async_unpin(struct kipc_ctx *me)
 	atomic_long_dec(&kipc_stats.async);
 }
 
-/**
- * kipc_op_start - run one operation on a context
- * @me:		the context, owned by current's address space
- * @cmd:	KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV or _NTFN_WAIT
- * @a:		the arguments, copied in and checked for reserved bits (for
- *		_NTFN_WAIT: @fd and @recv_timeout)
- * @ucmd:	NULL to run synchronously, else the io_uring command to
- *		complete when the operation ends
- * @issue_flags: io_uring's flags for @ucmd
- *
- * Return: the result (0 or -errno), or -EIOCBQUEUED when @ucmd was given
- * and the operation waits: kipc_op_finish() then ends it.
+/*
+ * The body of kipc_op_start(), inlined into the ioctl with @ucmd NULL and
+ * @ipc_only true, so the synchronous path tests neither.
  */
-int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
-		  const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
-		  unsigned int issue_flags)
+static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
+					   const struct kipc_ipc *a,
+					   struct io_uring_cmd *ucmd,
+					   unsigned int issue_flags,
+					   const bool ipc_only)
 {
 	struct kipc_op op = {
 		.send_dl = KTIME_MAX,
@@ -654,19 +665,41 @@ int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
 		me->cred = current_cred();
 		me->pid_ns = task_active_pid_ns(current);
 	}
-	if (cmd == KIPC_IOC_NTFN_WAIT)
+	if (!ipc_only)
+		me->antfn = NULL;
+	if (!ipc_only && cmd == KIPC_IOC_NTFN_WAIT)
 		ret = kipc_ntfn_wait(me, &op, a->fd, a->recv_timeout);
 	else
-		ret = kipc_ipc(me, cmd, a, &op);
+		ret = kipc_ipc(me, cmd, a, &op, ucmd != NULL);
 	if (unlikely(ucmd)) {
 		if (ret == -EIOCBQUEUED)
 			return ret;
 		kipc_uring_disarm(me);
 		kipc_async_unpin(me);
-		ret = kipc_op_end(me, cmd, op.h.ep, op.ntfn, ret);
+		ret = kipc_op_end(me, cmd, op.h.ep, me->antfn, ret);
 		return kipc_uring_immediate(ucmd, ret, issue_flags);
 	}
-	return kipc_op_end(me, cmd, op.h.ep, op.ntfn, ret);
+	return kipc_op_end(me, cmd, op.h.ep, ipc_only ? NULL : me->antfn, ret);
+}
+
+/**
+ * kipc_op_start - run one operation on a context
+ * @me:		the context, owned by current's address space
+ * @cmd:	KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV or _NTFN_WAIT
+ * @a:		the arguments, copied in and checked for reserved bits (for
+ *		_NTFN_WAIT: @fd and @recv_timeout)
+ * @ucmd:	NULL to run synchronously, else the io_uring command to
+ *		complete when the operation ends
+ * @issue_flags: io_uring's flags for @ucmd
+ *
+ * Return: the result (0 or -errno), or -EIOCBQUEUED when @ucmd was given
+ * and the operation waits: kipc_op_finish() then ends it.
+ */
+int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
+		  const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
+		  unsigned int issue_flags)
+{
+	return __kipc_op_start(me, cmd, a, ucmd, issue_flags, false);
 }
 
 /**
@@ -753,9 +786,9 @@ long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags || a.__reserved[0] || a.__reserved[1])
+	if (a.flags | a.__reserved[0] | a.__reserved[1])
 		return -EINVAL;
-	return kipc_op_start(me, cmd, &a, NULL, 0);
+	return __kipc_op_start(me, cmd, &a, NULL, 0, true);
 }
 
 /**

@@ -138,13 +138,12 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (unlikely(ctx->mm != current->mm))
 		return -EPERM;
 
-	switch (cmd) {
-	case KIPC_IOC_SEND:
-	case KIPC_IOC_RECV:
-	case KIPC_IOC_CALL:
-	case KIPC_IOC_REPLY:
-	case KIPC_IOC_REPLY_RECV:
+	/* The IPC operations first: their numbers are consecutive. */
+	static_assert(KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND == 4);
+	if (likely(cmd - KIPC_IOC_SEND <= KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND))
 		return kipc_ipc_ioctl(ctx, cmd, uarg);
+
+	switch (cmd) {
 	case KIPC_IOC_VERSION:
 		return kipc_version(uarg);
 	case KIPC_IOC_EP_CREATE:

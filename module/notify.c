@@ -324,7 +324,8 @@ int kipc_ntfn_signal(const struct kipc_notify __user *uarg)
 /**
  * kipc_ntfn_wait - KIPC_IOC_NTFN_WAIT: take the pending bits, or wait
  * @me:		the context, busy with this operation
- * @op:		filled in: the notification (a reference) and the deadline
+ * @op:		filled in: the deadline; me->antfn gets the notification (a
+ *		reference)
  * @fd:		the notification
  * @timeout:	as for recv
  *
@@ -345,9 +346,7 @@ int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
 	ntfn = kipc_ntfn_lookup(fd);
 	if (!ntfn)
 		return -EBADF;
-	op->ntfn = ntfn;
-	if (op->async)
-		me->antfn = ntfn;
+	me->antfn = ntfn;	/* dropped when the operation ends */
 	op->recv_dl = kipc_deadline(timeout);
 	op->recv_restart = timeout == KIPC_TIMEOUT_INFINITE;
 
