@@ -111,8 +111,9 @@ void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue, int err)
  * receiver's namespaces see it.  Both contexts are owned by the caller: one
  * is current's, the other is BUSY with its lock held.
  */
-static void kipc_transfer(struct kipc_ctx *dst, const struct kipc_ctx *src,
-			  u64 tag, u64 badge, u64 ep_id)
+static __always_inline void kipc_transfer(struct kipc_ctx *dst,
+					  const struct kipc_ctx *src,
+					  u64 tag, u64 badge, u64 ep_id)
 {
 	struct kipc_utcb *d = dst->utcb;
 	const struct kipc_utcb *s = src->utcb;
@@ -361,8 +362,8 @@ static int kipc_do_reply(struct kipc_ctx *me, u64 tag)
 }
 
 /* Send phase of send and call. */
-static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
-			u64 timeout)
+static __always_inline int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op,
+					 bool call, u64 timeout)
 {
 	struct kipc_ep *ep = op->h.ep;
 	struct kipc_ctx *rcv;
