@@ -261,8 +261,10 @@ static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
  *
  * Task work queued with TWA_SIGNAL (an io_uring completion of this task,
  * say) sets TIF_NOTIFY_SIGNAL, which signal_pending() reports but which is
- * no signal: it must neither interrupt the operation nor keep the sleep
- * from blocking.  The flag is cleared for the wait and set again at the
+ * no signal: it must not fail the operation.  A phase that may restart is
+ * withdrawn and restarted (-ERESTARTSYS, no handler runs), so the task
+ * work runs at once; otherwise (finite timeout, reply phase) the flag is
+ * cleared for the wait, so the sleep still blocks, and set again at the
  * end, so the task work runs on the way back to user space.
  *
  * Return: the result the partner handed over, or -errno.
@@ -288,15 +290,15 @@ int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 		}
 		dl = st == KIPC_W_SENDING ? min(op->send_dl, op->recv_dl) : op->recv_dl;
 		if (signal_pending(current)) {
-			if (!task_sigpending(current)) {
-				clear_notify_signal();
-				notify = true;
-				continue;
-			}
 			err = -EINTR;
 			if (st == KIPC_W_SENDING ? op->send_restart :
 			    st == KIPC_W_RECEIVING ? op->recv_restart : false)
 				err = -ERESTARTSYS;
+			else if (!task_sigpending(current)) {
+				clear_notify_signal();
+				notify = true;
+				continue;
+			}
 		} else if (dl != KTIME_MAX && ktime_compare(ktime_get(), dl) >= 0) {
 			err = -ETIMEDOUT;
 		} else if (spin) {

@@ -681,6 +681,62 @@ TEST_F(uring, sync_call_not_interrupted_by_completion)
 	close(p.ep2);
 }
 
+struct blocked {
+	int ep, ep2;
+	struct io_uring *ring;
+	struct kipc_ctx *ac;	/* context for the ring's receive */
+	int ret;
+	pid_t tid;
+};
+
+/* Submits a receive on ep2 to the ring, then blocks in recv on ep. */
+static void *blocked_receiver(void *arg)
+{
+	struct blocked *b = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	kipc_prep_recv(io_uring_get_sqe(b->ring), b->ac, b->ep2, INF);
+	if (io_uring_submit(b->ring) != 1) {
+		b->ret = -1000;
+		return NULL;
+	}
+	__atomic_store_n(&b->tid, gettid_(), __ATOMIC_RELEASE);
+	b->ret = kipc_recv(&c, b->ep, INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/*
+ * The ring of a thread blocked in a synchronous recv is torn down by
+ * another thread: its pending operation ends at once (the completion's
+ * task work restarts the blocked recv transparently), not when the recv
+ * returns; the recv is not disturbed.
+ */
+TEST_F(uring, ring_exit_while_submitter_blocks)
+{
+	struct io_uring r2;
+	struct blocked b = { .ep = self->ep, .ring = &r2, .ac = &self->c[0] };
+	pthread_t t;
+
+	b.ep2 = kipc_ep_create(&self->c[1], 0);
+	ASSERT_GE(b.ep2, 0);
+	ASSERT_EQ(0, io_uring_queue_init(4, &r2, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_receiver, &b));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	ASSERT_EQ(0, wait_fdinfo(b.ep2, "receivers-waiting", 1));
+	ASSERT_EQ(0, wait_sleeping(__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE)));
+	io_uring_queue_exit(&r2);
+	EXPECT_EQ(0, wait_stat("async", self->async0));
+	EXPECT_EQ(0, fdinfo_value(0, b.ep2, "receivers-waiting"));
+	/* the synchronous recv still waits, and then works */
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	ASSERT_EQ(0, kipc_send(&self->c[1], self->ep, KIPC_TAG(9, 0), INF));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, b.ret);
+	close(b.ep2);
+}
+
 /* A bound notification wakes an io_uring receiver. */
 TEST_F(uring, bound_notification_wakes_ring_receiver)
 {
