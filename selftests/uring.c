@@ -488,38 +488,112 @@ TEST_F(uring, cancel_each_op)
 }
 
 /*
- * io_uring's own cancel (IORING_OP_ASYNC_CANCEL by user_data): before
- * Linux 6.7 it cannot reach a queued uring_cmd and says ENOENT; either
- * way the operation completes exactly once and KIPC_IOC_CANCEL ends it.
+ * io_uring's own cancel (IORING_OP_ASYNC_CANCEL by user_data) of each
+ * operation: before Linux 6.7 it cannot reach a queued uring_cmd and says
+ * ENOENT; either way the operation completes exactly once, and
+ * KIPC_IOC_CANCEL ends it if io_uring did not.
  */
-TEST_F(uring, io_uring_async_cancel)
+TEST_F(uring, io_uring_async_cancel_each_op)
 {
-	uint64_t d;
-	int r, done = 0, cancelled = 0;
+	int n = kipc_ntfn_create(&self->c[0], 0);
+	int ep2 = kipc_ep_create(&self->c[0], 0);
+	struct kipc_ctx *c = &self->c[0], *srv = &self->c[1];
 
-	kipc_prep_recv(sqe_for(&self->ring, 1), &self->c[0], self->ep, INF);
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
-	io_uring_prep_cancel64(sqe_for(&self->ring, 2), 1, 0);
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	while ((r = reap_cqe(&self->ring, &d, 300)) < 1000) {
-		if (d == 2) {
-			EXPECT_TRUE(r == 0 || r == -ENOENT || r == -EALREADY);
-			cancelled = 1;
-		} else {
+	ASSERT_GE(n, 0);
+	ASSERT_GE(ep2, 0);
+	for (int op = 0; op < 6; op++) {
+		int r, done = 0, cancelled = 0;
+		uint64_t d;
+
+		switch (op) {
+		case 0:
+			kipc_prep_recv(sqe_for(&self->ring, 1), c, self->ep, INF);
+			break;
+		case 1:
+			kipc_prep_reply_recv(sqe_for(&self->ring, 1), c, self->ep, 0, INF);
+			break;
+		case 2:
+			kipc_prep_send(sqe_for(&self->ring, 1), c, self->ep, 0, INF);
+			break;
+		case 3:
+			kipc_prep_call(sqe_for(&self->ring, 1), c, self->ep, 0, INF);
+			break;
+		case 4:	/* a call in its reply phase */
+			kipc_prep_call(sqe_for(&self->ring, 1), c, ep2, 0, INF);
+			break;
+		default:
+			kipc_prep_ntfn_wait(sqe_for(&self->ring, 1), c, n, INF);
+			break;
+		}
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		if (op == 4) {
+			ASSERT_EQ(0, wait_fdinfo(ep2, "senders-waiting", 1));
+			ASSERT_EQ(0, kipc_recv(srv, ep2, 0));
+		}
+		ASSERT_EQ(0, wait_stat("async", self->async0 + 1));
+		EXPECT_TRUE(no_cqe(&self->ring, 20));
+		io_uring_prep_cancel64(sqe_for(&self->ring, 2), 1, 0);
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		while ((r = reap_cqe(&self->ring, &d, 300)) < 1000) {
+			if (d == 2) {
+				EXPECT_TRUE(r == 0 || r == -ENOENT || r == -EALREADY);
+				cancelled++;
+			} else {
+				EXPECT_EQ(1, d);
+				EXPECT_EQ(-ECANCELED, r);
+				done++;
+			}
+		}
+		EXPECT_EQ(1, cancelled);
+		if (!done) {
+			ASSERT_EQ(0, kipc_cancel(c));
+			EXPECT_EQ(-ECANCELED, reap_cqe(&self->ring, &d, 20000));
 			EXPECT_EQ(1, d);
-			EXPECT_EQ(-ECANCELED, r);
 			done++;
 		}
+		EXPECT_EQ(1, done);
+		if (op == 4)
+			EXPECT_EQ(-ECONNRESET, kipc_reply(srv, 0));
+		EXPECT_EQ(self->async0, kipc_stat("async"));
+		EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
+		EXPECT_EQ(0, fdinfo_value(0, self->ep, "senders-waiting"));
+		EXPECT_EQ(0, fdinfo_value(0, n, "waiters"));
 	}
-	EXPECT_EQ(1, cancelled);
-	if (!done) {
-		ASSERT_EQ(0, kipc_cancel(&self->c[0]));
-		EXPECT_EQ(-ECANCELED, reap_cqe(&self->ring, &d, 20000));
-		EXPECT_EQ(1, d);
-		done++;
-	}
-	EXPECT_EQ(1, done);
+	close(ep2);
+	close(n);
+}
+
+/* An SQPOLL ring: the kernel's poller thread issues the commands. */
+TEST_F(uring, sqpoll_ring)
+{
+	struct client cl = { .ep = self->ep, .seed = 3, .nr = 1 };
+	struct io_uring_params p = { .flags = IORING_SETUP_SQPOLL, .sq_thread_idle = 100 };
+	struct io_uring r2;
+	pthread_t t;
+	uint64_t d;
+	int ret = io_uring_queue_init_params(8, &r2, &p);
+
+	if (ret == -EPERM)
+		SKIP(return, "SQPOLL not permitted");
+	ASSERT_EQ(0, ret);
+	kipc_prep_recv(sqe_for(&r2, 1), &self->c[0], self->ep, INF);
+	ASSERT_EQ(1, io_uring_submit(&r2));
+	ASSERT_EQ(0, pthread_create(&t, NULL, client, &cl));
+	ASSERT_EQ(0, reap_cqe(&r2, &d, 20000));
+	EXPECT_EQ(0, check_mrs(kipc_mr(&self->c[0]), 1, 3));
+	kipc_mr(&self->c[0])[0] = 4;
+	kipc_prep_reply(sqe_for(&r2, 2), &self->c[0], KIPC_TAG(0, 1));
+	ASSERT_EQ(1, io_uring_submit(&r2));
+	ASSERT_EQ(0, reap_cqe(&r2, &d, 20000));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, cl.ret);
+	EXPECT_EQ(4, cl.reply);
+	/* and one left pending when the ring goes */
+	kipc_prep_recv(sqe_for(&r2, 3), &self->c[0], self->ep, INF);
+	ASSERT_EQ(1, io_uring_submit(&r2));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	io_uring_queue_exit(&r2);
+	EXPECT_EQ(0, wait_stat("async", self->async0));
 	EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
 }
 
