@@ -12,9 +12,10 @@
  * it keeps in flight.
  *
  * Cancellation.  KIPC_IOC_CANCEL (as an ioctl or a command on the ring)
- * ends the operation waiting on a context with ECANCELED.  io_uring itself
- * cannot cancel a queued command on 6.1 (IORING_OP_ASYNC_CANCEL answers
- * ENOENT), yet task exit waits for it and ring teardown warns after a while,
+ * ends the operation waiting on a context with ECANCELED; io_uring's
+ * IORING_OP_ASYNC_CANCEL cannot reach a queued command (ENOENT, on 6.1 as on
+ * 7.2).  Nor can 6.1's task exit or ring teardown, which wait for it (and
+ * warn after a while),
  * so before 6.7 every queued command has a watchdog: a delayed work that
  * cancels it once its task exits or its ring is being torn down.  From 6.7
  * on the command is marked cancelable and io_uring asks us through

@@ -537,6 +537,8 @@ TEST_F(uring, io_uring_async_cancel_each_op)
 		while ((r = reap_cqe(&self->ring, &d, 300)) < 1000) {
 			if (d == 2) {
 				EXPECT_TRUE(r == 0 || r == -ENOENT || r == -EALREADY);
+				TH_LOG("op %d: IORING_OP_ASYNC_CANCEL: %s", op,
+				       r ? strerror(-r) : "0");
 				cancelled++;
 			} else {
 				EXPECT_EQ(1, d);

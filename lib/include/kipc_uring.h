@@ -13,8 +13,8 @@
  * SQE's user_data to tell the completions apart.
  *
  * Timeouts are KIPC_TIMEOUT_INFINITE or KIPC_TIMEOUT_POLL; end a wait with
- * kipc_prep_cancel() (or kipc_cancel()), which also works where io_uring's
- * own IORING_OP_ASYNC_CANCEL cannot reach a uring_cmd (before Linux 6.7).
+ * kipc_prep_cancel() (or kipc_cancel()): io_uring's own
+ * IORING_OP_ASYNC_CANCEL cannot reach a queued uring_cmd (ENOENT).
  */
 #ifndef LIBKIPC_URING_H
 #define LIBKIPC_URING_H
