@@ -13,13 +13,12 @@
  *
  * Cancellation.  KIPC_IOC_CANCEL (as an ioctl or a command on the ring)
  * ends the operation waiting on a context with ECANCELED; io_uring's
- * IORING_OP_ASYNC_CANCEL cannot reach a queued command (ENOENT, on 6.1 as on
- * 7.2).  Nor can 6.1's task exit or ring teardown, which wait for it (and
- * warn after a while),
- * so before 6.7 every queued command has a watchdog: a delayed work that
- * cancels it once its task exits or its ring is being torn down.  From 6.7
- * on the command is marked cancelable and io_uring asks us through
- * IO_URING_F_CANCEL instead.
+ * IORING_OP_ASYNC_CANCEL cannot reach a queued command (ENOENT, on 6.1 as
+ * on 7.2).  Nor can 6.1's task exit or ring teardown, which wait for it
+ * (and warn after a while), so before 6.7 every queued command has a
+ * watchdog: a delayed work that cancels it once its task exits or its ring
+ * is being torn down.  From 6.7 on the command is marked cancelable and
+ * io_uring asks us through IO_URING_F_CANCEL instead.
  */
 #include <linux/percpu-refcount.h>
 #include <linux/sched.h>
