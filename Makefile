@@ -31,12 +31,13 @@ endif
 LIB_SONAME	:= libkipc.so.1
 LIB_SO		:= $(O)/lib/libkipc.so.$(VERSION)
 LIB_A		:= $(O)/lib/libkipc.a
-LIB_HDRS	:= lib/include/kipc.h uapi/linux/kipc.h
+LIB_HDRS	:= lib/include/kipc.h lib/include/kipc_uring.h uapi/linux/kipc.h
 
 TEST_SRCS	:= $(wildcard selftests/*.c)
 TESTS		:= $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
 EXAMPLES	:= $(O)/examples/echo-server $(O)/examples/echo-client \
-		   $(O)/examples/name-server $(O)/examples/name-client
+		   $(O)/examples/name-server $(O)/examples/name-client \
+		   $(O)/examples/uring-server
 BENCH		:= $(O)/bench/kipc-bench
 TOOLS		:= $(O)/tools/kipcctl
 KSFT		:= $(O)/ksft/kselftest_harness.h
@@ -104,9 +105,15 @@ tests: $(TESTS)
 # The fuzzer's regression corpus is compiled into it (.incbin).
 $(O)/selftests/fuzz: $(wildcard selftests/fuzz-corpus/*.txt)
 
+# Tests of the io_uring paths link liburing (liburing-dev) statically.
+URING_LIBS	:= -luring
+TEST_LIBS_uring	:= $(URING_LIBS)
+TEST_LIBS_stress := $(URING_LIBS)
+TEST_LIBS_fuzz	:= $(URING_LIBS)
+
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A) $(TEST_LIBS_$*)
 
 tools: $(TOOLS)
 
@@ -116,13 +123,15 @@ $(O)/tools/%: tools/%.c
 
 examples: $(EXAMPLES)
 
+EXAMPLE_LIBS_uring-server := $(URING_LIBS)
+
 $(O)/examples/%: examples/%.c examples/bootstrap.h $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(EXAMPLE_LIBS_$*)
 
 $(O)/bench/kipc-bench: bench/kipc-bench.c $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) -lm
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(URING_LIBS) -lm
 
 # The benchmark in the VM (bench/README.md): `bench` on one CPU under icount
 # (guest time counts instructions, so a build gives the same figures every
@@ -182,6 +191,7 @@ install: lib tools
 	ln -sf libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libkipc.so
 	install -m 644 lib/include/kipc.h $(DESTDIR)$(INCLUDEDIR)/kipc.h
+	install -m 644 lib/include/kipc_uring.h $(DESTDIR)$(INCLUDEDIR)/kipc_uring.h
 	install -m 644 uapi/linux/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
@@ -195,7 +205,8 @@ install: lib tools
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkipc.a $(DESTDIR)$(LIBDIR)/libkipc.so* \
-	      $(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
+	      $(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/kipc_uring.h \
+	      $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc $(DESTDIR)$(PREFIX)/sbin/kipcctl \
 	      $(DESTDIR)$(MANDIR)/man3/libkipc.3 $(DESTDIR)$(MANDIR)/man7/kipc.7 \
 	      $(DESTDIR)$(MANDIR)/man8/kipcctl.8

@@ -25,6 +25,15 @@
  * A payload of BYTES carries the round number in its first 8 bytes and the
  * server adds one; with 0 bytes each mechanism sends the least it can and
  * the check rides on whatever that is (see each mechanism).
+ *
+ * Servers (-S CLIENTS, -T CALLS): after the table, one single-threaded
+ * server serves N client processes at once, each making CALLS synchronous
+ * round trips of 8 bytes: "kipc_uring_srv" keeps one kipc context per
+ * client in flight on one io_uring (recv, then reply_recv) against clients
+ * in kipc_call; "epoll_unix_srv" waits in epoll on one UNIX stream socket
+ * per client and answers with read and write.  Reported: calls per second
+ * (all calls over the time from the first start to the last end) and the
+ * median and 99th percentile of the clients' round trips.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +59,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/epoll.h>
+#include <liburing.h>
+
 #include <kipc.h>
+#include <kipc_uring.h>
 
 #define MAX_BYTES	(KIPC_MSG_REGS * 8)
 #define MAX_SIZES	16
@@ -1280,6 +1293,218 @@ static uint64_t clock_cost(void)
 	return stats(lat, 1000).median;
 }
 
+/* ---- servers: one thread, N clients ---------------------------------- */
+
+#define MAX_CLIENTS	64
+
+struct srv_run {
+	int clients;
+	unsigned long calls;		/* per client */
+	int ep;				/* kipc: the endpoint */
+	int sock[MAX_CLIENTS][2];	/* epoll: [0] client, [1] server */
+	int start[2];			/* pipe: the clients' starting gun */
+	uint64_t *lat;			/* MAP_SHARED: clients * calls */
+	uint64_t *span;			/* MAP_SHARED: [client][0] start, [1] end */
+};
+
+/* One io_uring, one context per client in flight: recv, then reply_recv. */
+static int uring_srv(struct srv_run *r, int ready)
+{
+	struct kipc_ctx *c = calloc(r->clients, sizeof(*c));
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	unsigned int head, n;
+	int i, ret;
+
+	if (!c)
+		return -ENOMEM;
+	ret = io_uring_queue_init(2 * r->clients, &ring, 0);
+	if (ret)
+		return ret;
+	for (i = 0; i < r->clients; i++) {
+		ret = kipc_ctx_open(&c[i]);
+		if (ret)
+			return ret;
+		sqe = io_uring_get_sqe(&ring);
+		kipc_prep_recv(sqe, &c[i], r->ep, INF);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	if (write(ready, "r", 1) != 1)
+		return -EPIPE;
+	for (;;) {
+		ret = io_uring_submit_and_wait(&ring, 1);
+		if (ret < 0 && ret != -EINTR)
+			return ret;
+		n = 0;
+		io_uring_for_each_cqe(&ring, head, cqe) {
+			i = io_uring_cqe_get_data64(cqe);
+			n++;
+			if (cqe->res)
+				return cqe->res;
+			kipc_mr(&c[i])[0] += 1;
+			sqe = io_uring_get_sqe(&ring);
+			kipc_prep_reply_recv(sqe, &c[i], r->ep, KIPC_TAG(0, 1), INF);
+			io_uring_sqe_set_data64(sqe, i);
+		}
+		io_uring_cq_advance(&ring, n);
+	}
+}
+
+/* epoll on one UNIX stream socket per client: read 8 bytes, write 8 back. */
+static int epoll_srv(struct srv_run *r, int ready)
+{
+	struct epoll_event ev[MAX_CLIENTS];
+	uint64_t v;
+	int ep = epoll_create1(0), i, n;
+
+	if (ep < 0)
+		return -errno;
+	for (i = 0; i < r->clients; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, r->sock[i][1], &e))
+			return -errno;
+	}
+	if (write(ready, "r", 1) != 1)
+		return -EPIPE;
+	for (;;) {
+		n = epoll_wait(ep, ev, MAX_CLIENTS, -1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			int fd = r->sock[ev[i].data.u32][1];
+
+			if (read(fd, &v, 8) != 8)
+				return 0;	/* the client is done */
+			v++;
+			if (write(fd, &v, 8) != 8)
+				return -EIO;
+		}
+	}
+}
+
+static int srv_client(struct srv_run *r, int k, int uring)
+{
+	uint64_t *lat = r->lat + (size_t)k * r->calls, t0, v;
+	struct kipc_ctx c;
+	char go;
+	int ret = 0, fd = r->sock[k][0];
+	unsigned long i;
+
+	if (uring && kipc_ctx_open(&c))
+		return 1;
+	if (read(r->start[0], &go, 1) != 1)
+		return 1;
+	r->span[2 * k] = now_ns();
+	for (i = 0; i < r->calls && !ret; i++) {
+		t0 = now_ns();
+		if (uring) {
+			kipc_mr(&c)[0] = i;
+			ret = kipc_call(&c, r->ep, KIPC_TAG(1, 1), INF);
+			v = kipc_mr(&c)[0];
+		} else {
+			v = i;
+			ret = write(fd, &v, 8) != 8 || read(fd, &v, 8) != 8;
+		}
+		lat[i] = now_ns() - t0;
+		if (!ret && v != i + 1)
+			ret = -EBADMSG;
+	}
+	r->span[2 * k + 1] = now_ns();
+	return ret ? 1 : 0;
+}
+
+struct srv_result {
+	double calls_per_s;
+	struct result r;
+};
+
+/* Run one server row; 0 or -errno. */
+static int srv_bench(int uring, int clients, unsigned long calls,
+		     struct srv_result *out)
+{
+	struct srv_run r = { .clients = clients, .calls = calls, .ep = -1 };
+	size_t latsz = sizeof(uint64_t) * clients * calls;
+	pid_t srv, cli[MAX_CLIENTS];
+	int ready[2], i, ret = 0, st;
+	uint64_t first = UINT64_MAX, last = 0;
+	struct kipc_ctx c;
+	char x;
+
+	r.lat = mmap(NULL, latsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	r.span = mmap(NULL, 16 * MAX_CLIENTS, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r.lat == MAP_FAILED || r.span == MAP_FAILED || pipe(ready) || pipe(r.start))
+		return -errno;
+	if (uring) {
+		ret = kipc_ctx_open(&c);
+		if (ret)
+			return ret;
+		r.ep = kipc_ep_create(&c, 0);
+		kipc_ctx_close(&c);
+		if (r.ep < 0)
+			return r.ep;
+	} else {
+		for (i = 0; i < clients; i++)
+			if (socketpair(AF_UNIX, SOCK_STREAM, 0, r.sock[i]))
+				return -errno;
+	}
+	srv = fork();
+	if (srv == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		ret = uring ? uring_srv(&r, ready[1]) : epoll_srv(&r, ready[1]);
+		if (ret)
+			fprintf(stderr, "kipc-bench: server: %s\n", strerror(-ret));
+		_exit(ret ? 1 : 0);
+	}
+	if (srv < 0 || read(ready[0], &x, 1) != 1)
+		return -ECHILD;
+	for (i = 0; i < clients; i++) {
+		cli[i] = fork();
+		if (cli[i] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(srv_client(&r, i, uring));
+		}
+	}
+	/* Everybody is forked: start them together. */
+	for (i = 0; i < clients; i++)
+		if (write(r.start[1], "g", 1) != 1)
+			ret = -EPIPE;
+	for (i = 0; i < clients; i++) {
+		while (waitpid(cli[i], &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			ret = -EBADMSG;
+	}
+	kill(srv, SIGKILL);
+	while (waitpid(srv, &st, 0) < 0 && errno == EINTR)
+		;
+	for (i = 0; i < clients; i++) {
+		if (r.span[2 * i] < first)
+			first = r.span[2 * i];
+		if (r.span[2 * i + 1] > last)
+			last = r.span[2 * i + 1];
+		if (!uring) {
+			close(r.sock[i][0]);
+			close(r.sock[i][1]);
+		}
+	}
+	if (uring)
+		close(r.ep);
+	close(ready[0]);
+	close(ready[1]);
+	close(r.start[0]);
+	close(r.start[1]);
+	if (!ret) {
+		out->calls_per_s = (double)clients * calls * 1e9 / (last - first);
+		out->r = stats(r.lat, (unsigned long)clients * calls);
+	}
+	munmap(r.lat, latsz);
+	munmap(r.span, 16 * MAX_CLIENTS);
+	return ret;
+}
+
 /* Mark the mechanisms named in @list (comma-separated, or "all") in @sel. */
 static int select_mechs(char *list, int *sel)
 {
@@ -1340,7 +1565,9 @@ static void usage(void)
 		"  -p 2       client on CPU 0, server on CPU 1\n"
 		"  -p both    both placements (default if CPUs 0 and 1 are usable)\n"
 		"  -c         same as -p 1\n"
-		"  -o FILE    also write the results as CSV\n");
+		"  -o FILE    also write the results as CSV\n"
+		"  -S LIST    server rows: numbers of clients (default 1,4,16; 0: none)\n"
+		"  -T CALLS   round trips per client in a server row (default 2000)\n");
 	exit(2);
 }
 
@@ -1379,7 +1606,8 @@ int main(int argc, char **argv)
 	unsigned int sizes[MAX_SIZES] = { 0, 8, 64, 512 }, i;
 	int nsizes = 4, sel[NR_MECHS] = { 0 }, any = 0, failed = 0;
 	int place[2] = { 0, 0 }, p, s, ret, opt, nrows = 0, have2;
-	unsigned long n = 20000, warm = 1000;
+	unsigned long n = 20000, warm = 1000, srv_calls = 2000;
+	int srv_clients[8] = { 1, 4, 16 }, nsrv = 3;
 	static struct row rows[2 * NR_MECHS * MAX_SIZES];
 	static struct bench b;
 	const char *csv = NULL;
@@ -1394,7 +1622,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	have2 = CPU_ISSET(0, &cpus) && CPU_ISSET(1, &cpus);
-	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:S:T:h")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, &end, 0);
@@ -1431,6 +1659,21 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			csv = optarg;
+			break;
+		case 'S':
+			nsrv = 0;
+			for (char *t = strtok(optarg, ","); t && nsrv < 8; t = strtok(NULL, ",")) {
+				srv_clients[nsrv] = strtoul(t, &end, 0);
+				if (*end || srv_clients[nsrv] > MAX_CLIENTS)
+					usage();
+				if (srv_clients[nsrv])
+					nsrv++;
+			}
+			break;
+		case 'T':
+			srv_calls = strtoul(optarg, &end, 0);
+			if (*end || !srv_calls)
+				usage();
 			break;
 		default:
 			usage();
@@ -1538,6 +1781,31 @@ int main(int argc, char **argv)
 				if (m->flags & M_NOPAYLOAD)
 					break;
 			}
+		}
+	}
+	/* One server thread, N clients: calls/s and the clients' latency. */
+	if (nsrv) {
+		printf("\n# servers: one thread serves N client processes, %lu round trips of 8 bytes each\n",
+		       srv_calls);
+		printf("%-15s %7s %12s %10s %10s\n", "server", "clients", "calls_per_s",
+		       "p50_us", "p99_us");
+		fflush(stdout);
+	}
+	for (s = 0; s < nsrv; s++) {
+		for (int u = 1; u >= 0; u--) {
+			const char *name = u ? "kipc_uring_srv" : "epoll_unix_srv";
+			struct srv_result sr = { 0 };
+
+			ret = srv_bench(u, srv_clients[s], srv_calls, &sr);
+			if (ret) {
+				printf("%-15s %7d FAILED: %s\n", name, srv_clients[s],
+				       strerror(-ret));
+				failed = 1;
+				continue;
+			}
+			printf("%-15s %7d %12.0f %10.3f %10.3f\n", name, srv_clients[s],
+			       sr.calls_per_s, sr.r.median / 1000.0, sr.r.p99 / 1000.0);
+			fflush(stdout);
 		}
 	}
 	/* Ratios of medians, one CPU, at the first size asked for (0 by default). */

@@ -137,6 +137,32 @@ int kipc_caller_pidfd(struct kipc_ctx *ctx, int *pid)
 	return pidfd;
 }
 
+int kipc_ntfn_create(struct kipc_ctx *ctx, unsigned int flags)
+{
+	struct kipc_notify_create a = { .flags = flags };
+	int fd = ioctl(ctx->fd, KIPC_IOC_NTFN_CREATE, &a);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int kipc_ntfn_bind_op(struct kipc_ctx *ctx, int ntfn, int ep,
+			     unsigned int flags)
+{
+	struct kipc_notify_bind a = { .fd = ntfn, .ep = ep, .flags = flags };
+
+	return ioctl(ctx->fd, KIPC_IOC_NTFN_BIND, &a) < 0 ? -errno : 0;
+}
+
+int kipc_ntfn_bind(struct kipc_ctx *ctx, int ntfn, int ep)
+{
+	return kipc_ntfn_bind_op(ctx, ntfn, ep, 0);
+}
+
+int kipc_ntfn_unbind(struct kipc_ctx *ctx, int ntfn, int ep)
+{
+	return kipc_ntfn_bind_op(ctx, ntfn, ep, KIPC_NTFN_UNBIND);
+}
+
 const char *kipc_strerror(int err)
 {
 	switch (-err) {
@@ -151,7 +177,9 @@ const char *kipc_strerror(int err)
 	case ENOENT:
 		return "no reply pending on this context";
 	case EBUSY:
-		return "another operation is running on this context";
+		return "another operation is running on this context (or the notification is bound)";
+	case ECANCELED:
+		return "the operation was cancelled (KIPC_IOC_CANCEL, task exit, ring teardown)";
 	case EBADF:
 		return "not an open kipc endpoint handle";
 	case EPERM:

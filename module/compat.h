@@ -43,4 +43,56 @@ static inline void kipc_vm_flags_mod(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * io_uring commands (uring.c).  Tested on 6.1.192, 6.12 and 7.2; the
+ * interface changed in steps:
+ * - 6.1 (Debian's 6.1.192: stable backported the 6.3 signatures, with
+ *   issue_flags in io_uring_cmd_done() and the task-work callback): the
+ *   command area is ioucmd->cmd; nothing can cancel a queued command, so
+ *   kipc watches queued commands itself (KIPC_URING_WATCHDOG).
+ * - 6.7: <linux/io_uring/cmd.h>, the command area through
+ *   io_uring_sqe_cmd(ioucmd->sqe), and io_uring_cmd_mark_cancelable():
+ *   task exit and ring teardown call ->uring_cmd with IO_URING_F_CANCEL.
+ * - 7.x: io_uring_sqe_cmd() became a macro taking the type, task-work
+ *   callbacks take a struct io_tw_req, io_uring_cmd_done() lost res2.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring/cmd.h>
+#define KIPC_URING_CANCELABLE	1
+#else
+#include <linux/io_uring.h>
+#include <linux/io_uring_types.h>
+#define KIPC_URING_WATCHDOG	1
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define kipc_uring_payload(ucmd) \
+	((const struct kipc_uring_cmd *)(ucmd)->cmd)
+#elif defined(io_uring_sqe_cmd)
+#define kipc_uring_payload(ucmd) \
+	io_uring_sqe_cmd((ucmd)->sqe, struct kipc_uring_cmd)
+#else
+#define kipc_uring_payload(ucmd) \
+	((const struct kipc_uring_cmd *)io_uring_sqe_cmd((ucmd)->sqe))
+#endif
+
+#ifdef IO_URING_CMD_TASK_WORK_ISSUE_FLAGS
+/* Define fn##_tw, a task-work callback calling fn(ucmd, issue_flags). */
+#define KIPC_URING_TW(fn)						\
+static void fn##_tw(struct io_tw_req tw_req, io_tw_token_t tw)		\
+{									\
+	fn(io_uring_cmd_from_tw(tw_req), IO_URING_CMD_TASK_WORK_ISSUE_FLAGS); \
+}
+#define kipc_uring_cmd_done(ucmd, ret, issue_flags) \
+	io_uring_cmd_done(ucmd, ret, issue_flags)
+#else
+#define KIPC_URING_TW(fn)						\
+static void fn##_tw(struct io_uring_cmd *ucmd, unsigned int issue_flags) \
+{									\
+	fn(ucmd, issue_flags);						\
+}
+#define kipc_uring_cmd_done(ucmd, ret, issue_flags) \
+	io_uring_cmd_done(ucmd, ret, 0, issue_flags)
+#endif
+
 #endif /* _KIPC_COMPAT_H */

@@ -12,6 +12,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/pid_namespace.h>
+#include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -29,14 +30,16 @@ static void kipc_ep_free(struct kref *ref)
 {
 	struct kipc_ep *ep = container_of(ref, struct kipc_ep, ref);
 
-	WARN_ON_ONCE(!list_empty(&ep->senders) || !list_empty(&ep->receivers));
+	WARN_ON_ONCE(!list_empty(&ep->senders) || !list_empty(&ep->receivers) ||
+		     ep->ntfn);
 	mutex_lock(&kipc_eps_lock);
 	list_del(&ep->all);
 	mutex_unlock(&kipc_eps_lock);
 	trace_kipc_ep_destroy(ep->id, ep->msgs, atomic64_read(&ep->errors));
 	put_pid(ep->owner);
 	kipc_uncharge(ep->uid, KIPC_L_ENDPOINTS, 1);
-	kfree(ep);
+	/* kipc_cancel() may still be looking at ep->lock. */
+	kfree_rcu(ep, rcu);
 	atomic_long_dec(&kipc_stats.endpoints);
 }
 
@@ -65,19 +68,72 @@ static void kipc_ep_count(struct kipc_ep *ep, u32 rights, int delta)
  */
 static void kipc_handle_drop(struct kipc_ep *ep, u32 rights)
 {
-	bool dead;
+	bool hup = false, dead;
 
 	spin_lock(&ep->lock);
 	kipc_ep_count(ep, rights, -1);
 	dead = !ep->nr_recv;
-	if (dead)
+	if (dead) {
 		kipc_ep_fail_waiters(ep, &ep->senders, -EPIPE);
-	if (!ep->nr_send)
+		hup = rights & KIPC_RIGHT_RECV;
+	}
+	/* A bound notification can still wake a receiver. */
+	if (!ep->nr_send && !ep->ntfn) {
 		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
+		hup |= !!(rights & KIPC_RIGHT_SEND);
+	}
+	hup &= waitqueue_active(&ep->wq);
 	spin_unlock(&ep->lock);
 	if (dead && (rights & KIPC_RIGHT_RECV))
 		kipc_names_ep_gone(ep);
+	if (hup)
+		kipc_ep_wake(ep, EPOLLHUP);
 	kipc_ep_put(ep);
+}
+
+/**
+ * kipc_ep_wake - tell pollers of an endpoint that it became ready
+ * @ep:		the endpoint; the caller saw waitqueue_active(&ep->wq) under
+ *		ep->lock, so nobody polling costs the IPC path nothing
+ * @mask:	EPOLLIN (a sender or notification waits), EPOLLOUT (a
+ *		receiver waits) or EPOLLHUP
+ *
+ * One exclusive waiter (EPOLLEXCLUSIVE) is woken per event, since one
+ * queued partner serves one operation; a hang-up wakes everybody.
+ */
+void kipc_ep_wake(struct kipc_ep *ep, __poll_t mask)
+{
+	__wake_up(&ep->wq, TASK_NORMAL, (mask & EPOLLHUP) ? 0 : 1,
+		  poll_to_key(mask));
+}
+
+/*
+ * Readiness of one handle: what its rights could do now without
+ * blocking, and whether the other side can never come again.
+ */
+static __poll_t kipc_ep_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_handle *h = file->private_data;
+	struct kipc_ep *ep = h->ep;
+	__poll_t mask = 0;
+
+	poll_wait(file, &ep->wq, wait);
+	spin_lock(&ep->lock);
+	if (h->rights & KIPC_RIGHT_RECV) {
+		if (!list_empty(&ep->senders) ||
+		    (ep->ntfn && READ_ONCE(ep->ntfn->bits)))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		else if (!ep->nr_send && !ep->ntfn)
+			mask |= EPOLLHUP;
+	}
+	if (h->rights & KIPC_RIGHT_SEND) {
+		if (!ep->nr_recv)
+			mask |= EPOLLHUP;
+		else if (!list_empty(&ep->receivers))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+	}
+	spin_unlock(&ep->lock);
+	return mask;
 }
 
 static int kipc_ep_release(struct inode *inode, struct file *file)
@@ -113,6 +169,7 @@ void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st)
 	st->nr_send = ep->nr_send;
 	st->nr_recv = ep->nr_recv;
 	st->msgs = ep->msgs;
+	st->bound = !!ep->ntfn;
 	spin_unlock(&ep->lock);
 	st->errors = atomic64_read(&ep->errors);
 }
@@ -133,6 +190,7 @@ static void kipc_ep_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "send-handles:\t%u\n", st.nr_send);
 	seq_printf(m, "recv-handles:\t%u\n", st.nr_recv);
 	seq_printf(m, "messages:\t%llu\n", st.msgs);
+	seq_printf(m, "notification-bound:\t%d\n", st.bound);
 	seq_printf(m, "errors:\t%llu\n", st.errors);
 	seq_printf(m, "owner:\t%d %s\n",
 		   pid_nr_ns(ep->owner, task_active_pid_ns(current)), ep->comm);
@@ -141,6 +199,7 @@ static void kipc_ep_show_fdinfo(struct seq_file *m, struct file *file)
 static const struct file_operations kipc_ep_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kipc_ep_release,
+	.poll		= kipc_ep_poll,
 	.show_fdinfo	= kipc_ep_show_fdinfo,
 	.llseek		= noop_llseek,
 };
@@ -259,6 +318,7 @@ int kipc_ep_create(const struct kipc_ep_create __user *uarg)
 	spin_lock_init(&ep->lock);
 	INIT_LIST_HEAD(&ep->senders);
 	INIT_LIST_HEAD(&ep->receivers);
+	init_waitqueue_head(&ep->wq);
 	kref_init(&ep->ref);
 	atomic64_set(&ep->errors, 0);
 	ep->id = atomic64_inc_return(&kipc_ep_ids);

@@ -14,9 +14,13 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/kipc.h>
 
 #include "compat.h"
+
+struct io_uring_cmd;
 
 /**
  * struct kipc_ep - an endpoint: the place where senders and receivers meet
@@ -35,6 +39,12 @@
  * @comm:	its command name then.
  * @all:	link on kipc_eps, under kipc_eps_lock.
  * @uid:	real uid of the creator, charged for it (kipc_charge()).
+ * @ntfn:	notification bound to this endpoint, or NULL; changes only
+ *		with both ep->lock and the notification's lock held.
+ * @wq:		poll/epoll waiters; woken only if waitqueue_active() under
+ *		@lock, so the synchronous path pays nothing when nobody polls.
+ * @rcu:	the endpoint is freed after a grace period: a cancel may
+ *		still look at a queue lock it read locklessly.
  */
 struct kipc_ep {
 	spinlock_t lock;
@@ -50,6 +60,31 @@ struct kipc_ep {
 	char comm[TASK_COMM_LEN];
 	struct list_head all;
 	kuid_t uid;
+	struct kipc_ntfn *ntfn;
+	wait_queue_head_t wq;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct kipc_ntfn - a notification: a word of bits, seL4-style
+ * @lock:	protects everything below.
+ * @bits:	pending bits; signal ORs them in, a wait takes them all.
+ * @waiters:	contexts blocked in wait, oldest first (only while unbound).
+ * @ep:		endpoint it is bound to (holds a reference), or NULL.
+ * @wq:		poll/epoll waiters.
+ * @ref:	one per open file plus one per operation in progress.
+ * @rcu:	freed after a grace period, like an endpoint.
+ * @closed:	its file was released: nobody can signal it any more.
+ */
+struct kipc_ntfn {
+	spinlock_t lock;
+	u64 bits;
+	struct list_head waiters;
+	struct kipc_ep *ep;
+	wait_queue_head_t wq;
+	struct kref ref;
+	struct rcu_head rcu;
+	bool closed;
 };
 
 /* A snapshot of an endpoint's state, for fdinfo and /proc/kipc. */
@@ -60,6 +95,7 @@ struct kipc_ep_stats {
 	unsigned int nr_recv;
 	u64 msgs;
 	u64 errors;
+	int bound;
 };
 
 /* Live objects, for /proc/kipc/stats: the stress test's leak check. */
@@ -69,6 +105,8 @@ struct kipc_stats {
 	atomic_long_t handles;
 	atomic_long_t names;
 	atomic_long_t inflight;
+	atomic_long_t notifications;
+	atomic_long_t async;
 };
 extern struct kipc_stats kipc_stats;
 
@@ -134,6 +172,16 @@ enum kipc_wstate {
  * context is queued or BUSY, when the partner that owns it may move the
  * files to its own @in; @in and @rfd are written by a partner only while
  * it owns the context.
+ * @qlock:	lock of the queue the context waits on (an endpoint's or a
+ *		notification's); a cancel withdraws it under this lock.
+ * @ucmd:	the io_uring command of the asynchronous operation in
+ *		progress, or NULL: the operation is synchronous.
+ * @aep:	endpoint the asynchronous operation holds a reference to.
+ * @antfn:	notification a wait (synchronous or not) holds a reference to.
+ * @acmd:	the asynchronous operation's ioctl number.
+ * @alost:	its reply_recv found the caller gone (KIPC_ST_REPLY_LOST).
+ * @watchdog:	before 6.7, ends a pending asynchronous operation whose
+ *		task exits or whose ring is torn down (see uring.c).
  */
 struct kipc_ctx {
 	struct kipc_utcb *utcb;
@@ -162,6 +210,27 @@ struct kipc_ctx {
 	struct file *in[KIPC_MSG_FDS];
 	int rfd[KIPC_MSG_FDS];
 	struct kref ref;
+	spinlock_t *qlock;
+	struct io_uring_cmd *ucmd;
+	struct kipc_ep *aep;
+	struct kipc_ntfn *antfn;
+	unsigned int acmd;
+	bool alost;
+	struct delayed_work watchdog;
+};
+
+/* One IPC operation's resolved arguments. */
+struct kipc_op {
+	struct kipc_handle h;	/* h.ep holds a reference, or is NULL */
+	u64 tag;		/* validated tag to send */
+	ktime_t send_dl;	/* deadline of the send phase, KTIME_MAX: none */
+	ktime_t recv_dl;	/* of the receive phase or of the whole call */
+	bool send_restart;	/* a signal may restart the send phase */
+	bool recv_restart;	/* a signal may restart the receive phase */
+	bool async;		/* io_uring: queue and return -EIOCBQUEUED */
+	bool files;		/* descriptors reserved or taken: clean up */
+	u8 charged;		/* descriptors charged as in flight */
+	kuid_t uid;		/* the user charged */
 };
 
 /* What a user is charged for (kipc_charge()). */
@@ -180,6 +249,27 @@ int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights, u32 flags);
 bool kipc_file_may_pass(struct file *file);
 void kipc_ep_put(struct kipc_ep *ep);
 void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st);
+void kipc_ep_wake(struct kipc_ep *ep, __poll_t mask);
+
+/* notify.c */
+int kipc_ntfn_create(const struct kipc_notify_create __user *uarg);
+int kipc_ntfn_signal(const struct kipc_notify __user *uarg);
+int kipc_ntfn_bind(const struct kipc_notify_bind __user *uarg);
+int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
+		   u64 timeout);
+void kipc_ntfn_put(struct kipc_ntfn *ntfn);
+bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *me);
+void kipc_ntfn_deliver(struct kipc_ctx *ctx, u64 bits);
+
+/* uring.c */
+int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags);
+void kipc_uring_complete(struct kipc_ctx *ctx);
+void kipc_uring_arm(struct kipc_ctx *ctx, unsigned int issue_flags);
+void kipc_uring_disarm(struct kipc_ctx *ctx);
+int kipc_uring_immediate(struct io_uring_cmd *ucmd, int ret,
+			 unsigned int issue_flags);
+void kipc_uring_init(struct kipc_ctx *ctx);
+void kipc_uring_release(struct kipc_ctx *ctx);
 
 /* limits.c */
 int kipc_charge(kuid_t uid, enum kipc_limit what, unsigned int n);
@@ -199,6 +289,14 @@ void kipc_proc_exit(void);
 /* ipc.c */
 long kipc_ipc_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 		    const struct kipc_ipc __user *uarg);
+int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
+		  const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
+		  unsigned int issue_flags);
+int kipc_op_finish(struct kipc_ctx *me);
+int kipc_cancel(struct kipc_ctx *me, int err);
+void kipc_complete(struct kipc_ctx *ctx, int result);
+int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op);
+ktime_t kipc_deadline(u64 timeout);
 void kipc_ctx_release_ipc(struct kipc_ctx *ctx);
 void kipc_ctx_put(struct kipc_ctx *ctx);
 void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue,

@@ -20,6 +20,7 @@
 #include <linux/sched/clock.h>
 #include <linux/sched/stat.h>
 #include <linux/pid_namespace.h>
+#include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -33,19 +34,6 @@ static unsigned int spin_ns = 20000;
 module_param(spin_ns, uint, 0644);
 MODULE_PARM_DESC(spin_ns,
 	"How long (ns) a waiter keeps its CPU, yielding to its partner or spinning, before it sleeps; 0: sleep at once");
-
-/* One IPC operation's resolved arguments. */
-struct kipc_op {
-	struct kipc_handle h;	/* h.ep holds a reference, or is NULL */
-	u64 tag;		/* validated tag to send */
-	ktime_t send_dl;	/* deadline of the send phase, KTIME_MAX: none */
-	ktime_t recv_dl;	/* of the receive phase or of the whole call */
-	bool send_restart;	/* a signal may restart the send phase */
-	bool recv_restart;	/* a signal may restart the receive phase */
-	bool files;		/* descriptors reserved or taken: clean up */
-	u8 charged;		/* descriptors charged as in flight */
-	kuid_t uid;		/* the user charged */
-};
 
 static void kipc_ctx_free(struct kref *ref)
 {
@@ -66,12 +54,18 @@ void kipc_ctx_put(struct kipc_ctx *ctx)
 	kref_put(&ctx->ref, kipc_ctx_free);
 }
 
-/*
- * Hand @ctx its result and wake its task.  The task is blocked until it
- * sees KIPC_W_DONE and may exit right after, so its task_struct is only
- * guaranteed to stay until an RCU grace period has passed.
+/**
+ * kipc_complete - hand a waiting context its result and wake its task
+ * @ctx:	the context, owned by the caller (off its queue, or its lock
+ *		or queue lock held)
+ * @result:	0 or -errno
+ *
+ * The task is blocked until it sees KIPC_W_DONE and may exit right after,
+ * so its task_struct is only guaranteed to stay until an RCU grace period
+ * has passed.  An operation submitted through io_uring is completed in its
+ * task instead (uring.c).
  */
-static void kipc_complete(struct kipc_ctx *ctx, int result)
+void kipc_complete(struct kipc_ctx *ctx, int result)
 {
 	struct task_struct *task = ctx->task;
 
@@ -83,11 +77,16 @@ static void kipc_complete(struct kipc_ctx *ctx, int result)
 	/*
 	 * A waiter that is still spinning sees DONE by itself; only a sleeper
 	 * needs the wake-up.  Pairs with the barrier in set_current_state()
-	 * after kipc_wait() sets ->sleeping.
+	 * after kipc_wait() sets ->sleeping.  An asynchronous operation is
+	 * always "sleeping", so the spinning path tests nothing more.
 	 */
 	smp_mb();
-	if (READ_ONCE(ctx->sleeping))
-		wake_up_process(task);
+	if (READ_ONCE(ctx->sleeping)) {
+		if (unlikely(ctx->ucmd))
+			kipc_uring_complete(ctx);
+		else
+			wake_up_process(task);
+	}
 	rcu_read_unlock();
 }
 
@@ -112,7 +111,8 @@ void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue, int err)
  * Hand the files of @src's message to @dst, which installs them when its
  * operation ends.  The caller checked that @dst reserved enough numbers.
  */
-static inline void kipc_move_files(struct kipc_ctx *dst, struct kipc_ctx *src)
+static __always_inline void kipc_move_files(struct kipc_ctx *dst,
+					    struct kipc_ctx *src)
 {
 	unsigned int i, n = src->nout;
 
@@ -130,15 +130,16 @@ static inline void kipc_move_files(struct kipc_ctx *dst, struct kipc_ctx *src)
  * receiver's namespaces see it.  Both contexts are owned by the caller: one
  * is current's, the other is BUSY with its lock held.
  */
-static void kipc_transfer(struct kipc_ctx *dst, struct kipc_ctx *src,
-			  u64 tag, u64 badge, u64 ep_id)
+static __always_inline void kipc_transfer(struct kipc_ctx *dst,
+					  struct kipc_ctx *src,
+					  u64 tag, u64 badge, u64 ep_id)
 {
 	struct kipc_utcb *d = dst->utcb;
 	const struct kipc_utcb *s = src->utcb;
 	struct user_namespace *ns = dst->cred->user_ns;
 
 	memcpy(d->mr, s->mr, KIPC_TAG_NR(tag) * sizeof(d->mr[0]));
-	kipc_move_files(dst, (struct kipc_ctx *)src);
+	kipc_move_files(dst, src);
 	d->tag = tag;
 	d->badge = badge;
 	d->pid = task_tgid_nr_ns(src->task, dst->pid_ns);
@@ -180,6 +181,9 @@ static noinline int kipc_get_files_slow(struct kipc_ctx *me,
 	struct file *file;
 	int ret;
 
+	/* The receiver of an io_uring operation installs nothing (yet). */
+	if (op->async)
+		return -EOPNOTSUPP;
 	if (!grant)
 		return -EPERM;
 	op->files = true;
@@ -201,8 +205,9 @@ static noinline int kipc_get_files_slow(struct kipc_ctx *me,
 }
 
 /* The common case, a message without descriptors, costs one test. */
-static inline int kipc_get_files(struct kipc_ctx *me, struct kipc_op *op,
-				 u64 tag, bool grant)
+static __always_inline int kipc_get_files(struct kipc_ctx *me,
+					  struct kipc_op *op, u64 tag,
+					  bool grant)
 {
 	if (likely(!(tag & KIPC_TAG_FDS_MASK)))
 		return 0;
@@ -212,7 +217,9 @@ static inline int kipc_get_files(struct kipc_ctx *me, struct kipc_op *op,
 /*
  * Reserve up to fd_max descriptor numbers for a message to receive: as
  * many as the fd table allows.  A sender with more descriptors than were
- * reserved fails with EMSGSIZE; the receiver itself does not.
+ * reserved fails with EMSGSIZE; the receiver itself does not.  Operations
+ * submitted through io_uring complete in task work that may run after the
+ * task lost its files, so they take no descriptors: EOPNOTSUPP.
  */
 static noinline int kipc_reserve_fds_slow(struct kipc_ctx *me,
 					  struct kipc_op *op, unsigned int n)
@@ -221,6 +228,8 @@ static noinline int kipc_reserve_fds_slow(struct kipc_ctx *me,
 
 	if (n > KIPC_MSG_FDS)
 		return -EINVAL;
+	if (op->async)
+		return -EOPNOTSUPP;
 	op->files = true;
 	while (me->nrfd < n) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
@@ -231,7 +240,8 @@ static noinline int kipc_reserve_fds_slow(struct kipc_ctx *me,
 	return 0;
 }
 
-static inline int kipc_reserve_fds(struct kipc_ctx *me, struct kipc_op *op)
+static __always_inline int kipc_reserve_fds(struct kipc_ctx *me,
+					    struct kipc_op *op)
 {
 	unsigned int n = READ_ONCE(me->utcb->fd_max);
 
@@ -239,11 +249,22 @@ static inline int kipc_reserve_fds(struct kipc_ctx *me, struct kipc_op *op)
 }
 
 /* Absolute deadline for a relative timeout; KTIME_MAX for none. */
-static ktime_t kipc_deadline(u64 timeout)
+static __always_inline ktime_t __kipc_deadline(u64 timeout)
 {
 	if (timeout == KIPC_TIMEOUT_INFINITE)
 		return KTIME_MAX;
 	return ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, timeout, KTIME_MAX)));
+}
+
+/**
+ * kipc_deadline - absolute deadline for a relative timeout
+ * @timeout: nanoseconds or KIPC_TIMEOUT_INFINITE
+ *
+ * Return: the deadline, KTIME_MAX for none.
+ */
+ktime_t kipc_deadline(u64 timeout)
+{
+	return __kipc_deadline(timeout);
 }
 
 /*
@@ -252,18 +273,19 @@ static ktime_t kipc_deadline(u64 timeout)
  * there first and the state moved on: the caller must look again, as the
  * phase, and so the right error, may have changed.
  */
-static bool kipc_withdraw(struct kipc_ctx *me, struct kipc_ep *ep, int st)
+static bool kipc_withdraw(struct kipc_ctx *me, int st)
 {
 	bool done = false;
 
 	if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
-		spin_lock(&ep->lock);
+		/* The queue's owner is pinned by the operation: ->qlock is stable. */
+		spin_lock(me->qlock);
 		if (me->wstate == st) {
 			list_del_init(&me->node);
 			me->wstate = KIPC_W_IDLE;
 			done = true;
 		}
-		spin_unlock(&ep->lock);
+		spin_unlock(me->qlock);
 	} else if (st == KIPC_W_REPLY) {
 		spin_lock(&me->lock);
 		if (me->wstate == st) {
@@ -329,8 +351,10 @@ static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
 	me->spin_ok = local_clock() - t0 < READ_ONCE(spin_ns);
 }
 
-/*
+/**
  * kipc_wait - sleep until a partner has finished with @me
+ * @me:		the context, queued or waiting for a reply
+ * @op:		the operation's deadlines and restart rules
  *
  * Ends early on a signal or the phase's deadline; then @me is withdrawn
  * and the phase it was in delivered nothing.  A caller whose request was
@@ -338,11 +362,22 @@ static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
  * is chosen for the state the context is withdrawn from, never for a state
  * a partner has already moved it out of: a call taken off the queue while
  * we decided to restart it must not be sent again.
+ *
+ * Task work queued with TWA_SIGNAL (an io_uring completion of this task,
+ * say) sets TIF_NOTIFY_SIGNAL, which signal_pending() reports but which is
+ * no signal: it must not fail the operation.  A phase that may restart is
+ * withdrawn and restarted (-ERESTARTSYS, no handler runs), so the task
+ * work runs at once; otherwise (finite timeout, reply phase) the flag is
+ * cleared for the wait, so the sleep still blocks, and set again at the
+ * end, so the task work runs on the way back to user space.
+ *
+ * Return: the result the partner handed over, or -errno.
  */
-static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
+int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 {
 	/* Spin unless the last sleep on this context was a long one. */
 	bool spin = READ_ONCE(spin_ns) && me->spin_ok;
+	bool notify = false;
 	int st, err;
 	ktime_t dl;
 
@@ -363,6 +398,11 @@ static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 			if (st == KIPC_W_SENDING ? op->send_restart :
 			    st == KIPC_W_RECEIVING ? op->recv_restart : false)
 				err = -ERESTARTSYS;
+			else if (!task_sigpending(current)) {
+				clear_notify_signal();
+				notify = true;
+				continue;
+			}
 		} else if (dl != KTIME_MAX && ktime_compare(ktime_get(), dl) >= 0) {
 			err = -ETIMEDOUT;
 		} else if (spin) {
@@ -372,11 +412,16 @@ static int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 			kipc_sleep(me, st, dl);
 			continue;
 		}
-		if (kipc_withdraw(me, op->h.ep, st))
-			return err;
+		if (kipc_withdraw(me, st))
+			goto out;
 	}
 	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
-	return me->wresult;
+	err = me->wresult;
+out:
+	/* set_notify_signal() without the wake-up: we are running. */
+	if (unlikely(notify))
+		set_thread_flag(TIF_NOTIFY_SIGNAL);
+	return err;
 }
 
 /*
@@ -428,8 +473,8 @@ static int kipc_do_reply(struct kipc_ctx *me, u64 tag)
 }
 
 /* Send phase of send and call. */
-static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
-			u64 timeout)
+static __always_inline int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op,
+					 bool call, u64 timeout)
 {
 	struct kipc_ep *ep = op->h.ep;
 	struct kipc_ctx *rcv;
@@ -448,10 +493,17 @@ static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
 		me->tag = op->tag;
 		me->badge = op->h.badge;
 		me->call = call;
+		me->qlock = &ep->lock;
 		me->wstate = KIPC_W_SENDING;
 		list_add_tail(&me->node, &ep->senders);
-		spin_unlock(&ep->lock);
-		return kipc_wait(me, op);
+		/* Under ep->lock, so a poller's registration cannot be missed. */
+		if (unlikely(waitqueue_active(&ep->wq))) {
+			spin_unlock(&ep->lock);
+			kipc_ep_wake(ep, EPOLLIN | EPOLLRDNORM);
+		} else {
+			spin_unlock(&ep->lock);
+		}
+		return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
 	}
 
 	/* A receiver waits: deliver straight into its area, if it can take it. */
@@ -480,16 +532,24 @@ static int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op, bool call,
 	kipc_complete(rcv, 0);
 	spin_unlock(&rcv->lock);
 
-	return call ? kipc_wait(me, op) : 0;
+	if (!call)
+		return 0;
+	return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
 }
 
 /* Receive phase of recv and reply_recv. */
-static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
+static __always_inline int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op,
+					 u64 timeout)
 {
 	struct kipc_ep *ep = op->h.ep;
 	struct kipc_ctx *snd;
 
 	spin_lock(&ep->lock);
+	/* Pending bits of a bound notification come first, as in seL4. */
+	if (unlikely(ep->ntfn) && kipc_ntfn_take(ep, me)) {
+		spin_unlock(&ep->lock);
+		return 0;
+	}
 	for (;;) {
 		snd = list_first_entry_or_null(&ep->senders, struct kipc_ctx, node);
 		if (!snd || KIPC_TAG_FDS(snd->tag) <= me->nrfd)
@@ -499,7 +559,7 @@ static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
 		kipc_complete(snd, -EMSGSIZE);
 	}
 	if (!snd) {
-		if (!ep->nr_send) {
+		if (!ep->nr_send && !ep->ntfn) {
 			spin_unlock(&ep->lock);
 			return -EPIPE;
 		}
@@ -507,10 +567,16 @@ static int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op, u64 timeout)
 			spin_unlock(&ep->lock);
 			return -EAGAIN;
 		}
+		me->qlock = &ep->lock;
 		me->wstate = KIPC_W_RECEIVING;
 		list_add_tail(&me->node, &ep->receivers);
-		spin_unlock(&ep->lock);
-		return kipc_wait(me, op);
+		if (unlikely(waitqueue_active(&ep->wq))) {
+			spin_unlock(&ep->lock);
+			kipc_ep_wake(ep, EPOLLOUT | EPOLLWRNORM);
+		} else {
+			spin_unlock(&ep->lock);
+		}
+		return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
 	}
 
 	/* A sender waits: fetch its message straight into our area. */
@@ -564,8 +630,25 @@ static int kipc_op_handle(struct kipc_op *op, int fd, u32 right)
 	return 0;
 }
 
-static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
-		    const struct kipc_ipc *a, struct kipc_op *op)
+/*
+ * io_uring takes no timeouts but "now" and "never": a finite one would
+ * need a timer per pending operation; KIPC_IOC_CANCEL bounds a wait.
+ */
+static __always_inline int kipc_async_timeout(bool async, u64 timeout)
+{
+	if (async && timeout != KIPC_TIMEOUT_POLL &&
+	    timeout != KIPC_TIMEOUT_INFINITE)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * @async is a constant where this is inlined: the synchronous path does not
+ * test it.
+ */
+static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
+				    const struct kipc_ipc *a, struct kipc_op *op,
+				    const bool async)
 {
 	bool lost = false;
 	int ret;
@@ -574,6 +657,10 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 	case KIPC_IOC_SEND:
 	case KIPC_IOC_CALL:
 		ret = kipc_load_tag(me, &op->tag);
+		if (ret)
+			return ret;
+		ret = kipc_async_timeout(async, a->send_timeout) ?:
+		      kipc_async_timeout(async, a->recv_timeout);
 		if (ret)
 			return ret;
 		/* A reply right held is kept: a server may call others first. */
@@ -589,8 +676,10 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 				     op->h.rights & KIPC_RIGHT_GRANT);
 		if (ret)
 			return ret;
-		op->send_dl = kipc_deadline(a->send_timeout);
+		op->send_dl = __kipc_deadline(a->send_timeout);
 		op->send_restart = a->send_timeout == KIPC_TIMEOUT_INFINITE;
+		if (async)
+			me->aep = op->h.ep;
 		if (cmd == KIPC_IOC_SEND) {
 			trace_kipc_send(op->h.ep->id, op->tag, op->h.badge);
 			return kipc_do_send(me, op, false, a->send_timeout);
@@ -598,7 +687,7 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		trace_kipc_call(op->h.ep->id, op->tag, op->h.badge);
 		/* A restart would start the whole call's deadline again. */
 		op->send_restart &= a->recv_timeout == KIPC_TIMEOUT_INFINITE;
-		op->recv_dl = kipc_deadline(a->recv_timeout);
+		op->recv_dl = __kipc_deadline(a->recv_timeout);
 		return kipc_do_send(me, op, true, a->send_timeout);
 
 	case KIPC_IOC_REPLY:
@@ -616,6 +705,9 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 
 	case KIPC_IOC_RECV:
 	case KIPC_IOC_REPLY_RECV:
+		ret = kipc_async_timeout(async, a->recv_timeout);
+		if (ret)
+			return ret;
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_RECV);
 		if (ret)
 			return ret;
@@ -643,10 +735,15 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		}
 		me->reply_grant = op->h.rights & KIPC_RIGHT_GRANT;
 		trace_kipc_recv(op->h.ep->id, cmd == KIPC_IOC_REPLY_RECV);
-		op->recv_dl = kipc_deadline(a->recv_timeout);
+		op->recv_dl = __kipc_deadline(a->recv_timeout);
 		op->recv_restart = a->recv_timeout == KIPC_TIMEOUT_INFINITE;
+		if (async) {
+			/* Before the queue: the completion may run at once. */
+			me->aep = op->h.ep;
+			me->alost = lost;
+		}
 		ret = kipc_do_recv(me, op, a->recv_timeout);
-		if (lost)
+		if (lost && (!async || ret != -EIOCBQUEUED))
 			WRITE_ONCE(me->utcb->status, ret ? KIPC_ST_REPLY_LOST :
 				   me->utcb->status | KIPC_ST_REPLY_LOST);
 		return ret;
@@ -655,9 +752,10 @@ static int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 }
 
 /*
- * The end of an operation: install what was delivered (all of it, in
- * current's fd table, which is the receiver's), give back the descriptor
- * numbers not used and the files not sent.
+ * The end of a synchronous operation that reserved numbers or took files:
+ * install what was delivered (all of it, in current's fd table, which is
+ * the receiver's), give back the descriptor numbers not used and the files
+ * not sent.
  */
 static noinline void kipc_ipc_end(struct kipc_ctx *me, struct kipc_op *op,
 				  int ret)
@@ -684,6 +782,193 @@ static noinline void kipc_ipc_end(struct kipc_ctx *me, struct kipc_op *op,
 	kipc_put_files(me, op);
 }
 
+/*
+ * The end of an operation, synchronous or asynchronous: account an error,
+ * drop what the operation pinned and free the context for the next one.
+ */
+static __always_inline int kipc_op_end(struct kipc_ctx *me, unsigned int cmd,
+					struct kipc_ep *ep,
+					struct kipc_ntfn *ntfn, int ret)
+{
+	if (unlikely(ret)) {
+		trace_kipc_error(cmd, ep ? ep->id : 0, ret);
+		if (ep)
+			atomic64_inc(&ep->errors);
+	}
+	if (ep)
+		kipc_ep_put(ep);
+	if (ntfn)
+		kipc_ntfn_put(ntfn);
+	clear_bit_unlock(0, &me->busy);
+	return ret;
+}
+
+/* Pin what a partner may read of us after the submitting call returned. */
+static void kipc_async_begin(struct kipc_ctx *me, struct io_uring_cmd *ucmd)
+{
+	me->task = get_task_struct(current);
+	me->cred = get_current_cred();
+	me->pid_ns = get_pid_ns(task_active_pid_ns(current));
+	me->aep = NULL;
+	me->antfn = NULL;
+	me->alost = false;
+	WRITE_ONCE(me->ucmd, ucmd);
+	/* kipc_complete() then completes through io_uring. */
+	WRITE_ONCE(me->sleeping, true);
+	atomic_long_inc(&kipc_stats.async);
+}
+
+static void kipc_async_unpin(struct kipc_ctx *me)
+{
+	WRITE_ONCE(me->sleeping, false);
+	WRITE_ONCE(me->ucmd, NULL);
+	put_pid_ns(me->pid_ns);
+	put_cred(me->cred);
+	put_task_struct(me->task);
+	me->task = NULL;
+	atomic_long_dec(&kipc_stats.async);
+}
+
+/*
+ * The body of kipc_op_start(), inlined into the ioctl with @ucmd NULL and
+ * @ipc_only true, so the synchronous path tests neither.
+ */
+static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
+					   const struct kipc_ipc *a,
+					   struct io_uring_cmd *ucmd,
+					   unsigned int issue_flags,
+					   const bool ipc_only)
+{
+	struct kipc_op op = {
+		.send_dl = KTIME_MAX,
+		.recv_dl = KTIME_MAX,
+		.async = ucmd != NULL,
+	};
+	int ret;
+
+	if (test_and_set_bit_lock(0, &me->busy))
+		return -EBUSY;
+
+	if (unlikely(ucmd)) {
+		kipc_async_begin(me, ucmd);
+		me->acmd = cmd;
+		/* Before the operation can be queued and completed. */
+		kipc_uring_arm(me, issue_flags);
+	} else {
+		me->task = current;
+		me->cred = current_cred();
+		/* task_active_pid_ns(current), inline: runs on every operation. */
+		me->pid_ns = ns_of_pid(task_pid(current));
+	}
+	if (!ipc_only)
+		me->antfn = NULL;
+	if (!ipc_only && cmd == KIPC_IOC_NTFN_WAIT)
+		ret = kipc_ntfn_wait(me, &op, a->fd, a->recv_timeout);
+	else
+		ret = kipc_ipc(me, cmd, a, &op, ucmd != NULL);
+	/* Files arrive only where numbers were reserved (never async). */
+	if (unlikely(op.files))
+		kipc_ipc_end(me, &op, ret);
+	if (unlikely(ucmd)) {
+		if (ret == -EIOCBQUEUED)
+			return ret;
+		kipc_uring_disarm(me);
+		kipc_async_unpin(me);
+		ret = kipc_op_end(me, cmd, op.h.ep, me->antfn, ret);
+		return kipc_uring_immediate(ucmd, ret, issue_flags);
+	}
+	return kipc_op_end(me, cmd, op.h.ep, ipc_only ? NULL : me->antfn, ret);
+}
+
+/**
+ * kipc_op_start - run one operation on a context
+ * @me:		the context, owned by current's address space
+ * @cmd:	KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV or _NTFN_WAIT
+ * @a:		the arguments, copied in and checked for reserved bits (for
+ *		_NTFN_WAIT: @fd and @recv_timeout)
+ * @ucmd:	NULL to run synchronously, else the io_uring command to
+ *		complete when the operation ends
+ * @issue_flags: io_uring's flags for @ucmd
+ *
+ * Return: the result (0 or -errno), or -EIOCBQUEUED when @ucmd was given
+ * and the operation waits: kipc_op_finish() then ends it.
+ */
+int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
+		  const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
+		  unsigned int issue_flags)
+{
+	return __kipc_op_start(me, cmd, a, ucmd, issue_flags, false);
+}
+
+/**
+ * kipc_op_finish - end an asynchronous operation a partner completed
+ * @me:		the context, in KIPC_W_DONE
+ *
+ * Called once, in the submitting task (or by io_uring's fallback work).
+ *
+ * Return: the operation's result.
+ */
+int kipc_op_finish(struct kipc_ctx *me)
+{
+	/* Pairs with the release in kipc_complete(): DONE after wresult. */
+	int st = smp_load_acquire(&me->wstate);
+	int ret = me->wresult;
+
+	WARN_ON_ONCE(st != KIPC_W_DONE);
+	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
+	if (me->alost)
+		WRITE_ONCE(me->utcb->status, ret ? KIPC_ST_REPLY_LOST :
+			   me->utcb->status | KIPC_ST_REPLY_LOST);
+	kipc_async_unpin(me);
+	return kipc_op_end(me, me->acmd, me->aep, me->antfn, ret);
+}
+
+/**
+ * kipc_cancel - end the operation waiting on a context
+ * @me:		the context
+ * @err:	the result it gets (-ECANCELED)
+ *
+ * Withdraws the context from the queue it waits on, or from waiting for a
+ * reply, exactly as a timeout would; a context a partner is already
+ * completing is left to it.  Works for synchronous and asynchronous
+ * operations alike.  The queue's lock is found locklessly: endpoints and
+ * notifications are freed after an RCU grace period, and the lock is only
+ * trusted if the context is still queued under it.
+ *
+ * Return: 0, or -ENOENT if nothing was waiting.
+ */
+int kipc_cancel(struct kipc_ctx *me, int err)
+{
+	spinlock_t *lock;
+	int st, ret = -ENOENT;
+
+	rcu_read_lock();
+	st = READ_ONCE(me->wstate);
+	if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
+		lock = READ_ONCE(me->qlock);
+		if (lock) {
+			spin_lock(lock);
+			if (me->wstate == st && me->qlock == lock &&
+			    !list_empty(&me->node)) {
+				list_del_init(&me->node);
+				kipc_complete(me, err);
+				ret = 0;
+			}
+			spin_unlock(lock);
+		}
+	} else if (st == KIPC_W_REPLY) {
+		spin_lock(&me->lock);
+		if (me->wstate == KIPC_W_REPLY) {
+			me->reply_from = NULL;
+			kipc_complete(me, err);
+			ret = 0;
+		}
+		spin_unlock(&me->lock);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
 /**
  * kipc_ipc_ioctl - run one IPC operation on a context
  * @me:		the context, owned by current's address space
@@ -695,38 +980,13 @@ static noinline void kipc_ipc_end(struct kipc_ctx *me, struct kipc_op *op,
 long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 		    const struct kipc_ipc __user *uarg)
 {
-	struct kipc_op op = {
-		.send_dl = KTIME_MAX,
-		.recv_dl = KTIME_MAX,
-	};
 	struct kipc_ipc a;
-	long ret;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags || a.__reserved[0] || a.__reserved[1])
+	if (a.flags | a.__reserved[0] | a.__reserved[1])
 		return -EINVAL;
-	if (test_and_set_bit_lock(0, &me->busy))
-		return -EBUSY;
-
-	me->task = current;
-	me->cred = current_cred();
-	/* task_active_pid_ns(current), inline: this runs on every operation. */
-	me->pid_ns = ns_of_pid(task_pid(current));
-	ret = kipc_ipc(me, cmd, &a, &op);
-	/* Files arrive only where numbers were reserved. */
-	if (unlikely(op.files))
-		kipc_ipc_end(me, &op, ret);
-	if (unlikely(ret)) {
-		trace_kipc_error(cmd, op.h.ep ? op.h.ep->id : 0, ret);
-		if (op.h.ep)
-			atomic64_inc(&op.h.ep->errors);
-	}
-	if (op.h.ep)
-		kipc_ep_put(op.h.ep);
-
-	clear_bit_unlock(0, &me->busy);
-	return ret;
+	return __kipc_op_start(me, cmd, &a, NULL, 0, true);
 }
 
 /**

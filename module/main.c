@@ -31,6 +31,11 @@ static_assert(sizeof(struct kipc_utcb) == 616);
 static_assert(sizeof(struct kipc_publish) == 104);
 static_assert(sizeof(struct kipc_lookup) == 96);
 static_assert(sizeof(struct kipc_caller) == 32);
+static_assert(sizeof(struct kipc_notify_create) == 32);
+static_assert(sizeof(struct kipc_notify) == 40);
+static_assert(sizeof(struct kipc_notify_bind) == 32);
+static_assert(sizeof(struct kipc_cancel) == 16);
+static_assert(sizeof(struct kipc_uring_cmd) == 16);
 
 static int kipc_open(struct inode *inode, struct file *file)
 {
@@ -50,6 +55,7 @@ static int kipc_open(struct inode *inode, struct file *file)
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->node);
 	kref_init(&ctx->ref);
+	kipc_uring_init(ctx);
 	ctx->spin_ok = true;
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
@@ -59,6 +65,7 @@ static int kipc_open(struct inode *inode, struct file *file)
 
 static int kipc_release(struct inode *inode, struct file *file)
 {
+	kipc_uring_release(file->private_data);
 	kipc_ctx_release_ipc(file->private_data);
 	return 0;
 }
@@ -95,10 +102,39 @@ static noinline long kipc_version(struct kipc_version __user *uarg)
 		.utcb_size = KIPC_UTCB_SIZE,
 		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
-			    KIPC_FEAT_LIMITS,
+			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
+			    KIPC_FEAT_URING,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+/* KIPC_IOC_NTFN_WAIT: a receive on a notification instead of an endpoint. */
+static long kipc_ntfn_wait_ioctl(struct kipc_ctx *ctx,
+				 const struct kipc_notify __user *uarg)
+{
+	struct kipc_notify n;
+	struct kipc_ipc a = { };
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (n.flags || n.bits || n.__reserved[0] || n.__reserved[1])
+		return -EINVAL;
+	a.fd = n.fd;
+	a.recv_timeout = n.timeout;
+	return kipc_op_start(ctx, KIPC_IOC_NTFN_WAIT, &a, NULL, 0);
+}
+
+static long kipc_cancel_ioctl(struct kipc_ctx *ctx,
+			      const struct kipc_cancel __user *uarg)
+{
+	struct kipc_cancel c;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || c.__pad || c.__reserved[0])
+		return -EINVAL;
+	return kipc_cancel(ctx, -ECANCELED);
 }
 
 static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -131,6 +167,16 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kipc_lookup(uarg);
 	case KIPC_IOC_CALLER:
 		return kipc_caller(ctx, uarg);
+	case KIPC_IOC_NTFN_CREATE:
+		return kipc_ntfn_create(uarg);
+	case KIPC_IOC_NTFN_SIGNAL:
+		return kipc_ntfn_signal(uarg);
+	case KIPC_IOC_NTFN_WAIT:
+		return kipc_ntfn_wait_ioctl(ctx, uarg);
+	case KIPC_IOC_NTFN_BIND:
+		return kipc_ntfn_bind(uarg);
+	case KIPC_IOC_CANCEL:
+		return kipc_cancel_ioctl(ctx, uarg);
 	}
 	return -ENOTTY;
 }
@@ -142,6 +188,7 @@ static const struct file_operations kipc_fops = {
 	.mmap		= kipc_mmap,
 	.unlocked_ioctl	= kipc_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= kipc_uring_cmd,
 };
 
 static struct miscdevice kipc_misc = {

@@ -63,6 +63,9 @@ static int kipc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "handles %ld\n", atomic_long_read(&kipc_stats.handles));
 	seq_printf(m, "names %ld\n", atomic_long_read(&kipc_stats.names));
 	seq_printf(m, "inflight %ld\n", atomic_long_read(&kipc_stats.inflight));
+	seq_printf(m, "notifications %ld\n",
+		   atomic_long_read(&kipc_stats.notifications));
+	seq_printf(m, "async %ld\n", atomic_long_read(&kipc_stats.async));
 	return 0;
 }
 

@@ -21,10 +21,17 @@
  * registers) and that no request is ever delivered twice.  Afterwards
  * nothing may be left waiting on either endpoint.
  *
- * One call in four also carries 1..3 descriptors (the client thread's
+ * Besides its synchronous threads the server runs an io_uring thread that
+ * keeps NURING receives on A in flight from one ring and answers with
+ * reply_recv on the ring: killing the server kills it with operations
+ * pending, which must end when io_uring tears the ring down (nothing left
+ * waiting, /proc/kipc/stats "async" back to its baseline).
+ *
+ * One call in four on B also carries 1..3 descriptors (the client thread's
  * pipe): the server checks their number and kind and replies with one of
- * them, which the client checks and closes.  The live counts, descriptors
- * in flight included, must be back at their baseline at the end.
+ * them, which the client checks and closes.  (Not on A: io_uring
+ * operations take no descriptors.)  The live counts, descriptors in
+ * flight included, must be back at their baseline at the end.
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -32,7 +39,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <liburing.h>
+
 #include "kipc_test.h"
+#include <kipc_uring.h>
 
 enum {
 	NCLI = 4,		/* client processes */
@@ -41,6 +51,7 @@ enum {
 	NSRV = 3,		/* server threads */
 	SEEN = 4096,		/* window of the duplicate detector (per slot) */
 	NMSG = 16,		/* error descriptions kept */
+	NURING = 4,		/* receives the io_uring server keeps in flight */
 	MSGLEN = 240,
 };
 
@@ -66,6 +77,7 @@ struct counts {
 	uint64_t calls, ok, eagain, etimedout, eintr, econnreset, epipe;
 	uint64_t dropped, b_calls, errors;
 	uint64_t srv_msgs, srv_lost, srv_eagain, srv_etimedout, srv_eintr;
+	uint64_t srv_uring;
 	uint64_t signals, client_kills, server_kills;
 };
 
@@ -172,6 +184,12 @@ static unsigned int fds_of(uint64_t label)
 	return m % 4 == 1 ? 1 + (m >> 8) % 3 : 0;
 }
 
+/* Descriptors travel only through B, which no io_uring server receives on. */
+static unsigned int fds_on(uint64_t label, bool on_b)
+{
+	return on_b ? fds_of(label) : 0;
+}
+
 static bool is_fifo(int fd)
 {
 	struct stat st;
@@ -220,9 +238,147 @@ static uint64_t pick_timeout(uint64_t *s, unsigned int max_ms)
 
 /* ---- server ---- */
 
+enum { M_NONE, M_REPLY, M_SPLIT, M_DROP };
+
+/*
+ * Check the request that arrived in @c (on B if @on_b) and put the reply
+ * into @c.  Returns the reply's tag; *@mode says how to answer.
+ */
+static uint64_t serve_request(struct kipc_ctx *c, bool on_b, int *mode,
+			      int *pending)
+{
+	uint64_t tag, label, badge;
+	unsigned int n, slot, rn;
+
+	ADD(srv_msgs, 1);
+	tag = kipc_tag(c);
+	label = KIPC_TAG_LABEL(tag);
+	n = KIPC_TAG_NR(tag);
+	slot = LABEL_SLOT(label);
+	badge = c->utcb->badge;
+	if (!(tag & KIPC_TAG_F_CALL) ||
+	    (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) != KIPC_TAG_F_CALL ||
+	    slot >= NSLOT || n > KIPC_MSG_REGS) {
+		report("server: bad tag %#llx", (unsigned long long)tag);
+		for (unsigned int i = 0; i < KIPC_TAG_FDS(tag); i++)
+			close(kipc_fds(c)[i]);
+		*mode = M_DROP;
+		return 0;
+	}
+	if (KIPC_TAG_FDS(tag) != fds_on(label, on_b))
+		report("server: label %#llx came with %u descriptors, not %u",
+		       (unsigned long long)label, KIPC_TAG_FDS(tag),
+		       fds_on(label, on_b));
+	for (unsigned int i = 0; i < KIPC_TAG_FDS(tag); i++) {
+		int fd = kipc_fds(c)[i];
+
+		if (!is_fifo(fd))
+			report("server: label %#llx: descriptor %d is no pipe",
+			       (unsigned long long)label, fd);
+		if (i || !pending)
+			close(fd);
+		else
+			*pending = fd;
+	}
+	if (badge != (on_b ? BADGE(1, W.srv_gen, slot) : BADGE(0, 0, slot)))
+		report("server: label %#llx on %c came with badge %#llx",
+		       (unsigned long long)label, on_b ? 'B' : 'A',
+		       (unsigned long long)badge);
+	if (c->utcb->pid <= 0 || c->utcb->uid != geteuid())
+		report("server: label %#llx from pid %d uid %u",
+		       (unsigned long long)label, c->utcb->pid, c->utcb->uid);
+	for (unsigned int i = 0; i < n; i++) {
+		if (kipc_mr(c)[i] != req_val(label, i)) {
+			report("server: label %#llx nr %u: register %u is %#llx",
+			       (unsigned long long)label, n, i,
+			       (unsigned long long)kipc_mr(c)[i]);
+			break;
+		}
+	}
+	if (__atomic_exchange_n(&SH->seen[slot][label % SEEN], label + 1,
+				__ATOMIC_RELAXED) == label + 1)
+		report("server: label %#llx (slot %u) delivered twice",
+		       (unsigned long long)label, slot);
+
+	/* The reply: own values, then a checksum of what arrived. */
+	rn = reply_nr(n);
+	if (rn > n)
+		kipc_mr(c)[n] = checksum(kipc_mr(c), n);
+	for (unsigned int i = 0; i < rn && i < n; i++)
+		kipc_mr(c)[i] = rep_val(label, i);
+	*mode = dropped(label) ? M_DROP : split(label) ? M_SPLIT : M_REPLY;
+	/* A descriptor kept is passed back with the reply: still in fds[0]. */
+	if (pending && *pending >= 0)
+		return KIPC_TAG_WITH_FDS(KIPC_TAG(label, rn), 1);
+	return KIPC_TAG(label, rn);
+}
+
+/*
+ * The io_uring server: one thread keeps NURING receives on A in flight
+ * from one ring, one context each, and answers with reply_recv on the
+ * ring.  Killing the server kills it with all of them pending.
+ */
+static void *uring_server_thread(void *arg)
+{
+	struct kipc_ctx c[NURING];
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	uint64_t tag;
+	int ret, i, mode = M_NONE;
+
+	if (io_uring_queue_init(2 * NURING, &ring, 0)) {
+		report("uring server: no ring");
+		return NULL;
+	}
+	for (i = 0; i < NURING; i++) {
+		ctx_open(&c[i]);
+		sqe = io_uring_get_sqe(&ring);
+		kipc_prep_recv(sqe, &c[i], W.a_srv, INF);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	if (io_uring_submit(&ring) != NURING)
+		report("uring server: submit");
+	for (;;) {
+		ret = io_uring_wait_cqe(&ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret) {
+			report("uring server: wait: %d", ret);
+			sleep_ms(1);
+			continue;
+		}
+		i = io_uring_cqe_get_data64(cqe);
+		ret = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		if (i < 0 || i >= NURING) {
+			report("uring server: CQE for %d", i);
+			continue;
+		}
+		tag = 0;
+		if (ret) {
+			report("uring server: receive on A: %d", ret);
+		} else {
+			ADD(srv_uring, 1);
+			if ((c[i].utcb->status & KIPC_ST_REPLY_LOST))
+				ADD(srv_lost, 1);
+			tag = serve_request(&c[i], false, &mode, NULL);
+		}
+		sqe = io_uring_get_sqe(&ring);
+		if (ret || mode == M_DROP)	/* a recv gives the reply right up */
+			kipc_prep_recv(sqe, &c[i], W.a_srv, INF);
+		else
+			kipc_prep_reply_recv(sqe, &c[i], W.a_srv, tag, INF);
+		io_uring_sqe_set_data64(sqe, i);
+		if (io_uring_submit(&ring) != 1)
+			report("uring server: submit");
+	}
+	return NULL;
+}
+
 static void *server_thread(void *arg)
 {
-	enum { M_NONE, M_REPLY, M_SPLIT, M_DROP } mode = M_NONE;
+	int mode = M_NONE;
 	int idx = (long)arg;
 	uint64_t s = mix(now_ns() ^ idx ^ ((uint64_t)W.srv_gen << 8)) | 1;
 	uint64_t tag = 0;
@@ -233,14 +389,13 @@ static void *server_thread(void *arg)
 	kipc_accept_fds(&c, KIPC_MSG_FDS);
 	__atomic_store_n(&SH->srv_tid[idx], gettid_(), __ATOMIC_RELAXED);
 	for (;;) {
-		uint64_t to = pick_timeout(&s, 5), label, badge;
+		uint64_t to = pick_timeout(&s, 5);
 		/*
 		 * Wait without end only on the thread's own endpoint (odd
 		 * threads: B), so that both always get served again.
 		 */
 		bool on_b = to == INF ? idx & 1 : rnd(&s) & 1;
 		int ep = on_b ? W.b_full : W.a_srv;
-		unsigned int n, slot, rn;
 		int ret, r;
 
 		c.utcb->status = 0;
@@ -288,79 +443,21 @@ static void *server_thread(void *arg)
 			continue;
 		}
 
-		ADD(srv_msgs, 1);
-		tag = kipc_tag(&c);
-		label = KIPC_TAG_LABEL(tag);
-		n = KIPC_TAG_NR(tag);
-		slot = LABEL_SLOT(label);
-		badge = c.utcb->badge;
-		if (!(tag & KIPC_TAG_F_CALL) ||
-		    (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) != KIPC_TAG_F_CALL ||
-		    slot >= NSLOT || n > KIPC_MSG_REGS) {
-			report("server: bad tag %#llx", (unsigned long long)tag);
-			for (unsigned int i = 0; i < KIPC_TAG_FDS(tag); i++)
-				close(kipc_fds(&c)[i]);
-			mode = M_DROP;
-			continue;
-		}
-		if (KIPC_TAG_FDS(tag) != fds_of(label))
-			report("server: label %#llx came with %u descriptors, not %u",
-			       (unsigned long long)label, KIPC_TAG_FDS(tag), fds_of(label));
-		for (unsigned int i = 0; i < KIPC_TAG_FDS(tag); i++) {
-			int fd = kipc_fds(&c)[i];
-
-			if (!is_fifo(fd))
-				report("server: label %#llx: descriptor %d is no pipe",
-				       (unsigned long long)label, fd);
-			if (i)
-				close(fd);
-			else
-				pending = fd;
-		}
-		if (badge != (on_b ? BADGE(1, W.srv_gen, slot) : BADGE(0, 0, slot)))
-			report("server: label %#llx on %c came with badge %#llx",
-			       (unsigned long long)label, on_b ? 'B' : 'A',
-			       (unsigned long long)badge);
-		if (c.utcb->pid <= 0 || c.utcb->uid != geteuid())
-			report("server: label %#llx from pid %d uid %u",
-			       (unsigned long long)label, c.utcb->pid, c.utcb->uid);
-		for (unsigned int i = 0; i < n; i++) {
-			if (kipc_mr(&c)[i] != req_val(label, i)) {
-				report("server: label %#llx nr %u: register %u is %#llx",
-				       (unsigned long long)label, n, i,
-				       (unsigned long long)kipc_mr(&c)[i]);
-				break;
-			}
-		}
-		if (__atomic_exchange_n(&SH->seen[slot][label % SEEN], label + 1,
-					__ATOMIC_RELAXED) == label + 1)
-			report("server: label %#llx (slot %u) delivered twice",
-			       (unsigned long long)label, slot);
-
-		/* The reply: own values, then a checksum of what arrived. */
-		rn = reply_nr(n);
-		if (rn > n)
-			kipc_mr(&c)[n] = checksum(kipc_mr(&c), n);
-		for (unsigned int i = 0; i < rn && i < n; i++)
-			kipc_mr(&c)[i] = rep_val(label, i);
-		tag = KIPC_TAG(label, rn);
-		if (pending >= 0) {
-			/* Passed back with the reply: still in fds[0]. */
-			tag = KIPC_TAG_WITH_FDS(tag, 1);
-		}
-		mode = dropped(label) ? M_DROP : split(label) ? M_SPLIT : M_REPLY;
+		tag = serve_request(&c, on_b, &mode, &pending);
 	}
 	return NULL;
 }
 
 static int server_main(void *unused)
 {
-	pthread_t t[NSRV];
+	pthread_t t[NSRV], u;
 
 	catch_signal(SIGUSR1, W.srv_gen & 1);
 	for (long i = 0; i < NSRV; i++)
 		if (pthread_create(&t[i], NULL, server_thread, (void *)i))
 			return 1;
+	if (pthread_create(&u, NULL, uring_server_thread, NULL))
+		return 1;
 	for (int i = 0; i < NSRV; i++)
 		pthread_join(t[i], NULL);
 	return 0;
@@ -437,7 +534,7 @@ static int reply_ok(struct client *cl, uint64_t label, unsigned int n)
 
 	uint64_t want_tag = KIPC_TAG(label, rn);
 
-	if (fds_of(label))
+	if (fds_on(label, SH->inflight[cl->slot].on_b))
 		want_tag = KIPC_TAG_WITH_FDS(want_tag, 1);
 	if (KIPC_TAG_FDS(u->tag) == 1) {
 		if (!is_fifo(u->fds[0]))
@@ -475,12 +572,12 @@ static void client_call(struct client *cl)
 	uint64_t label = LABEL(cl->slot, SEQ(cl->gen, cl->cnt++));
 	unsigned int n = rnd(&cl->s) % (KIPC_MSG_REGS + 1);
 	uint64_t to = pick_timeout(&cl->s, 20);
-	uint64_t tag = KIPC_TAG_WITH_FDS(KIPC_TAG(label, n), fds_of(label));
+	uint64_t tag = KIPC_TAG_WITH_FDS(KIPC_TAG(label, n), fds_on(label, on_b));
 	int done0, ret;
 
 	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++)
 		kipc_mr(&cl->c)[i] = i < n ? req_val(label, i) : POISON + i;
-	for (unsigned int i = 0; i < fds_of(label); i++)
+	for (unsigned int i = 0; i < fds_on(label, on_b); i++)
 		kipc_fds(&cl->c)[i] = cl->pipe[1];
 	done0 = LOAD(SH->kills_done);
 	SH->inflight[cl->slot].label = label;
@@ -679,7 +776,12 @@ static void restart_server(bool dead)
 		reap(W.srv);
 	}
 	W.srv = 0;
-	/* Its threads were blocked in recv on A: none may be left queued. */
+	/*
+	 * Its threads were blocked in recv on A: none may be left queued.
+	 * The io_uring server's receives end after its death, when io_uring
+	 * tears its ring down: give them time.
+	 */
+	wait_fdinfo(W.ep_a, "receivers-waiting", 0);
 	rw = fdinfo_value(0, W.ep_a, "receivers-waiting");
 	if (rw != 0)
 		report("controller: %ld receivers still waiting on A after the server died", rw);
@@ -738,7 +840,7 @@ FIXTURE(stress) {
 
 /* Live kipc objects before the test, from /proc/kipc/stats. */
 static const char *const stat_keys[] = {
-	"contexts", "endpoints", "handles", "inflight",
+	"contexts", "endpoints", "handles", "notifications", "async", "inflight",
 };
 static long stat_base[ARRAY_SIZE(stat_keys)];
 
@@ -924,8 +1026,9 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 		       (unsigned long long)n->eagain, (unsigned long long)n->etimedout,
 		       (unsigned long long)n->eintr, (unsigned long long)n->econnreset,
 		       (unsigned long long)n->dropped, (unsigned long long)n->epipe);
-	ksft_print_msg("stress: server: %llu messages, %llu replies lost, EAGAIN %llu ETIMEDOUT %llu EINTR %llu\n",
-		       (unsigned long long)n->srv_msgs, (unsigned long long)n->srv_lost,
+	ksft_print_msg("stress: server: %llu messages (%llu through io_uring), %llu replies lost, EAGAIN %llu ETIMEDOUT %llu EINTR %llu\n",
+		       (unsigned long long)n->srv_msgs, (unsigned long long)n->srv_uring,
+		       (unsigned long long)n->srv_lost,
 		       (unsigned long long)n->srv_eagain, (unsigned long long)n->srv_etimedout,
 		       (unsigned long long)n->srv_eintr);
 	ksft_print_msg("stress: %llu signals, %llu clients killed, %llu servers killed, %llu errors\n",
@@ -938,6 +1041,7 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	EXPECT_EQ(0, n->errors);
 	EXPECT_GT(n->ok, 1000);
 	EXPECT_EQ(2, n->server_kills);
+	EXPECT_GT(n->srv_uring, 100);
 
 	/* Everybody is gone: nothing may be left waiting, no handle leaked. */
 	for (int i = 0; i < NSLOT; i++) {

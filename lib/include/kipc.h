@@ -145,6 +145,71 @@ static inline int kipc_reply_recv(struct kipc_ctx *ctx, int ep, uint64_t tag,
 	return kipc__ioctl(ctx, KIPC_IOC_REPLY_RECV, ep, 0, timeout);
 }
 
+/*
+ * Notifications (ABI 1.1, KIPC_FEAT_NOTIFY): a word of 64 bits.  Signal
+ * ORs bits in and never blocks; wait takes and clears every pending bit,
+ * which it leaves in kipc_ntfn_bits() (status has KIPC_ST_NOTIFY).
+ */
+
+/* New notification; returns its fd (O_CLOEXEC unless KIPC_FD_INHERIT). */
+int kipc_ntfn_create(struct kipc_ctx *ctx, unsigned int flags);
+/* Bind @ntfn to endpoint @ep (needs RECV): recv on @ep also returns bits. */
+int kipc_ntfn_bind(struct kipc_ctx *ctx, int ntfn, int ep);
+/* Undo kipc_ntfn_bind(). */
+int kipc_ntfn_unbind(struct kipc_ctx *ctx, int ntfn, int ep);
+
+static inline int kipc__ntfn(struct kipc_ctx *ctx, unsigned long cmd, int ntfn,
+			     uint64_t bits, uint64_t timeout)
+{
+	struct kipc_notify a = {
+		.fd = ntfn,
+		.bits = bits,
+		.timeout = timeout,
+	};
+
+	return ioctl(ctx->fd, cmd, &a) < 0 ? -errno : 0;
+}
+
+/* OR @bits (not 0) into @ntfn; wakes one waiter.  Never blocks. */
+static inline int kipc_ntfn_signal(struct kipc_ctx *ctx, int ntfn,
+				   uint64_t bits)
+{
+	return kipc__ntfn(ctx, KIPC_IOC_NTFN_SIGNAL, ntfn, bits, 0);
+}
+
+/*
+ * Wait up to @timeout for bits on @ntfn and take them all (see
+ * kipc_ntfn_bits()); KIPC_TIMEOUT_POLL: -EAGAIN at once if none is set.
+ */
+static inline int kipc_ntfn_wait(struct kipc_ctx *ctx, int ntfn,
+				 uint64_t timeout)
+{
+	return kipc__ntfn(ctx, KIPC_IOC_NTFN_WAIT, ntfn, 0, timeout);
+}
+
+/* The bits the last wait (or recv through a bound notification) took. */
+static inline uint64_t kipc_ntfn_bits(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->badge;
+}
+
+/* Did the last recv or wait return notification bits (not a message)? */
+static inline int kipc_is_notification(const struct kipc_ctx *ctx)
+{
+	return !!(ctx->utcb->status & KIPC_ST_NOTIFY);
+}
+
+/*
+ * End the operation waiting on @ctx (from another thread, or one submitted
+ * through io_uring) with -ECANCELED.  Returns 0 or -ENOENT (none waits).
+ */
+static inline int kipc_cancel(struct kipc_ctx *ctx)
+{
+	struct kipc_cancel a = { .flags = 0 };
+
+	return ioctl(ctx->fd, KIPC_IOC_CANCEL, &a) < 0 ? -errno : 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@ check() {	# check DESCRIPTION COMMAND...
 cd "$top"
 check "make install DESTDIR" make -s install DESTDIR="$tmp/root" PREFIX=/usr
 check "installed files" test -f "$tmp/root/usr/include/kipc.h" -a \
+	-f "$tmp/root/usr/include/kipc_uring.h" -a \
 	-f "$tmp/root/usr/include/linux/kipc.h" -a -f "$tmp/root/usr/lib/libkipc.a" -a \
 	-L "$tmp/root/usr/lib/libkipc.so.1" -a -f "$tmp/root/usr/lib/pkgconfig/libkipc.pc" -a \
 	-f "$tmp/root/usr/share/man/man7/kipc.7" -a -x "$tmp/root/usr/sbin/kipcctl"

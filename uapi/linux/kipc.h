@@ -73,6 +73,12 @@
 /* struct kipc_utcb.status bits, written by the kernel. */
 /* reply_recv: a reply right was held but its caller had gone. */
 #define KIPC_ST_REPLY_LOST	(1U << 0)
+/*
+ * recv, reply_recv (through a bound notification) and notification wait:
+ * what arrived is not a message but notification bits, which are in
+ * @badge (tag 0, pid 0, uid and gid (__u32)-1, registers untouched).
+ */
+#define KIPC_ST_NOTIFY		(1U << 8)
 
 /**
  * struct kipc_utcb - the message area of one context (mmap offset 0)
@@ -208,6 +214,9 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_NAMES		(1ULL << 4)	/* publish/lookup/unpublish */
 #define KIPC_FEAT_CALLER	(1ULL << 5)	/* KIPC_IOC_CALLER */
 #define KIPC_FEAT_LIMITS	(1ULL << 6)	/* per-user limits */
+#define KIPC_FEAT_NOTIFY	(1ULL << 8)	/* notifications (ABI 1.1) */
+#define KIPC_FEAT_POLL		(1ULL << 9)	/* poll/epoll on handles */
+#define KIPC_FEAT_URING		(1ULL << 10)	/* IORING_OP_URING_CMD */
 
 /**
  * struct kipc_version - result of KIPC_IOC_VERSION
@@ -297,6 +306,106 @@ struct kipc_caller {
 	__u64 __reserved[3];
 };
 
+/**
+ * struct kipc_notify_create - argument of KIPC_IOC_NTFN_CREATE
+ * @flags:	KIPC_FD_INHERIT or 0.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Returns a new notification file descriptor: a word of 64 bits, all
+ * clear.  Whoever holds the descriptor may signal and wait on it.
+ */
+struct kipc_notify_create {
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[3];
+};
+
+/**
+ * struct kipc_notify - argument of KIPC_IOC_NTFN_SIGNAL and _WAIT
+ * @fd:		the notification.
+ * @flags:	must be 0.
+ * @bits:	signal: the bits to OR in, not 0; wait: must be 0.
+ * @timeout:	wait: as for recv (KIPC_TIMEOUT_POLL fails with EAGAIN when
+ *		no bit is set); signal: must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Signal never blocks: it ORs @bits into the word and, if a context
+ * waits, hands it every pending bit and clears the word.  Wait takes every
+ * pending bit (into the context's badge, with KIPC_ST_NOTIFY in status)
+ * and clears them, blocking until at least one is set.
+ */
+struct kipc_notify {
+	__s32 fd;
+	__u32 flags;
+	__u64 bits;
+	__u64 timeout;
+	__u64 __reserved[2];
+};
+
+/* struct kipc_notify_bind.flags */
+#define KIPC_NTFN_UNBIND	(1U << 0)	/* undo the binding */
+
+/**
+ * struct kipc_notify_bind - argument of KIPC_IOC_NTFN_BIND
+ * @fd:		the notification.
+ * @ep:		an endpoint handle with KIPC_RIGHT_RECV.
+ * @flags:	0 to bind, KIPC_NTFN_UNBIND to unbind.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * A bound notification is delivered through the endpoint: a context in
+ * recv or reply_recv on it returns for a message or for notification bits
+ * (KIPC_ST_NOTIFY), pending bits first.  An endpoint has at most one
+ * notification and a notification at most one endpoint (else EBUSY); a
+ * bound notification cannot be waited on directly (EBUSY).
+ */
+struct kipc_notify_bind {
+	__s32 fd;
+	__s32 ep;
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct kipc_cancel - argument of KIPC_IOC_CANCEL
+ * @flags:	must be 0.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Ends the operation waiting on this context, synchronous or submitted
+ * through io_uring, with ECANCELED; a phase that is cancelled delivered
+ * nothing.  Returns 0, or ENOENT when no operation waits.
+ */
+struct kipc_cancel {
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[1];
+};
+
+/**
+ * struct kipc_uring_cmd - the 16-byte command area of an IORING_OP_URING_CMD
+ * submission on a context (sqe->cmd; SQE128 is not needed)
+ * @fd:		endpoint handle (send, recv, call, reply_recv), notification
+ *		(KIPC_IOC_NTFN_WAIT) or -1 (reply, cancel).
+ * @flags:	must be 0.
+ * @timeout:	KIPC_TIMEOUT_POLL or KIPC_TIMEOUT_INFINITE (other values:
+ *		EINVAL; bound the wait with KIPC_IOC_CANCEL instead); for
+ *		call it is both the send and the receive timeout.
+ *
+ * sqe->cmd_op is KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV,
+ * _NTFN_WAIT or _CANCEL.  The message goes from and comes into the
+ * context's message area as with the ioctl; the CQE's res is what the
+ * ioctl would have returned (0 or -errno).  A context runs one operation
+ * at a time: use one context per operation in flight.
+ */
+struct kipc_uring_cmd {
+	__s32 fd;
+	__u32 flags;
+	__u64 timeout;
+};
+
 #define KIPC_IOC_MAGIC		0xD7
 
 #define KIPC_IOC_VERSION	_IOR(KIPC_IOC_MAGIC, 0x00, struct kipc_version)
@@ -311,5 +420,10 @@ struct kipc_caller {
 #define KIPC_IOC_CALL		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_ipc)
 #define KIPC_IOC_REPLY		_IOW(KIPC_IOC_MAGIC, 0x13, struct kipc_ipc)
 #define KIPC_IOC_REPLY_RECV	_IOW(KIPC_IOC_MAGIC, 0x14, struct kipc_ipc)
+#define KIPC_IOC_NTFN_CREATE	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_notify_create)
+#define KIPC_IOC_NTFN_SIGNAL	_IOW(KIPC_IOC_MAGIC, 0x31, struct kipc_notify)
+#define KIPC_IOC_NTFN_WAIT	_IOW(KIPC_IOC_MAGIC, 0x32, struct kipc_notify)
+#define KIPC_IOC_NTFN_BIND	_IOW(KIPC_IOC_MAGIC, 0x33, struct kipc_notify_bind)
+#define KIPC_IOC_CANCEL		_IOW(KIPC_IOC_MAGIC, 0x34, struct kipc_cancel)
 
 #endif /* _UAPI_LINUX_KIPC_H */

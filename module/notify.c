@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Notifications: a 64-bit word of bits, as in seL4.
+ *
+ * Signal ORs bits into the word and never blocks.  Wait takes every pending
+ * bit and clears the word, blocking until at least one is set; with
+ * KIPC_TIMEOUT_POLL it does not block.  The bits arrive in the waiting
+ * context's message area (badge, with KIPC_ST_NOTIFY in status), so a wait
+ * submitted through io_uring needs no 64-bit CQE.
+ *
+ * A notification bound to an endpoint is delivered through it: a context in
+ * recv on the endpoint returns for a message or for the bits, whichever
+ * comes first (pending bits before queued senders).  Then the bits are
+ * protected by both locks, taken in the order ep->lock, ntfn->lock.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static void kipc_ntfn_free(struct kref *ref)
+{
+	struct kipc_ntfn *ntfn = container_of(ref, struct kipc_ntfn, ref);
+
+	WARN_ON_ONCE(ntfn->ep || !list_empty(&ntfn->waiters));
+	/* kipc_cancel() may still be looking at ntfn->lock. */
+	kfree_rcu(ntfn, rcu);
+	atomic_long_dec(&kipc_stats.notifications);
+}
+
+/**
+ * kipc_ntfn_put - drop a reference to a notification
+ * @ntfn: the notification
+ */
+void kipc_ntfn_put(struct kipc_ntfn *ntfn)
+{
+	kref_put(&ntfn->ref, kipc_ntfn_free);
+}
+
+/**
+ * kipc_ntfn_deliver - write notification bits into a context's message area
+ * @ctx:	the receiving context, owned by the caller
+ * @bits:	the bits, not 0
+ */
+void kipc_ntfn_deliver(struct kipc_ctx *ctx, u64 bits)
+{
+	struct kipc_utcb *u = ctx->utcb;
+
+	u->tag = 0;
+	u->badge = bits;
+	u->pid = 0;
+	u->uid = (u32)-1;
+	u->gid = (u32)-1;
+	u->status = KIPC_ST_NOTIFY;
+}
+
+/**
+ * kipc_ntfn_take - receive the pending bits of an endpoint's notification
+ * @ep:		the endpoint, ep->lock held, a notification bound
+ * @me:		the receiving context
+ *
+ * Return: true if bits were pending; they are now in @me's message area.
+ */
+bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *me)
+{
+	struct kipc_ntfn *ntfn = ep->ntfn;
+	u64 bits;
+
+	lockdep_assert_held(&ep->lock);
+	spin_lock(&ntfn->lock);
+	bits = ntfn->bits;
+	ntfn->bits = 0;
+	spin_unlock(&ntfn->lock);
+	if (bits)
+		kipc_ntfn_deliver(me, bits);
+	return bits;
+}
+
+/*
+ * Pending bits of a bound notification go to the endpoint's first
+ * receiver, if one waits.  Both locks held.  Returns true if bits are left
+ * pending and the endpoint has pollers to tell.
+ */
+static bool kipc_ntfn_flush_bound(struct kipc_ep *ep, struct kipc_ntfn *ntfn)
+{
+	struct kipc_ctx *rcv;
+
+	if (!ntfn->bits)
+		return false;
+	rcv = list_first_entry_or_null(&ep->receivers, struct kipc_ctx, node);
+	if (!rcv)
+		return waitqueue_active(&ep->wq);
+	/* Completed under ep->lock, its queue lock: no partner can race. */
+	list_del_init(&rcv->node);
+	kipc_ntfn_deliver(rcv, ntfn->bits);
+	ntfn->bits = 0;
+	kipc_complete(rcv, 0);
+	return false;
+}
+
+/* Every waiter of an unbound notification fails with @err. */
+static void kipc_ntfn_fail_waiters(struct kipc_ntfn *ntfn, int err)
+{
+	struct kipc_ctx *ctx, *tmp;
+
+	list_for_each_entry_safe(ctx, tmp, &ntfn->waiters, node) {
+		list_del_init(&ctx->node);
+		kipc_complete(ctx, err);
+	}
+}
+
+/*
+ * Undo a binding; both locks held.  A receiver that could only have been
+ * woken by the notification now never will be.
+ */
+static void kipc_ntfn_unbind_locked(struct kipc_ep *ep, struct kipc_ntfn *ntfn)
+{
+	ep->ntfn = NULL;
+	ntfn->ep = NULL;
+	if (!ep->nr_send)
+		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
+}
+
+static int kipc_ntfn_release(struct inode *inode, struct file *file)
+{
+	struct kipc_ntfn *ntfn = file->private_data;
+	struct kipc_ep *ep;
+
+	spin_lock(&ntfn->lock);
+	ep = ntfn->ep;
+	if (ep)
+		kref_get(&ep->ref);
+	spin_unlock(&ntfn->lock);
+	if (ep) {
+		spin_lock(&ep->lock);
+		spin_lock(&ntfn->lock);
+		/* Only this file's release and an explicit unbind undo it. */
+		if (ntfn->ep == ep) {
+			kipc_ntfn_unbind_locked(ep, ntfn);
+			kipc_ep_put(ep);	/* the binding's; ours remains */
+		}
+		spin_unlock(&ntfn->lock);
+		spin_unlock(&ep->lock);
+		kipc_ep_put(ep);
+	}
+	/* Nobody can signal any more: waiters would wait forever. */
+	spin_lock(&ntfn->lock);
+	ntfn->closed = true;
+	kipc_ntfn_fail_waiters(ntfn, -EPIPE);
+	spin_unlock(&ntfn->lock);
+	kipc_ntfn_put(ntfn);
+	return 0;
+}
+
+static __poll_t kipc_ntfn_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_ntfn *ntfn = file->private_data;
+	__poll_t mask;
+
+	poll_wait(file, &ntfn->wq, wait);
+	/* Under the lock: a signal checks for pollers under it too. */
+	spin_lock(&ntfn->lock);
+	mask = ntfn->bits ? EPOLLIN | EPOLLRDNORM : 0;
+	spin_unlock(&ntfn->lock);
+	return mask;
+}
+
+static void kipc_ntfn_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kipc_ntfn *ntfn = file->private_data;
+	u64 bits, ep_id = 0;
+	unsigned int waiters = 0;
+	struct kipc_ctx *ctx;
+
+	spin_lock(&ntfn->lock);
+	bits = ntfn->bits;
+	if (ntfn->ep)
+		ep_id = ntfn->ep->id;
+	list_for_each_entry(ctx, &ntfn->waiters, node)
+		waiters++;
+	spin_unlock(&ntfn->lock);
+	seq_printf(m, "kipc-notification:\t1\n");
+	seq_printf(m, "bits:\t%#llx\n", bits);
+	seq_printf(m, "waiters:\t%u\n", waiters);
+	seq_printf(m, "bound-endpoint:\t%llu\n", ep_id);
+}
+
+static const struct file_operations kipc_ntfn_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kipc_ntfn_release,
+	.poll		= kipc_ntfn_poll,
+	.show_fdinfo	= kipc_ntfn_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/* The notification behind @fd, with a reference; NULL if it is none. */
+static struct kipc_ntfn *kipc_ntfn_lookup(int fd)
+{
+	struct fd f = fdget(fd);
+	struct kipc_ntfn *ntfn = NULL;
+
+	if (!fd_file(f))
+		return NULL;
+	if (fd_file(f)->f_op == &kipc_ntfn_fops) {
+		ntfn = fd_file(f)->private_data;
+		kref_get(&ntfn->ref);
+	}
+	fdput(f);
+	return ntfn;
+}
+
+/**
+ * kipc_ntfn_create - KIPC_IOC_NTFN_CREATE: a new notification
+ * @uarg: user pointer to struct kipc_notify_create
+ *
+ * Return: the new file descriptor or -errno.
+ */
+int kipc_ntfn_create(const struct kipc_notify_create __user *uarg)
+{
+	struct kipc_notify_create a;
+	struct kipc_ntfn *ntfn;
+	int fd;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~KIPC_FD_INHERIT) || a.__pad || a.__reserved[0] ||
+	    a.__reserved[1] || a.__reserved[2])
+		return -EINVAL;
+	ntfn = kzalloc(sizeof(*ntfn), GFP_KERNEL_ACCOUNT);
+	if (!ntfn)
+		return -ENOMEM;
+	atomic_long_inc(&kipc_stats.notifications);
+	spin_lock_init(&ntfn->lock);
+	INIT_LIST_HEAD(&ntfn->waiters);
+	init_waitqueue_head(&ntfn->wq);
+	kref_init(&ntfn->ref);
+	fd = anon_inode_getfd("[kipc-notification]", &kipc_ntfn_fops, ntfn,
+			      O_RDWR | ((a.flags & KIPC_FD_INHERIT) ? 0 : O_CLOEXEC));
+	if (fd < 0)
+		kipc_ntfn_put(ntfn);
+	return fd;
+}
+
+/* OR @bits in and hand them to a waiter, if one waits. */
+static void kipc_ntfn_raise(struct kipc_ntfn *ntfn, u64 bits)
+{
+	struct kipc_ctx *w;
+	struct kipc_ep *ep;
+	bool ep_poll, poll;
+
+again:
+	spin_lock(&ntfn->lock);
+	ep = ntfn->ep;
+	if (!ep) {
+		ntfn->bits |= bits;
+		w = list_first_entry_or_null(&ntfn->waiters, struct kipc_ctx, node);
+		if (w) {
+			list_del_init(&w->node);
+			kipc_ntfn_deliver(w, ntfn->bits);
+			ntfn->bits = 0;
+			kipc_complete(w, 0);
+		}
+		poll = ntfn->bits && waitqueue_active(&ntfn->wq);
+		spin_unlock(&ntfn->lock);
+		if (poll)
+			wake_up_poll(&ntfn->wq, EPOLLIN | EPOLLRDNORM);
+		return;
+	}
+	kref_get(&ep->ref);
+	spin_unlock(&ntfn->lock);
+
+	spin_lock(&ep->lock);
+	spin_lock(&ntfn->lock);
+	if (ntfn->ep != ep) {
+		/* Unbound meanwhile: start over. */
+		spin_unlock(&ntfn->lock);
+		spin_unlock(&ep->lock);
+		kipc_ep_put(ep);
+		goto again;
+	}
+	ntfn->bits |= bits;
+	ep_poll = kipc_ntfn_flush_bound(ep, ntfn);
+	poll = ntfn->bits && waitqueue_active(&ntfn->wq);
+	spin_unlock(&ntfn->lock);
+	spin_unlock(&ep->lock);
+	if (ep_poll)
+		kipc_ep_wake(ep, EPOLLIN | EPOLLRDNORM);
+	if (poll)
+		wake_up_poll(&ntfn->wq, EPOLLIN | EPOLLRDNORM);
+	kipc_ep_put(ep);
+}
+
+/**
+ * kipc_ntfn_signal - KIPC_IOC_NTFN_SIGNAL: OR bits into a notification
+ * @uarg: user pointer to struct kipc_notify
+ *
+ * Never blocks.
+ *
+ * Return: 0, -EINVAL for malformed arguments or no bits, -EBADF if the fd
+ * is no notification.
+ */
+int kipc_ntfn_signal(const struct kipc_notify __user *uarg)
+{
+	struct kipc_ntfn *ntfn;
+	struct kipc_notify a;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || !a.bits || a.timeout || a.__reserved[0] ||
+	    a.__reserved[1])
+		return -EINVAL;
+	ntfn = kipc_ntfn_lookup(a.fd);
+	if (!ntfn)
+		return -EBADF;
+	kipc_ntfn_raise(ntfn, a.bits);
+	kipc_ntfn_put(ntfn);
+	return 0;
+}
+
+/**
+ * kipc_ntfn_wait - KIPC_IOC_NTFN_WAIT: take the pending bits, or wait
+ * @me:		the context, busy with this operation
+ * @op:		filled in: the deadline; me->antfn gets the notification (a
+ *		reference)
+ * @fd:		the notification
+ * @timeout:	as for recv
+ *
+ * Return: 0 with the bits in @me's message area, -EAGAIN (poll, no bits),
+ * -EBUSY (bound to an endpoint: wait in recv there), -EPIPE (its last
+ * descriptor was closed), -EIOCBQUEUED (asynchronous, waiting), or what
+ * kipc_wait() returns.
+ */
+int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
+		   u64 timeout)
+{
+	struct kipc_ntfn *ntfn;
+	u64 bits;
+
+	if (op->async && timeout != KIPC_TIMEOUT_POLL &&
+	    timeout != KIPC_TIMEOUT_INFINITE)
+		return -EINVAL;
+	ntfn = kipc_ntfn_lookup(fd);
+	if (!ntfn)
+		return -EBADF;
+	me->antfn = ntfn;	/* dropped when the operation ends */
+	op->recv_dl = kipc_deadline(timeout);
+	op->recv_restart = timeout == KIPC_TIMEOUT_INFINITE;
+
+	spin_lock(&ntfn->lock);
+	if (ntfn->ep) {
+		spin_unlock(&ntfn->lock);
+		return -EBUSY;
+	}
+	bits = ntfn->bits;
+	if (bits) {
+		ntfn->bits = 0;
+		spin_unlock(&ntfn->lock);
+		kipc_ntfn_deliver(me, bits);
+		return 0;
+	}
+	if (ntfn->closed || timeout == KIPC_TIMEOUT_POLL) {
+		spin_unlock(&ntfn->lock);
+		return ntfn->closed ? -EPIPE : -EAGAIN;
+	}
+	me->qlock = &ntfn->lock;
+	me->wstate = KIPC_W_RECEIVING;
+	list_add_tail(&me->node, &ntfn->waiters);
+	spin_unlock(&ntfn->lock);
+	return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
+}
+
+/**
+ * kipc_ntfn_bind - KIPC_IOC_NTFN_BIND: bind a notification to an endpoint
+ * @uarg: user pointer to struct kipc_notify_bind
+ *
+ * Return: 0; -EINVAL for malformed arguments or, with KIPC_NTFN_UNBIND, a
+ * notification not bound to that endpoint; -EBADF; -EPERM without
+ * KIPC_RIGHT_RECV; -EBUSY if either is bound already or the notification
+ * has waiters.
+ */
+int kipc_ntfn_bind(const struct kipc_notify_bind __user *uarg)
+{
+	struct kipc_notify_bind a;
+	struct kipc_ntfn *ntfn;
+	struct kipc_handle h;
+	struct kipc_ep *ep;
+	bool ep_poll = false;
+	int ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~KIPC_NTFN_UNBIND) || a.__pad || a.__reserved[0] ||
+	    a.__reserved[1])
+		return -EINVAL;
+	ntfn = kipc_ntfn_lookup(a.fd);
+	if (!ntfn)
+		return -EBADF;
+	ret = kipc_handle_lookup(a.ep, &h);
+	if (ret)
+		goto out_ntfn;
+	ep = h.ep;
+	ret = -EPERM;
+	if (!(h.rights & KIPC_RIGHT_RECV))
+		goto out_ep;
+
+	spin_lock(&ep->lock);
+	spin_lock(&ntfn->lock);
+	if (a.flags & KIPC_NTFN_UNBIND) {
+		ret = -EINVAL;
+		if (ntfn->ep == ep && ep->ntfn == ntfn) {
+			kipc_ntfn_unbind_locked(ep, ntfn);
+			kipc_ep_put(ep);	/* the binding's: ours remains */
+			ret = 0;
+		}
+	} else if (ep->ntfn || ntfn->ep || !list_empty(&ntfn->waiters) ||
+		   ntfn->closed) {
+		ret = -EBUSY;
+	} else {
+		kref_get(&ep->ref);	/* the binding's */
+		ep->ntfn = ntfn;
+		ntfn->ep = ep;
+		ep_poll = kipc_ntfn_flush_bound(ep, ntfn);
+		ret = 0;
+	}
+	spin_unlock(&ntfn->lock);
+	spin_unlock(&ep->lock);
+	if (ep_poll)
+		kipc_ep_wake(ep, EPOLLIN | EPOLLRDNORM);
+out_ep:
+	kipc_ep_put(ep);
+out_ntfn:
+	kipc_ntfn_put(ntfn);
+	return ret;
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io_uring: IPC operations submitted as IORING_OP_URING_CMD on a context.
+ *
+ * A context runs one operation at a time, so an asynchronous operation is
+ * the synchronous one with the sleep left out: it is queued exactly like a
+ * blocked caller, the partner that arrives second copies the message as
+ * always, and kipc_complete() then hands the completion to the submitting
+ * task (io_uring_cmd_complete_in_task()), where kipc_op_finish() drops what
+ * the operation pinned and the CQE is posted.  A server serves many
+ * endpoints or calls from one thread by opening one context per operation
+ * it keeps in flight.
+ *
+ * Cancellation.  KIPC_IOC_CANCEL (as an ioctl or a command on the ring)
+ * ends the operation waiting on a context with ECANCELED; io_uring's
+ * IORING_OP_ASYNC_CANCEL cannot reach a queued command (ENOENT, on 6.1 as
+ * on 7.2).  Nor can 6.1's task exit or ring teardown, which wait for it
+ * (and warn after a while), so before 6.7 every queued command has a
+ * watchdog: a delayed work that cancels it once its task exits or its ring
+ * is being torn down.  From 6.7 on the command is marked cancelable and
+ * io_uring asks us through IO_URING_F_CANCEL instead.
+ */
+#include <linux/percpu-refcount.h>
+#include <linux/sched.h>
+#include <linux/workqueue.h>
+
+#include "internal.h"
+
+/* How often a queued command checks on its task and ring (before 6.7). */
+#define KIPC_WATCHDOG_PERIOD	(HZ / 10)
+
+/* In the submitting task: end the operation, post the CQE. */
+static void kipc_uring_finish(struct io_uring_cmd *ucmd,
+			      unsigned int issue_flags)
+{
+	struct kipc_ctx *ctx = ucmd->file->private_data;
+	int ret;
+
+	kipc_uring_disarm(ctx);
+	ret = kipc_op_finish(ctx);
+	kipc_uring_cmd_done(ucmd, ret, issue_flags);
+}
+KIPC_URING_TW(kipc_uring_finish)
+
+/**
+ * kipc_uring_complete - a partner completed an asynchronous operation
+ * @ctx:	the context, now KIPC_W_DONE
+ *
+ * May be called with spinlocks held: only queues task work.
+ */
+void kipc_uring_complete(struct kipc_ctx *ctx)
+{
+	io_uring_cmd_complete_in_task(ctx->ucmd, kipc_uring_finish_tw);
+}
+
+#ifdef KIPC_URING_WATCHDOG
+static void kipc_uring_watchdog(struct work_struct *work)
+{
+	struct kipc_ctx *ctx = container_of(to_delayed_work(work),
+					    struct kipc_ctx, watchdog);
+	struct io_uring_cmd *ucmd = READ_ONCE(ctx->ucmd);
+	struct io_kiocb *req;
+
+	/* The command cannot complete under us: finishing cancels us first. */
+	if (!ucmd)
+		return;
+	req = cmd_to_io_kiocb(ucmd);
+	if (((req->task->flags & PF_EXITING) ||
+	     percpu_ref_is_dying(&req->ctx->refs)) &&
+	    !kipc_cancel(ctx, -ECANCELED))
+		return;
+	/* Still waiting, or not queued yet, or completing: look again. */
+	schedule_delayed_work(&ctx->watchdog, KIPC_WATCHDOG_PERIOD);
+}
+#endif
+
+/**
+ * kipc_uring_arm - watch an asynchronous operation before it is queued
+ * @ctx:	the context, busy with the operation
+ * @issue_flags: io_uring's flags for ctx->ucmd
+ */
+void kipc_uring_arm(struct kipc_ctx *ctx, unsigned int issue_flags)
+{
+#ifdef KIPC_URING_CANCELABLE
+	io_uring_cmd_mark_cancelable(ctx->ucmd, issue_flags);
+#else
+	schedule_delayed_work(&ctx->watchdog, KIPC_WATCHDOG_PERIOD);
+#endif
+}
+
+/**
+ * kipc_uring_disarm - the operation ends: stop watching it
+ * @ctx:	the context, still busy with the operation
+ *
+ * Sleeps until a running watchdog has finished, so none is left that
+ * could look at the next operation.
+ */
+void kipc_uring_disarm(struct kipc_ctx *ctx)
+{
+#ifdef KIPC_URING_WATCHDOG
+	cancel_delayed_work_sync(&ctx->watchdog);
+#endif
+}
+
+/**
+ * kipc_uring_immediate - an asynchronous operation ended without waiting
+ * @ucmd:	its command
+ * @ret:	its result
+ * @issue_flags: io_uring's flags for @ucmd
+ *
+ * A command marked cancelable must be completed by io_uring_cmd_done().
+ *
+ * Return: what ->uring_cmd returns.
+ */
+int kipc_uring_immediate(struct io_uring_cmd *ucmd, int ret,
+			 unsigned int issue_flags)
+{
+#ifdef KIPC_URING_CANCELABLE
+	kipc_uring_cmd_done(ucmd, ret, issue_flags);
+	return -EIOCBQUEUED;
+#else
+	return ret;
+#endif
+}
+
+/**
+ * kipc_uring_init - a new context
+ * @ctx:	the context
+ */
+void kipc_uring_init(struct kipc_ctx *ctx)
+{
+#ifdef KIPC_URING_WATCHDOG
+	INIT_DELAYED_WORK(&ctx->watchdog, kipc_uring_watchdog);
+#endif
+}
+
+/**
+ * kipc_uring_release - the context's file is closing
+ * @ctx:	the context; no operation is in flight (a queued command holds
+ *		the file)
+ */
+void kipc_uring_release(struct kipc_ctx *ctx)
+{
+	kipc_uring_disarm(ctx);
+}
+
+/**
+ * kipc_uring_cmd - ->uring_cmd of a context: one operation from a ring
+ * @ucmd:	the command; sqe->cmd_op is the operation's ioctl number and
+ *		the command area a struct kipc_uring_cmd
+ * @issue_flags: io_uring's flags
+ *
+ * Return: the result, or -EIOCBQUEUED when the CQE comes later.
+ */
+int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
+{
+	struct kipc_ctx *ctx = ucmd->file->private_data;
+	const struct kipc_uring_cmd *c;
+	struct kipc_ipc a = { };
+	u64 timeout;
+	u32 flags;
+
+#ifdef KIPC_URING_CANCELABLE
+	if (issue_flags & IO_URING_F_CANCEL) {
+		/* Task exit or ring teardown: the CQE follows in task work. */
+		kipc_cancel(ctx, -ECANCELED);
+		return 0;
+	}
+#endif
+	if (ctx->mm != current->mm)
+		return -EPERM;
+	switch (ucmd->cmd_op) {
+	case KIPC_IOC_SEND:
+	case KIPC_IOC_CALL:
+	case KIPC_IOC_RECV:
+	case KIPC_IOC_REPLY_RECV:
+	case KIPC_IOC_NTFN_WAIT:
+	case KIPC_IOC_REPLY:
+	case KIPC_IOC_CANCEL:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	c = kipc_uring_payload(ucmd);
+	a.fd = READ_ONCE(c->fd);
+	flags = READ_ONCE(c->flags);
+	timeout = READ_ONCE(c->timeout);
+	if (flags)
+		return -EINVAL;
+
+	switch (ucmd->cmd_op) {
+	case KIPC_IOC_SEND:
+		a.send_timeout = timeout;
+		break;
+	case KIPC_IOC_CALL:
+		a.send_timeout = timeout;
+		a.recv_timeout = timeout;
+		break;
+	case KIPC_IOC_RECV:
+	case KIPC_IOC_REPLY_RECV:
+	case KIPC_IOC_NTFN_WAIT:
+		a.recv_timeout = timeout;
+		break;
+	case KIPC_IOC_REPLY:
+		if (timeout)
+			return -EINVAL;
+		break;
+	case KIPC_IOC_CANCEL:
+		if (a.fd != -1 || timeout)
+			return -EINVAL;
+		return kipc_cancel(ctx, -ECANCELED);
+	default:
+		return -ENOTTY;
+	}
+	return kipc_op_start(ctx, ucmd->cmd_op, &a, ucmd, issue_flags);
+}
