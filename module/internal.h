@@ -162,6 +162,7 @@ struct kipc_ctx {
 	struct file *in[KIPC_MSG_FDS];
 	int rfd[KIPC_MSG_FDS];
 	struct kref ref;
+	struct rcu_head rcu;
 };
 
 /* What a user is charged for (kipc_charge()). */
