@@ -217,6 +217,7 @@ struct kipc_ctx {
 	unsigned int acmd;
 	bool alost;
 	struct delayed_work watchdog;
+	struct rcu_head rcu;
 };
 
 /* One IPC operation's resolved arguments. */

@@ -41,7 +41,15 @@ static void kipc_ctx_free(struct kref *ref)
 
 	free_page((unsigned long)ctx->utcb);
 	mmdrop(ctx->mm);
-	kfree(ctx);
+	/*
+	 * A partner that completed us may still be between its store of
+	 * KIPC_W_DONE and the unlock of our ->lock (kipc_do_send(),
+	 * kipc_do_recv()) or the read of ->sleeping (kipc_complete()), without
+	 * a reference: our task saw DONE, returned and closed us meanwhile.
+	 * Those are RCU read-side sections (spinlock held, rcu_read_lock()),
+	 * so the struct outlives them by a grace period.
+	 */
+	kfree_rcu(ctx, rcu);
 	atomic_long_dec(&kipc_stats.contexts);
 }
 

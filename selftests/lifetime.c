@@ -331,4 +331,60 @@ TEST_F(life, exec_keeps_inherited_handle)
 	close(cloexec);
 }
 
+struct closer {
+	int ep;
+	int recv;	/* 1: the thread receives, 0: it sends */
+	int n;
+	int bad;
+};
+
+/* Each round on a fresh context, closed as soon as the operation returns. */
+static void *close_after_op(void *arg)
+{
+	struct closer *cl = arg;
+	struct kipc_ctx c;
+
+	for (int i = 0; i < cl->n; i++) {
+		ctx_open(&c);
+		if (cl->recv) {
+			if (kipc_recv(&c, cl->ep, INF) ||
+			    KIPC_TAG_LABEL(kipc_tag(&c)) != (uint64_t)i + 1)
+				cl->bad++;
+		} else if (kipc_send(&c, cl->ep, KIPC_TAG(i + 1, 0), INF)) {
+			cl->bad++;
+		}
+		kipc_ctx_close(&c);
+	}
+	return NULL;
+}
+
+/*
+ * Regression (found by the debug lane's KASAN): the partner that arrives
+ * second completed the waiting context and then still unlocked it, while
+ * the waiter, already past KIPC_W_DONE, could return, close and free it.
+ * Here every waiter closes its context right after its operation, in both
+ * directions; on the debug kernel a use after free is a KASAN report (and
+ * SLUB poisoning breaks the spinlock's magic).
+ */
+TEST_F_TIMEOUT(life, close_right_after_completion, 300)
+{
+	struct closer cl = { .ep = self->ep, .n = 3000 };
+	pthread_t t;
+
+	for (cl.recv = 1; cl.recv >= 0; cl.recv--) {
+		ASSERT_EQ(0, pthread_create(&t, NULL, close_after_op, &cl));
+		for (int i = 0; i < cl.n; i++) {
+			if (cl.recv) {
+				ASSERT_EQ(0, kipc_send(&self->c, self->ep,
+						       KIPC_TAG(i + 1, 0), INF));
+			} else {
+				ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+				ASSERT_EQ((uint64_t)i + 1, KIPC_TAG_LABEL(kipc_tag(&self->c)));
+			}
+		}
+		pthread_join(t, NULL);
+		EXPECT_EQ(0, cl.bad);
+	}
+}
+
 TEST_HARNESS_MAIN

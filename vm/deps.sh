@@ -2,7 +2,7 @@
 # Install what building and testing kipc needs, if it is missing.
 # Usage: vm/deps.sh [check|demo|bench|build]   (run as root to install)
 set -e
-want="gcc make libc6-dev pkg-config linux-headers-amd64 linux-source-6.1 xz-utils"
+want="gcc make libc6-dev pkg-config linux-headers-amd64 linux-source-6.1 xz-utils liburing-dev"
 case "${1:-check}" in
 check) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod dkms spin" ;;
 demo) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod" ;;
