@@ -329,6 +329,49 @@ TEST_F(uring, bad_submissions)
 }
 
 /*
+ * Operations on a ring pass no descriptors: their completion may run after
+ * the task lost its fd table.  A receive that accepts some, and a send or
+ * call that carries some, are refused before anything is queued or sent; a
+ * synchronous sender with descriptors finds the ring's receiver unable to
+ * take them.
+ */
+TEST_F(uring, no_descriptors)
+{
+	struct kipc_ctx *c = &self->c[3];
+	uint64_t d;
+
+	kipc_accept_fds(c, 1);
+	kipc_prep_recv(sqe_for(&self->ring, 1), c, self->ep, INF);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EOPNOTSUPP, reap_cqe(&self->ring, &d, 20000));
+	kipc_accept_fds(c, 0);
+
+	kipc_fds(c)[0] = 0;
+	kipc_prep_send(sqe_for(&self->ring, 2), c, self->ep,
+		       KIPC_TAG_WITH_FDS(KIPC_TAG(1, 0), 1), INF);
+	kipc_prep_call(sqe_for(&self->ring, 3), c, self->ep,
+		       KIPC_TAG_WITH_FDS(KIPC_TAG(1, 0), 1), INF);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(-EOPNOTSUPP, reap_cqe(&self->ring, &d, 20000));
+	EXPECT_EQ(-EAGAIN, kipc_recv(c, self->ep, 0));	/* nothing was sent */
+
+	/* A ring receiver waits; a sender with a descriptor cannot use it. */
+	kipc_prep_recv(sqe_for(&self->ring, 4), c, self->ep, INF);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	kipc_fds(&self->c[0])[0] = 0;
+	EXPECT_EQ(-EMSGSIZE, kipc_send(&self->c[0], self->ep,
+				       KIPC_TAG_WITH_FDS(KIPC_TAG(2, 0), 1), INF));
+	EXPECT_TRUE(no_cqe(&self->ring, 50));
+	EXPECT_EQ(0, kipc_send(&self->c[0], self->ep, KIPC_TAG(3, 0), INF));
+	EXPECT_EQ(0, reap_cqe(&self->ring, &d, 20000));
+	EXPECT_EQ(4, d);
+	EXPECT_EQ(KIPC_TAG(3, 0), kipc_tag(c));
+	EXPECT_EQ(self->async0, kipc_stat("async"));
+}
+
+/*
  * One thread, one ring, NCTX calls in flight to a server that receives
  * them all and replies last-first: each CQE comes when its reply does, in
  * reply order, and each reply lands in its own context.
