@@ -82,6 +82,7 @@ static void kipc_handle_drop(struct kipc_ep *ep, u32 rights)
 		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
 		hup |= !!(rights & KIPC_RIGHT_SEND);
 	}
+	/* Under ep->lock, which kipc_ep_poll() takes after registering. */
 	hup &= waitqueue_active(&ep->wq);
 	spin_unlock(&ep->lock);
 	if (dead && (rights & KIPC_RIGHT_RECV))

@@ -578,6 +578,7 @@ static __always_inline int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op,
 		me->qlock = &ep->lock;
 		me->wstate = KIPC_W_RECEIVING;
 		list_add_tail(&me->node, &ep->receivers);
+		/* Under ep->lock, so a poller's registration cannot be missed. */
 		if (unlikely(waitqueue_active(&ep->wq))) {
 			spin_unlock(&ep->lock);
 			kipc_ep_wake(ep, EPOLLOUT | EPOLLWRNORM);

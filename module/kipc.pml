@@ -4,7 +4,8 @@
  * It mirrors module/ipc.c (kipc_do_send, kipc_do_recv, kipc_do_reply,
  * kipc_drop_reply, kipc_wait, kipc_withdraw, kipc_spin, kipc_sleep,
  * kipc_complete, kipc_ep_fail_waiters, kipc_ipc's operations,
- * kipc_ctx_release_ipc) and kipc_handle_drop() of module/endpoint.c, over
+ * kipc_ctx_release_ipc, kipc_cancel) and kipc_handle_drop() of
+ * module/endpoint.c, over
  * one endpoint and a bounded number of contexts and messages.  Each inline
  * and proctype names the C function it mirrors.  selftests/host/model.sh
  * runs it (several bounds, see there):
@@ -18,8 +19,10 @@
  *
  * Processes: caller (call: the send phase, then the wait for the reply),
  * sender (send), server (recv, reply_recv, reply, giving a reply right up,
- * dying with one: kipc_ctx_release_ipc()), and with -DCLOSER a bystander
- * that closes a SEND and a RECV handle at any moment.  Every client and
+ * dying with one: kipc_ctx_release_ipc()), with -DCLOSER a bystander
+ * that closes a SEND and a RECV handle at any moment, and with -DCANCELLER
+ * one that cancels (KIPC_IOC_CANCEL, or io_uring's watchdog) whatever the
+ * first caller or the last server waits for, at any moment.  Every client and
  * server closes its own handle when it exits, so the last handle with
  * SEND or RECV closes in the end and nothing has a reason to wait for ever.
  * Each operation picks how it may end early: not at all, POLL, a signal
@@ -112,6 +115,7 @@
 #define ERESTART	5	/* -ERESTARTSYS: the ioctl is restarted */
 #define ECONNRESET	6
 #define PENDING		7	/* ghost: not finished yet */
+#define ECANCELED	8
 
 /* Timeouts: KIPC_TIMEOUT_POLL, a finite one, KIPC_TIMEOUT_INFINITE. */
 #define T_POLL		0
@@ -701,6 +705,10 @@ inline check_result(call)
 		       replied[mymsg] == 0)
 	:: res == ECONNRESET ->
 		assert(call && delivered[mymsg] == 1 && replied[mymsg] == 0)
+	:: res == ECANCELED ->
+		/* By another task: the waiter saw DONE, not its own withdrawal. */
+		assert(delivered[mymsg] == 0 ||
+		       call && delivered[mymsg] == 1 && replied[mymsg] == 0)
 	:: else -> assert(false)
 	fi
 }
@@ -910,7 +918,7 @@ again:
 				:: res == EPIPE -> break
 				:: else ->
 					assert(res == EAGAIN || res == ETIMEDOUT ||
-					       res == EINTR);
+					       res == EINTR || res == ECANCELED);
 					assert(reply_to[me] == NONE)
 				fi;
 				res = OK; phase = IDLE; op_reset()
@@ -949,6 +957,77 @@ proctype closer()
 }
 #endif
 
+#ifdef CANCELLER
+#define NCANCELLER	1
+#ifndef NCANCELS
+#define NCANCELS	2
+#endif
+/*
+ * kipc_cancel(): end the wait of context c with ECANCELED, exactly as a
+ * timeout would withdraw it, but from another task: under the queue's lock
+ * if c is still queued there (->qlock is read locklessly; endpoints are
+ * freed after a grace period and the lock is trusted only if c is still
+ * queued under it), under c's own lock if it waits for a reply.  A context
+ * a partner already owns (BUSY) or finished (DONE), or an idle one, is
+ * left alone (ENOENT).  Targets the first caller or the last server.
+ */
+proctype canceller()
+{
+	byte st, c, n, held = NONE;
+	bool ws;	/* for -DBUG_LOST_WAKEUP */
+
+	for (n : 1 .. NCANCELS) {
+		if
+		:: c = 0
+		:: c = NCTX - 1
+		fi;
+		st = wstate[c];		/* READ_ONCE(me->wstate) */
+		if
+		:: st == SENDING || st == RECEIVING ->
+			atomic {
+				lock(eplock);
+				if
+#ifndef BUG_CANCEL_STALE
+				:: wstate[c] == st ->
+#else
+				/* The lockless look trusted: c may be gone from the queue. */
+				:: true ->
+#endif
+					if
+					:: st == SENDING ->
+						assert(senders??[eval(c)]);
+						senders??eval(c)
+					:: else ->
+						assert(receivers??[eval(c)]);
+						receivers??eval(c)
+					fi;
+					complete_done(c, ECANCELED);
+					complete_wake(c)
+				:: else
+				fi;
+				unlock(eplock)
+			}
+		:: st == REPLY ->
+			atomic {
+				ctx_lock(c);
+				if
+				:: wstate[c] == REPLY ->
+					reply_from[c] = NONE;
+					complete_done(c, ECANCELED);
+					complete_wake(c)
+				:: else
+				fi;
+				ctx_unlock(c)
+			}
+		:: else
+		fi
+	}
+	finished++
+}
+#else
+#define NCANCELLER	0
+#endif
+
 /*
  * Not kernel code: starts the processes (one context each, numbered as
  * above) and, once all have ended, checks the end state and what became of
@@ -971,10 +1050,13 @@ init
 #ifdef CLOSER
 		run closer()
 #endif
+#ifdef CANCELLER
+		run canceller()
+#endif
 	}
 
 	/* Everything ended: check what each message went through. */
-	finished == NCTX + NCLOSER;
+	finished == NCTX + NCLOSER + NCANCELLER;
 	assert(eplock == 0 && len(senders) == 0 && len(receivers) == 0);
 	assert(nr_send == 0 && nr_recv == 0);
 	for (i : 0 .. NCTX - 1) {
@@ -989,7 +1071,7 @@ init
 		assert(replied[i] == 0 || final[i] == OK);
 		assert(final[i] == OK || final[i] == ECONNRESET ||
 		       final[i] == EINTR || final[i] == ETIMEDOUT ||
-		       delivered[i] == 0)
+		       final[i] == ECANCELED || delivered[i] == 0)
 	}
 }
 

@@ -92,8 +92,10 @@ static bool kipc_ntfn_flush_bound(struct kipc_ep *ep, struct kipc_ntfn *ntfn)
 	if (!ntfn->bits)
 		return false;
 	rcv = list_first_entry_or_null(&ep->receivers, struct kipc_ctx, node);
-	if (!rcv)
+	if (!rcv) {
+		/* Under ep->lock, which kipc_ep_poll() takes after registering. */
 		return waitqueue_active(&ep->wq);
+	}
 	/* Completed under ep->lock, its queue lock: no partner can race. */
 	list_del_init(&rcv->node);
 	kipc_ntfn_deliver(rcv, ntfn->bits);
@@ -183,7 +185,7 @@ static void kipc_ntfn_show_fdinfo(struct seq_file *m, struct file *file)
 	list_for_each_entry(ctx, &ntfn->waiters, node)
 		waiters++;
 	spin_unlock(&ntfn->lock);
-	seq_printf(m, "kipc-notification:\t1\n");
+	seq_puts(m, "kipc-notification:\t1\n");
 	seq_printf(m, "bits:\t%#llx\n", bits);
 	seq_printf(m, "waiters:\t%u\n", waiters);
 	seq_printf(m, "bound-endpoint:\t%llu\n", ep_id);
@@ -264,6 +266,7 @@ again:
 			ntfn->bits = 0;
 			kipc_complete(w, 0);
 		}
+		/* ntfn->lock orders this against the poller's registration. */
 		poll = ntfn->bits && waitqueue_active(&ntfn->wq);
 		spin_unlock(&ntfn->lock);
 		if (poll)
@@ -284,6 +287,7 @@ again:
 	}
 	ntfn->bits |= bits;
 	ep_poll = kipc_ntfn_flush_bound(ep, ntfn);
+	/* ntfn->lock orders this against the poller's registration. */
 	poll = ntfn->bits && waitqueue_active(&ntfn->wq);
 	spin_unlock(&ntfn->lock);
 	spin_unlock(&ep->lock);

@@ -219,21 +219,27 @@ static inline int become(uid_t uid, gid_t gid)
 	return geteuid() == uid && getegid() == gid ? 0 : -1;
 }
 
-/* A module parameter as a number, -1 if unreadable. */
-static inline long kipc_param(const char *name)
+/* The number a file (sysfs, cgroupfs) starts with, -1 if unreadable. */
+static inline long read_long(const char *path)
 {
-	char path[128];
+	FILE *f = fopen(path, "r");
 	long v = -1;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", name);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	if (fscanf(f, "%ld", &v) != 1)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/* A module parameter as a number, -1 if unreadable. */
+static inline long kipc_param(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", name);
+	return read_long(path);
 }
 
 /* Set a module parameter; 0 on success. */

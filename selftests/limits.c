@@ -225,19 +225,6 @@ static int cg_write(const char *path, const char *v)
 	return ok ? 0 : -1;
 }
 
-static long cg_current(void)
-{
-	long v = -1;
-	FILE *f = fopen(CG "/memory.current", "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* Child: waits for "go", opens NOBJ of @what, says "done", waits to die. */
 struct cg_arg {
 	int go[2], done[2];
@@ -274,10 +261,10 @@ static long cg_delta(bool kipc)
 	snprintf(pid, sizeof(pid), "%d", child);
 	if (cg_write(CG "/cgroup.procs", pid))
 		return -1;
-	m0 = cg_current();
+	m0 = read_long(CG "/memory.current");
 	if (write(a.go[1], "g", 1) != 1 || read(a.done[0], &c, 1) != 1)
 		return -1;
-	m1 = cg_current();
+	m1 = read_long(CG "/memory.current");
 	kill(child, SIGKILL);
 	reap(child);
 	for (int i = 0; i < 2; i++) {

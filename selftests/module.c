@@ -46,15 +46,7 @@ static int exists(const char *path)
 /* The module's reference count, -1 if it is not loaded. */
 static long refcnt(void)
 {
-	FILE *f = fopen(SYSMOD "/refcnt", "r");
-	long n = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
+	return read_long(SYSMOD "/refcnt");
 }
 
 /* Wait until the module's reference count is @n (references are dropped

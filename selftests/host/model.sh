@@ -30,7 +30,9 @@ checks=(
 "clean|a call and a plain send queued together, 1 server (2 receives)|-DNCALLS=1 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0"
 "clean|2 servers: a stale reply right and the caller's next call|-DNCALLS=2 -DNSERVERS=2 -DNSRVOPS=1 -DNOSPIN -DNSIG=0 -DNSRVSIG=0"
 "clean|LTL: every wait of the caller ends (weak fairness)|-DLIVENESS -DNCALLS=1 -DNSRVOPS=2"
+"clean|KIPC_IOC_CANCEL from another task at any moment (first caller, server)|-DCANCELLER -DNCALLS=1 -DNSRVOPS=2 -DNOSPIN"
 "assertion violated|-DBUG_RESTART_RACE (435d35d undone) is caught: a restarted call was delivered|-DBUG_RESTART_RACE"
+"assertion violated|-DBUG_CANCEL_STALE (cancel trusts its lockless look) is caught|-DCANCELLER -DBUG_CANCEL_STALE -DNCALLS=1 -DNSRVOPS=2 -DNOSPIN"
 "invalid end state|-DBUG_LOST_WAKEUP (no smp_mb in kipc_complete) is caught: a sleeper is never woken|-DBUG_LOST_WAKEUP"
 "acceptance cycle|-DBUG_LOST_WAKEUP is caught by the LTL property too|-DLIVENESS -DBUG_LOST_WAKEUP -DNCALLS=1"
 )
