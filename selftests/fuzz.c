@@ -262,16 +262,6 @@ struct fcall {
 
 /* ---- small helpers ---- */
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint64_t rnd(struct fz *f)
 {
 	f->r += 0x9e3779b97f4a7c15ULL;

@@ -219,6 +219,17 @@ static inline int become(uid_t uid, gid_t gid)
 	return geteuid() == uid && getegid() == gid ? 0 : -1;
 }
 
+/* A 64-bit mixer (murmur3's finaliser): seeds and pseudo-random streams. */
+static inline uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 /* The number a file (sysfs, cgroupfs) starts with, -1 if unreadable. */
 static inline long read_long(const char *path)
 {

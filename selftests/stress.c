@@ -124,16 +124,6 @@ static struct world {
 #define ADD(field, v)	__atomic_fetch_add(&SH->n.field, (v), __ATOMIC_RELAXED)
 #define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint64_t rnd(uint64_t *s)
 {
 	*s ^= *s << 13;
