@@ -267,6 +267,18 @@ debug_verify() {	# debug_verify .CONFIG
 	[ -z "$missing" ] || die "debug: the config lost options of vm/debug*.config:$missing"
 }
 
+# The release string of a built tree, alone: a parent make (make check)
+# exports MAKEFLAGS/MAKELEVEL, and a sub-make then prints "Entering
+# directory" lines into what we capture, so run it without them and check
+# that one well-formed line came out.
+kernel_release() {	# kernel_release SRC-DIR
+	local r
+	r=$(cd "$1" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		make -s --no-print-directory kernelrelease) || return 1
+	[[ $r =~ ^[0-9]+\.[0-9]+[0-9A-Za-z.+_~-]*$ ]] || return 1
+	echo "$r"
+}
+
 # Extract linux-source-6.1, configure (allnoconfig + both fragments), build
 # bzImage and the (few) modules with Module.symvers, so that src/ is a
 # prepared tree for M= builds.  In $cache/debug/KEY.tmp, renamed when done.
@@ -285,6 +297,14 @@ fetch_build() {	# fetch_build FLAVOUR SRC-PKG
 	key=$(debug_key "$pkg")
 	dir=$cache/$fl/$key
 	if [ -e "$dir/.ready" ]; then
+		# A cache written before kernel_release() may hold make's
+		# chatter instead of the release: repair it from the tree.
+		if ! [[ $(cat "$dir/kernelrelease") =~ ^[0-9]+\.[0-9]+[^[:space:]]*$ ]]; then
+			say "$fl: repairing the kernel release of $dir"
+			kernel_release "$dir/src" > "$dir/kernelrelease.new" ||
+				die "$fl: no kernel release from $dir/src"
+			mv "$dir/kernelrelease.new" "$dir/kernelrelease"
+		fi
 		ln -sfn "$key" "$cache/$fl/current"
 		return
 	fi
@@ -311,7 +331,8 @@ fetch_build() {	# fetch_build FLAVOUR SRC-PKG
 		die "$fl: the kernel build failed, see $log"
 	fi
 	t1=$(date +%s)
-	(cd "$dir.tmp/src" && make -s kernelrelease) > "$dir.tmp/kernelrelease"
+	kernel_release "$dir.tmp/src" > "$dir.tmp/kernelrelease" ||
+		die "$fl: no kernel release from $dir.tmp/src"
 	cp "$dir.tmp/src/arch/x86/boot/bzImage" "$dir.tmp/bzImage"
 	# M= builds need headers, scripts, objtool, .config and Module.symvers,
 	# not the kernel's own objects: drop those (~1 GB) but keep vmlinux
