@@ -62,20 +62,26 @@ static void kipc_ep_count(struct kipc_ep *ep, u32 rights, int delta)
 }
 
 /*
- * Forget a handle: when no handle can receive any more, nobody blocked in
- * send can ever be served, and the names of the endpoint go; when none can
- * send, no blocked receiver can be served.
+ * Forget a handle.  When no handle can receive any more, the endpoint is
+ * dead: nobody blocked in send can ever be served, a receiver already
+ * blocked in recv (through a handle since closed, perhaps by another
+ * thread at shutdown) would wait for ever, a bound notification is
+ * unbound and the endpoint's names go; everybody waiting gets EPIPE.
+ * When none can send, no blocked receiver can be served either, unless a
+ * bound notification can still wake it.
  */
 static void kipc_handle_drop(struct kipc_ep *ep, u32 rights)
 {
-	bool hup = false, dead;
+	bool hup = false, dead, unbound = false;
 
 	spin_lock(&ep->lock);
 	kipc_ep_count(ep, rights, -1);
 	dead = !ep->nr_recv;
-	if (dead) {
+	if (dead && (rights & KIPC_RIGHT_RECV)) {
+		unbound = kipc_ntfn_ep_dead(ep);
 		kipc_ep_fail_waiters(ep, &ep->senders, -EPIPE);
-		hup = rights & KIPC_RIGHT_RECV;
+		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
+		hup = true;
 	}
 	/* A bound notification can still wake a receiver. */
 	if (!ep->nr_send && !ep->ntfn) {
@@ -85,6 +91,8 @@ static void kipc_handle_drop(struct kipc_ep *ep, u32 rights)
 	/* Under ep->lock, which kipc_ep_poll() takes after registering. */
 	hup &= waitqueue_active(&ep->wq);
 	spin_unlock(&ep->lock);
+	if (unbound)
+		kipc_ep_put(ep);	/* the binding's; ours remains */
 	if (dead && (rights & KIPC_RIGHT_RECV))
 		kipc_names_ep_gone(ep);
 	if (hup)

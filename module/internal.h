@@ -5,7 +5,9 @@
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
 
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -126,6 +128,48 @@ struct kipc_handle {
 	u32 rights;
 };
 
+/**
+ * struct kipc_restart - what an operation interrupted by a signal needs to
+ * go on where it stopped, kept in current->restart_block (restart.c)
+ * @ctx_fd:	descriptor of the context, from the ioctl's arguments.
+ * @fd:		the endpoint or notification descriptor of the operation.
+ * @cmd:	KIPC_IOC_* to run again (a reply_recv whose reply went out
+ *		runs again as a recv).
+ * @flags:	KIPC_RS_*.
+ * @send_dl:	absolute deadlines, as ktime_t: a restart keeps them.
+ * @recv_dl:	see @send_dl.
+ */
+struct kipc_restart {
+	int ctx_fd;
+	int fd;
+	u32 cmd;
+	u32 flags;
+	s64 send_dl;
+	s64 recv_dl;
+};
+#define KIPC_RS_REPLY	(1U << 0)	/* resume the parked call's reply wait */
+#define KIPC_RS_LOST	(1U << 1)	/* the reply of a reply_recv was lost */
+
+/* One IPC operation's resolved arguments. */
+struct kipc_op {
+	struct kipc_handle h;	/* h.ep holds a reference, or is NULL */
+	u64 tag;		/* validated tag to send */
+	ktime_t send_dl;	/* deadline of the send phase, KTIME_MAX: none */
+	ktime_t recv_dl;	/* of the receive phase or of the whole call */
+	const struct kipc_restart *rs;	/* a restart: deadlines from here */
+	bool send_restart;	/* a signal may restart the send phase */
+	bool recv_restart;	/* a signal may restart the receive phase */
+	bool async;		/* io_uring: queue and return -EIOCBQUEUED */
+	bool files;		/* descriptors reserved or taken: clean up */
+	bool lost;		/* reply_recv: the reply found no caller */
+	bool park;		/* kipc_wait(): interrupted in the reply phase
+				 * by a signal that runs no handler */
+	bool pinned;		/* the task, cred and pid_ns are referenced */
+	u8 charged;		/* descriptors charged as in flight */
+	u8 fd_max;		/* descriptor numbers to reserve (call, recv) */
+	kuid_t uid;		/* the user charged */
+};
+
 /* Wait states of a context (kipc_ctx.wstate). */
 enum kipc_wstate {
 	KIPC_W_IDLE,		/* not in an operation that waits */
@@ -182,6 +226,14 @@ enum kipc_wstate {
  * @alost:	its reply_recv found the caller gone (KIPC_ST_REPLY_LOST).
  * @watchdog:	before 6.7, ends a pending asynchronous operation whose
  *		task exits or whose ring is torn down (see uring.c).
+ * @park_task:	a call interrupted in its reply phase by a signal that runs
+ *		no handler is parked: it keeps the context busy, stays
+ *		KIPC_W_REPLY, and this task (referenced) resumes it from its
+ *		restart block.  Set with release, claimed under @lock.
+ * @park_files:	that task's fd table (identity only), where the numbers
+ *		reserved for the reply's descriptors are.
+ * @park_cmd:	the parked operation's command.
+ * @park_op:	its arguments.
  */
 struct kipc_ctx {
 	struct kipc_utcb *utcb;
@@ -217,21 +269,11 @@ struct kipc_ctx {
 	unsigned int acmd;
 	bool alost;
 	struct delayed_work watchdog;
+	struct task_struct *park_task;
+	struct files_struct *park_files;
+	unsigned int park_cmd;
+	struct kipc_op park_op;
 	struct rcu_head rcu;
-};
-
-/* One IPC operation's resolved arguments. */
-struct kipc_op {
-	struct kipc_handle h;	/* h.ep holds a reference, or is NULL */
-	u64 tag;		/* validated tag to send */
-	ktime_t send_dl;	/* deadline of the send phase, KTIME_MAX: none */
-	ktime_t recv_dl;	/* of the receive phase or of the whole call */
-	bool send_restart;	/* a signal may restart the send phase */
-	bool recv_restart;	/* a signal may restart the receive phase */
-	bool async;		/* io_uring: queue and return -EIOCBQUEUED */
-	bool files;		/* descriptors reserved or taken: clean up */
-	u8 charged;		/* descriptors charged as in flight */
-	kuid_t uid;		/* the user charged */
 };
 
 /* What a user is charged for (kipc_charge()). */
@@ -261,6 +303,7 @@ int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
 void kipc_ntfn_put(struct kipc_ntfn *ntfn);
 bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *me);
 void kipc_ntfn_deliver(struct kipc_ctx *ctx, u64 bits);
+bool kipc_ntfn_ep_dead(struct kipc_ep *ep);
 
 /* uring.c */
 int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags);
@@ -296,12 +339,24 @@ int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
 int kipc_op_finish(struct kipc_ctx *me);
 int kipc_cancel(struct kipc_ctx *me, int err);
 void kipc_complete(struct kipc_ctx *ctx, int result);
-int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op);
+int kipc_wait(struct kipc_ctx *me, struct kipc_op *op);
 ktime_t kipc_deadline(u64 timeout);
 void kipc_ctx_release_ipc(struct kipc_ctx *ctx);
 void kipc_ctx_put(struct kipc_ctx *ctx);
 void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue,
 			  int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller __user *uarg);
+int kipc_op_rerun(struct kipc_ctx *me, const struct kipc_restart *rs);
+int kipc_op_resume(struct kipc_ctx *me);
+int kipc_wait_reply_end(struct kipc_ctx *me);
+
+/* restart.c */
+int kipc_restart_set(struct kipc_ctx *me, const struct kipc_restart *rs);
+bool kipc_signal_runs_handler(void);
+void kipc_restart_init(void);
+void kipc_restart_exit(void);
+
+/* main.c */
+struct kipc_ctx *kipc_ctx_fdget(int fd, struct fd *f);
 
 #endif /* _KIPC_INTERNAL_H */

@@ -234,10 +234,6 @@ static noinline int kipc_reserve_fds_slow(struct kipc_ctx *me,
 {
 	int fd;
 
-	if (n > KIPC_MSG_FDS)
-		return -EINVAL;
-	if (op->async)
-		return -EOPNOTSUPP;
 	op->files = true;
 	while (me->nrfd < n) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
@@ -251,9 +247,8 @@ static noinline int kipc_reserve_fds_slow(struct kipc_ctx *me,
 static __always_inline int kipc_reserve_fds(struct kipc_ctx *me,
 					    struct kipc_op *op)
 {
-	unsigned int n = READ_ONCE(me->utcb->fd_max);
-
-	return likely(!n) ? 0 : kipc_reserve_fds_slow(me, op, n);
+	/* op->fd_max was read once and checked by kipc_load_fd_max(). */
+	return likely(!op->fd_max) ? 0 : kipc_reserve_fds_slow(me, op, op->fd_max);
 }
 
 /* Absolute deadline for a relative timeout; KTIME_MAX for none. */
@@ -365,11 +360,15 @@ static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
  * @op:		the operation's deadlines and restart rules
  *
  * Ends early on a signal or the phase's deadline; then @me is withdrawn
- * and the phase it was in delivered nothing.  A caller whose request was
- * delivered (KIPC_W_REPLY) cannot be restarted: it gets EINTR.  The error
- * is chosen for the state the context is withdrawn from, never for a state
- * a partner has already moved it out of: a call taken off the queue while
- * we decided to restart it must not be sent again.
+ * and the phase it was in delivered nothing, and the error says how the
+ * operation goes on (restart.c): -ERESTARTSYS (run it again as issued),
+ * -ERESTART_RESTARTBLOCK (run it again with its absolute deadlines; with
+ * op->park set, the call is not withdrawn but parked, waiting for its
+ * reply), -EINTR (a handler runs and the call's request was delivered), or
+ * -ETIMEDOUT.  The error is chosen for the state the context is withdrawn
+ * from, never for a state a partner has already moved it out of: a call
+ * taken off the queue while we decided to restart it must not be sent
+ * again.
  *
  * Task work queued with TWA_SIGNAL (an io_uring completion of this task,
  * say) sets TIF_NOTIFY_SIGNAL, which signal_pending() reports but which is
@@ -381,7 +380,7 @@ static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
  *
  * Return: the result the partner handed over, or -errno.
  */
-int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
+int kipc_wait(struct kipc_ctx *me, struct kipc_op *op)
 {
 	/* Spin unless the last sleep on this context was a long one. */
 	bool spin = READ_ONCE(spin_ns) && me->spin_ok;
@@ -402,14 +401,24 @@ int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 		}
 		dl = st == KIPC_W_SENDING ? min(op->send_dl, op->recv_dl) : op->recv_dl;
 		if (signal_pending(current)) {
-			err = -EINTR;
-			if (st == KIPC_W_SENDING ? op->send_restart :
-			    st == KIPC_W_RECEIVING ? op->recv_restart : false)
+			if (st == KIPC_W_REPLY) {
+				/* Delivered: it must neither fail nor resend. */
+				if (!task_sigpending(current))
+					goto notify;
+				if (!kipc_signal_runs_handler()) {
+					op->park = true;
+					err = -ERESTART_RESTARTBLOCK;
+					goto out;
+				}
+				err = -EINTR;
+			} else if ((st == KIPC_W_SENDING ? op->send_restart :
+				    op->recv_restart) && !op->lost) {
 				err = -ERESTARTSYS;
-			else if (!task_sigpending(current)) {
-				clear_notify_signal();
-				notify = true;
-				continue;
+			} else {
+				if (!task_sigpending(current))
+					goto notify;
+				/* A deadline, or a reply gone out: keep both. */
+				err = -ERESTART_RESTARTBLOCK;
 			}
 		} else if (dl != KTIME_MAX && ktime_compare(ktime_get(), dl) >= 0) {
 			err = -ETIMEDOUT;
@@ -422,6 +431,11 @@ int kipc_wait(struct kipc_ctx *me, const struct kipc_op *op)
 		}
 		if (kipc_withdraw(me, st))
 			goto out;
+		continue;
+notify:
+		/* Task work only: run it on the way out, keep waiting. */
+		clear_notify_signal();
+		notify = true;
 	}
 	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
 	err = me->wresult;
@@ -567,7 +581,12 @@ static __always_inline int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op,
 		kipc_complete(snd, -EMSGSIZE);
 	}
 	if (!snd) {
-		if (!ep->nr_send && !ep->ntfn) {
+		/*
+		 * Nobody can send, or nobody can receive any more: our handle
+		 * was closed since we looked it up, and kipc_handle_drop()
+		 * would never wake us.
+		 */
+		if ((!ep->nr_send && !ep->ntfn) || !ep->nr_recv) {
 			spin_unlock(&ep->lock);
 			return -EPIPE;
 		}
@@ -652,14 +671,37 @@ static __always_inline int kipc_async_timeout(bool async, u64 timeout)
 }
 
 /*
- * @async is a constant where this is inlined: the synchronous path does not
- * test it.
+ * Read and check the descriptor count to reserve for a receive (call,
+ * recv, reply_recv), before the handle: a malformed message area is an
+ * argument error and wins over the handle's errors.
+ */
+static __always_inline int kipc_load_fd_max(struct kipc_ctx *me,
+					    struct kipc_op *op, bool async)
+{
+	unsigned int n = READ_ONCE(me->utcb->fd_max);
+
+	if (likely(!n))
+		return 0;
+	if (n > KIPC_MSG_FDS)
+		return -EINVAL;
+	/* Ring completions may run where no descriptor can be installed. */
+	if (async)
+		return -EOPNOTSUPP;
+	op->fd_max = n;
+	return 0;
+}
+
+/*
+ * @async is a constant where this is inlined, and @rs NULL on the
+ * synchronous path: it tests neither.  Errors come in the documented
+ * order: the message area, then the handle, then the descriptors, then
+ * what the rendezvous finds.
  */
 static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 				    const struct kipc_ipc *a, struct kipc_op *op,
-				    const bool async)
+				    const bool async,
+				    const struct kipc_restart *rs)
 {
-	bool lost = false;
 	int ret;
 
 	switch (cmd) {
@@ -668,24 +710,29 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		ret = kipc_load_tag(me, &op->tag);
 		if (ret)
 			return ret;
+		if (async && KIPC_TAG_FDS(op->tag))
+			return -EOPNOTSUPP;
 		ret = kipc_async_timeout(async, a->send_timeout) ?:
 		      kipc_async_timeout(async, a->recv_timeout);
 		if (ret)
 			return ret;
+		if (cmd == KIPC_IOC_CALL) {
+			ret = kipc_load_fd_max(me, op, async);
+			if (ret)
+				return ret;
+		}
 		/* A reply right held is kept: a server may call others first. */
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_SEND);
 		if (ret)
 			return ret;
-		if (cmd == KIPC_IOC_CALL) {
-			ret = kipc_reserve_fds(me, op);
-			if (ret)
-				return ret;
-		}
+		ret = kipc_reserve_fds(me, op);
+		if (ret)
+			return ret;
 		ret = kipc_get_files(me, op, op->tag,
 				     op->h.rights & KIPC_RIGHT_GRANT);
 		if (ret)
 			return ret;
-		op->send_dl = __kipc_deadline(a->send_timeout);
+		op->send_dl = rs ? rs->send_dl : __kipc_deadline(a->send_timeout);
 		op->send_restart = a->send_timeout == KIPC_TIMEOUT_INFINITE;
 		if (async)
 			me->aep = op->h.ep;
@@ -696,17 +743,17 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		trace_kipc_call(op->h.ep->id, op->tag, op->h.badge);
 		/* A restart would start the whole call's deadline again. */
 		op->send_restart &= a->recv_timeout == KIPC_TIMEOUT_INFINITE;
-		op->recv_dl = __kipc_deadline(a->recv_timeout);
+		op->recv_dl = rs ? rs->recv_dl : __kipc_deadline(a->recv_timeout);
 		return kipc_do_send(me, op, true, a->send_timeout);
 
 	case KIPC_IOC_REPLY:
 		if (a->fd != -1)
 			return -EINVAL;
-		if (!me->reply_to)
-			return -ENOENT;
 		ret = kipc_load_tag(me, &op->tag);
 		if (ret)
 			return ret;
+		if (!me->reply_to)
+			return -ENOENT;
 		ret = kipc_get_files(me, op, op->tag, me->reply_grant);
 		if (ret)
 			return ret;
@@ -714,7 +761,20 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 
 	case KIPC_IOC_RECV:
 	case KIPC_IOC_REPLY_RECV:
+		if (unlikely(rs))
+			op->lost = rs->flags & KIPC_RS_LOST;
 		ret = kipc_async_timeout(async, a->recv_timeout);
+		if (ret)
+			return ret;
+		/* The reply's tag: without a reply right, no reply is sent. */
+		if (cmd == KIPC_IOC_REPLY_RECV && me->reply_to) {
+			ret = kipc_load_tag(me, &op->tag);
+			if (ret)
+				return ret;
+			if (async && KIPC_TAG_FDS(op->tag))
+				return -EOPNOTSUPP;
+		}
+		ret = kipc_load_fd_max(me, op, async);
 		if (ret)
 			return ret;
 		ret = kipc_op_handle(op, a->fd, KIPC_RIGHT_RECV);
@@ -725,9 +785,6 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 			return ret;
 		if (me->reply_to) {
 			if (cmd == KIPC_IOC_REPLY_RECV) {
-				ret = kipc_load_tag(me, &op->tag);
-				if (ret)
-					return ret;
 				ret = kipc_get_files(me, op, op->tag,
 						     me->reply_grant);
 				if (!ret)
@@ -735,7 +792,7 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 				/* Not sent (the right is kept), or a bad argument. */
 				if (ret && ret != -ECONNRESET)
 					return ret;
-				lost = ret != 0;
+				op->lost = ret != 0;
 				if (unlikely(op->files))
 					kipc_put_files(me, op);
 			} else {
@@ -744,18 +801,14 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 		}
 		me->reply_grant = op->h.rights & KIPC_RIGHT_GRANT;
 		trace_kipc_recv(op->h.ep->id, cmd == KIPC_IOC_REPLY_RECV);
-		op->recv_dl = __kipc_deadline(a->recv_timeout);
+		op->recv_dl = rs ? rs->recv_dl : __kipc_deadline(a->recv_timeout);
 		op->recv_restart = a->recv_timeout == KIPC_TIMEOUT_INFINITE;
 		if (async) {
 			/* Before the queue: the completion may run at once. */
 			me->aep = op->h.ep;
-			me->alost = lost;
+			me->alost = op->lost;
 		}
-		ret = kipc_do_recv(me, op, a->recv_timeout);
-		if (lost && (!async || ret != -EIOCBQUEUED))
-			WRITE_ONCE(me->utcb->status, ret ? KIPC_ST_REPLY_LOST :
-				   me->utcb->status | KIPC_ST_REPLY_LOST);
-		return ret;
+		return kipc_do_recv(me, op, a->recv_timeout);
 	}
 	return -ENOTTY;
 }
@@ -799,7 +852,8 @@ static __always_inline int kipc_op_end(struct kipc_ctx *me, unsigned int cmd,
 					struct kipc_ep *ep,
 					struct kipc_ntfn *ntfn, int ret)
 {
-	if (unlikely(ret)) {
+	/* A transparent restart is the same operation going on: no error. */
+	if (unlikely(ret) && ret != -ERESTARTSYS && ret != -ERESTART_RESTARTBLOCK) {
 		trace_kipc_error(cmd, ep ? ep->id : 0, ret);
 		if (ep)
 			atomic64_inc(&ep->errors);
@@ -839,23 +893,246 @@ static void kipc_async_unpin(struct kipc_ctx *me)
 }
 
 /*
- * The body of kipc_op_start(), inlined into the ioctl with @ucmd NULL and
- * @ipc_only true, so the synchronous path tests neither.
+ * Leave `status` describing the operation that ends with @ret: a received
+ * message or notification wrote it (kipc_transfer(), kipc_ntfn_deliver()),
+ * a reply that found no caller adds KIPC_ST_REPLY_LOST, and anything else
+ * clears it.  Not for -EIOCBQUEUED: a partner may still be writing it.
+ */
+static __always_inline void kipc_status_end(struct kipc_ctx *me,
+					    unsigned int cmd,
+					    const struct kipc_op *op, int ret)
+{
+	struct kipc_utcb *u = me->utcb;
+
+	if (unlikely(ret))
+		WRITE_ONCE(u->status, op->lost ? KIPC_ST_REPLY_LOST : 0);
+	else if (unlikely(op->lost))
+		WRITE_ONCE(u->status, READ_ONCE(u->status) | KIPC_ST_REPLY_LOST);
+	else if (cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_REPLY)
+		WRITE_ONCE(u->status, 0);
+}
+
+/* Pin what a partner may read of us while we are not in the ioctl. */
+static void kipc_pin(struct kipc_ctx *me)
+{
+	get_task_struct(me->task);
+	get_cred(me->cred);
+	get_pid_ns(me->pid_ns);
+}
+
+static void kipc_unpin(struct kipc_ctx *me)
+{
+	put_pid_ns(me->pid_ns);
+	put_cred(me->cred);
+	put_task_struct(me->task);
+}
+
+/*
+ * The end of a synchronous operation (and of a parked one resumed or
+ * abandoned): hand over or drop descriptors, write status, drop what the
+ * operation pinned, free the context.
+ */
+static __always_inline int kipc_sync_end(struct kipc_ctx *me, unsigned int cmd,
+					 struct kipc_op *op, int ret,
+					 const bool ipc_only)
+{
+	bool ntfn = !ipc_only && cmd == KIPC_IOC_NTFN_WAIT;
+
+	if (unlikely(op->files))
+		kipc_ipc_end(me, op, ret);
+	kipc_status_end(me, cmd, op, ret);
+	if (unlikely(op->pinned))
+		kipc_unpin(me);
+	return kipc_op_end(me, cmd, op->h.ep, ntfn ? me->antfn : NULL, ret);
+}
+
+/*
+ * kipc_wait() said -ERESTART_RESTARTBLOCK: the operation goes on from the
+ * task's restart block after the signal (restart.c).  A call waiting for
+ * its reply is parked as it is; any other phase was withdrawn and its
+ * operation ends here, to run again with the same deadlines.
+ */
+static noinline int kipc_op_interrupted(struct kipc_ctx *me, unsigned int cmd,
+					int fd, struct kipc_op *op)
+{
+	struct kipc_restart rs = {
+		.fd = fd,
+		/* The reply went out: what is left is a recv. */
+		.cmd = cmd == KIPC_IOC_REPLY_RECV ? KIPC_IOC_RECV : cmd,
+		.flags = op->lost ? KIPC_RS_LOST : 0,
+		.send_dl = op->send_dl,
+		.recv_dl = op->recv_dl,
+	};
+	int ret;
+
+	if (!op->park) {
+		ret = kipc_restart_set(me, &rs);
+		return kipc_sync_end(me, cmd, op, ret, false);
+	}
+	rs.flags |= KIPC_RS_REPLY;
+	op->park = false;
+	ret = kipc_restart_set(me, &rs);
+	if (ret != -ERESTART_RESTARTBLOCK)
+		return kipc_sync_end(me, cmd, op, kipc_wait_reply_end(me), false);
+	if (!op->pinned) {
+		kipc_pin(me);
+		op->pinned = true;
+	}
+	me->park_op = *op;
+	me->park_cmd = cmd;
+	me->park_files = current->files;
+	/* Claimable from here on (kipc_busy_take()): everything is saved. */
+	smp_store_release(&me->park_task, current);
+	return ret;
+}
+
+/**
+ * kipc_wait_reply_end - end a call's wait for its reply, now
+ * @me:		the context, in KIPC_W_REPLY or already past it, not queued
+ *
+ * Return: the reply's result if it came (or the call was cancelled), else
+ * -EINTR: then a later reply finds no caller (ECONNRESET).
+ */
+int kipc_wait_reply_end(struct kipc_ctx *me)
+{
+	int st;
+
+	if (kipc_withdraw(me, KIPC_W_REPLY))
+		return -EINTR;
+	/* A partner got there first: wait until it has finished with us. */
+	while ((st = smp_load_acquire(&me->wstate)) == KIPC_W_BUSY) {
+		spin_lock(&me->lock);
+		spin_unlock(&me->lock);
+	}
+	WARN_ON_ONCE(st != KIPC_W_DONE);
+	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
+	return me->wresult;
+}
+
+/*
+ * End a parked call nobody will resume: its task saw EINTR after all (a
+ * handler ran), or exited, or the context is closing.  A reply that came
+ * meanwhile is dropped, its descriptors closed; the numbers reserved for
+ * them are given back if they are in current's fd table (else they go
+ * with that table).  The context stays busy: the caller owns it.
+ */
+static void kipc_park_abandon(struct kipc_ctx *me)
+{
+	struct kipc_op op = me->park_op;
+	unsigned int i;
+
+	kipc_wait_reply_end(me);
+	for (i = 0; i < me->nin; i++)
+		fput(me->in[i]);
+	me->nin = 0;
+	if (current->files == me->park_files)
+		for (i = 0; i < me->nrfd; i++)
+			put_unused_fd(me->rfd[i]);
+	me->nrfd = 0;
+	op.files = false;
+	kipc_put_files(me, &op);
+	trace_kipc_error(me->park_cmd, op.h.ep ? op.h.ep->id : 0, -EINTR);
+	kipc_unpin(me);
+	if (op.h.ep)
+		kipc_ep_put(op.h.ep);
+}
+
+/* Who may take a parked call away (kipc_park_claim()). */
+enum kipc_claim {
+	KIPC_CLAIM_OWN,		/* only its task: the restart */
+	KIPC_CLAIM_STALE,	/* its task (it saw EINTR after all) or anyone
+				 * once that task is exiting */
+	KIPC_CLAIM_ANY,		/* the context is being released */
+};
+
+/*
+ * Take a context that is busy with a parked call away from it.  Under
+ * me->lock, so that one claimer wins and the task reference it drops
+ * stays valid while others look.
+ */
+static bool kipc_park_claim(struct kipc_ctx *me, enum kipc_claim who)
+{
+	struct task_struct *t;
+	bool ok = false;
+
+	spin_lock(&me->lock);
+	t = me->park_task;
+	if (t && (t == current || who == KIPC_CLAIM_ANY ||
+		  (who == KIPC_CLAIM_STALE && (t->flags & PF_EXITING)))) {
+		me->park_task = NULL;
+		ok = true;
+	}
+	spin_unlock(&me->lock);
+	return ok;
+}
+
+/*
+ * The context is busy: is it only a parked call that nobody will resume?
+ * Then abandon it and keep the context for the new operation.
+ */
+static noinline bool kipc_busy_take_slow(struct kipc_ctx *me)
+{
+	/* Pairs with smp_store_release() in kipc_op_interrupted(). */
+	if (!smp_load_acquire(&me->park_task) || !kipc_park_claim(me, KIPC_CLAIM_STALE))
+		return false;
+	kipc_park_abandon(me);
+	return true;
+}
+
+/* Own the context for one operation, or tell the caller it is busy. */
+static __always_inline bool kipc_busy_take(struct kipc_ctx *me)
+{
+	if (likely(!test_and_set_bit_lock(0, &me->busy)))
+		return true;
+	return kipc_busy_take_slow(me);
+}
+
+/**
+ * kipc_op_resume - restart_syscall(2) of a parked call: wait on for the reply
+ * @me:		the context
+ *
+ * Return: the call's result, or -ERESTART_RESTARTBLOCK if parked again;
+ * -EBADF if the call is no longer parked for current (the context was
+ * closed and its descriptor reused).
+ */
+int kipc_op_resume(struct kipc_ctx *me)
+{
+	struct kipc_op op;
+	unsigned int cmd;
+	int ret;
+
+	/* Pairs with smp_store_release() in kipc_op_interrupted(). */
+	if (smp_load_acquire(&me->park_task) != current ||
+	    !kipc_park_claim(me, KIPC_CLAIM_OWN))
+		return -EBADF;
+	op = me->park_op;
+	cmd = me->park_cmd;
+	ret = kipc_wait(me, &op);
+	if (ret == -ERESTART_RESTARTBLOCK)
+		return kipc_op_interrupted(me, cmd, -1, &op);
+	return kipc_sync_end(me, cmd, &op, ret, false);
+}
+
+/*
+ * The body of kipc_op_start(), inlined into the ioctl with @ucmd and @rs
+ * NULL and @ipc_only true, so the synchronous path tests none of them.
  */
 static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
 					   const struct kipc_ipc *a,
 					   struct io_uring_cmd *ucmd,
 					   unsigned int issue_flags,
-					   const bool ipc_only)
+					   const bool ipc_only,
+					   const struct kipc_restart *rs)
 {
 	struct kipc_op op = {
 		.send_dl = KTIME_MAX,
 		.recv_dl = KTIME_MAX,
 		.async = ucmd != NULL,
+		.rs = rs,
 	};
 	int ret;
 
-	if (test_and_set_bit_lock(0, &me->busy))
+	if (!kipc_busy_take(me))
 		return -EBUSY;
 
 	if (unlikely(ucmd)) {
@@ -874,19 +1151,20 @@ static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd
 	if (!ipc_only && cmd == KIPC_IOC_NTFN_WAIT)
 		ret = kipc_ntfn_wait(me, &op, a->fd, a->recv_timeout);
 	else
-		ret = kipc_ipc(me, cmd, a, &op, ucmd != NULL);
-	/* Files arrive only where numbers were reserved (never async). */
-	if (unlikely(op.files))
-		kipc_ipc_end(me, &op, ret);
+		ret = kipc_ipc(me, cmd, a, &op, ucmd != NULL, rs);
 	if (unlikely(ucmd)) {
 		if (ret == -EIOCBQUEUED)
 			return ret;
 		kipc_uring_disarm(me);
 		kipc_async_unpin(me);
+		kipc_status_end(me, cmd, &op, ret);
 		ret = kipc_op_end(me, cmd, op.h.ep, me->antfn, ret);
 		return kipc_uring_immediate(ucmd, ret, issue_flags);
 	}
-	return kipc_op_end(me, cmd, op.h.ep, ipc_only ? NULL : me->antfn, ret);
+	/* A signal: go on from the restart block (restart.c). */
+	if (unlikely(ret == -ERESTART_RESTARTBLOCK))
+		return kipc_op_interrupted(me, cmd, a->fd, &op);
+	return kipc_sync_end(me, cmd, &op, ret, ipc_only);
 }
 
 /**
@@ -906,7 +1184,27 @@ int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
 		  const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
 		  unsigned int issue_flags)
 {
-	return __kipc_op_start(me, cmd, a, ucmd, issue_flags, false);
+	return __kipc_op_start(me, cmd, a, ucmd, issue_flags, false, NULL);
+}
+
+/**
+ * kipc_op_rerun - restart_syscall(2) of an operation a signal interrupted
+ * before it delivered anything (or after a reply_recv's reply)
+ * @me:		the context
+ * @rs:		the operation and its absolute deadlines
+ *
+ * Return: as kipc_op_start() for a synchronous operation.
+ */
+int kipc_op_rerun(struct kipc_ctx *me, const struct kipc_restart *rs)
+{
+	struct kipc_ipc a = {
+		.fd = rs->fd,
+		/* Only "poll" and "never" matter: the deadlines come from @rs. */
+		.send_timeout = rs->send_dl == KTIME_MAX ? KIPC_TIMEOUT_INFINITE : 1,
+		.recv_timeout = rs->recv_dl == KTIME_MAX ? KIPC_TIMEOUT_INFINITE : 1,
+	};
+
+	return __kipc_op_start(me, rs->cmd, &a, NULL, 0, false, rs);
 }
 
 /**
@@ -922,12 +1220,11 @@ int kipc_op_finish(struct kipc_ctx *me)
 	/* Pairs with the release in kipc_complete(): DONE after wresult. */
 	int st = smp_load_acquire(&me->wstate);
 	int ret = me->wresult;
+	struct kipc_op op = { .lost = me->alost };
 
 	WARN_ON_ONCE(st != KIPC_W_DONE);
 	WRITE_ONCE(me->wstate, KIPC_W_IDLE);
-	if (me->alost)
-		WRITE_ONCE(me->utcb->status, ret ? KIPC_ST_REPLY_LOST :
-			   me->utcb->status | KIPC_ST_REPLY_LOST);
+	kipc_status_end(me, me->acmd, &op, ret);
 	kipc_async_unpin(me);
 	return kipc_op_end(me, me->acmd, me->aep, me->antfn, ret);
 }
@@ -995,7 +1292,7 @@ long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 		return -EFAULT;
 	if (a.flags | a.__reserved[0] | a.__reserved[1])
 		return -EINVAL;
-	return __kipc_op_start(me, cmd, &a, NULL, 0, true);
+	return __kipc_op_start(me, cmd, &a, NULL, 0, true, NULL);
 }
 
 /**
@@ -1022,7 +1319,7 @@ long kipc_caller(struct kipc_ctx *me, struct kipc_caller __user *uarg)
 	if (a.flags || a.__reserved[0] || a.__reserved[1] || a.__reserved[2])
 		return -EINVAL;
 	/* reply_to changes only in operations on this context. */
-	if (test_and_set_bit_lock(0, &me->busy))
+	if (!kipc_busy_take(me))
 		return -EBUSY;
 	caller = me->reply_to;
 	if (!caller) {
@@ -1051,6 +1348,9 @@ out:
  */
 void kipc_ctx_release_ipc(struct kipc_ctx *ctx)
 {
+	/* A call parked by a signal that nobody can resume now. */
+	if (ctx->park_task && kipc_park_claim(ctx, KIPC_CLAIM_ANY))
+		kipc_park_abandon(ctx);
 	if (ctx->reply_to)
 		kipc_drop_reply(ctx, -ECONNRESET);
 	kipc_ctx_put(ctx);

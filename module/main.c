@@ -71,10 +71,37 @@ static int kipc_release(struct inode *inode, struct file *file)
 }
 
 /*
+ * ptrace(PEEKDATA), /proc/PID/mem and process_vm_readv() of a debugger: the
+ * page is VM_IO, which get_user_pages() refuses, so they come here.
+ */
+static int kipc_vm_access(struct vm_area_struct *vma, unsigned long addr,
+			  void *buf, int len, int write)
+{
+	struct kipc_ctx *ctx = vma->vm_file->private_data;
+	unsigned long off = addr - vma->vm_start;
+
+	if (off >= PAGE_SIZE || len <= 0)
+		return -EINVAL;
+	len = min_t(unsigned long, len, PAGE_SIZE - off);
+	if (write)
+		memcpy((char *)ctx->utcb + off, buf, len);
+	else
+		memcpy(buf, (char *)ctx->utcb + off, len);
+	return len;
+}
+
+static const struct vm_operations_struct kipc_vm_ops = {
+	.access = kipc_vm_access,
+};
+
+/*
  * The message area is one kernel page inserted into the owner's address
  * space: the kernel reaches it by its kernel address and never faults on
  * it.  It must be MAP_SHARED, is not inherited across fork and can never
- * become executable.
+ * become executable.  VM_DONTCOPY keeps it out of a fork child; VM_IO
+ * makes that final, as madvise(MADV_DOFORK) refuses to clear VM_DONTCOPY
+ * on a VM_IO mapping (EINVAL): a child must never share its parent's
+ * messages.
  */
 static int kipc_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -87,8 +114,9 @@ static int kipc_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
-	kipc_vm_flags_mod(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP,
+	kipc_vm_flags_mod(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP | VM_IO,
 			  VM_MAYEXEC);
+	vma->vm_ops = &kipc_vm_ops;
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(ctx->utcb));
 }
 
@@ -181,6 +209,32 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return -ENOTTY;
 }
 
+static const struct file_operations kipc_fops;
+
+/**
+ * kipc_ctx_fdget - the context behind a descriptor of current's
+ * @fd:		the descriptor
+ * @f:		filled in; fdput() it when the context returns non-NULL
+ *
+ * Return: the context, if @fd is one that current's address space owns,
+ * else NULL.
+ */
+struct kipc_ctx *kipc_ctx_fdget(int fd, struct fd *f)
+{
+	struct kipc_ctx *ctx;
+
+	*f = fdget(fd);
+	if (!fd_file(*f))
+		return NULL;
+	if (fd_file(*f)->f_op == &kipc_fops) {
+		ctx = fd_file(*f)->private_data;
+		if (ctx->mm == current->mm)
+			return ctx;
+	}
+	fdput(*f);
+	return NULL;
+}
+
 static const struct file_operations kipc_fops = {
 	.owner		= THIS_MODULE,
 	.open		= kipc_open,
@@ -204,6 +258,7 @@ static int __init kipc_init(void)
 
 	if (ret)
 		return ret;
+	kipc_restart_init();
 	ret = misc_register(&kipc_misc);
 	if (ret) {
 		kipc_proc_exit();
@@ -218,6 +273,7 @@ static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
 	kipc_proc_exit();
+	kipc_restart_exit();
 }
 
 module_init(kipc_init);

@@ -127,6 +127,30 @@ static void kipc_ntfn_unbind_locked(struct kipc_ep *ep, struct kipc_ntfn *ntfn)
 		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
 }
 
+/**
+ * kipc_ntfn_ep_dead - the last handle that could receive on @ep closed
+ * @ep:		the endpoint, ep->lock held, nr_recv just dropped to 0
+ *
+ * Nobody can ever receive through @ep again, so a notification bound to it
+ * would swallow its signals and refuse waits and binds (EBUSY) for as long
+ * as it lives: unbind it.  Its pending bits stay for the next wait.
+ *
+ * Return: true if a binding was undone: the caller drops the reference it
+ * held on @ep (kipc_ep_put()) once ep->lock is released.
+ */
+bool kipc_ntfn_ep_dead(struct kipc_ep *ep)
+{
+	struct kipc_ntfn *ntfn = ep->ntfn;
+
+	lockdep_assert_held(&ep->lock);
+	if (!ntfn)
+		return false;
+	spin_lock(&ntfn->lock);
+	kipc_ntfn_unbind_locked(ep, ntfn);
+	spin_unlock(&ntfn->lock);
+	return true;
+}
+
 static int kipc_ntfn_release(struct inode *inode, struct file *file)
 {
 	struct kipc_ntfn *ntfn = file->private_data;
@@ -351,7 +375,7 @@ int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
 	if (!ntfn)
 		return -EBADF;
 	me->antfn = ntfn;	/* dropped when the operation ends */
-	op->recv_dl = kipc_deadline(timeout);
+	op->recv_dl = op->rs ? op->rs->recv_dl : kipc_deadline(timeout);
 	op->recv_restart = timeout == KIPC_TIMEOUT_INFINITE;
 
 	spin_lock(&ntfn->lock);
@@ -384,7 +408,8 @@ int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
  * Return: 0; -EINVAL for malformed arguments or, with KIPC_NTFN_UNBIND, a
  * notification not bound to that endpoint; -EBADF; -EPERM without
  * KIPC_RIGHT_RECV; -EBUSY if either is bound already or the notification
- * has waiters.
+ * has waiters; -EPIPE if the endpoint's last RECV handle was closed
+ * meanwhile (kipc_ntfn_ep_dead() would never undo the binding).
  */
 int kipc_ntfn_bind(const struct kipc_notify_bind __user *uarg)
 {
@@ -423,6 +448,9 @@ int kipc_ntfn_bind(const struct kipc_notify_bind __user *uarg)
 	} else if (ep->ntfn || ntfn->ep || !list_empty(&ntfn->waiters) ||
 		   ntfn->closed) {
 		ret = -EBUSY;
+	} else if (!ep->nr_recv) {
+		/* Its last RECV handle closed since our lookup: it is dead. */
+		ret = -EPIPE;
 	} else {
 		kref_get(&ep->ref);	/* the binding's */
 		ep->ntfn = ntfn;

@@ -557,6 +557,41 @@ TEST_F(basic, fork_mapping_not_inherited)
 	EXPECT_EQ(0x1234, self->c.utcb->tag);
 }
 
+/*
+ * madvise(MADV_DOFORK) cannot undo that: a child would share the parent's
+ * messages.  The mapping refuses it and stays out of the child.
+ */
+TEST_F(basic, madv_dofork_refused)
+{
+	pid_t pid;
+
+	self->c.utcb->tag = 0x4321;
+	EXPECT_EQ(-1, madvise(self->c.utcb, 4096, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
+	pid = spawn(touch_utcb, self->c.utcb);
+	ASSERT_GT(pid, 0);
+	EXPECT_EQ(128 + SIGSEGV, reap(pid));
+	EXPECT_EQ(0x4321, self->c.utcb->tag);
+}
+
+/* A debugger still reads and writes the area (/proc/PID/mem, ptrace). */
+TEST_F(basic, area_readable_through_proc_mem)
+{
+	uint64_t v = 0;
+	int fd = open("/proc/self/mem", O_RDWR);
+
+	ASSERT_GE(fd, 0);
+	kipc_mr(&self->c)[3] = 0xfeedf00d;
+	EXPECT_EQ(sizeof(v), pread(fd, &v, sizeof(v),
+				   (off_t)(uintptr_t)&kipc_mr(&self->c)[3]));
+	EXPECT_EQ(0xfeedf00d, v);
+	v = 0xabcdef;
+	EXPECT_EQ(sizeof(v), pwrite(fd, &v, sizeof(v),
+				    (off_t)(uintptr_t)&kipc_mr(&self->c)[4]));
+	EXPECT_EQ(0xabcdef, kipc_mr(&self->c)[4]);
+	close(fd);
+}
+
 /* A second operation on a context that is blocked fails with EBUSY. */
 TEST_F(basic, busy_context)
 {

@@ -295,6 +295,52 @@ TEST_F(call, reply_recv_reports_lost_reply)
 	EXPECT_EQ(0, next.reply_ok);
 }
 
+/*
+ * status always describes the last operation: a reply_recv that received
+ * with REPLY_LOST is followed by one whose reply went through and whose
+ * poll found nothing (a server's idle timeout): status must say 0, not
+ * the old REPLY_LOST.  A failed or plain send clears it too.
+ */
+TEST_F(call, status_describes_last_operation)
+{
+	struct client cl = { .ep = self->ep, .nr = 1, .seed = 1, .label = 1,
+			     .timeout = 100 * MS };
+	struct client next = { .ep = self->ep, .nr = 1, .seed = 50, .label = 2,
+			       .timeout = INF };
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, client, &cl));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	pthread_join(t, NULL);
+	ASSERT_EQ(-ETIMEDOUT, cl.ret);
+	ASSERT_EQ(0, pthread_create(&t, NULL, client, &next));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	ASSERT_EQ(0, kipc_reply_recv(&self->c, self->ep, KIPC_TAG(1, 0), INF));
+	EXPECT_EQ(KIPC_ST_REPLY_LOST, self->c.utcb->status);
+	fill_mrs(kipc_mr(&self->c), 1, 51);
+	/* Delivered, then nothing to receive: EAGAIN, and status 0. */
+	EXPECT_EQ(-EAGAIN, kipc_reply_recv(&self->c, self->ep, KIPC_TAG(2, 1), 0));
+	EXPECT_EQ(0, self->c.utcb->status);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, next.ret);
+	EXPECT_EQ(0, next.reply_ok);
+
+	/* A lost reply and an empty poll: EAGAIN with REPLY_LOST... */
+	cl.ret = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, client, &cl));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	pthread_join(t, NULL);
+	ASSERT_EQ(-ETIMEDOUT, cl.ret);
+	EXPECT_EQ(-EAGAIN, kipc_reply_recv(&self->c, self->ep, KIPC_TAG(1, 0), 0));
+	EXPECT_EQ(KIPC_ST_REPLY_LOST, self->c.utcb->status);
+	/* ...then a send that fails, and one with no receiver: 0 each time. */
+	EXPECT_EQ(-EAGAIN, kipc_send(&self->c, self->ep, KIPC_TAG(1, 0), 0));
+	EXPECT_EQ(0, self->c.utcb->status);
+	self->c.utcb->status = KIPC_ST_REPLY_LOST;
+	EXPECT_EQ(-EINVAL, kipc_send(&self->c, self->ep, KIPC_TAG(1, 65), 0));
+	EXPECT_EQ(0, self->c.utcb->status);
+}
+
 /* reply_recv without a reply right is a plain recv. */
 TEST_F(call, reply_recv_without_right)
 {

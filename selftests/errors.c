@@ -728,6 +728,50 @@ static void ep_counts(struct __test_metadata *_metadata, int ep, long s, long r)
 }
 
 /* EP_CREATE: unknown flags, __pad and reserved words give EINVAL. */
+/*
+ * Which error wins (kipc(7), ERRORS): the message area before the handle,
+ * the handle before the rendezvous, EPIPE before EAGAIN.
+ */
+TEST_F(err, precedence)
+{
+	int s = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0, 0);
+	int r = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_RECV, 0, 0);
+
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, r);
+	/* A bad tag beats "no reply right held". */
+	self->c.utcb->tag = 65;
+	EXPECT_EQ(EINVAL, ipc_err(&self->c, KIPC_IOC_REPLY, -1, 0, 0, 0));
+	self->c.utcb->tag = 0;
+	EXPECT_EQ(ENOENT, ipc_err(&self->c, KIPC_IOC_REPLY, -1, 0, 0, 0));
+	/* fd_max beyond 8 beats a bad or wrong handle. */
+	self->c.utcb->fd_max = KIPC_MSG_FDS + 1;
+	EXPECT_EQ(EINVAL, ipc_err(&self->c, KIPC_IOC_CALL, -1, 0, 0, 0));
+	EXPECT_EQ(EINVAL, ipc_err(&self->c, KIPC_IOC_CALL, r, 0, 0, 0));
+	EXPECT_EQ(EINVAL, ipc_err(&self->c, KIPC_IOC_RECV, -1, 0, 0, 0));
+	EXPECT_EQ(EINVAL, ipc_err(&self->c, KIPC_IOC_RECV, s, 0, 0, 0));
+	/* A send takes no descriptors: fd_max is not its business. */
+	EXPECT_EQ(EBADF, ipc_err(&self->c, KIPC_IOC_SEND, -1, 0, 0, 0));
+	self->c.utcb->fd_max = 0;
+	/* A bad tag beats a bad handle; the handle beats the rendezvous. */
+	self->c.utcb->tag = 65;
+	EXPECT_EQ(EINVAL, ipc_err(&self->c, KIPC_IOC_SEND, -1, 0, 0, 0));
+	self->c.utcb->tag = 0;
+	EXPECT_EQ(EPERM, ipc_err(&self->c, KIPC_IOC_SEND, r, 0, 0, 0));
+	EXPECT_EQ(EAGAIN, ipc_err(&self->c, KIPC_IOC_SEND, s, 0, 0, 0));
+	/* Nobody can ever receive: EPIPE, not EAGAIN, also with a poll. */
+	close(self->ep);
+	close(r);
+	self->ep = -1;
+	EXPECT_EQ(EPIPE, ipc_err(&self->c, KIPC_IOC_SEND, s, 0, 0, 0));
+	self->c.utcb->tag = 65;
+	EXPECT_EQ(EINVAL, ipc_err(&self->c, KIPC_IOC_SEND, s, 0, 0, 0));
+	self->c.utcb->tag = 0;
+	close(s);
+	self->ep = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(self->ep, 0);
+}
+
 TEST_F(err, ep_create_bad_args)
 {
 	static const struct kipc_ep_create bad[] = {

@@ -231,6 +231,52 @@ TEST_F(life, close_fd_under_blocked_thread)
 	EXPECT_EQ(-EPIPE, r);
 }
 
+/*
+ * A daemon shutting down closes its endpoint (its only RECV handle) from
+ * one thread while workers block in recv on it; clients still hold SEND
+ * handles.  The workers must wake with EPIPE, not wait for ever.
+ */
+TEST_F(life, close_last_recv_handle_wakes_receivers)
+{
+	int send_only = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0, 0);
+	int r[3];
+	pthread_t t[3];
+
+	ASSERT_GE(send_only, 0);
+	for (int i = 0; i < 3; i++) {
+		r[i] = self->ep;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, recv_thread, &r[i]));
+	}
+	ASSERT_EQ(0, wait_fdinfo(send_only, "receivers-waiting", 3));
+	close(self->ep);
+	self->ep = -1;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(-EPIPE, r[i]);
+	}
+	EXPECT_EQ(0, fdinfo_value(0, send_only, "receivers-waiting"));
+	EXPECT_EQ(0, fdinfo_value(0, send_only, "recv-handles"));
+	EXPECT_EQ(-EPIPE, kipc_send(&self->c, send_only, KIPC_TAG(1, 0), INF));
+	close(send_only);
+}
+
+/* The same when the handle goes by dup2() over its descriptor. */
+TEST_F(life, dup2_over_last_recv_handle_wakes_receivers)
+{
+	int send_only = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND, 0, 0);
+	int r = self->ep;
+	pthread_t t;
+
+	ASSERT_GE(send_only, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, recv_thread, &r));
+	ASSERT_EQ(0, wait_fdinfo(send_only, "receivers-waiting", 1));
+	ASSERT_EQ(self->ep, dup2(send_only, self->ep));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EPIPE, r);
+	EXPECT_EQ(0, fdinfo_value(0, send_only, "receivers-waiting"));
+	close(send_only);
+}
+
 /* Many processes killed at random points leave the endpoint clean. */
 TEST_F(life, kill_storm)
 {

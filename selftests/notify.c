@@ -399,6 +399,45 @@ TEST_F(notify, bound_receiver_outlives_senders)
 	close(rcv);
 }
 
+/*
+ * Closing every handle of an endpoint (or just the last one that can
+ * receive) unbinds its notification: waits and binds elsewhere work again,
+ * signals are kept, and the endpoint and its owner's charge go at once.
+ */
+TEST_F(notify, endpoint_death_unbinds)
+{
+	long eps = kipc_stat("endpoints");
+	int ep = kipc_ep_create(&self->c, 0);
+	int ep2 = kipc_ep_create(&self->c, 0);
+	int snd;
+
+	ASSERT_GE(ep, 0);
+	ASSERT_GE(ep2, 0);
+	ASSERT_EQ(0, kipc_ntfn_bind(&self->c, self->n, ep));
+	close(ep);
+	EXPECT_EQ(eps + 1, kipc_stat("endpoints"));
+	EXPECT_EQ(-EAGAIN, kipc_ntfn_wait(&self->c, self->n, 0));
+	ASSERT_EQ(0, kipc_ntfn_signal(&self->c, self->n, 0x4));
+	EXPECT_EQ(0, kipc_ntfn_wait(&self->c, self->n, 0));
+	EXPECT_EQ(0x4, kipc_ntfn_bits(&self->c));
+
+	/* A send handle left over does not keep it bound: nobody can receive. */
+	snd = kipc_ep_mint(&self->c, ep2, KIPC_RIGHT_SEND, 0, 0);
+	ASSERT_GE(snd, 0);
+	ASSERT_EQ(0, kipc_ntfn_bind(&self->c, self->n, ep2));
+	close(ep2);
+	EXPECT_EQ(0, fdinfo_value(0, snd, "notification-bound"));
+	ASSERT_EQ(0, kipc_ntfn_signal(&self->c, self->n, 0x8));
+	EXPECT_EQ(0, kipc_ntfn_wait(&self->c, self->n, 0));
+	EXPECT_EQ(0x8, kipc_ntfn_bits(&self->c));
+	ep = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(ep, 0);
+	EXPECT_EQ(0, kipc_ntfn_bind(&self->c, self->n, ep));
+	close(ep);
+	close(snd);
+	EXPECT_EQ(eps, kipc_stat("endpoints"));
+}
+
 /* KIPC_IOC_CANCEL ends a synchronous wait of another thread. */
 TEST_F(notify, cancel_ends_a_wait)
 {

@@ -2,8 +2,13 @@
 /*
  * Signals during every blocking operation: restart where nothing was
  * delivered, EINTR where restarting would not be safe, and in every case
- * all or nothing.
+ * all or nothing.  A signal that runs no handler (stop and continue,
+ * ptrace, an ignored or default-ignored signal) never changes an outcome:
+ * a call waiting for its reply resumes without sending again, deadlines
+ * stay absolute.
  */
+#include <sys/ptrace.h>
+
 #include "kipc_test.h"
 
 static volatile sig_atomic_t hits;
@@ -315,6 +320,306 @@ TEST_F_TIMEOUT(sig, restarted_call_is_never_delivered_twice, 120)
 	EXPECT_GT(r.ok, 100);
 	EXPECT_EQ(0, r.bad);
 	EXPECT_EQ(0, r.dups);
+}
+
+/*
+ * Signals that run no handler.  The caller is another process, so that
+ * the whole of it can be stopped, continued and traced.
+ */
+struct outcome {
+	int ret;
+	uint64_t mr0;
+	uint64_t elapsed_ns;
+};
+
+struct lone {
+	int ep;
+	enum what what;
+	uint64_t timeout;
+	int pipe[2];
+	pid_t pid;
+};
+
+static int lone_child(void *arg)
+{
+	struct lone *l = arg;
+	struct outcome o = { 0 };
+	struct kipc_ctx c;
+	uint64_t t0;
+
+	close(l->pipe[0]);
+	ctx_open(&c);
+	kipc_mr(&c)[0] = 0x1111;
+	t0 = now_ns();
+	if (l->what == DO_CALL)
+		o.ret = kipc_call(&c, l->ep, KIPC_TAG(1, 1), l->timeout);
+	else
+		o.ret = kipc_recv(&c, l->ep, l->timeout);
+	o.elapsed_ns = now_ns() - t0;
+	o.mr0 = kipc_mr(&c)[0];
+	return write(l->pipe[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1;
+}
+
+static int lone_start(struct lone *l, int ep, enum what what, uint64_t timeout)
+{
+	*l = (struct lone){ .ep = ep, .what = what, .timeout = timeout };
+	if (pipe(l->pipe))
+		return -1;
+	l->pid = spawn(lone_child, l);
+	close(l->pipe[1]);
+	return l->pid > 0 ? 0 : -1;
+}
+
+/* The child's outcome; its exit code must be 0. */
+static int lone_end(struct lone *l, struct outcome *o)
+{
+	ssize_t n = read(l->pipe[0], o, sizeof(*o));
+
+	close(l->pipe[0]);
+	return reap(l->pid) == 0 && n == sizeof(*o) ? 0 : -1;
+}
+
+/* SIGSTOP, and wait until the child is stopped (it sits in a kipc wait). */
+static int stop(pid_t pid)
+{
+	int st;
+
+	if (wait_sleeping(pid) || kill(pid, SIGSTOP))
+		return -1;
+	return waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st) ? 0 : -1;
+}
+
+static int cont(pid_t pid)
+{
+	int st;
+
+	if (kill(pid, SIGCONT))
+		return -1;
+	return waitpid(pid, &st, WCONTINUED) == pid && WIFCONTINUED(st) ? 0 : -1;
+}
+
+/* Ctrl-Z and fg during a call's reply phase; the reply comes while stopped. */
+TEST_F(sig, stop_continue_call_reply_phase)
+{
+	struct outcome o;
+	struct lone l;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0x1111, kipc_mr(&self->c)[0]);
+	ASSERT_EQ(0, stop(l.pid));
+	kipc_mr(&self->c)[0] = 0x2222;
+	/* The caller still waits for this reply: it is not lost. */
+	EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	ASSERT_EQ(0, cont(l.pid));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0x2222, o.mr0);
+}
+
+/* The same, the reply after fg: the call waits on and is not sent again. */
+TEST_F(sig, stop_continue_then_reply)
+{
+	struct outcome o;
+	struct lone l;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, stop(l.pid));
+		ASSERT_EQ(0, cont(l.pid));
+	}
+	ASSERT_EQ(0, wait_sleeping(l.pid));
+	/* Not sent again: nothing new is queued. */
+	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, self->ep, 0));
+	kipc_mr(&self->c)[0] = 0x3333;
+	/* The poll above dropped the reply right (it was a recv)... */
+	EXPECT_EQ(-ENOENT, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	/* ...and the caller learnt it: ECONNRESET, not EINTR. */
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(-ECONNRESET, o.ret);
+}
+
+/* The same with the reply right kept: the reply after fg arrives. */
+TEST_F(sig, stop_continue_then_reply_arrives)
+{
+	struct outcome o;
+	struct lone l;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, stop(l.pid));
+	ASSERT_EQ(0, cont(l.pid));
+	ASSERT_EQ(0, wait_sleeping(l.pid));
+	EXPECT_EQ(1, fdinfo_value(0, self->ep, "send-handles") > 0);
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "senders-waiting"));
+	kipc_mr(&self->c)[0] = 0x4444;
+	EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0x4444, o.mr0);
+}
+
+/* A debugger attaches and detaches during the reply phase (gdb, strace). */
+TEST_F(sig, ptrace_attach_call_reply_phase)
+{
+	struct outcome o;
+	struct lone l;
+	int st;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, wait_sleeping(l.pid));
+	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, l.pid, 0, 0));
+	ASSERT_EQ(l.pid, waitpid(l.pid, &st, 0));
+	ASSERT_TRUE(WIFSTOPPED(st));
+	/* The attach's SIGSTOP, suppressed as gdb and strace do. */
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, l.pid, 0, 0));
+	ASSERT_EQ(0, wait_sleeping(l.pid));
+	/* strace's way: seize, interrupt, detach. */
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, l.pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, l.pid, 0, 0));
+	ASSERT_EQ(l.pid, waitpid(l.pid, &st, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, l.pid, 0, 0));
+	kipc_mr(&self->c)[0] = 0x5555;
+	EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0x5555, o.mr0);
+}
+
+/* recv with a finite timeout across Ctrl-Z and fg: no EINTR. */
+TEST_F(sig, stop_continue_finite_recv)
+{
+	struct outcome o;
+	struct lone l;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_RECV, 60000 * MS));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	ASSERT_EQ(0, stop(l.pid));
+	ASSERT_EQ(0, cont(l.pid));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	kipc_mr(&self->c)[0] = 0x6666;
+	EXPECT_EQ(0, kipc_send(&self->c, self->ep, KIPC_TAG(1, 1), INF));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0x6666, o.mr0);
+}
+
+/* A call with a finite timeout stopped while queued: it is served after fg. */
+TEST_F(sig, stop_continue_finite_call_queued)
+{
+	struct outcome o;
+	struct lone l;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, 60000 * MS));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	ASSERT_EQ(0, stop(l.pid));
+	ASSERT_EQ(0, cont(l.pid));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	kipc_mr(&self->c)[0] = 0x7777;
+	EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0x7777, o.mr0);
+}
+
+/*
+ * Deadlines stay absolute: a 3 s recv stopped for 2 s after 0.3 s times
+ * out 3 s after it started, not 3 s after it was continued (5.3 s).
+ */
+TEST_F(sig, stopped_deadline_stays_absolute)
+{
+	struct outcome o;
+	struct lone l;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_RECV, 3000 * MS));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	sleep_ms(300);
+	ASSERT_EQ(0, stop(l.pid));
+	sleep_ms(2000);
+	ASSERT_EQ(0, cont(l.pid));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(-ETIMEDOUT, o.ret);
+	TH_LOG("timed out after %llu ms", (unsigned long long)(o.elapsed_ns / MS));
+	EXPECT_GE(o.elapsed_ns, 3000 * MS);
+	EXPECT_LT(o.elapsed_ns, 4500 * MS);
+}
+
+/*
+ * The pattern of system() in a threaded daemon: one thread blocks SIGCHLD,
+ * so a SIGCHLD nobody handles is queued and wakes another thread that
+ * waits with a finite timeout.  It must wait on.
+ */
+TEST_F(sig, unhandled_sigchld_finite_recv)
+{
+	sigset_t set;
+
+	signal(SIGCHLD, SIG_DFL);
+	self->b.timeout = 60000 * MS;
+	ASSERT_EQ(0, start(_metadata, self, DO_RECV, "receivers-waiting"));
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &set, NULL));
+	for (int i = 0; i < 20; i++) {
+		kill(getpid(), SIGCHLD);
+		sleep_ms(5);
+	}
+	/* An ignored signal the same way. */
+	signal(SIGUSR2, SIG_IGN);
+	sigaddset(&set, SIGUSR2);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &set, NULL));
+	for (int i = 0; i < 20; i++) {
+		kill(getpid(), SIGUSR2);
+		sleep_ms(5);
+	}
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	kipc_mr(&self->c)[0] = 0x8888;
+	EXPECT_EQ(0, kipc_send(&self->c, self->ep, KIPC_TAG(1, 1), INF));
+	pthread_join(self->t, NULL);
+	ASSERT_EQ(0, pthread_sigmask(SIG_UNBLOCK, &set, NULL));
+	signal(SIGUSR2, SIG_DFL);
+	EXPECT_EQ(0, self->b.ret);
+	EXPECT_EQ(0x8888, self->b.got);
+}
+
+/* A handler that runs still ends a call's reply phase (EINTR). */
+TEST_F(sig, handler_ends_finite_call_reply_phase)
+{
+	on_usr1(0);
+	self->b.timeout = 60000 * MS;
+	ASSERT_EQ(0, start(_metadata, self, DO_CALL, "senders-waiting"));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, wait_sleeping(self->b.tid));
+	poke(self);
+	pthread_join(self->t, NULL);
+	EXPECT_EQ(-EINTR, self->b.ret);
+	/* The call ended: its reply finds nobody. */
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(1, 1)));
+}
+
+/*
+ * Parked by a stop, then killed: nothing stays pinned (the context, the
+ * endpoint reference, the task), and the server learns it at once.
+ */
+TEST_F(sig, killed_while_stopped_in_reply_phase)
+{
+	struct lone l;
+	long ctxs = kipc_stat("contexts");
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, stop(l.pid));
+	kill(l.pid, SIGKILL);
+	close(l.pipe[0]);
+	EXPECT_EQ(128 + SIGKILL, reap(l.pid));
+	/* The parked call was ended, not left waiting for this reply. */
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(1, 1)));
+	/* The reply right was the last reference to the child's context. */
+	for (int i = 0; i < 2000 && kipc_stat("contexts") != ctxs; i++)
+		sleep_ms(1);
+	EXPECT_EQ(ctxs, kipc_stat("contexts"));
 }
 
 TEST_HARNESS_MAIN
