@@ -63,6 +63,17 @@ static inline void kipc_vm_flags_mod(struct vm_area_struct *vma,
 #include <linux/io_uring.h>
 #include <linux/io_uring_types.h>
 #define KIPC_URING_WATCHDOG	1
+/*
+ * io_uring_cancel_generic() (exec, exit, an SQPOLL thread stopping) raises
+ * a counter in the task's struct io_uring_task while it cancels and waits
+ * for the task's requests: in_idle, renamed in_cancel in 6.3 (commit
+ * 8d664282a03f, "io_uring: rename 'in_idle' to 'in_cancel'").
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define kipc_tctx_cancelling(tctx)	atomic_read(&(tctx)->in_idle)
+#else
+#define kipc_tctx_cancelling(tctx)	atomic_read(&(tctx)->in_cancel)
+#endif
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)

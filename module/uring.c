@@ -14,11 +14,12 @@
  * Cancellation.  KIPC_IOC_CANCEL (as an ioctl or a command on the ring)
  * ends the operation waiting on a context with ECANCELED; io_uring's
  * IORING_OP_ASYNC_CANCEL cannot reach a queued command (ENOENT, on 6.1 as
- * on 7.2).  Nor can 6.1's task exit or ring teardown, which wait for it
- * (and warn after a while), so before 6.7 every queued command has a
- * watchdog: a delayed work that cancels it once its task exits or its ring
- * is being torn down.  From 6.7 on the command is marked cancelable and
- * io_uring asks us through IO_URING_F_CANCEL instead.
+ * on 7.2).  Nor can 6.1's ring teardown, exec, task exit or SQPOLL thread
+ * exit, which wait for it (for ever, holding the task), so before 6.7
+ * every queued command has a watchdog: a delayed work that cancels it once
+ * io_uring waits for it (kipc_uring_abandoned()).  From 6.7 on the command
+ * is marked cancelable and io_uring asks us through IO_URING_F_CANCEL
+ * instead.
  */
 #include <linux/percpu-refcount.h>
 #include <linux/sched.h>
@@ -26,7 +27,12 @@
 
 #include "internal.h"
 
-/* How often a queued command checks on its task and ring (before 6.7). */
+/*
+ * How often a queued command checks on its task and ring (before 6.7): how
+ * long an exec or exit may wait for it, spinning if a signal is pending
+ * (io_uring_cancel_generic() sleeps interruptibly, and calls schedule()),
+ * against a timer per command in flight.
+ */
 #define KIPC_WATCHDOG_PERIOD	(HZ / 10)
 
 /* In the submitting task: end the operation, post the CQE. */
@@ -54,23 +60,55 @@ void kipc_uring_complete(struct kipc_ctx *ctx)
 }
 
 #ifdef KIPC_URING_WATCHDOG
+/**
+ * kipc_uring_abandoned - is a command in flight to be cancelled (before 6.7)?
+ * @req:	its request
+ *
+ * io_uring waits for its requests, and cannot end a queued command, when
+ * - the ring is torn down: its refs are dying;
+ * - the request's task cancels its requests, in io_uring_cancel_generic():
+ *   exec (all of them), exit (those io_uring tracks, such as a link with a
+ *   poll on an io_uring descriptor: before PF_EXITING is set), and the
+ *   SQPOLL thread stopping (req->task is that thread: it shares the fd
+ *   table, so the ring stays, and it is not PF_EXITING before it is done);
+ *   its io_uring_task says so from the start;
+ * - the task exits (PF_EXITING): as before 6.7, its commands end with it.
+ *
+ * The request pins req->task, and counts in its io_uring_task's inflight:
+ * that cannot be freed (exec frees it once none is left) while we look.
+ *
+ * Return: true if the command must end now.
+ */
+static bool kipc_uring_abandoned(struct io_kiocb *req)
+{
+	struct task_struct *task = req->task;
+	struct io_uring_task *tctx = READ_ONCE(task->io_uring);
+
+	return (READ_ONCE(task->flags) & PF_EXITING) ||
+	       (tctx && kipc_tctx_cancelling(tctx)) ||
+	       percpu_ref_is_dying(&req->ctx->refs);
+}
+
 static void kipc_uring_watchdog(struct work_struct *work)
 {
 	struct kipc_ctx *ctx = container_of(to_delayed_work(work),
 					    struct kipc_ctx, watchdog);
 	struct io_uring_cmd *ucmd = READ_ONCE(ctx->ucmd);
-	struct io_kiocb *req;
+	unsigned long delay = KIPC_WATCHDOG_PERIOD;
 
 	/* The command cannot complete under us: finishing cancels us first. */
 	if (!ucmd)
 		return;
-	req = cmd_to_io_kiocb(ucmd);
-	if (((req->task->flags & PF_EXITING) ||
-	     percpu_ref_is_dying(&req->ctx->refs)) &&
-	    !kipc_cancel(ctx, -ECANCELED))
+	/* Completed: kipc_uring_finish() is on its way, and disarms us. */
+	if (READ_ONCE(ctx->wstate) == KIPC_W_DONE)
 		return;
-	/* Still waiting, or not queued yet, or completing: look again. */
-	schedule_delayed_work(&ctx->watchdog, KIPC_WATCHDOG_PERIOD);
+	if (kipc_uring_abandoned(cmd_to_io_kiocb(ucmd))) {
+		if (!kipc_cancel(ctx, -ECANCELED))
+			return;
+		/* Not queued yet, or a partner owns it: soon one or other. */
+		delay = 1;
+	}
+	schedule_delayed_work(&ctx->watchdog, delay);
 }
 #endif
 
@@ -84,7 +122,13 @@ void kipc_uring_arm(struct kipc_ctx *ctx, unsigned int issue_flags)
 #ifdef KIPC_URING_CANCELABLE
 	io_uring_cmd_mark_cancelable(ctx->ucmd, issue_flags);
 #else
-	schedule_delayed_work(&ctx->watchdog, KIPC_WATCHDOG_PERIOD);
+	/*
+	 * Issued when io_uring already waits (a link's next request, issued
+	 * by task work that its cancel loop runs): look at once.
+	 */
+	schedule_delayed_work(&ctx->watchdog,
+			      kipc_uring_abandoned(cmd_to_io_kiocb(ctx->ucmd)) ?
+			      1 : KIPC_WATCHDOG_PERIOD);
 #endif
 }
 

@@ -276,6 +276,19 @@ static inline int is_cloexec(int fd)
 	return fl < 0 ? -1 : !!(fl & FD_CLOEXEC);
 }
 
+/*
+ * How slow the kernel under test is: vm/run.sh passes kipcslow=N for a
+ * slow flavour (1 otherwise).  Scales how long a test waits for what
+ * should happen soon.
+ */
+static inline long kipc_slow(void)
+{
+	const char *e = getenv("kipcslow");
+	long v = e ? strtol(e, NULL, 0) : 0;
+
+	return v > 0 ? v : 1;
+}
+
 /* In a child process: report the failed condition and fail. */
 #define CHILD_CHECK(cond) do {						\
 	if (!(cond)) {							\

@@ -2,9 +2,10 @@
 /*
  * io_uring: every operation as IORING_OP_URING_CMD, many in flight from
  * one thread, out-of-order completions, cancellation of each operation,
- * ring teardown and task death with operations pending.
+ * ring teardown, task death and exec with operations pending.
  */
 #include <liburing.h>
+#include <poll.h>
 
 #include "kipc_test.h"
 #include <kipc_uring.h>
@@ -750,6 +751,278 @@ TEST_F(uring, task_killed_with_call_pending)
 TEST_F(uring, task_exits_with_ops_pending)
 {
 	kill_with_ops_pending(_metadata, self->ep, 2, 1);
+}
+
+/*
+ * A task leaves with a receive pending where io_uring waits for it before
+ * the task is gone: the SQPOLL thread cancelling its requests, the exit of
+ * a task whose receive is linked to a poll on an io_uring descriptor (a
+ * request io_uring tracks, so exit waits for the whole link), and exec
+ * (which cancels all the task's requests, and kills an SQPOLL thread).
+ * Before Linux 6.7 io_uring cannot cancel the command itself: kipc must
+ * end it, or the task never goes and only a message frees it.
+ */
+enum { LEAVE_EXIT, LEAVE_KILL, LEAVE_EXEC, LEAVE_EXEC_KILL };
+
+struct leaver {
+	int ep;
+	int ready;	/* write end of a pipe: "the receive is queued" */
+	int sqpoll;	/* submit through an SQPOLL ring */
+	int linked;	/* link the receive to a poll on another ring's fd */
+	int how;	/* LEAVE_* */
+};
+
+/* The program exec'd by a leaver: the test binary, gone at once. */
+static void __attribute__((constructor)) leaver_execed(void)
+{
+	if (getenv("KIPC_URING_EXECED"))
+		_exit(0);
+}
+
+static int leaver(void *arg)
+{
+	struct leaver *l = arg;
+	struct io_uring_params p = {
+		.flags = l->sqpoll ? IORING_SETUP_SQPOLL : 0,
+		.sq_thread_idle = 100,
+	};
+	char *argv[] = { "uring", NULL };
+	struct io_uring ring, other;
+	struct io_uring_sqe *sqe;
+	struct kipc_ctx c;
+
+	CHILD_CHECK(!io_uring_queue_init_params(8, &ring, &p));
+	ctx_open(&c);
+	sqe = io_uring_get_sqe(&ring);
+	kipc_prep_recv(sqe, &c, l->ep, INF);
+	if (l->linked) {
+		CHILD_CHECK(!io_uring_queue_init(4, &other, 0));
+		sqe->flags |= IOSQE_IO_LINK;
+		io_uring_prep_poll_add(io_uring_get_sqe(&ring), other.ring_fd,
+				       POLLIN);
+	}
+	CHILD_CHECK(io_uring_submit(&ring) == 1 + l->linked);
+	CHILD_CHECK(!wait_fdinfo(l->ep, "receivers-waiting", 1));
+	if (l->how == LEAVE_EXEC || l->how == LEAVE_EXEC_KILL)
+		setenv("KIPC_URING_EXECED", "1", 1);
+	CHILD_CHECK(write(l->ready, "x", 1) == 1);
+	switch (l->how) {
+	case LEAVE_EXIT:
+		return 0;
+	case LEAVE_KILL:
+		for (;;)
+			pause();
+	default:
+		execv("/proc/self/exe", argv);
+		return 127;
+	}
+}
+
+/* The state letter of process @pid ('?' if unknown). */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Is process @pid blocked in execve (/proc/PID/syscall says 59)? */
+static int in_execve(pid_t pid)
+{
+	char path[64], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return !strncmp(buf, "59 ", 3);
+}
+
+/* Reap @pid within @ms; its status (as reap()), or -1 if it is still there. */
+static int reap_within(pid_t pid, long ms)
+{
+	uint64_t end = now_ns() + ms * MS;
+	int status;
+
+	do {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+			       WEXITSTATUS(status);
+		if (r < 0)
+			return -2;
+		sleep_ms(2);
+	} while (now_ns() < end);
+	return -1;
+}
+
+/*
+ * Free a stuck leaver the only way there is, with a message for its
+ * receive (SIGKILL too, if that does not do it); its status, or -1.
+ */
+static int free_leaver(struct kipc_ctx *c, int ep, pid_t pid)
+{
+	for (int i = 0; i < 4000; i++) {
+		int st;
+
+		kipc_send(c, ep, KIPC_TAG(0x1ea, 0), KIPC_TIMEOUT_POLL);
+		st = reap_within(pid, 5);
+		if (st != -1)
+			return st;
+		if (i == 2000)
+			kill(pid, SIGKILL);
+	}
+	return -1;
+}
+
+static void leave_with_recv_pending(struct __test_metadata *_metadata,
+				    struct kipc_ctx *c, int ep, int sqpoll,
+				    int linked, int how)
+{
+	long ctxs = kipc_stat("contexts"), eps = kipc_stat("endpoints");
+	long handles = kipc_stat("handles"), async = kipc_stat("async");
+	struct leaver l = { .ep = ep, .sqpoll = sqpoll, .linked = linked,
+			    .how = how };
+	long limit = 10000 * kipc_slow();
+	int pfd[2], st, caught = 0;
+	uint64_t t0;
+	pid_t pid;
+	char x;
+
+	if (sqpoll) {
+		struct io_uring_params p = { .flags = IORING_SETUP_SQPOLL };
+		struct io_uring r;
+		int ret = io_uring_queue_init_params(2, &r, &p);
+
+		if (ret == -EPERM)
+			SKIP(return, "SQPOLL not permitted");
+		ASSERT_EQ(0, ret);
+		io_uring_queue_exit(&r);
+	}
+	ASSERT_EQ(0, pipe(pfd));
+	l.ready = pfd[1];
+	pid = spawn(leaver, &l);
+	ASSERT_LT(0, pid);
+	close(pfd[1]);
+	st = read(pfd[0], &x, 1);
+	close(pfd[0]);
+	if (st != 1) {
+		TH_LOG("the child failed: status %d", reap_within(pid, limit));
+		ASSERT_EQ(1, st);
+	}
+	t0 = now_ns();
+	if (how == LEAVE_KILL) {
+		kill(pid, SIGKILL);
+	} else if (how == LEAVE_EXEC_KILL) {
+		/* Kill it in execve, where io_uring waits for the receive. */
+		for (int i = 0; i < 2000 && !caught; i++) {
+			caught = in_execve(pid);
+			if (!caught && proc_state(pid) == 'Z')
+				break;
+			if (!caught)
+				sleep_ms(1);
+		}
+		kill(pid, SIGKILL);
+	}
+	st = reap_within(pid, limit);
+	TH_LOG("%s after %llu ms%s", st == -1 ? "not reaped" : "reaped",
+	       (unsigned long long)((now_ns() - t0) / MS),
+	       how != LEAVE_EXEC_KILL ? "" :
+	       caught ? " (killed in execve)" : " (not seen in execve)");
+	EXPECT_NE(-1, st);
+	if (st == -1) {
+		/* The test fails, and the rest of the suite must go on. */
+		TH_LOG("pid %d is stuck (state %c): freeing it with a message",
+		       pid, proc_state(pid));
+		st = free_leaver(c, ep, pid);
+		ASSERT_NE(-1, st);
+	}
+	switch (how) {
+	case LEAVE_EXIT:
+	case LEAVE_EXEC:
+		EXPECT_EQ(0, st);
+		break;
+	case LEAVE_KILL:
+		EXPECT_EQ(128 + SIGKILL, st);
+		break;
+	default:
+		EXPECT_TRUE(st == 0 || st == 128 + SIGKILL);
+		break;
+	}
+	EXPECT_EQ(0, wait_stat("async", async));
+	EXPECT_EQ(0, wait_stat("contexts", ctxs));
+	EXPECT_EQ(0, wait_stat("endpoints", eps));
+	EXPECT_EQ(0, wait_stat("handles", handles));
+	EXPECT_EQ(0, fdinfo_value(0, ep, "receivers-waiting"));
+	EXPECT_EQ(-EAGAIN, kipc_recv(c, ep, 0));
+}
+
+/* The SQPOLL thread cancels its requests when the task exits... */
+TEST_F_TIMEOUT(uring, sqpoll_exit_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 1, 0,
+				LEAVE_EXIT);
+}
+
+/* ...or is killed. */
+TEST_F_TIMEOUT(uring, sqpoll_killed_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 1, 0,
+				LEAVE_KILL);
+}
+
+/* Exit waits for a link holding a poll on an io_uring descriptor... */
+TEST_F_TIMEOUT(uring, linked_poll_exit_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 0, 1,
+				LEAVE_EXIT);
+}
+
+/* ...after SIGKILL too. */
+TEST_F_TIMEOUT(uring, linked_poll_killed_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 0, 1,
+				LEAVE_KILL);
+}
+
+/* exec cancels every request of the task and waits for them... */
+TEST_F_TIMEOUT(uring, exec_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 0, 0,
+				LEAVE_EXEC);
+}
+
+/* ...and kills an SQPOLL thread, which cancels its own. */
+TEST_F_TIMEOUT(uring, sqpoll_exec_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 1, 0,
+				LEAVE_EXEC);
+}
+
+/* SIGKILL while exec waits. */
+TEST_F_TIMEOUT(uring, exec_killed_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 0, 0,
+				LEAVE_EXEC_KILL);
+}
+
+TEST_F_TIMEOUT(uring, sqpoll_exec_killed_with_recv_pending, 180)
+{
+	leave_with_recv_pending(_metadata, &self->c[0], self->ep, 1, 0,
+				LEAVE_EXEC_KILL);
 }
 
 struct poker {
