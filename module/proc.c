@@ -50,10 +50,12 @@ static int kipc_eps_show(struct seq_file *m, void *v)
 	}
 	ep = list_entry(v, struct kipc_ep, all);
 	kipc_ep_snapshot(ep, &st);
-	seq_printf(m, "%llu %d %s %u %u %u %u %llu %llu\n", ep->id,
-		   pid_nr_ns(ep->owner, task_active_pid_ns(current)), ep->comm,
-		   st.nr_send, st.nr_recv, st.senders, st.receivers, st.msgs,
-		   st.errors);
+	seq_printf(m, "%llu %d ", ep->id,
+		   pid_nr_ns(ep->owner, task_active_pid_ns(current)));
+	/* A comm may hold any byte: keep it one column, as /proc/mounts does. */
+	seq_escape(m, ep->comm, " \t\n\\");
+	seq_printf(m, " %u %u %u %u %llu %llu\n", st.nr_send, st.nr_recv,
+		   st.senders, st.receivers, st.msgs, st.errors);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * live endpoints with their counters, kipcctl prints them, and
  * /proc/kipc/version says which formats these files have.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "kipc_test.h"
@@ -115,6 +116,29 @@ TEST_F(obs, proc_endpoints)
 	self->ep = -1;
 	proc_line(id, line, sizeof(line));
 	EXPECT_STREQ("", line);
+}
+
+/* A comm with blanks or backslashes stays one column, octal-escaped. */
+TEST_F(obs, proc_endpoints_comm_escaped)
+{
+	char old[16] = "", line[512], comm[64];
+	unsigned long long id, got, msgs, errors;
+	unsigned int ns, nr, sw, rw;
+	int ep, pid;
+
+	ASSERT_EQ(0, prctl(PR_GET_NAME, old));
+	ASSERT_EQ(0, prctl(PR_SET_NAME, "a b\\c"));
+	ep = kipc_ep_create(&self->c, 0);
+	ASSERT_EQ(0, prctl(PR_SET_NAME, old));
+	ASSERT_GE(ep, 0);
+	id = fdinfo_value(0, ep, "kipc-endpoint");
+	proc_line(id, line, sizeof(line));
+	ASSERT_EQ(9, sscanf(line, "%llu %d %63s %u %u %u %u %llu %llu", &got, &pid,
+			    comm, &ns, &nr, &sw, &rw, &msgs, &errors));
+	EXPECT_STREQ("a\\040b\\134c", comm);
+	EXPECT_EQ(1, ns);
+	EXPECT_EQ(1, nr);
+	close(ep);
 }
 
 static const char *kipcctl_path(void)
