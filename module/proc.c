@@ -5,6 +5,11 @@
  * /proc/kipc/stats: how many contexts, endpoints, handles and names are
  * alive and how many descriptors messages hold in flight.
  * /proc/kipc/names: the names published in the reader's IPC namespace.
+ * /proc/kipc/version: the ABI version and the version of these formats.
+ *
+ * The formats are an interface (kipc(7), "Observability"): key/value files
+ * may gain keys, columnar files columns at the end only, fdinfo may gain
+ * lines.  Any other change is incompatible and bumps KIPC_PROC_FORMAT.
  */
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
@@ -12,6 +17,9 @@
 #include <linux/seq_file.h>
 
 #include "internal.h"
+
+/* Version of the formats of /proc/kipc/ and of the fdinfo of kipc files. */
+#define KIPC_PROC_FORMAT	1
 
 static struct proc_dir_entry *kipc_proc_dir;
 
@@ -42,10 +50,12 @@ static int kipc_eps_show(struct seq_file *m, void *v)
 	}
 	ep = list_entry(v, struct kipc_ep, all);
 	kipc_ep_snapshot(ep, &st);
-	seq_printf(m, "%llu %d %s %u %u %u %u %llu %llu\n", ep->id,
-		   pid_nr_ns(ep->owner, task_active_pid_ns(current)), ep->comm,
-		   st.nr_send, st.nr_recv, st.senders, st.receivers, st.msgs,
-		   st.errors);
+	seq_printf(m, "%llu %d ", ep->id,
+		   pid_nr_ns(ep->owner, task_active_pid_ns(current)));
+	/* A comm may hold any byte: keep it one column, as /proc/mounts does. */
+	seq_escape(m, ep->comm, " \t\n\\");
+	seq_printf(m, " %u %u %u %u %llu %llu\n", st.nr_send, st.nr_recv,
+		   st.senders, st.receivers, st.msgs, st.errors);
 	return 0;
 }
 
@@ -70,6 +80,23 @@ static int kipc_stats_show(struct seq_file *m, void *v)
 }
 
 /**
+ * kipc_version_show - /proc/kipc/version: what a parser of these files needs
+ * @m:	the seq_file
+ * @v:	unused
+ *
+ * Prints "abi MAJOR.MINOR" (as KIPC_IOC_VERSION reports it) and
+ * "proc-format N", one key and value per line.
+ *
+ * Return: 0.
+ */
+static int kipc_version_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "abi %d.%d\n", KIPC_ABI_MAJOR, KIPC_ABI_MINOR);
+	seq_printf(m, "proc-format %d\n", KIPC_PROC_FORMAT);
+	return 0;
+}
+
+/**
  * kipc_proc_init - create /proc/kipc
  *
  * Return: 0 or -ENOMEM.
@@ -81,7 +108,8 @@ int kipc_proc_init(void)
 		return -ENOMEM;
 	if (!proc_create_seq("endpoints", 0444, kipc_proc_dir, &kipc_eps_ops) ||
 	    !proc_create_single("stats", 0444, kipc_proc_dir, kipc_stats_show) ||
-	    !proc_create_single("names", 0444, kipc_proc_dir, kipc_names_show)) {
+	    !proc_create_single("names", 0444, kipc_proc_dir, kipc_names_show) ||
+	    !proc_create_single("version", 0444, kipc_proc_dir, kipc_version_show)) {
 		proc_remove(kipc_proc_dir);
 		return -ENOMEM;
 	}

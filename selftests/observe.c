@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Observability: tracepoints fire, fdinfo and /proc/kipc/endpoints show
- * live endpoints with their counters, kipcctl prints them.
+ * live endpoints with their counters, kipcctl prints them, and
+ * /proc/kipc/version says which formats these files have.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "kipc_test.h"
@@ -114,6 +116,29 @@ TEST_F(obs, proc_endpoints)
 	self->ep = -1;
 	proc_line(id, line, sizeof(line));
 	EXPECT_STREQ("", line);
+}
+
+/* A comm with blanks or backslashes stays one column, octal-escaped. */
+TEST_F(obs, proc_endpoints_comm_escaped)
+{
+	char old[16] = "", line[512], comm[64];
+	unsigned long long id, got, msgs, errors;
+	unsigned int ns, nr, sw, rw;
+	int ep, pid;
+
+	ASSERT_EQ(0, prctl(PR_GET_NAME, old));
+	ASSERT_EQ(0, prctl(PR_SET_NAME, "a b\\c"));
+	ep = kipc_ep_create(&self->c, 0);
+	ASSERT_EQ(0, prctl(PR_SET_NAME, old));
+	ASSERT_GE(ep, 0);
+	id = fdinfo_value(0, ep, "kipc-endpoint");
+	proc_line(id, line, sizeof(line));
+	ASSERT_EQ(9, sscanf(line, "%llu %d %63s %u %u %u %u %llu %llu", &got, &pid,
+			    comm, &ns, &nr, &sw, &rw, &msgs, &errors));
+	EXPECT_STREQ("a\\040b\\134c", comm);
+	EXPECT_EQ(1, ns);
+	EXPECT_EQ(1, nr);
+	close(ep);
 }
 
 static const char *kipcctl_path(void)
@@ -299,6 +324,41 @@ TEST_F(obs, stats_count_objects)
 	EXPECT_EQ(ep0, kipc_stat("endpoints"));
 	kipc_ctx_close(&c2);
 	EXPECT_EQ(ctx0, kipc_stat("contexts"));
+}
+
+/*
+ * /proc/kipc/version: the ABI version KIPC_IOC_VERSION reports and the
+ * version of the /proc and fdinfo formats, "key value" lines.
+ */
+TEST_F(obs, proc_version)
+{
+	unsigned int major = 0, minor = 0, format = 0;
+	int abi_lines = 0, format_lines = 0;
+	struct kipc_version v;
+	char line[128];
+	struct stat st;
+	FILE *f;
+
+	ASSERT_EQ(0, stat("/proc/kipc/version", &st));
+	EXPECT_EQ(0444, st.st_mode & 07777);
+	ASSERT_EQ(0, kipc_version(&self->c, &v));
+	f = fopen("/proc/kipc/version", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "abi %u.%u", &major, &minor) == 2)
+			abi_lines++;
+		else if (sscanf(line, "proc-format %u", &format) == 1)
+			format_lines++;
+	}
+	fclose(f);
+	EXPECT_EQ(1, abi_lines);
+	EXPECT_EQ(1, format_lines);
+	EXPECT_EQ(v.abi_major, major);
+	EXPECT_EQ(v.abi_minor, minor);
+	EXPECT_EQ(KIPC_ABI_MAJOR, major);
+	EXPECT_EQ(KIPC_ABI_MINOR, minor);
+	/* This test knows format 1; a new format must update it. */
+	EXPECT_EQ(1, format);
 }
 
 TEST_HARNESS_MAIN
