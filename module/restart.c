@@ -68,7 +68,7 @@ static_assert(sizeof(struct kipc_restart) <=
 bool kipc_signal_runs_handler(void)
 {
 	struct sighand_struct *sighand = current->sighand;
-	void __user *handler;
+	__sighandler_t handler;
 	bool ret = false;
 	sigset_t set;
 	int sig;

@@ -8,6 +8,7 @@
 #   vm/kernel.sh FLAVOUR cached            exit 0 if fetch has nothing to do
 #   vm/kernel.sh FLAVOUR vars              print KVER=, KDIR=, KERNEL_IMAGE=, ...
 #                                          (shell assignments; fetches first)
+#   vm/kernel.sh release TREE             the kernel release of a built tree
 #   vm/kernel.sh FLAVOUR make [ARGS...]    make -C $KDIR M=<top> ARGS (default:
 #                                          modules), on the host or in the
 #                                          flavour's chroot; kipc.ko lands in <top>
@@ -470,6 +471,12 @@ cmd=${1:?usage: vm/kernel.sh list | FLAVOUR fetch|cached|vars|make [ARGS...]}
 if [ "$cmd" = list ]; then
 	echo "bookworm rt backports sid debug"
 	exit 0
+fi
+# The release string of a built kernel tree, as the debug cache records it
+# (selftests/host/kernelrelease.sh runs it under a parent make).
+if [ "$cmd" = release ]; then
+	kernel_release "${2:?usage: vm/kernel.sh release KERNEL-TREE}"
+	exit
 fi
 flavour_info "$cmd" >/dev/null || die "unknown flavour '$cmd' (vm/kernel.sh list)"
 [ "$(id -u)" = 0 ] || [ "${2:-}" = vars ] || [ "${2:-}" = cached ] ||
