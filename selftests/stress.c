@@ -77,7 +77,7 @@ enum {
 #endif
 #define MARGIN_SECONDS	90	/* stopping, reaping, checking */
 #define STOP_SECONDS	20	/* a client not gone by then hangs */
-#define LATE_MS		2000	/* a finite wait ending later than its deadline
+#define LATE_MS		5000	/* a finite wait ending later than its deadline
 				 * plus this (times kipcslow) is a bug */
 
 /* Label: 8 bits of slot, 40 bits of sequence (12 generation, 28 count). */
