@@ -32,10 +32,27 @@
  * them, which the client checks and closes.  (Not on A: io_uring
  * operations take no descriptors.)  The live counts, descriptors in
  * flight included, must be back at their baseline at the end.
+ *
+ * Signals that run no handler must never change an operation's outcome
+ * (restart.c), so the controller also stops and continues clients and the
+ * server (SIGSTOP, or SIGTSTP left at its default), sends them ignored and
+ * default-ignored signals (SIGCHLD, SIGWINCH, SIG_IGN'd SIGUSR2, and
+ * SIGUSR1 to the clients that ignore it) that their main thread blocks, as
+ * a thread calling system() does, so that they are queued and wake the
+ * threads that call, and now and then attaches to a client thread with
+ * ptrace (seize, interrupt, detach).  Only a thread that a SIGUSR1 handler
+ * can reach may see EINTR: the first thread of a client process that
+ * catches SIGUSR1 (the second blocks it; one process generation in three
+ * catches nothing at all) and two of the three synchronous server threads.
+ * A call or receive with a finite timeout must not time out before its
+ * deadline nor end long after it.  And no call may fail whose reply the
+ * server was told went out: a failed call is marked, a delivered reply
+ * too, and whoever comes second checks the other's mark.
  */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -60,6 +77,8 @@ enum {
 #endif
 #define MARGIN_SECONDS	90	/* stopping, reaping, checking */
 #define STOP_SECONDS	20	/* a client not gone by then hangs */
+#define LATE_MS		5000	/* a finite wait ending later than its deadline
+				 * plus this (times kipcslow) is a bug */
 
 /* Label: 8 bits of slot, 40 bits of sequence (12 generation, 28 count). */
 #define LABEL(slot, seq)	(((uint64_t)(slot) << 40) | (seq))
@@ -79,6 +98,11 @@ struct counts {
 	uint64_t srv_msgs, srv_lost, srv_eagain, srv_etimedout, srv_eintr;
 	uint64_t srv_uring;
 	uint64_t signals, client_kills, server_kills;
+	/* signals that run no handler, and what they must not change */
+	uint64_t stops, tstps, srv_stops, stopped_seen, ignored, ptraces;
+	uint64_t quiet_calls, quiet_eintr, srv_quiet_eintr;
+	uint64_t early, late, late_max_ns, lost_replies;
+	uint64_t stop_max_ns;	/* longest stop (SIGSTOP to SIGCONT) */
 };
 
 /* Created before any fork, MAP_SHARED: everybody's view of the run. */
@@ -90,6 +114,7 @@ struct shared {
 	struct counts n;
 	int nmsg;
 	char msg[NMSG][MSGLEN];
+	char late_what[MSGLEN];	/* the latest finite wait (racy: a hint) */
 	int slot_tid[NSLOT];
 	struct {		/* the call a client thread is in, for a hang */
 		uint64_t label, timeout, since;
@@ -97,6 +122,8 @@ struct shared {
 	} inflight[NSLOT];
 	int srv_tid[NSRV];
 	uint64_t seen[NSLOT][SEEN];	/* label + 1 of requests received */
+	uint64_t replied[NSLOT][SEEN];	/* label + 1 of replies that went out */
+	uint64_t failed[NSLOT][SEEN];	/* label + 1 of calls that failed */
 };
 
 /*
@@ -118,6 +145,9 @@ static struct world {
 	int cli_gen[NCLI];	/* generation of each client process */
 	pid_t srv;
 	pid_t cli[NCLI];
+	uint64_t late_ns;	/* LATE_MS, scaled for the kernel's speed */
+	uint64_t cont_at[NCLI + 1];	/* stopped client/server: SIGCONT due */
+	uint64_t stopped_at[NCLI + 1];	/* and since when */
 } W;
 
 #define SH	(W.sh)
@@ -226,6 +256,116 @@ static uint64_t pick_timeout(uint64_t *s, unsigned int max_ms)
 	return INF;
 }
 
+static void store_max(uint64_t *p, uint64_t v)
+{
+	uint64_t old = LOAD(*p);
+
+	while (v > old && !__atomic_compare_exchange_n(p, &old, v, false,
+						       __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * A wait with the finite timeout @to began at @t0 (before the ioctl, so
+ * before its deadline was set) and ended with @ret: ETIMEDOUT before the
+ * deadline is wrong, and so is any end long after it (a stop lasts
+ * milliseconds; a starved controller or vCPU adds some hundreds).
+ */
+static void check_deadline(const char *who, int idx, uint64_t label,
+			   uint64_t to, uint64_t t0, int ret)
+{
+	uint64_t el = now_ns() - t0;
+
+	if (to == KIPC_TIMEOUT_POLL || to == INF)
+		return;
+	if (ret == -ETIMEDOUT && el < to) {
+		ADD(early, 1);
+		report("%s %d: %#llx timed out after %llu us, its timeout is %llu us",
+		       who, idx, (unsigned long long)label,
+		       (unsigned long long)el / 1000, (unsigned long long)to / 1000);
+	}
+	if (el <= to)
+		return;
+	if (el - to > LOAD(SH->n.late_max_ns)) {
+		store_max(&SH->n.late_max_ns, el - to);
+		snprintf(SH->late_what, sizeof(SH->late_what),
+			 "%s %d, %#llx, timeout %llu us: %d",
+			 who, idx, (unsigned long long)label,
+			 (unsigned long long)to / 1000, ret);
+	}
+	if (el - to > W.late_ns) {
+		ADD(late, 1);
+		report("%s %d: %#llx ended (%d) %llu ms after its deadline",
+		       who, idx, (unsigned long long)label, ret,
+		       (unsigned long long)(el - to) / MS);
+	}
+}
+
+/*
+ * No call may fail whose reply went out, and no reply go out to a call
+ * that failed (all or nothing; a call that saw EINTR included: the reply
+ * must then fail with ECONNRESET).  Each side marks its half and checks
+ * the other's: whoever comes second sees both (sequentially consistent),
+ * so one loss may be counted twice.
+ */
+static void mark_replied(uint64_t label)
+{
+	unsigned int slot = LABEL_SLOT(label);
+
+	if (slot >= NSLOT)
+		return;
+	__atomic_store_n(&SH->replied[slot][label % SEEN], label + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&SH->failed[slot][label % SEEN], __ATOMIC_SEQ_CST) ==
+	    label + 1) {
+		ADD(lost_replies, 1);
+		report("server: the reply to %#llx went out, but the call failed",
+		       (unsigned long long)label);
+	}
+}
+
+static void mark_failed(int slot, uint64_t label, int ret)
+{
+	__atomic_store_n(&SH->failed[slot][label % SEEN], label + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&SH->replied[slot][label % SEEN], __ATOMIC_SEQ_CST) ==
+	    label + 1) {
+		ADD(lost_replies, 1);
+		report("client %d: call %#llx failed with %d, but its reply went out",
+		       slot, (unsigned long long)label, ret);
+	}
+}
+
+/* Did the reply of a reply_recv that returned @ret go out? */
+static bool reply_went_out(struct kipc_ctx *c, int ret)
+{
+	if (ret && ret != -EAGAIN && ret != -ETIMEDOUT && ret != -EINTR)
+		return false;	/* refused (the server sends none such) */
+	return !(c->utcb->status & KIPC_ST_REPLY_LOST);
+}
+
+/* The signals nobody handles that the controller sends (see main thread). */
+static void block_ignored(bool usr1)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGUSR2);
+	if (usr1)
+		sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void block_usr1(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 /* ---- server ---- */
 
 enum { M_NONE, M_REPLY, M_SPLIT, M_DROP };
@@ -314,7 +454,7 @@ static void *uring_server_thread(void *arg)
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
-	uint64_t tag;
+	uint64_t tag, rlabel[NURING] = { 0 };	/* label + 1 of reply sent */
 	int ret, i, mode = M_NONE;
 
 	if (io_uring_queue_init(2 * NURING, &ring, 0)) {
@@ -346,6 +486,9 @@ static void *uring_server_thread(void *arg)
 			continue;
 		}
 		tag = 0;
+		if (rlabel[i] && reply_went_out(&c[i], ret))
+			mark_replied(rlabel[i] - 1);
+		rlabel[i] = 0;
 		if (ret) {
 			report("uring server: receive on A: %d", ret);
 		} else {
@@ -355,10 +498,12 @@ static void *uring_server_thread(void *arg)
 			tag = serve_request(&c[i], false, &mode, NULL);
 		}
 		sqe = io_uring_get_sqe(&ring);
-		if (ret || mode == M_DROP)	/* a recv gives the reply right up */
+		if (ret || mode == M_DROP) {	/* a recv gives the reply right up */
 			kipc_prep_recv(sqe, &c[i], W.a_srv, INF);
-		else
+		} else {
 			kipc_prep_reply_recv(sqe, &c[i], W.a_srv, tag, INF);
+			rlabel[i] = KIPC_TAG_LABEL(tag) + 1;
+		}
 		io_uring_sqe_set_data64(sqe, i);
 		if (io_uring_submit(&ring) != 1)
 			report("uring server: submit");
@@ -374,7 +519,11 @@ static void *server_thread(void *arg)
 	uint64_t tag = 0;
 	struct kipc_ctx c;
 	int pending = -1;	/* descriptor the reply passes back */
+	/* The last thread blocks SIGUSR1: no handler can reach it. */
+	bool quiet = idx == NSRV - 1;
 
+	if (quiet)
+		block_usr1();
 	ctx_open(&c);
 	kipc_accept_fds(&c, KIPC_MSG_FDS);
 	__atomic_store_n(&SH->srv_tid[idx], gettid_(), __ATOMIC_RELAXED);
@@ -386,11 +535,13 @@ static void *server_thread(void *arg)
 		 */
 		bool on_b = to == INF ? idx & 1 : rnd(&s) & 1;
 		int ep = on_b ? W.b_full : W.a_srv;
+		uint64_t t0;
 		int ret, r;
 
 		c.utcb->status = 0;
 		switch (mode) {
 		case M_DROP:
+			t0 = now_ns();
 			ret = kipc_recv(&c, ep, to);
 			break;
 		case M_SPLIT:
@@ -399,15 +550,22 @@ static void *server_thread(void *arg)
 				ADD(srv_lost, 1);
 			else if (r)
 				report("server: reply: %d", r);
+			else
+				mark_replied(KIPC_TAG_LABEL(tag));
 			spin_us(rnd(&s) % 100);
+			t0 = now_ns();
 			ret = kipc_recv(&c, ep, to);
 			break;
 		default:
+			t0 = now_ns();
 			ret = kipc_reply_recv(&c, ep, tag, to);
 			if (mode == M_REPLY && (c.utcb->status & KIPC_ST_REPLY_LOST))
 				ADD(srv_lost, 1);
+			if (mode == M_REPLY && reply_went_out(&c, ret))
+				mark_replied(KIPC_TAG_LABEL(tag));
 			break;
 		}
+		check_deadline("server thread", idx, 0, to, t0, ret);
 		mode = M_NONE;
 		/* The reply took its own reference (or was not sent). */
 		if (pending >= 0) {
@@ -424,6 +582,11 @@ static void *server_thread(void *arg)
 		}
 		if (ret == -EINTR) {
 			ADD(srv_eintr, 1);
+			if (quiet) {
+				ADD(srv_quiet_eintr, 1);
+				report("server thread %d: EINTR, but no handler can reach it (timeout %llu)",
+				       idx, (unsigned long long)to);
+			}
 			continue;
 		}
 		if (ret) {
@@ -443,11 +606,15 @@ static int server_main(void *unused)
 	pthread_t t[NSRV], u;
 
 	catch_signal(SIGUSR1, W.srv_gen & 1);
+	signal(SIGUSR2, SIG_IGN);
+	signal(SIGTSTP, SIG_DFL);
 	for (long i = 0; i < NSRV; i++)
 		if (pthread_create(&t[i], NULL, server_thread, (void *)i))
 			return 1;
 	if (pthread_create(&u, NULL, uring_server_thread, NULL))
 		return 1;
+	/* Like a thread in system(): the signals are queued for the others. */
+	block_ignored(false);
 	for (int i = 0; i < NSRV; i++)
 		pthread_join(t[i], NULL);
 	return 0;
@@ -455,8 +622,23 @@ static int server_main(void *unused)
 
 /* ---- client ---- */
 
+/*
+ * How a client process takes SIGUSR1, by generation: its first thread
+ * catches it with or without SA_RESTART and its second blocks it; or
+ * (CM_QUIET) the process ignores it and catches nothing at all.  Only the
+ * first thread of the first two kinds may see EINTR.
+ */
+enum { CM_RESTART, CM_NORESTART, CM_QUIET, CM_NUM };
+
+static int cli_mode(int p)
+{
+	return (W.cli_gen[p] + p) % CM_NUM;
+}
+
 struct client {
 	int slot;
+	int mode;		/* CM_* of its process */
+	bool eintr_ok;		/* a SIGUSR1 handler can reach this thread */
 	unsigned int gen;
 	uint64_t s;		/* random state */
 	uint32_t cnt;		/* calls made */
@@ -563,6 +745,7 @@ static void client_call(struct client *cl)
 	unsigned int n = rnd(&cl->s) % (KIPC_MSG_REGS + 1);
 	uint64_t to = pick_timeout(&cl->s, 20);
 	uint64_t tag = KIPC_TAG_WITH_FDS(KIPC_TAG(label, n), fds_on(label, on_b));
+	uint64_t t0;
 	int done0, ret;
 
 	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++)
@@ -573,12 +756,17 @@ static void client_call(struct client *cl)
 	SH->inflight[cl->slot].label = label;
 	SH->inflight[cl->slot].timeout = to;
 	SH->inflight[cl->slot].on_b = on_b;
-	SH->inflight[cl->slot].since = now_ns();
+	SH->inflight[cl->slot].since = t0 = now_ns();
 	ret = kipc_call(&cl->c, fd, tag, to);
 	SH->inflight[cl->slot].since = 0;
 	ADD(calls, 1);
 	if (on_b)
 		ADD(b_calls, 1);
+	if (!cl->eintr_ok)
+		ADD(quiet_calls, 1);
+	check_deadline("client", cl->slot, label, to, t0, ret);
+	if (ret)
+		mark_failed(cl->slot, label, ret);
 
 	switch (ret) {
 	case 0:
@@ -600,6 +788,12 @@ static void client_call(struct client *cl)
 		break;
 	case -EINTR:
 		ADD(eintr, 1);
+		if (!cl->eintr_ok) {
+			ADD(quiet_eintr, 1);
+			report("client %d (mode %d): call %#llx on %c (timeout %llu): EINTR, but no handler can reach it",
+			       cl->slot, cl->mode, (unsigned long long)label,
+			       on_b ? 'B' : 'A', (unsigned long long)to);
+		}
 		break;
 	case -ECONNRESET:
 		if (dropped(label))
@@ -632,6 +826,9 @@ static void *client_thread(void *arg)
 {
 	struct client *cl = arg;
 
+	/* Before the controller learns its tid: no handler reaches it. */
+	if (cl->mode != CM_QUIET && !cl->eintr_ok)
+		block_usr1();
 	ctx_open(&cl->c);
 	kipc_accept_fds(&cl->c, 1);
 	if (pipe2(cl->pipe, O_CLOEXEC))
@@ -654,12 +851,19 @@ static int client_main(int p)
 {
 	struct client cl[NTHR];
 	pthread_t t[NTHR];
+	int mode = cli_mode(p);
 
-	/* Half of the client generations restart interrupted waits. */
-	catch_signal(SIGUSR1, (W.cli_gen[p] + p) & 1);
+	if (mode == CM_QUIET)
+		signal(SIGUSR1, SIG_IGN);
+	else
+		catch_signal(SIGUSR1, mode == CM_RESTART);
+	signal(SIGUSR2, SIG_IGN);
+	signal(SIGTSTP, SIG_DFL);
 	for (int i = 0; i < NTHR; i++) {
 		cl[i] = (struct client){
 			.slot = p * NTHR + i,
+			.mode = mode,
+			.eintr_ok = mode != CM_QUIET && i == 0,
 			.gen = W.cli_gen[p],
 			.bfd = -1,
 			.bgen = -1,
@@ -668,6 +872,12 @@ static int client_main(int p)
 		if (pthread_create(&t[i], NULL, client_thread, &cl[i]))
 			return 1;
 	}
+	/*
+	 * The pattern of system() in a threaded program: this thread blocks
+	 * SIGCHLD (and the controller's other unhandled signals), so they are
+	 * queued for the process and wake a thread that calls.
+	 */
+	block_ignored(mode == CM_QUIET);
 	for (int i = 0; i < NTHR; i++)
 		pthread_join(t[i], NULL);
 	return 0;
@@ -713,6 +923,7 @@ static int start_server(int gen)
 {
 	close_b();
 	W.srv_gen = gen;
+	W.cont_at[NCLI] = 0;
 	W.b_full = kipc_ep_create(&W.c, 0);
 	if (W.b_full < 0)
 		return W.b_full;
@@ -745,6 +956,7 @@ static int client_trampoline(void *arg)
 static int start_client(int p)
 {
 	W.cli_gen[p]++;
+	W.cont_at[p] = 0;
 	W.cli[p] = spawn(client_trampoline, (void *)(long)p);
 	if (W.cli[p] < 0)
 		return -errno;
@@ -753,10 +965,15 @@ static int start_client(int p)
 	return 0;
 }
 
+static void resume_all(void);
+
 /* Kill the server (unless it is dead already) and start the next one. */
 static void restart_server(bool dead)
 {
 	long rw;
+
+	/* This takes a while: nobody stays stopped meanwhile. */
+	resume_all();
 
 	__atomic_fetch_add(&SH->kills_started, 1, __ATOMIC_ACQ_REL);
 	for (int i = 0; i < NSRV; i++)
@@ -779,6 +996,120 @@ static void restart_server(bool dead)
 		report("controller: cannot start a server");
 	__atomic_fetch_add(&SH->kills_done, 1, __ATOMIC_ACQ_REL);
 	ADD(server_kills, 1);
+}
+
+/* Target @t of the storms below: client process @t, or (NCLI) the server. */
+static pid_t target_pid(int t)
+{
+	return t < NCLI ? W.cli[t] : W.srv;
+}
+
+/* SIGCONT a client or the server that was stopped; did it stop? */
+static void resume(int t)
+{
+	pid_t pid = target_pid(t);
+	siginfo_t si = { 0 };
+
+	if (!W.cont_at[t])
+		return;
+	W.cont_at[t] = 0;
+	if (pid <= 0)
+		return;
+	store_max(&SH->n.stop_max_ns, now_ns() - W.stopped_at[t]);
+	if (!waitid(P_PID, pid, &si, WSTOPPED | WNOHANG) && si.si_pid == pid)
+		ADD(stopped_seen, 1);
+	kill(pid, SIGCONT);
+}
+
+/* SIGCONT everybody stopped, also before the time. */
+static void resume_all(void)
+{
+	for (int t = 0; t <= NCLI; t++)
+		resume(t);
+}
+
+/*
+ * Ctrl-Z: stop a client (or, one time in eight, the server) with SIGSTOP
+ * or a SIGTSTP left at its default; SIGCONT follows after 0.2-5 ms (the
+ * server: 0.1-2 ms).  SIGTSTP stops nothing if the process group is
+ * orphaned, but wakes the threads all the same.
+ */
+static void stop_one(uint64_t *s, uint64_t now)
+{
+	int t = rnd(s) % 8 ? (int)(rnd(s) % NCLI) : NCLI;
+	int sig = rnd(s) % 3 ? SIGSTOP : SIGTSTP;
+	pid_t pid = target_pid(t);
+
+	if (W.cont_at[t] || pid <= 0 || kill(pid, sig))
+		return;
+	ADD(stops, 1);
+	if (sig == SIGTSTP)
+		ADD(tstps, 1);
+	if (t == NCLI)
+		ADD(srv_stops, 1);
+	W.stopped_at[t] = now;
+	W.cont_at[t] = now + (t == NCLI ? 100 + rnd(s) % 1900 : 200 + rnd(s) % 4800) * 1000ULL;
+}
+
+/*
+ * Signals nobody handles, to a process whose main thread blocks them:
+ * SIGCHLD and SIGWINCH (default: ignored), SIGUSR2 (SIG_IGN) and, to a
+ * client that ignores it, SIGUSR1.  Now and then twenty in a row.
+ */
+static void ignored_storm(uint64_t *s)
+{
+	static const int sigs[] = { SIGCHLD, SIGWINCH, SIGUSR2, SIGUSR1 };
+	int t = rnd(s) % 8 ? (int)(rnd(s) % NCLI) : NCLI;
+	int nsig = t < NCLI && cli_mode(t) == CM_QUIET ? 4 : 3;
+	pid_t pid = target_pid(t);
+
+	for (int i = rnd(s) % 32 ? 1 : 20; pid > 0 && i > 0; i--)
+		if (!kill(pid, sigs[rnd(s) % nsig]))
+			ADD(ignored, 1);
+}
+
+/*
+ * strace's way into a client thread and out again: seize, interrupt, wait
+ * for the stop, detach (passing on a signal it stopped for, unless a stop
+ * signal).  Not while its process is stopped.  Returns false if ptrace is
+ * not allowed here.
+ */
+static bool trace_one(uint64_t *s)
+{
+	int slot = rnd(s) % NSLOT, p = slot / NTHR, st = 0, sig = 0;
+	pid_t tid = LOAD(SH->slot_tid[slot]), r;
+	uint64_t end;
+
+	if (!tid || W.cont_at[p] || W.cli[p] <= 0 ||
+	    syscall(SYS_tgkill, W.cli[p], tid, 0))
+		return true;
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
+		if (errno == EPERM)
+			return false;
+		if (errno != ESRCH)
+			report("controller: PTRACE_SEIZE %d: %d", tid, errno);
+		return true;
+	}
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0))
+		report("controller: PTRACE_INTERRUPT %d: %d", tid, errno);
+	end = now_ns() + W.late_ns;
+	while ((r = waitpid(tid, &st, __WALL | WNOHANG)) == 0 && now_ns() < end)
+		usleep(20);
+	if (r != tid || !WIFSTOPPED(st)) {
+		/* It cannot be detached: kill it (the loop sees it die). */
+		report("controller: traced thread %d did not stop (%d, status %#x)",
+		       tid, r, st);
+		kill(W.cli[p], SIGKILL);
+		return true;
+	}
+	if (!(st >> 16))	/* a signal-delivery stop */
+		sig = WSTOPSIG(st);
+	if (sig == SIGSTOP || sig == SIGTSTP)
+		sig = 0;
+	if (ptrace(PTRACE_DETACH, tid, 0, sig))
+		report("controller: PTRACE_DETACH %d: %d", tid, errno);
+	ADD(ptraces, 1);
+	return true;
 }
 
 /* Print where the threads of a process that did not stop are. */
@@ -844,6 +1175,7 @@ FIXTURE_SETUP(stress)
 	W.b_full = W.b_ctl = -1;
 	for (int i = 0; i < NSLOT; i++)
 		W.b_slot[i] = W.a_slot[i] = W.sock_ctl[i] = W.sock_cli[i] = -1;
+	W.late_ns = LATE_MS * MS * kipc_slow();
 	W.sh = mmap(NULL, sizeof(*W.sh), PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, W.sh);
@@ -910,6 +1242,7 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	uint64_t start, end, now, next_kill, srv_kill[2];
 	uint64_t s = mix(now_ns()) | 1;
 	int nsrv_kills = 0, hung = 0;
+	bool can_trace = true;
 	struct counts *n = &SH->n;
 	double el;
 
@@ -917,6 +1250,7 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	       secs, NCLI, NTHR, NSRV);
 	/* Children inherit a handler: a signal can never kill one. */
 	catch_signal(SIGUSR1, 0);
+	signal(SIGUSR2, SIG_IGN);
 	ASSERT_EQ(0, start_server(0));
 	for (int p = 0; p < NCLI; p++)
 		ASSERT_EQ(0, start_client(p));
@@ -932,9 +1266,11 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 
 		/*
 		 * Signal a client thread every 0.2-2 ms, now and then a hundred
-		 * times in a row, and a server thread now and then.
+		 * times in a row, and a server thread now and then (all in
+		 * processes that catch SIGUSR1; a thread that blocks it keeps
+		 * it pending).
 		 */
-		tid = LOAD(SH->slot_tid[slot]);
+		tid = cli_mode(slot / NTHR) == CM_QUIET ? 0 : LOAD(SH->slot_tid[slot]);
 		for (int i = rnd(&s) % 32 ? 1 : 100; tid && i > 0; i--)
 			if (!syscall(SYS_tgkill, W.cli[slot / NTHR], tid, SIGUSR1))
 				ADD(signals, 1);
@@ -943,6 +1279,16 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 			if (tid && !syscall(SYS_tgkill, W.srv, tid, SIGUSR1))
 				ADD(signals, 1);
 		}
+		/* Signals that run no handler: stops, ignored ones, ptrace. */
+		for (int t = 0; t <= NCLI; t++)
+			if (W.cont_at[t] && now >= W.cont_at[t])
+				resume(t);
+		if (rnd(&s) % 8 == 0)
+			stop_one(&s, now);
+		if (rnd(&s) % 4 == 0)
+			ignored_storm(&s);
+		if (can_trace && rnd(&s) % 128 == 0)
+			can_trace = trace_one(&s);
 		if (now >= next_kill) {
 			kill(W.cli[p], SIGKILL);
 			reap(W.cli[p]);
@@ -970,6 +1316,12 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 		usleep(200 + rnd(&s) % 1800);
 	}
 
+	/* Everybody runs again, for good. */
+	for (int t = 0; t <= NCLI; t++) {
+		resume(t);
+		if (target_pid(t) > 0)
+			kill(target_pid(t), SIGCONT);
+	}
 	/* Stop: the clients finish their calls (the server still runs). */
 	__atomic_store_n(&SH->stop, 1, __ATOMIC_RELEASE);
 	el = (now_ns() - start) / 1e9;
@@ -978,8 +1330,12 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 		int st = 0;
 		pid_t r;
 
-		while ((r = waitpid(W.cli[p], &st, WNOHANG)) == 0 && now_ns() < end)
+		while ((r = waitpid(W.cli[p], &st, WNOHANG)) == 0 && now_ns() < end) {
+			/* Should a stop have taken effect after its SIGCONT */
+			kill(W.cli[p], SIGCONT);
+			kill(W.srv, SIGCONT);
 			sleep_ms(5);
+		}
 		if (r == 0) {
 			ksft_print_msg("client %d (pid %d) did not stop:\n", p, W.cli[p]);
 			for (int i = p * NTHR; i < (p + 1) * NTHR; i++) {
@@ -1024,6 +1380,20 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	ksft_print_msg("stress: %llu signals, %llu clients killed, %llu servers killed, %llu errors\n",
 		       (unsigned long long)n->signals, (unsigned long long)n->client_kills,
 		       (unsigned long long)n->server_kills, (unsigned long long)n->errors);
+	ksft_print_msg("stress: no handler: %llu stops (%llu SIGTSTP, %llu of the server, %llu seen stopped), %llu ignored signals, %llu ptrace attaches%s\n",
+		       (unsigned long long)n->stops, (unsigned long long)n->tstps,
+		       (unsigned long long)n->srv_stops,
+		       (unsigned long long)n->stopped_seen,
+		       (unsigned long long)n->ignored, (unsigned long long)n->ptraces,
+		       can_trace ? "" : " (ptrace not allowed)");
+	ksft_print_msg("stress: %llu calls by threads no handler reaches: EINTR %llu (server: %llu); %llu lost replies\n",
+		       (unsigned long long)n->quiet_calls,
+		       (unsigned long long)n->quiet_eintr,
+		       (unsigned long long)n->srv_quiet_eintr,
+		       (unsigned long long)n->lost_replies);
+	ksft_print_msg("stress: finite waits: %llu timed out early, %llu late; the latest ended %.1f ms after its deadline (%s), the longest stop lasted %.1f ms\n",
+		       (unsigned long long)n->early, (unsigned long long)n->late,
+		       n->late_max_ns / 1e6, SH->late_what, n->stop_max_ns / 1e6);
 	for (int i = 0; i < NMSG && i < SH->nmsg; i++)
 		ksft_print_msg("error: %s\n", SH->msg[i]);
 
@@ -1032,6 +1402,12 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	EXPECT_GT(n->ok, 1000);
 	EXPECT_EQ(2, n->server_kills);
 	EXPECT_GT(n->srv_uring, 100);
+	EXPECT_GT(n->stops, 100);
+	EXPECT_GT(n->ignored, 100);
+	EXPECT_GT(n->quiet_calls, 1000);
+	EXPECT_EQ(0, n->quiet_eintr);
+	EXPECT_EQ(0, n->srv_quiet_eintr);
+	EXPECT_EQ(0, n->lost_replies);
 
 	/* Everybody is gone: nothing may be left waiting, no handle leaked. */
 	for (int i = 0; i < NSLOT; i++) {
@@ -1052,6 +1428,87 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	/* And A still works: nobody receives, so a poll send finds nobody. */
 	EXPECT_EQ(-EAGAIN, kipc_call(&W.c, W.ep_a, KIPC_TAG(1, 0), KIPC_TIMEOUT_POLL));
 	EXPECT_EQ(-EPIPE, kipc_call(&W.c, W.b_ctl, KIPC_TAG(1, 0), KIPC_TIMEOUT_POLL));
+}
+
+/*
+ * What the storm's lost replies come from, one step at a time: a call in
+ * its reply phase is stopped (parked: no handler runs), a SIGUSR1 that has
+ * a handler arrives while it is stopped, and the reply comes while it is
+ * stopped (@early) or after it continued.  Whatever the outcome, it must
+ * be all or nothing: either the call gets the reply, or it fails, its
+ * message area stays as it was (also afterwards) and the reply fails with
+ * ECONNRESET.
+ */
+static void parked_then_handler(struct __test_metadata *_metadata, bool early)
+{
+	struct { int ret; uint64_t mr0, later; } o = { 0 };
+	int to_parent[2], to_child[2], ep, st, rep = 1;
+	struct kipc_ctx c;
+	pid_t pid;
+	char go;
+
+	catch_signal(SIGUSR1, 0);
+	ctx_open(&c);
+	ep = kipc_ep_create(&c, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(to_parent));
+	ASSERT_EQ(0, pipe(to_child));
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx cc;
+
+		ctx_open(&cc);
+		kipc_mr(&cc)[0] = 0x1111;
+		o.ret = kipc_call(&cc, ep, KIPC_TAG(1, 1), INF);
+		o.mr0 = kipc_mr(&cc)[0];
+		if (write(to_parent[1], &o, sizeof(o)) != sizeof(o) ||
+		    read(to_child[0], &go, 1) != 1)
+			_exit(1);
+		/* No operation since: has the area changed meanwhile? */
+		o.later = kipc_mr(&cc)[0];
+		_exit(write(to_parent[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, kipc_recv(&c, ep, INF));
+	ASSERT_EQ(0, wait_sleeping(pid));
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(st));
+	kipc_mr(&c)[0] = 0x2222;
+	if (early)
+		rep = kipc_reply(&c, KIPC_TAG(2, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(sizeof(o), read(to_parent[0], &o, sizeof(o)));
+	if (!early)
+		rep = kipc_reply(&c, KIPC_TAG(2, 1));
+	ASSERT_EQ(1, write(to_child[1], "g", 1));
+	ASSERT_EQ(sizeof(o), read(to_parent[0], &o, sizeof(o)));
+	EXPECT_EQ(0, reap(pid));
+	TH_LOG("reply %s the continue: %d; the call: %d, area %#llx, later %#llx",
+	       early ? "before" : "after", rep, o.ret,
+	       (unsigned long long)o.mr0, (unsigned long long)o.later);
+	if (o.ret == 0) {
+		EXPECT_EQ(0, rep);
+		EXPECT_EQ(0x2222, o.mr0);
+	} else {
+		EXPECT_EQ(-EINTR, o.ret);
+		EXPECT_EQ(-ECONNRESET, rep);
+		EXPECT_EQ(0x1111, o.mr0);
+		EXPECT_EQ(0x1111, o.later);
+	}
+	close(ep);
+	kipc_ctx_close(&c);
+}
+
+TEST(parked_call_handler_reply_while_stopped)
+{
+	parked_then_handler(_metadata, true);
+}
+
+TEST(parked_call_handler_reply_after_continue)
+{
+	parked_then_handler(_metadata, false);
 }
 
 /* The harness wants the timeout at compile time; the run length is not. */
