@@ -129,26 +129,28 @@ struct kipc_handle {
 };
 
 /**
- * struct kipc_restart - what an operation interrupted by a signal needs to
- * go on where it stopped, kept in current->restart_block (restart.c)
- * @ctx_fd:	descriptor of the context, from the ioctl's arguments.
- * @fd:		the endpoint or notification descriptor of the operation.
- * @cmd:	KIPC_IOC_* to run again (a reply_recv whose reply went out
- *		runs again as a recv).
- * @flags:	KIPC_RS_*.
- * @send_dl:	absolute deadlines, as ktime_t: a restart keeps them.
+ * struct kipc_restart - an ioctl interrupted by a signal, as it will be
+ * issued again (restart.c)
+ * @cmd:	its command,
+ * @args:	its arguments as copied in,
+ * @sp:		the user stack pointer and
+ * @ip:		instruction pointer it was issued with: a restart has the
+ *		same, an operation from a signal handler a lower stack.
+ * @send_dl:	absolute deadlines the restart goes on with.
  * @recv_dl:	see @send_dl.
+ * @replied:	a reply_recv's reply part is done: no SA_RESTART restart.
+ * @lost:	and found no caller (KIPC_ST_REPLY_LOST).
  */
 struct kipc_restart {
-	int ctx_fd;
-	int fd;
-	u32 cmd;
-	u32 flags;
-	s64 send_dl;
-	s64 recv_dl;
+	unsigned int cmd;
+	struct kipc_ipc args;
+	unsigned long sp;
+	unsigned long ip;
+	ktime_t send_dl;
+	ktime_t recv_dl;
+	bool replied;
+	bool lost;
 };
-#define KIPC_RS_REPLY	(1U << 0)	/* resume the parked call's reply wait */
-#define KIPC_RS_LOST	(1U << 1)	/* the reply of a reply_recv was lost */
 
 /* One IPC operation's resolved arguments. */
 struct kipc_op {
@@ -162,6 +164,7 @@ struct kipc_op {
 	bool async;		/* io_uring: queue and return -EIOCBQUEUED */
 	bool files;		/* descriptors reserved or taken: clean up */
 	bool lost;		/* reply_recv: the reply found no caller */
+	bool replied;		/* reply_recv: the reply part is done */
 	bool park;		/* kipc_wait(): interrupted in the reply phase
 				 * by a signal that runs no handler */
 	bool pinned;		/* the task, cred and pid_ns are referenced */
@@ -226,14 +229,17 @@ enum kipc_wstate {
  * @alost:	its reply_recv found the caller gone (KIPC_ST_REPLY_LOST).
  * @watchdog:	before 6.7, ends a pending asynchronous operation whose
  *		task exits or whose ring is torn down (see uring.c).
- * @park_task:	a call interrupted in its reply phase by a signal that runs
- *		no handler is parked: it keeps the context busy, stays
- *		KIPC_W_REPLY, and this task (referenced) resumes it from its
- *		restart block.  Set with release, claimed under @lock.
+ * @park_task:	a call interrupted in its reply phase by a signal is parked:
+ *		it keeps the context busy, stays KIPC_W_REPLY, and this task
+ *		(referenced) resumes it when its ioctl comes back (restart.c).
+ *		Set with release, taken under @lock.
  * @park_files:	that task's fd table (identity only), where the numbers
  *		reserved for the reply's descriptors are.
- * @park_cmd:	the parked operation's command.
- * @park_op:	its arguments.
+ * @park_rs:	the parked ioctl, to know it when it comes back.
+ * @park_op:	the operation's state.
+ * @resume_task: an operation withdrawn after a signal, to be issued again
+ *		by this task (identity only) with the deadlines in @resume.
+ * @resume:	that ioctl.
  */
 struct kipc_ctx {
 	struct kipc_utcb *utcb;
@@ -271,8 +277,10 @@ struct kipc_ctx {
 	struct delayed_work watchdog;
 	struct task_struct *park_task;
 	struct files_struct *park_files;
-	unsigned int park_cmd;
+	struct kipc_restart park_rs;
 	struct kipc_op park_op;
+	struct task_struct *resume_task;
+	struct kipc_restart resume;
 	struct rcu_head rcu;
 };
 
@@ -346,17 +354,16 @@ void kipc_ctx_put(struct kipc_ctx *ctx);
 void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue,
 			  int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller __user *uarg);
-int kipc_op_rerun(struct kipc_ctx *me, const struct kipc_restart *rs);
-int kipc_op_resume(struct kipc_ctx *me);
 int kipc_wait_reply_end(struct kipc_ctx *me);
 
 /* restart.c */
-int kipc_restart_set(struct kipc_ctx *me, const struct kipc_restart *rs);
-bool kipc_signal_runs_handler(void);
+void kipc_restart_note(struct kipc_restart *rs, unsigned int cmd,
+		       const struct kipc_ipc *a);
+bool kipc_restart_is(const struct kipc_restart *rs, unsigned int cmd,
+		     const struct kipc_ipc *a);
+bool kipc_restart_in_handler(const struct kipc_restart *rs);
+bool kipc_restart_unmark(void);
 void kipc_restart_init(void);
 void kipc_restart_exit(void);
-
-/* main.c */
-struct kipc_ctx *kipc_ctx_fdget(int fd, struct fd *f);
 
 #endif /* _KIPC_INTERNAL_H */

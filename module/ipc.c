@@ -23,6 +23,7 @@
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
@@ -362,9 +363,9 @@ static void kipc_sleep(struct kipc_ctx *me, int st, ktime_t dl)
  * Ends early on a signal or the phase's deadline; then @me is withdrawn
  * and the phase it was in delivered nothing, and the error says how the
  * operation goes on (restart.c): -ERESTARTSYS (run it again as issued),
- * -ERESTART_RESTARTBLOCK (run it again with its absolute deadlines; with
- * op->park set, the call is not withdrawn but parked, waiting for its
- * reply), -EINTR (a handler runs and the call's request was delivered), or
+ * -ERESTARTNOHAND (run it again with its absolute deadlines, unless a
+ * handler runs), -ERESTARTNOINTR with op->park set (a call waiting for its
+ * reply is not withdrawn but parked), -EINTR (a fatal signal), or
  * -ETIMEDOUT.  The error is chosen for the state the context is withdrawn
  * from, never for a state a partner has already moved it out of: a call
  * taken off the queue while we decided to restart it must not be sent
@@ -405,20 +406,20 @@ int kipc_wait(struct kipc_ctx *me, struct kipc_op *op)
 				/* Delivered: it must neither fail nor resend. */
 				if (!task_sigpending(current))
 					goto notify;
-				if (!kipc_signal_runs_handler()) {
+				if (!fatal_signal_pending(current)) {
 					op->park = true;
-					err = -ERESTART_RESTARTBLOCK;
+					err = -ERESTARTNOINTR;
 					goto out;
 				}
 				err = -EINTR;
 			} else if ((st == KIPC_W_SENDING ? op->send_restart :
-				    op->recv_restart) && !op->lost) {
+				    op->recv_restart) && !op->replied) {
 				err = -ERESTARTSYS;
 			} else {
 				if (!task_sigpending(current))
 					goto notify;
 				/* A deadline, or a reply gone out: keep both. */
-				err = -ERESTART_RESTARTBLOCK;
+				err = -ERESTARTNOHAND;
 			}
 		} else if (dl != KTIME_MAX && ktime_compare(ktime_get(), dl) >= 0) {
 			err = -ETIMEDOUT;
@@ -761,8 +762,10 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 
 	case KIPC_IOC_RECV:
 	case KIPC_IOC_REPLY_RECV:
-		if (unlikely(rs))
-			op->lost = rs->flags & KIPC_RS_LOST;
+		if (unlikely(rs)) {
+			op->replied = rs->replied;
+			op->lost = rs->lost;
+		}
 		ret = kipc_async_timeout(async, a->recv_timeout);
 		if (ret)
 			return ret;
@@ -793,6 +796,7 @@ static __always_inline int kipc_ipc(struct kipc_ctx *me, unsigned int cmd,
 				if (ret && ret != -ECONNRESET)
 					return ret;
 				op->lost = ret != 0;
+				op->replied = true;
 				if (unlikely(op->files))
 					kipc_put_files(me, op);
 			} else {
@@ -853,7 +857,8 @@ static __always_inline int kipc_op_end(struct kipc_ctx *me, unsigned int cmd,
 					struct kipc_ntfn *ntfn, int ret)
 {
 	/* A transparent restart is the same operation going on: no error. */
-	if (unlikely(ret) && ret != -ERESTARTSYS && ret != -ERESTART_RESTARTBLOCK) {
+	if (unlikely(ret) && ret != -ERESTARTSYS && ret != -ERESTARTNOHAND &&
+	    ret != -ERESTARTNOINTR) {
 		trace_kipc_error(cmd, ep ? ep->id : 0, ret);
 		if (ep)
 			atomic64_inc(&ep->errors);
@@ -904,6 +909,7 @@ static __always_inline void kipc_status_end(struct kipc_ctx *me,
 {
 	struct kipc_utcb *u = me->utcb;
 
+
 	if (unlikely(ret))
 		WRITE_ONCE(u->status, op->lost ? KIPC_ST_REPLY_LOST : 0);
 	else if (unlikely(op->lost))
@@ -947,41 +953,35 @@ static __always_inline int kipc_sync_end(struct kipc_ctx *me, unsigned int cmd,
 }
 
 /*
- * kipc_wait() said -ERESTART_RESTARTBLOCK: the operation goes on from the
- * task's restart block after the signal (restart.c).  A call waiting for
- * its reply is parked as it is; any other phase was withdrawn and its
- * operation ends here, to run again with the same deadlines.
+ * kipc_wait() was interrupted by a signal that is not fatal and the ioctl
+ * will be issued again (restart.c).  A call waiting for its reply is
+ * parked as it is (-ERESTARTNOINTR); any other phase was withdrawn and its
+ * operation ends here, noting the deadlines the restart goes on with
+ * (-ERESTARTNOHAND).
  */
 static noinline int kipc_op_interrupted(struct kipc_ctx *me, unsigned int cmd,
-					int fd, struct kipc_op *op)
+					const struct kipc_ipc *a,
+					struct kipc_op *op, int ret)
 {
-	struct kipc_restart rs = {
-		.fd = fd,
-		/* The reply went out: what is left is a recv. */
-		.cmd = cmd == KIPC_IOC_REPLY_RECV ? KIPC_IOC_RECV : cmd,
-		.flags = op->lost ? KIPC_RS_LOST : 0,
-		.send_dl = op->send_dl,
-		.recv_dl = op->recv_dl,
-	};
-	int ret;
-
 	if (!op->park) {
-		ret = kipc_restart_set(me, &rs);
+		kipc_restart_note(&me->resume, cmd, a);
+		me->resume.send_dl = op->send_dl;
+		me->resume.recv_dl = op->recv_dl;
+		me->resume.replied = op->replied;
+		me->resume.lost = op->lost;
+		me->resume_task = current;
 		return kipc_sync_end(me, cmd, op, ret, false);
 	}
-	rs.flags |= KIPC_RS_REPLY;
 	op->park = false;
-	ret = kipc_restart_set(me, &rs);
-	if (ret != -ERESTART_RESTARTBLOCK)
-		return kipc_sync_end(me, cmd, op, kipc_wait_reply_end(me), false);
+	op->rs = NULL;		/* it may point into a frame that returns */
 	if (!op->pinned) {
 		kipc_pin(me);
 		op->pinned = true;
 	}
 	me->park_op = *op;
-	me->park_cmd = cmd;
+	kipc_restart_note(&me->park_rs, cmd, a);
 	me->park_files = current->files;
-	/* Claimable from here on (kipc_busy_take()): everything is saved. */
+	/* Claimable from here on (kipc_busy_slow()): everything is saved. */
 	smp_store_release(&me->park_task, current);
 	return ret;
 }
@@ -1010,11 +1010,12 @@ int kipc_wait_reply_end(struct kipc_ctx *me)
 }
 
 /*
- * End a parked call nobody will resume: its task saw EINTR after all (a
- * handler ran), or exited, or the context is closing.  A reply that came
- * meanwhile is dropped, its descriptors closed; the numbers reserved for
- * them are given back if they are in current's fd table (else they go
- * with that table).  The context stays busy: the caller owns it.
+ * End a parked call that will not come back: a handler left it with
+ * siglongjmp(), its task is exiting, or the context is closing.  A reply
+ * that came meanwhile is dropped, its descriptors closed; the numbers
+ * reserved for them are given back if they are in current's fd table
+ * (else they go with that table).  The context stays busy: the caller
+ * owns it.
  */
 static void kipc_park_abandon(struct kipc_ctx *me)
 {
@@ -1031,93 +1032,83 @@ static void kipc_park_abandon(struct kipc_ctx *me)
 	me->nrfd = 0;
 	op.files = false;
 	kipc_put_files(me, &op);
-	trace_kipc_error(me->park_cmd, op.h.ep ? op.h.ep->id : 0, -EINTR);
+	trace_kipc_error(me->park_rs.cmd, op.h.ep ? op.h.ep->id : 0, -EINTR);
 	kipc_unpin(me);
 	if (op.h.ep)
 		kipc_ep_put(op.h.ep);
 }
 
-/* Who may take a parked call away (kipc_park_claim()). */
-enum kipc_claim {
-	KIPC_CLAIM_OWN,		/* only its task: the restart */
-	KIPC_CLAIM_STALE,	/* its task (it saw EINTR after all) or anyone
-				 * once that task is exiting */
-	KIPC_CLAIM_ANY,		/* the context is being released */
-};
-
 /*
- * Take a context that is busy with a parked call away from it.  Under
- * me->lock, so that one claimer wins and the task reference it drops
- * stays valid while others look.
+ * A parked call resumes when its ioctl comes back.  If no handler ran, it
+ * waits on; if one did (rt_sigreturn() cleared our mark), it ends: with
+ * the reply if that came meanwhile, else with EINTR.
  */
-static bool kipc_park_claim(struct kipc_ctx *me, enum kipc_claim who)
+static noinline int kipc_op_resume(struct kipc_ctx *me)
 {
-	struct task_struct *t;
-	bool ok = false;
-
-	spin_lock(&me->lock);
-	t = me->park_task;
-	if (t && (t == current || who == KIPC_CLAIM_ANY ||
-		  (who == KIPC_CLAIM_STALE && (t->flags & PF_EXITING)))) {
-		me->park_task = NULL;
-		ok = true;
-	}
-	spin_unlock(&me->lock);
-	return ok;
-}
-
-/*
- * The context is busy: is it only a parked call that nobody will resume?
- * Then abandon it and keep the context for the new operation.
- */
-static noinline bool kipc_busy_take_slow(struct kipc_ctx *me)
-{
-	/* Pairs with smp_store_release() in kipc_op_interrupted(). */
-	if (!smp_load_acquire(&me->park_task) || !kipc_park_claim(me, KIPC_CLAIM_STALE))
-		return false;
-	kipc_park_abandon(me);
-	return true;
-}
-
-/* Own the context for one operation, or tell the caller it is busy. */
-static __always_inline bool kipc_busy_take(struct kipc_ctx *me)
-{
-	if (likely(!test_and_set_bit_lock(0, &me->busy)))
-		return true;
-	return kipc_busy_take_slow(me);
-}
-
-/**
- * kipc_op_resume - restart_syscall(2) of a parked call: wait on for the reply
- * @me:		the context
- *
- * Return: the call's result, or -ERESTART_RESTARTBLOCK if parked again;
- * -EBADF if the call is no longer parked for current (the context was
- * closed and its descriptor reused).
- */
-int kipc_op_resume(struct kipc_ctx *me)
-{
-	struct kipc_op op;
-	unsigned int cmd;
+	struct kipc_op op = me->park_op;
+	unsigned int cmd = me->park_rs.cmd;
+	struct kipc_ipc a = me->park_rs.args;
 	int ret;
 
-	/* Pairs with smp_store_release() in kipc_op_interrupted(). */
-	if (smp_load_acquire(&me->park_task) != current ||
-	    !kipc_park_claim(me, KIPC_CLAIM_OWN))
-		return -EBADF;
-	op = me->park_op;
-	cmd = me->park_cmd;
-	ret = kipc_wait(me, &op);
-	if (ret == -ERESTART_RESTARTBLOCK)
-		return kipc_op_interrupted(me, cmd, -1, &op);
+	if (kipc_restart_unmark())
+		ret = kipc_wait(me, &op);
+	else
+		ret = kipc_wait_reply_end(me);
+	if (unlikely(op.park))
+		return kipc_op_interrupted(me, cmd, &a, &op, ret);
 	return kipc_sync_end(me, cmd, &op, ret, false);
 }
 
+static int __kipc_op_run(struct kipc_ctx *me, unsigned int cmd,
+			 const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
+			 unsigned int issue_flags);
+
 /*
- * The body of kipc_op_start(), inlined into the ioctl with @ucmd and @rs
- * NULL and @ipc_only true, so the synchronous path tests none of them.
+ * The context is busy.  If a call of current's is parked on it, this may
+ * be that call coming back (same ioctl, same arguments, same user stack
+ * and instruction pointer: kipc_op_resume()), or an operation from a
+ * handler that interrupted it (its stack is below the parked call's, or
+ * on the alternate signal stack): that one finds the context busy.  An
+ * operation from further up the stack means the handler did not return
+ * (siglongjmp()): the parked call is abandoned and the context serves
+ * the new operation; so it is once the parking task is exiting.
  */
-static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
+static noinline int kipc_busy_slow(struct kipc_ctx *me, unsigned int cmd,
+				   const struct kipc_ipc *a,
+				   struct io_uring_cmd *ucmd,
+				   unsigned int issue_flags)
+{
+	struct task_struct *t;
+	bool resume = false, abandon = false;
+
+	/* Pairs with smp_store_release() in kipc_op_interrupted(). */
+	if (!smp_load_acquire(&me->park_task))
+		return -EBUSY;
+	spin_lock(&me->lock);
+	t = me->park_task;
+	if (t == current) {
+		resume = !ucmd && kipc_restart_is(&me->park_rs, cmd, a);
+		abandon = !resume && !kipc_restart_in_handler(&me->park_rs);
+	} else if (t) {
+		abandon = t->flags & PF_EXITING;
+	}
+	if (resume || abandon)
+		me->park_task = NULL;
+	spin_unlock(&me->lock);
+	if (resume)
+		return kipc_op_resume(me);
+	if (!abandon)
+		return -EBUSY;
+	kipc_park_abandon(me);
+	return __kipc_op_run(me, cmd, a, ucmd, issue_flags);
+}
+
+/*
+ * The body of kipc_op_start() once the context is ours, inlined into the
+ * ioctl with @ucmd and @rs NULL and @ipc_only true, so the synchronous
+ * path tests none of them.
+ */
+static __always_inline int __kipc_op_owned(struct kipc_ctx *me, unsigned int cmd,
 					   const struct kipc_ipc *a,
 					   struct io_uring_cmd *ucmd,
 					   unsigned int issue_flags,
@@ -1131,9 +1122,6 @@ static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd
 		.rs = rs,
 	};
 	int ret;
-
-	if (!kipc_busy_take(me))
-		return -EBUSY;
 
 	if (unlikely(ucmd)) {
 		kipc_async_begin(me, ucmd);
@@ -1161,10 +1149,51 @@ static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd
 		ret = kipc_op_end(me, cmd, op.h.ep, me->antfn, ret);
 		return kipc_uring_immediate(ucmd, ret, issue_flags);
 	}
-	/* A signal: go on from the restart block (restart.c). */
-	if (unlikely(ret == -ERESTART_RESTARTBLOCK))
-		return kipc_op_interrupted(me, cmd, a->fd, &op);
+	/* A signal: the operation goes on after it (restart.c). */
+	if (unlikely(ret == -ERESTARTNOHAND || op.park))
+		return kipc_op_interrupted(me, cmd, a, &op, ret);
 	return kipc_sync_end(me, cmd, &op, ret, ipc_only);
+}
+
+/* Out of line, for the operations that are not the ioctl's hot path. */
+static noinline int __kipc_op_run(struct kipc_ctx *me, unsigned int cmd,
+				  const struct kipc_ipc *a,
+				  struct io_uring_cmd *ucmd,
+				  unsigned int issue_flags)
+{
+	return __kipc_op_owned(me, cmd, a, ucmd, issue_flags, false, NULL);
+}
+
+/*
+ * An operation was withdrawn after a signal and its ioctl is to be issued
+ * again: if this is it, and no handler ran in between (restart.c), it goes
+ * on with the deadlines it had; anything else starts afresh.
+ */
+static noinline int kipc_op_restarted(struct kipc_ctx *me, unsigned int cmd,
+				      const struct kipc_ipc *a,
+				      struct io_uring_cmd *ucmd,
+				      unsigned int issue_flags)
+{
+	struct kipc_restart rs = me->resume;
+	bool again = me->resume_task == current && !ucmd &&
+		     kipc_restart_is(&rs, cmd, a) && kipc_restart_unmark();
+
+	me->resume_task = NULL;
+	return __kipc_op_owned(me, cmd, a, ucmd, issue_flags, false,
+			       again ? &rs : NULL);
+}
+
+static __always_inline int __kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
+					   const struct kipc_ipc *a,
+					   struct io_uring_cmd *ucmd,
+					   unsigned int issue_flags,
+					   const bool ipc_only)
+{
+	if (unlikely(test_and_set_bit_lock(0, &me->busy)))
+		return kipc_busy_slow(me, cmd, a, ucmd, issue_flags);
+	if (unlikely(me->resume_task))
+		return kipc_op_restarted(me, cmd, a, ucmd, issue_flags);
+	return __kipc_op_owned(me, cmd, a, ucmd, issue_flags, ipc_only, NULL);
 }
 
 /**
@@ -1184,27 +1213,7 @@ int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
 		  const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
 		  unsigned int issue_flags)
 {
-	return __kipc_op_start(me, cmd, a, ucmd, issue_flags, false, NULL);
-}
-
-/**
- * kipc_op_rerun - restart_syscall(2) of an operation a signal interrupted
- * before it delivered anything (or after a reply_recv's reply)
- * @me:		the context
- * @rs:		the operation and its absolute deadlines
- *
- * Return: as kipc_op_start() for a synchronous operation.
- */
-int kipc_op_rerun(struct kipc_ctx *me, const struct kipc_restart *rs)
-{
-	struct kipc_ipc a = {
-		.fd = rs->fd,
-		/* Only "poll" and "never" matter: the deadlines come from @rs. */
-		.send_timeout = rs->send_dl == KTIME_MAX ? KIPC_TIMEOUT_INFINITE : 1,
-		.recv_timeout = rs->recv_dl == KTIME_MAX ? KIPC_TIMEOUT_INFINITE : 1,
-	};
-
-	return __kipc_op_start(me, rs->cmd, &a, NULL, 0, false, rs);
+	return __kipc_op_start(me, cmd, a, ucmd, issue_flags, false);
 }
 
 /**
@@ -1292,7 +1301,7 @@ long kipc_ipc_ioctl(struct kipc_ctx *me, unsigned int cmd,
 		return -EFAULT;
 	if (a.flags | a.__reserved[0] | a.__reserved[1])
 		return -EINVAL;
-	return __kipc_op_start(me, cmd, &a, NULL, 0, true, NULL);
+	return __kipc_op_start(me, cmd, &a, NULL, 0, true);
 }
 
 /**
@@ -1319,7 +1328,7 @@ long kipc_caller(struct kipc_ctx *me, struct kipc_caller __user *uarg)
 	if (a.flags || a.__reserved[0] || a.__reserved[1] || a.__reserved[2])
 		return -EINVAL;
 	/* reply_to changes only in operations on this context. */
-	if (!kipc_busy_take(me))
+	if (test_and_set_bit_lock(0, &me->busy))
 		return -EBUSY;
 	caller = me->reply_to;
 	if (!caller) {
@@ -1348,9 +1357,11 @@ out:
  */
 void kipc_ctx_release_ipc(struct kipc_ctx *ctx)
 {
-	/* A call parked by a signal that nobody can resume now. */
-	if (ctx->park_task && kipc_park_claim(ctx, KIPC_CLAIM_ANY))
+	/* A call parked by a signal: nobody can come back for it now. */
+	if (ctx->park_task) {
+		ctx->park_task = NULL;
 		kipc_park_abandon(ctx);
+	}
 	if (ctx->reply_to)
 		kipc_drop_reply(ctx, -ECONNRESET);
 	kipc_ctx_put(ctx);

@@ -209,32 +209,6 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return -ENOTTY;
 }
 
-static const struct file_operations kipc_fops;
-
-/**
- * kipc_ctx_fdget - the context behind a descriptor of current's
- * @fd:		the descriptor
- * @f:		filled in; fdput() it when the context returns non-NULL
- *
- * Return: the context, if @fd is one that current's address space owns,
- * else NULL.
- */
-struct kipc_ctx *kipc_ctx_fdget(int fd, struct fd *f)
-{
-	struct kipc_ctx *ctx;
-
-	*f = fdget(fd);
-	if (!fd_file(*f))
-		return NULL;
-	if (fd_file(*f)->f_op == &kipc_fops) {
-		ctx = fd_file(*f)->private_data;
-		if (ctx->mm == current->mm)
-			return ctx;
-	}
-	fdput(*f);
-	return NULL;
-}
-
 static const struct file_operations kipc_fops = {
 	.owner		= THIS_MODULE,
 	.open		= kipc_open,

@@ -4,145 +4,135 @@
  *
  * A blocked operation that sees a signal pending has to return towards user
  * space, where the signal is dealt with: the task stops (SIGSTOP, Ctrl-Z),
- * reports to its tracer (ptrace attach, strace, gdb), or drops an ignored
- * or default-ignored signal (SIGCHLD of a system() call, SIGWINCH, SIGURG).
- * None of these runs user code, so none may end the operation; only a
- * handler that runs may, with EINTR, as documented.  Linux's own blocking
- * calls do the same with three return codes, and so does kipc (ipc.c's
- * kipc_wait() picks one):
+ * reports to its tracer (ptrace attach, strace, gdb), drops an ignored or
+ * default-ignored signal (SIGCHLD of a system() call, SIGWINCH, SIGURG), or
+ * runs a handler.  Only a handler runs user code, so only a handler may end
+ * an operation (EINTR, as documented).  Linux's own blocking calls do this
+ * with restart codes, and so does kipc; ipc.c's kipc_wait() picks one:
  *
  * - -ERESTARTSYS: nothing has happened yet and no deadline runs (infinite
  *   timeouts): the ioctl runs again as it was issued, also after a handler
- *   installed with SA_RESTART.
- * - -ERESTART_RESTARTBLOCK with a "rerun" block: nothing has happened yet
- *   but a deadline runs, or a reply_recv's reply already went out: the
- *   operation runs again from current->restart_block with its absolute
- *   deadlines (and the reply part left out).  A handler makes it EINTR.
- * - -ERESTART_RESTARTBLOCK with a "reply" block: a call was delivered and
- *   waits for its reply, which must neither be lost nor sent twice.  If a
- *   handler is going to run (kipc_signal_runs_handler()), the call ends now
- *   with EINTR and the server's reply gets ECONNRESET, as before.
- *   Otherwise the call is *parked*: the context stays busy and waiting for
- *   the reply (which a server may deliver meanwhile), the task's references
- *   are pinned, and the restart resumes the wait without sending again.
- *   Should a handler run after all (its disposition changed in between, or
- *   a tracer injected one), the task sees EINTR and the parked call is
- *   abandoned by the next operation it starts on the context, or when the
- *   context closes (ipc.c, kipc_busy_take()).
+ *   installed with SA_RESTART; without SA_RESTART a handler makes it EINTR.
+ * - -ERESTARTNOHAND: nothing has happened yet but a deadline runs, or a
+ *   reply_recv's reply already went out.  The phase was withdrawn; without
+ *   a handler the same ioctl comes back, and goes on with the absolute
+ *   deadlines (and the KIPC_ST_REPLY_LOST) noted for it; a handler makes
+ *   it EINTR.
+ * - -ERESTARTNOINTR: a call was delivered and waits for its reply, which
+ *   must neither be lost nor sent twice.  The call is *parked*: it stays
+ *   waiting for the reply (a server may deliver it meanwhile), keeps its
+ *   context busy and pins what a partner reads of it (ipc.c,
+ *   kipc_op_interrupted()).  The kernel issues the same ioctl again, after
+ *   the handler if one runs, and it resumes.  If no handler ran, the call
+ *   waits on; after a handler it ends at once: with the reply if that came
+ *   meanwhile (the server was told it was delivered, and it was), else
+ *   with EINTR, and the server's later reply gets ECONNRESET.  A stop
+ *   during which a handled signal arrives thus loses nothing either.
  *
- * The restart function lives in this module, and a task may keep it in its
- * restart block after the operation is long gone (restart_syscall(2) can be
- * called at any time): kipc_restart_exit() takes it out of every task's
- * block before the module's text goes away.
+ * How an ioctl is known to be the one issued again (kipc_restart_is()):
+ * same task, command and arguments, same user stack and instruction
+ * pointers.  Whether a handler ran in between is told by a mark left in
+ * current->restart_block (kipc_restart_note()): rt_sigreturn() clears
+ * every restart block ("any pending restarted system call returns
+ * EINTR"), so a mark still there means no handler returned since.  An
+ * operation started from a handler on the context of a parked call has a
+ * lower stack (or runs on the alternate signal stack) and finds the
+ * context busy; after a handler that never returns (siglongjmp()), the
+ * task's next operation on the context abandons the call, as the
+ * context's closing does (kipc_busy_slow(), kipc_park_abandon()).
+ *
+ * The mark is a function of this module, and a task may keep it in its
+ * restart block after its operation is long gone (restart_syscall(2) can
+ * be called at any time): kipc_restart_exit() takes it out of every
+ * task's block before the module's text goes away.
  */
+#include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
-#include <linux/signal.h>
-#include <linux/thread_info.h>
-#include <asm/syscall.h>
 
 #include "internal.h"
 
 /* do_no_restart_syscall(), which modules cannot name: init_task's. */
 static long (*kipc_no_restart)(struct restart_block *rb);
 
-static_assert(sizeof(struct kipc_restart) <=
-	      sizeof(((struct restart_block *)NULL)->futex));
-
-/**
- * kipc_signal_runs_handler - will the pending signals run a handler?
- *
- * Looks at every pending, unblocked signal as get_signal() will: ignored
- * ones, the default-ignored (SIGCHLD, SIGWINCH, SIGURG, SIGCONT) and the
- * default-stop ones (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) run no user code.
- * A fatal one counts as a handler: the task dies and the outcome does not
- * matter.  Group stops, ptrace traps and the freezer set TIF_SIGPENDING
- * with no signal at all: no handler.  A tracer may still inject a signal,
- * and another thread may change a disposition, after we looked: see the
- * comment at the top.
- *
- * Return: true if a handler (or death) follows.
- */
-bool kipc_signal_runs_handler(void)
-{
-	struct sighand_struct *sighand = current->sighand;
-	__sighandler_t handler;
-	bool ret = false;
-	sigset_t set;
-	int sig;
-
-	spin_lock_irq(&sighand->siglock);
-	sigorsets(&set, &current->pending.signal,
-		  &current->signal->shared_pending.signal);
-	sigandnsets(&set, &set, &current->blocked);
-	for (sig = 1; sig <= _NSIG && !ret; sig++) {
-		if (!sigismember(&set, sig))
-			continue;
-		handler = sighand->action[sig - 1].sa.sa_handler;
-		if (handler == SIG_IGN)
-			continue;
-		if (handler == SIG_DFL &&
-		    (sig_kernel_ignore(sig) || sig_kernel_stop(sig)))
-			continue;
-		ret = true;
-	}
-	spin_unlock_irq(&sighand->siglock);
-	return ret;
-}
-
 /*
- * restart_syscall(2) after an interrupted operation: find the context
- * again by its descriptor and go on.
+ * The mark.  Should restart_syscall(2) be called while it is set, there is
+ * nothing to restart: EINTR, as do_no_restart_syscall() says.
  */
-static long kipc_restart(struct restart_block *rb)
+static long kipc_restart_mark(struct restart_block *rb)
 {
-	struct kipc_restart rs;
-	struct kipc_ctx *me;
-	struct fd f;
-	long ret;
-
-	memcpy(&rs, &rb->futex, sizeof(rs));
-	/* A second restart_syscall(2) must not run it again. */
 	rb->fn = kipc_no_restart;
-	me = kipc_ctx_fdget(rs.ctx_fd, &f);
-	/* Closed meanwhile: closing abandoned the operation. */
-	if (!me)
-		return -EBADF;
-	if (rs.flags & KIPC_RS_REPLY)
-		ret = kipc_op_resume(me);
-	else
-		ret = kipc_op_rerun(me, &rs);
-	fdput(f);
-	return ret;
+	return -EINTR;
 }
 
 /**
- * kipc_restart_set - make the interrupted operation go on after the signal
- * @me:		the context, whose ioctl is returning
- * @rs:		what to go on with (ctx_fd is filled in here)
+ * kipc_restart_note - an ioctl of current's returns to be issued again
+ * @rs:		where to note it
+ * @cmd:	its command
+ * @a:		its arguments
  *
- * Return: -ERESTART_RESTARTBLOCK, or -EINTR if the context's descriptor
- * cannot be told (the operation did not come from an ioctl(2) on it).
+ * Also leaves the mark in current's restart block.
  */
-int kipc_restart_set(struct kipc_ctx *me, const struct kipc_restart *rs)
+void kipc_restart_note(struct kipc_restart *rs, unsigned int cmd,
+		       const struct kipc_ipc *a)
 {
-	struct restart_block *rb = &current->restart_block;
-	unsigned long args[6];
-	struct kipc_restart r = *rs;
-	struct kipc_ctx *ctx;
-	struct fd f;
+	struct pt_regs *regs = task_pt_regs(current);
 
-	syscall_get_arguments(current, task_pt_regs(current), args);
-	r.ctx_fd = (int)args[0];
-	ctx = kipc_ctx_fdget(r.ctx_fd, &f);
-	if (ctx)
-		fdput(f);
-	if (WARN_ON_ONCE(ctx != me))
-		return -EINTR;
-	memcpy(&rb->futex, &r, sizeof(r));
-	return set_restart_fn(rb, kipc_restart);
+	rs->cmd = cmd;
+	rs->args = *a;
+	rs->sp = user_stack_pointer(regs);
+	rs->ip = instruction_pointer(regs);
+	current->restart_block.fn = kipc_restart_mark;
+}
+
+/**
+ * kipc_restart_is - is current's ioctl the one noted in @rs?
+ * @rs:		noted by kipc_restart_note()
+ * @cmd:	the ioctl's command
+ * @a:		its arguments
+ *
+ * Return: true if it is the same ioctl issued from the same place.
+ */
+bool kipc_restart_is(const struct kipc_restart *rs, unsigned int cmd,
+		     const struct kipc_ipc *a)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+
+	return cmd == rs->cmd && !memcmp(a, &rs->args, sizeof(*a)) &&
+	       user_stack_pointer(regs) == rs->sp &&
+	       instruction_pointer(regs) == rs->ip;
+}
+
+/**
+ * kipc_restart_in_handler - does current's ioctl come from a signal handler
+ * that interrupted the one noted in @rs?
+ * @rs:		noted by kipc_restart_note()
+ *
+ * A handler's frame is below the interrupted code's stack, or on the
+ * alternate signal stack.
+ *
+ * Return: true if so.
+ */
+bool kipc_restart_in_handler(const struct kipc_restart *rs)
+{
+	unsigned long sp = user_stack_pointer(task_pt_regs(current));
+
+	return sp < rs->sp || on_sig_stack(sp);
+}
+
+/**
+ * kipc_restart_unmark - the noted ioctl is issued again: take the mark away
+ *
+ * Return: true if it was still there: no handler returned in between.
+ */
+bool kipc_restart_unmark(void)
+{
+	if (current->restart_block.fn != kipc_restart_mark)
+		return false;
+	current->restart_block.fn = kipc_no_restart;
+	return true;
 }
 
 /**
@@ -153,14 +143,14 @@ void kipc_restart_init(void)
 	kipc_no_restart = init_task.restart_block.fn;
 }
 
-/* Point every restart block that names kipc_restart() elsewhere. */
+/* Take the mark out of every task's restart block. */
 static void kipc_restart_scrub(void)
 {
 	struct task_struct *g, *t;
 
 	rcu_read_lock();
 	for_each_process_thread(g, t)
-		cmpxchg(&t->restart_block.fn, kipc_restart, kipc_no_restart);
+		cmpxchg(&t->restart_block.fn, kipc_restart_mark, kipc_no_restart);
 	rcu_read_unlock();
 }
 
@@ -168,11 +158,11 @@ static void kipc_restart_scrub(void)
  * kipc_restart_exit - module exit: no task may call into us any more
  *
  * No context is open, so no operation is parked or running, but a task
- * whose operation was interrupted by a handler (EINTR) still has
- * kipc_restart() in its restart block.  Take it out; then wait until every
- * task that may have read it just before has left the kernel or slept
- * (RCU tasks), and scrub once more for a task forked from one of them
- * meanwhile (fork copies the restart block).
+ * whose operation was interrupted by a handler may still have the mark in
+ * its restart block.  Take it out; then wait until every task that may
+ * have read it just before has left the kernel or slept (RCU tasks), and
+ * scrub once more for a task forked from one of them meanwhile (fork
+ * copies the restart block).
  */
 void kipc_restart_exit(void)
 {

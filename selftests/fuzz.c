@@ -1193,8 +1193,13 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 		hm = handle_mask(&k->h, KIPC_RIGHT_RECV, &stop);
 		if (stop)
 			return pre | hm;
+		/*
+		 * A reply_recv whose reply went out (or found no caller) is
+		 * not restarted after a handler, SA_RESTART or not: EINTR.
+		 */
 		if (op == OP_REPLY_RECV && held)
-			hm |= fds_mask(k->tag);
+			hm |= fds_mask(k->tag) |
+			      (a->recv_timeout != KIPC_TIMEOUT_POLL ? B(EINTR) : 0);
 		return pre | hm | B(0) | wait_mask(f, a->recv_timeout);
 	}
 }

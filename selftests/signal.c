@@ -7,6 +7,7 @@
  * a call waiting for its reply resumes without sending again, deadlines
  * stay absolute.
  */
+#include <setjmp.h>
 #include <sys/ptrace.h>
 
 #include "kipc_test.h"
@@ -38,6 +39,7 @@ struct blocked {
 	pid_t tid;
 	int ret;
 	uint64_t got;
+	volatile int ctx_fd;
 };
 
 static void *blocker(void *arg)
@@ -46,6 +48,7 @@ static void *blocker(void *arg)
 	struct kipc_ctx c;
 
 	ctx_open(&c);
+	b->ctx_fd = c.fd;
 	b->tid = gettid_();
 	kipc_mr(&c)[0] = 0x1111;
 	switch (b->what) {
@@ -338,6 +341,7 @@ struct lone {
 	uint64_t timeout;
 	int pipe[2];
 	pid_t pid;
+	int handler;		/* the child catches SIGUSR1 (no SA_RESTART) */
 };
 
 static int lone_child(void *arg)
@@ -348,6 +352,8 @@ static int lone_child(void *arg)
 	uint64_t t0;
 
 	close(l->pipe[0]);
+	if (l->handler)
+		on_usr1(0);
 	ctx_open(&c);
 	kipc_mr(&c)[0] = 0x1111;
 	t0 = now_ns();
@@ -362,7 +368,10 @@ static int lone_child(void *arg)
 
 static int lone_start(struct lone *l, int ep, enum what what, uint64_t timeout)
 {
-	*l = (struct lone){ .ep = ep, .what = what, .timeout = timeout };
+	int handler = l->handler;
+
+	*l = (struct lone){ .ep = ep, .what = what, .timeout = timeout,
+			    .handler = handler };
 	if (pipe(l->pipe))
 		return -1;
 	l->pid = spawn(lone_child, l);
@@ -458,6 +467,46 @@ TEST_F(sig, stop_continue_then_reply_arrives)
 	ASSERT_EQ(0, lone_end(&l, &o));
 	EXPECT_EQ(0, o.ret);
 	EXPECT_EQ(0x4444, o.mr0);
+}
+
+/*
+ * Stopped in the reply phase, a signal with a handler arrives while it is
+ * stopped, then fg.  The handler runs; the call may then end (EINTR), but
+ * never losing a reply: one that came during the stop is the call's
+ * result, and one that comes after the call ended fails (ECONNRESET).
+ */
+TEST_F(sig, handler_during_stop_reply_while_stopped)
+{
+	struct outcome o;
+	struct lone l = { .handler = 1 };
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, stop(l.pid));
+	kipc_mr(&self->c)[0] = 0x2222;
+	EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	ASSERT_EQ(0, kill(l.pid, SIGUSR1));
+	ASSERT_EQ(0, cont(l.pid));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0x2222, o.mr0);
+}
+
+TEST_F(sig, handler_during_stop_reply_after)
+{
+	struct outcome o;
+	struct lone l = { .handler = 1 };
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, stop(l.pid));
+	ASSERT_EQ(0, kill(l.pid, SIGUSR1));
+	ASSERT_EQ(0, cont(l.pid));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(-EINTR, o.ret);
+	EXPECT_EQ(0x1111, o.mr0);
+	kipc_mr(&self->c)[0] = 0x2222;
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(2, 1)));
 }
 
 /* A debugger attaches and detaches during the reply phase (gdb, strace). */
@@ -582,6 +631,133 @@ TEST_F(sig, unhandled_sigchld_finite_recv)
 	signal(SIGUSR2, SIG_DFL);
 	EXPECT_EQ(0, self->b.ret);
 	EXPECT_EQ(0x8888, self->b.got);
+}
+
+/*
+ * Another thread replaces the descriptor of a context that waits (dup2 of
+ * /dev/null over it), then a signal that runs no handler arrives: the
+ * ioctl issued again reaches /dev/null (ENOTTY); the withdrawn recv or the
+ * parked call ends cleanly when the context goes, and nothing warns.
+ */
+static void sigchld_to_waiter(FIXTURE_DATA(sig) *self)
+{
+	int null = open("/dev/null", O_RDONLY);
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	signal(SIGCHLD, SIG_DFL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	dup2(null, self->b.ctx_fd);
+	close(null);
+	kill(getpid(), SIGCHLD);
+	pthread_join(self->t, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+TEST_F(sig, context_fd_replaced_under_waiter)
+{
+	self->b.timeout = 60000 * MS;
+	ASSERT_EQ(0, start(_metadata, self, DO_RECV, "receivers-waiting"));
+	sigchld_to_waiter(self);
+	EXPECT_EQ(-ENOTTY, self->b.ret);
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "receivers-waiting"));
+
+	self->b.timeout = INF;
+	ASSERT_EQ(0, start(_metadata, self, DO_CALL, "senders-waiting"));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, wait_sleeping(self->b.tid));
+	sigchld_to_waiter(self);
+	/* Issued again, the ioctl reached /dev/null. */
+	EXPECT_EQ(-ENOTTY, self->b.ret);
+	/* The context went with the thread: the call with it. */
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(1, 1)));
+}
+
+/*
+ * A handler that interrupts a call's reply phase and uses the same context
+ * finds it busy: the call is still in progress.  It then ends with EINTR
+ * (the handler ran), and the reply finds no caller.
+ */
+static struct kipc_ctx *handler_ctx;
+static int handler_op;
+static sigjmp_buf handler_jmp;
+
+static void use_ctx_handler(int sig)
+{
+	handler_op = kipc_recv(handler_ctx, -1, 0);
+	hits++;
+}
+
+struct jumper {
+	int ep;
+	int ret, after;
+	pid_t tid;
+};
+
+static void jump_handler(int sig)
+{
+	hits++;
+	siglongjmp(handler_jmp, 1);
+}
+
+static void *handler_caller(void *arg)
+{
+	struct jumper *j = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	handler_ctx = &c;
+	j->tid = gettid_();
+	j->ret = 1;
+	if (sigsetjmp(handler_jmp, 1) == 0) {
+		j->ret = kipc_call(&c, j->ep, KIPC_TAG(1, 1), INF);
+	} else {
+		/* The handler never returned: the call is given up here. */
+		j->after = kipc_recv(&c, j->ep, 0);
+	}
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+TEST_F(sig, op_from_handler_finds_context_busy)
+{
+	struct sigaction sa = { .sa_handler = use_ctx_handler };
+	struct jumper j = { .ep = self->ep };
+	pthread_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	hits = 0;
+	handler_op = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, handler_caller, &j));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, wait_sleeping(j.tid));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(1, hits);
+	EXPECT_EQ(-EBUSY, handler_op);
+	EXPECT_EQ(-EINTR, j.ret);
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(1, 1)));
+}
+
+/* A handler that siglongjmp()s out: the next operation gives the call up. */
+TEST_F(sig, siglongjmp_out_of_reply_phase)
+{
+	struct sigaction sa = { .sa_handler = jump_handler };
+	struct jumper j = { .ep = self->ep };
+	pthread_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	hits = 0;
+	ASSERT_EQ(0, pthread_create(&t, NULL, handler_caller, &j));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, wait_sleeping(j.tid));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(1, hits);
+	EXPECT_EQ(1, j.ret);		/* the call never returned */
+	EXPECT_EQ(-EAGAIN, j.after);	/* the context served the next op */
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(1, 1)));
 }
 
 /* A handler that runs still ends a call's reply phase (EINTR). */

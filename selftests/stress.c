@@ -124,6 +124,7 @@ struct shared {
 	uint64_t seen[NSLOT][SEEN];	/* label + 1 of requests received */
 	uint64_t replied[NSLOT][SEEN];	/* label + 1 of replies that went out */
 	uint64_t failed[NSLOT][SEEN];	/* label + 1 of calls that failed */
+	int failed_ret[NSLOT][SEEN];	/* and how */
 };
 
 /*
@@ -309,7 +310,7 @@ static void check_deadline(const char *who, int idx, uint64_t label,
  * the other's: whoever comes second sees both (sequentially consistent),
  * so one loss may be counted twice.
  */
-static void mark_replied(uint64_t label)
+static void mark_replied(uint64_t label, const char *how)
 {
 	unsigned int slot = LABEL_SLOT(label);
 
@@ -319,13 +320,15 @@ static void mark_replied(uint64_t label)
 	if (__atomic_load_n(&SH->failed[slot][label % SEEN], __ATOMIC_SEQ_CST) ==
 	    label + 1) {
 		ADD(lost_replies, 1);
-		report("server: the reply to %#llx went out, but the call failed",
-		       (unsigned long long)label);
+		report("server: the reply to %#llx went out (%s), but the call failed (%d)",
+		       (unsigned long long)label, how,
+		       __atomic_load_n(&SH->failed_ret[slot][label % SEEN], __ATOMIC_SEQ_CST));
 	}
 }
 
 static void mark_failed(int slot, uint64_t label, int ret)
 {
+	__atomic_store_n(&SH->failed_ret[slot][label % SEEN], ret, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&SH->failed[slot][label % SEEN], label + 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&SH->replied[slot][label % SEEN], __ATOMIC_SEQ_CST) ==
 	    label + 1) {
@@ -487,7 +490,7 @@ static void *uring_server_thread(void *arg)
 		}
 		tag = 0;
 		if (rlabel[i] && reply_went_out(&c[i], ret))
-			mark_replied(rlabel[i] - 1);
+			mark_replied(rlabel[i] - 1, "io_uring reply_recv");
 		rlabel[i] = 0;
 		if (ret) {
 			report("uring server: receive on A: %d", ret);
@@ -551,7 +554,7 @@ static void *server_thread(void *arg)
 			else if (r)
 				report("server: reply: %d", r);
 			else
-				mark_replied(KIPC_TAG_LABEL(tag));
+				mark_replied(KIPC_TAG_LABEL(tag), "reply");
 			spin_us(rnd(&s) % 100);
 			t0 = now_ns();
 			ret = kipc_recv(&c, ep, to);
@@ -562,7 +565,8 @@ static void *server_thread(void *arg)
 			if (mode == M_REPLY && (c.utcb->status & KIPC_ST_REPLY_LOST))
 				ADD(srv_lost, 1);
 			if (mode == M_REPLY && reply_went_out(&c, ret))
-				mark_replied(KIPC_TAG_LABEL(tag));
+				mark_replied(KIPC_TAG_LABEL(tag), ret ? "reply_recv, then failed" :
+					     "reply_recv");
 			break;
 		}
 		check_deadline("server thread", idx, 0, to, t0, ret);
