@@ -4,31 +4,34 @@
  * It mirrors module/ipc.c (kipc_do_send, kipc_do_recv, kipc_do_reply,
  * kipc_drop_reply, kipc_wait, kipc_withdraw, kipc_spin, kipc_sleep,
  * kipc_complete, kipc_ep_fail_waiters, kipc_ipc's operations,
- * kipc_ctx_release_ipc, kipc_cancel) and kipc_handle_drop() of
- * module/endpoint.c, over
- * one endpoint and a bounded number of contexts and messages.  Each inline
- * and proctype names the C function it mirrors.  selftests/host/model.sh
- * runs it (several bounds, see there):
+ * kipc_ctx_release_ipc, kipc_cancel, and the parked calls of restart.c:
+ * kipc_op_interrupted, kipc_op_resume, kipc_busy_take, kipc_park_claim,
+ * kipc_park_abandon, kipc_wait_reply_end) and kipc_handle_drop() of
+ * module/endpoint.c, over one endpoint and a bounded number of contexts
+ * and messages.  Each inline and proctype names the C function it
+ * mirrors.  selftests/host/model.sh runs it (several bounds, see there):
  *
  *	spin -a kipc.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
  *
- * must end with "errors: 0", and with -DBUG_RESTART_RACE (the fix of
- * commit 435d35d undone) or -DBUG_LOST_WAKEUP (the smp_mb() of
- * kipc_complete() left out) it must find an error.  -DLIVENESS adds an LTL
- * property (./pan -a -f).
+ * must end with "errors: 0", and with each bug variant (-DBUG_*, listed
+ * in model.sh: a known bug put back) it must find an error.  -DLIVENESS
+ * adds an LTL property (./pan -a -f).
  *
  * Processes: caller (call: the send phase, then the wait for the reply),
  * sender (send), server (recv, reply_recv, reply, giving a reply right up,
  * dying with one: kipc_ctx_release_ipc()), with -DCLOSER a bystander
- * that closes a SEND and a RECV handle at any moment, and with -DCANCELLER
- * one that cancels (KIPC_IOC_CANCEL, or io_uring's watchdog) whatever the
- * first caller or the last server waits for, at any moment.  Every client and
- * server closes its own handle when it exits, so the last handle with
- * SEND or RECV closes in the end and nothing has a reason to wait for ever.
- * Each operation picks how it may end early: not at all, POLL, a signal
- * (infinite timeouts: -ERESTARTSYS while queued restarts the ioctl), a
- * finite send or recv timeout, or a finite timeout for a whole call.
- *
+ * that closes a SEND and a RECV handle, with -DCANCELLER one that cancels
+ * (KIPC_IOC_CANCEL, or io_uring's watchdog) whatever the first caller or
+ * the last server waits for, at any moment, and with -DREAPER one that
+ * takes the first caller's parked call away from it at any moment (see
+ * park_claim).  Every client and server closes its own handle when it
+ * exits, so the last handle with SEND or RECV closes in the end and
+ * nothing has a reason to wait for ever.  Each operation picks how it may
+ * end early: not at all, POLL, a signal (infinite timeouts: -ERESTARTSYS
+ * while queued restarts the ioctl; in a call's reply phase EINTR if a
+ * handler runs, else the call is parked), a finite send or recv timeout,
+ * or a finite timeout for a whole call.
+
  * What is checked:
  *  - no invalid end state: every process ends.  A sleeper is only woken by
  *    wake_up_process() (or by its signal or deadline, if its operation has
@@ -39,24 +42,47 @@
  *    most once per request, and only for a caller that then returns 0;
  *  - a phase that ended in ETIMEDOUT, EINTR, EAGAIN, EPIPE or a restart
  *    delivered nothing; a call that fails after its request was delivered
- *    fails with EINTR, ETIMEDOUT or ECONNRESET and got no reply;
+ *    fails with EINTR, ETIMEDOUT, ECONNRESET or ECANCELED and got no
+ *    reply, or returned from a park (EINTR, or EBADF from its restart):
+ *    then a reply that came is dropped by the abandon;
  *  - the withdraw rule: a waiter is withdrawn only from the state its error
  *    was chosen for, and then it is on the queue that state names;
  *  - locks: only the owner unlocks, no two context locks are held at once;
  *    at the end no lock is held, the queues are empty, no reply right is
- *    left and every context is IDLE and awake;
- *  - -DLIVENESS: the first caller's every wait ends (weak fairness).
+ *    left, no call is parked and every context is IDLE and awake;
+ *  - the last RECV handle: whenever ep->lock is free and no handle with
+ *    RECV is left, no sender and no receiver is queued (kipc_handle_drop()
+ *    failed them with EPIPE, and a send or recv that looked its handle up
+ *    before the close finds nr_recv == 0 under the lock), so no receiver
+ *    waits for ever for a sender that can never come: with -DCLOSER the
+ *    SEND handle may stay open until every server is done, and a stranded
+ *    receiver is a process blocked for ever (-DNO_DEAD_ASSERT leaves the
+ *    invariant out, to see that);
+ *  - parked calls: a reply is delivered at most once, and a reply that
+ *    came is either returned by the call (its resume) or dropped by the
+ *    abandon of the parked call, never both and never to a later call; a
+ *    call is never sent again once delivered; exactly one claim of a park
+ *    (resume, abandon by the next operation or another thread, close)
+ *    wins, and an operation starts on an idle context;
+ *  - -DLIVENESS: the first caller's every wait ends (weak fairness); with
+ *    -DCLOSER: the last server's wait in recv ends once no RECV handle is
+ *    left.
  *
  * What is abstracted away: message contents (a message is its id; a reply
  * echoes the request's id), the copy, credentials, badges and rights
  * checks, the busy bit (each process runs one operation at a time on its
- * own context), references and freeing, time (a finite deadline is a flag
+ * own context; a parked call keeps it, and the claim takes it over),
+ * references and freeing, time (a finite deadline is a flag
  * that may become true at any moment, and stays so), how long a spin lasts
  * (->spin_ok and the spin budget are free choices), SA_RESTART (a
  * -ERESTARTSYS always restarts), a signal together with a finite timeout
- * in one operation, and weak memory: the model is sequentially consistent,
- * the barriers are modelled by the order of the steps, and
- * -DBUG_LOST_WAKEUP shows the reordering the smp_mb() pair forbids.
+ * in one operation (so the -ERESTART_RESTARTBLOCK rerun of a queued phase
+ * is the -ERESTARTSYS restart here: both withdraw and send again),
+ * kipc_signal_runs_handler() (a free choice), bound notifications (and
+ * their unbinding by the last RECV handle), TIF_NOTIFY_SIGNAL, and weak
+ * memory: the model is sequentially consistent, the barriers are modelled
+ * by the order of the steps, and -DBUG_LOST_WAKEUP shows the reordering
+ * the smp_mb() pair forbids.
  *
  * Steps: a step holds at most one access to state that another process
  * touches without holding the same lock (wstate, sleeping, the task
@@ -67,7 +93,8 @@
  *
  * Bounds (spin -DNAME=VALUE): NCALLERS callers with NCALLS calls each,
  * NSENDERS senders with one send each, NSERVERS servers with up to NSRVOPS
- * receives each, NSIG signals per client, NSRVSIG per server; -DNOSPIN:
+ * receives each, NSIG signals per client (a parked call's resume may be
+ * signalled again only with NSIG > 1), NSRVSIG per server; -DNOSPIN:
  * waiters sleep at once (spin_ns=0).
  */
 
@@ -116,6 +143,11 @@
 #define ECONNRESET	6
 #define PENDING		7	/* ghost: not finished yet */
 #define ECANCELED	8
+#define EPARK		9	/* -ERESTART_RESTARTBLOCK, op->park: parked */
+#define EBADF		10	/* the restart found its context closed */
+
+/* Ghost phase of a call that returned while parked (see check_result). */
+#define PARKED		6
 
 /* Timeouts: KIPC_TIMEOUT_POLL, a finite one, KIPC_TIMEOUT_INFINITE. */
 #define T_POLL		0
@@ -136,6 +168,7 @@ byte qmsg[NCTX];			/* ->tag of a queued sender: its message */
 bool qcall[NCTX];			/* ->call */
 byte area[NCTX];			/* the message in the context's area */
 bool area_call[NCTX];			/* KIPC_TAG_F_CALL in its tag */
+bool parked[NCTX];			/* ->park_task != NULL */
 
 /* struct kipc_ep */
 byte eplock;				/* ->lock */
@@ -162,7 +195,10 @@ byte delivered[NMSG];		/* kipc_transfer() of the request */
 byte taken[NMSG];		/* a receive returned 0 with it */
 byte replied[NMSG];		/* kipc_do_reply() returned 0 for it */
 byte final[NMSG] = PENDING;	/* what the send or call finally returned */
+byte discarded[NMSG];		/* a parked call's abandon dropped its reply */
+byte parkmsg[NCTX];		/* the parked call's message */
 byte finished;			/* processes done */
+byte srvdone;			/* servers done */
 
 /*
  * spin_lock(), spin_unlock(); lock order: ep->lock, then one ctx lock.
@@ -379,6 +415,13 @@ inline kipc_sleep(me, st)
  * the state withdrawn from.  Result in res.  Uses the op's sdl, rdl, sexp,
  * rexp, sigok, sigp, srestart, rrestart and spinning (->spin_ok).
  *
+ * A signal in the reply phase: if a handler runs (kipc_signal_runs_handler,
+ * a free choice here) the call is withdrawn and fails with EINTR; if none
+ * does, it is parked (EPARK): not withdrawn, it stays in REPLY, and a
+ * partner may go on with it (BUSY, DONE) while the task is away.
+ * -DBUG_PARK_WITHDRAW withdraws the parked call and restarts it as if
+ * nothing had been sent: the call is sent twice.
+ *
  * Each look at the state (smp_load_acquire) is one step with what the
  * waiter decides from it.  DONE is final for everybody but the waiter, and
  * a wait state never comes back once left, so:
@@ -397,6 +440,8 @@ inline kipc_wait(me)
 		 act == A_BUSY && ctxlock[me] == 0 ||
 		 act == A_SPIN && (wstate[me] != st || can_event(st))) ->
 		st = wstate[me];
+		/* Only a context in a wait state waits (no claim stole it). */
+		assert(st != IDLE);
 		if
 		:: st == DONE ->
 			res = wresult[me];
@@ -413,7 +458,8 @@ inline kipc_wait(me)
 				if
 				:: (st == SENDING && srestart) ||
 				   (st == RECEIVING && rrestart) -> err = ERESTART
-				:: else
+				:: st == REPLY -> err = EPARK	/* no handler */
+				:: else				/* a handler */
 				fi
 			:: !sigp && expired(st) -> err = ETIMEDOUT
 			:: else -> err = OK
@@ -429,7 +475,19 @@ inline kipc_wait(me)
 		if
 		:: act == A_DONE -> break
 		:: act == A_BUSY || act == A_SPIN	/* the next look waits */
-		:: act == A_WITHDRAW ->
+#ifndef BUG_PARK_WITHDRAW
+		:: act == A_WITHDRAW && err == EPARK ->
+			/* kipc_op_interrupted() parks it as it is. */
+			res = EPARK; phase = PARKED; break
+#else
+		:: act == A_WITHDRAW && err == EPARK ->
+			kipc_withdraw(me, st);
+			if
+			:: wd -> res = ERESTART; break	/* sent again */
+			:: else -> act = A_LOOK
+			fi
+#endif
+		:: act == A_WITHDRAW && err != EPARK ->
 #ifndef BUG_RESTART_RACE
 			kipc_withdraw(me, st);
 			if
@@ -457,6 +515,8 @@ inline kipc_wait(me)
 inline kipc_do_send(me, call)
 {
 	atomic {
+		/* kipc_busy_take(): nothing of an earlier operation is left. */
+		assert(wstate[me] == IDLE && !parked[me]);
 		res = PENDING;
 		lock(eplock);
 		if
@@ -513,10 +573,28 @@ inline kipc_do_send(me, call)
 	fi
 }
 
-/* kipc_do_recv(): the receive phase of recv and reply_recv.  Result in res. */
+/*
+ * No handle with RECV left: nobody is queued (when ep->lock is free, and
+ * so at every step that leaves it free).  Checked where a queue grows or
+ * nr_recv drops: kipc_do_recv() and kipc_handle_drop().
+ */
+#ifndef NO_DEAD_ASSERT
+#define ep_dead_ok()	assert(nr_recv > 0 || len(receivers) + len(senders) == 0)
+#else
+#define ep_dead_ok()	skip	/* the end state or LTL property's turn */
+#endif
+
+/*
+ * kipc_do_recv(): the receive phase of recv and reply_recv.  Result in res.
+ * Its handle may have been closed since the lookup (with -DCLOSER): if it
+ * was the last with RECV, recv fails with EPIPE rather than queueing where
+ * kipc_handle_drop() will never look again.  -DBUG_RECV_NO_RECHECK leaves
+ * that test out.
+ */
 inline kipc_do_recv(me)
 {
 	atomic {
+		assert(wstate[me] == IDLE);
 		res = PENDING;
 		lock(eplock);
 		if
@@ -532,7 +610,11 @@ inline kipc_do_recv(me)
 			assert(delivered[qmsg[pt]] == 1)
 		:: else ->
 			if
+#ifndef BUG_RECV_NO_RECHECK
+			:: nr_send == 0 || nr_recv == 0 ->
+#else
 			:: nr_send == 0 ->
+#endif
 				unlock(eplock);
 				res = EPIPE
 			:: else ->
@@ -543,6 +625,7 @@ inline kipc_do_recv(me)
 				:: else ->
 					wstate[me] = RECEIVING;
 					receivers!me;
+					ep_dead_ok();
 					unlock(eplock)
 				fi
 			fi
@@ -628,18 +711,29 @@ inline kipc_drop_reply(me, result)
 
 /*
  * kipc_ep_fail_waiters(), one waiter at a time, ep->lock held: the next
- * context to fail (senders when no RECV handle is left, then receivers
- * when no SEND handle is) is taken off its queue; if there is none,
- * ep->lock is dropped (the end of kipc_handle_drop()).
+ * context to fail is taken off its queue; if there is none, ep->lock is
+ * dropped (the end of kipc_handle_drop()).  When the handle dropped was
+ * the last with RECV (drecv, nr_recv now 0: the endpoint is dead), both
+ * queues fail; when no handle with SEND is left, the receivers do.
+ * -DBUG_STRANDED_RECEIVER is the rule before: the last RECV handle fails
+ * only the senders, and a receiver that had queued through a handle since
+ * closed waits until the last SEND handle closes, maybe for ever.
  */
-inline kipc_ep_fail_next()
+#ifndef BUG_STRANDED_RECEIVER
+#define ep_dead(drecv)	(drecv && nr_recv == 0)
+#else
+#define ep_dead(drecv)	false
+#endif
+
+inline kipc_ep_fail_next(drecv)
 {
 	if
-	:: nr_recv == 0 && len(senders) > 0 -> senders?pt
+	:: drecv && nr_recv == 0 && len(senders) > 0 -> senders?pt
 	:: else ->
 		if
-		:: nr_send == 0 && len(receivers) > 0 -> receivers?pt
-		:: else -> pt = NONE; unlock(eplock)
+		:: (ep_dead(drecv) || nr_send == 0) && len(receivers) > 0 ->
+			receivers?pt
+		:: else -> pt = NONE; ep_dead_ok(); unlock(eplock)
 		fi
 	fi
 }
@@ -656,13 +750,13 @@ inline kipc_handle_drop(drecv, dsend)
 		lock(eplock);
 		nr_recv = nr_recv - drecv;
 		nr_send = nr_send - dsend;
-		kipc_ep_fail_next()
+		kipc_ep_fail_next(drecv)
 	};
 	do
 	:: pt == NONE -> break
 	:: else ->
 		complete_done(pt, EPIPE);
-		atomic { complete_wake(pt); kipc_ep_fail_next() }
+		atomic { complete_wake(pt); kipc_ep_fail_next(drecv) }
 	od
 }
 
@@ -699,10 +793,18 @@ inline check_result(call)
 	:: res == EPIPE || res == EAGAIN ->
 		assert(delivered[mymsg] == 0)
 	:: res == ETIMEDOUT || res == EINTR ->
-		/* Cancelled while queued: nothing sent; else no reply came. */
+		/*
+		 * Cancelled while queued: nothing sent; else no reply came, or
+		 * it was parked (a reply may come: the abandon drops it).
+		 */
 		assert(phase == SENDING && delivered[mymsg] == 0 ||
 		       call && phase == REPLY && delivered[mymsg] == 1 &&
-		       replied[mymsg] == 0)
+		       replied[mymsg] == 0 ||
+		       call && phase == PARKED && res == EINTR &&
+		       delivered[mymsg] == 1)
+	:: res == EBADF ->
+		/* Parked, and the park was taken away (-DREAPER). */
+		assert(call && phase == PARKED && delivered[mymsg] == 1)
 	:: res == ECONNRESET ->
 		assert(call && delivered[mymsg] == 1 && replied[mymsg] == 0)
 	:: res == ECANCELED ->
@@ -710,6 +812,73 @@ inline check_result(call)
 		assert(delivered[mymsg] == 0 ||
 		       call && delivered[mymsg] == 1 && replied[mymsg] == 0)
 	:: else -> assert(false)
+	fi
+}
+
+/*
+ * Parked calls (restart.c).  A call whose reply phase saw a signal that
+ * runs no handler returns -ERESTART_RESTARTBLOCK still in REPLY (EPARK),
+ * and kipc_op_interrupted() publishes ->park_task.  Then either nothing
+ * ran, and restart_syscall(2) resumes it (kipc_op_resume(): waits on, the
+ * reply if it came meanwhile is its result, nothing is sent again), or a
+ * handler ran after all, the task saw EINTR, and the park stays until the
+ * next operation on the context (kipc_busy_take()) or its close
+ * (kipc_ctx_release_ipc()) abandons it.  Each of these first claims the
+ * park under the context's lock (kipc_park_claim()): exactly one wins.
+ * -DBUG_PARK_UNLOCKED claims without the lock: look, then clear.
+ */
+inline park_claim(c)
+{
+#ifndef BUG_PARK_UNLOCKED
+	atomic {
+		ctx_lock(c);
+		won = parked[c];
+		parked[c] = false;
+		ctx_unlock(c)
+	}
+#else
+	won = parked[c];
+	parked[c] = false
+#endif
+}
+
+/*
+ * kipc_park_abandon() -> kipc_wait_reply_end() of the parked call of
+ * context c, whose claim was won: withdraw it if it still waits for its
+ * reply (a reply then finds no caller: ECONNRESET), else wait out the
+ * partner that owns it (BUSY) and take its result (DONE); a reply that
+ * came is dropped (it was the parked call's, and only this abandon sees
+ * it).  Uses the claimer's held and wd.
+ */
+inline park_abandon(c)
+{
+	atomic {
+		ctx_lock(c);
+		if
+		:: wstate[c] == REPLY ->
+			reply_from[c] = NONE;
+			wstate[c] = IDLE;
+			wd = true
+		:: else
+		fi;
+		ctx_unlock(c)
+	};
+	if
+	:: wd -> wd = false
+	:: else ->
+		/* while (BUSY) { spin_lock(); spin_unlock(); } then DONE */
+		atomic {
+			wstate[c] != BUSY ->
+			assert(wstate[c] == DONE);
+			if
+			:: wresult[c] == OK ->
+				assert(area[c] == parkmsg[c]);
+				discarded[area[c]]++;
+				assert(discarded[area[c]] == 1)
+			:: else
+			fi;
+			wstate[c] = IDLE
+		}
 	fi
 }
 
@@ -722,8 +891,9 @@ inline check_result(call)
  *   poll	KIPC_TIMEOUT_POLL: EAGAIN at once if no partner waits;
  *   signal	infinite timeouts and a signal (at most NSIG per process):
  *		-ERESTARTSYS while queued (the ioctl restarts, with the same
- *		arguments, and may be signalled again), EINTR once a call's
- *		request was delivered;
+ *		arguments, and may be signalled again); once a call's
+ *		request was delivered, EINTR if a handler runs, else the
+ *		call is parked (see above);
  *   deadline	a finite send timeout (send, call) or recv timeout (recv);
  *   calldl	a call with an infinite send timeout and a finite timeout for
  *		the whole call: ETIMEDOUT in either phase.
@@ -738,13 +908,18 @@ inline op_reset()
  * A client doing NCALLS calls (KIPC_IOC_CALL: kipc_ipc() ->
  * kipc_do_send(call) -> kipc_wait() for the send phase and then the reply),
  * each with a new message, restarted with the same one on -ERESTARTSYS;
- * its handle closes when it exits.
+ * a call parked by a signal is resumed (restart_syscall(2)) or, if a
+ * handler ran after all, left for the next call or the close of the
+ * context to abandon.  When it exits its context closes, then its handle.
+ * With -DREAPER the park may be taken away from it: then its context is
+ * closed (or it is exiting) and it makes no more calls (EBADF).
  */
 proctype caller(byte me)
 {
 	byte st, err, act, res, phase, pt = NONE, held = NONE, mymsg, sdl, rdl;
 	byte sigs = NSIG, j;
 	bool wd, ws, spinning, sigok, sigp, sexp, rexp, srestart, rrestart;
+	bool won, pk, gone;	/* pk: a call of ours is left parked */
 #ifdef BUG_RESTART_RACE
 	byte wst;
 #endif
@@ -764,28 +939,81 @@ proctype caller(byte me)
 			rrestart = false;	/* not set for a call */
 			pick_spin()
 		};
-again:
-		kipc_do_send(me, true);
-		atomic {
+		/* kipc_busy_take(): the context is busy with our parked call. */
+		if
+		:: pk ->
+			park_claim(me);
+			pk = false;
 			if
-			:: res == ERESTART ->
-				/* Only a phase that delivered nothing restarts. */
-				assert(phase == SENDING && delivered[mymsg] == 0);
-				sigp = false; sigok = false;
+			:: won -> park_abandon(me)
+			:: else -> gone = true
+			fi
+		:: else
+		fi;
+		if
+		:: gone ->
+			atomic { final[mymsg] = EBADF; res = OK }
+		:: else ->
+again:
+			kipc_do_send(me, true);
+waited:
+			if
+			:: res == EPARK ->
+				/* kipc_op_interrupted(): ->park_task published */
+				atomic { parked[me] = true; parkmsg[me] = mymsg };
 				if
-				:: sigs > 0 -> sigs--; sigok = true
-				:: skip
-				fi;
-				pick_spin();
-				goto again
+				:: /* no handler ran: kipc_op_resume() */
+					park_claim(me);
+					if
+					:: won ->
+						atomic {
+							sigp = false; sigok = false;
+							if
+							:: sigs > 0 -> sigs--; sigok = true
+							:: skip
+							fi;
+							pick_spin()
+						};
+						kipc_wait(me);
+						goto waited
+					:: else -> res = EBADF; gone = true
+					fi
+				:: /* a handler ran after all: EINTR */
+					res = EINTR; pk = true
+				fi
 			:: else
 			fi;
-			check_result(true);
-			final[mymsg] = res;
-			res = OK; phase = IDLE
-		}
+			atomic {
+				if
+				:: res == ERESTART ->
+					/* Only a phase that delivered nothing restarts. */
+					assert(phase == SENDING && delivered[mymsg] == 0);
+					sigp = false; sigok = false;
+					if
+					:: sigs > 0 -> sigs--; sigok = true
+					:: skip
+					fi;
+					pick_spin();
+					goto again
+				:: else
+				fi;
+				check_result(true);
+				final[mymsg] = res;
+				res = OK; phase = IDLE
+			}
+		fi
 	}
-	/* exit: its handle closes */
+	/* exit: its context closes (kipc_ctx_release_ipc()), then its handle */
+	if
+	:: pk ->
+		park_claim(me);
+		pk = false;
+		if
+		:: won -> park_abandon(me)
+		:: else
+		fi
+	:: else
+	fi;
 	exit_drop(0, 1);
 	finished++
 }
@@ -934,15 +1162,20 @@ again:
 	:: right -> exit_drop(1, 0); kipc_drop_reply(me, ECONNRESET)
 	:: else -> exit_drop(1, 0)
 	fi;
-	finished++
+	atomic { srvdone++; finished++ }
 }
 
 #ifdef CLOSER
 /*
  * -DCLOSER: the thread that closes the shared descriptors, the one with
- * SEND and the one with RECV, in either order, at any moment
- * (kipc_ep_release() -> kipc_handle_drop()), while operations through
- * them may wait.
+ * SEND and the one with RECV (kipc_ep_release() -> kipc_handle_drop()),
+ * while operations through them may wait: the one with SEND at any moment
+ * and then the one with RECV at any moment, or the one with RECV at any
+ * moment and the one with SEND only once every server is done (a server
+ * shut down while its clients keep their handles): a receiver left
+ * waiting by the RECV close would wait for ever.  Closing SEND at any
+ * moment after RECV adds nothing: once no RECV handle is left, nobody is
+ * queued and every send and recv fails with EPIPE whatever nr_send is.
  */
 proctype closer()
 {
@@ -950,8 +1183,8 @@ proctype closer()
 	bool ws;
 
 	if
-	:: kipc_handle_drop(1, 0); kipc_handle_drop(0, 1)
 	:: kipc_handle_drop(0, 1); kipc_handle_drop(1, 0)
+	:: kipc_handle_drop(1, 0); srvdone == NSERVERS; kipc_handle_drop(0, 1)
 	fi;
 	finished++
 }
@@ -1028,6 +1261,36 @@ proctype canceller()
 #define NCANCELLER	0
 #endif
 
+#ifdef REAPER
+#define NREAPER		1
+/*
+ * -DREAPER: whoever else may claim the first caller's parked call, at any
+ * moment: the close of its context (kipc_ctx_release_ipc(),
+ * KIPC_CLAIM_ANY), or another thread's operation on it once the parked
+ * task is exiting (kipc_busy_take(), KIPC_CLAIM_STALE).  It looks
+ * locklessly (smp_load_acquire(&->park_task)), then claims under the lock,
+ * racing the caller's own claims, and abandons the call if it wins.
+ */
+proctype reaper()
+{
+	byte held = NONE;
+	bool won, wd;
+
+	if
+	:: parked[0] ->
+		park_claim(0);
+		if
+		:: won -> park_abandon(0)
+		:: else
+		fi
+	:: else
+	fi;
+	finished++
+}
+#else
+#define NREAPER		0
+#endif
+
 /*
  * Not kernel code: starts the processes (one context each, numbered as
  * above) and, once all have ended, checks the end state and what became of
@@ -1053,25 +1316,32 @@ init
 #ifdef CANCELLER
 		run canceller()
 #endif
+#ifdef REAPER
+		run reaper()
+#endif
 	}
 
 	/* Everything ended: check what each message went through. */
-	finished == NCTX + NCLOSER + NCANCELLER;
+	finished == NCTX + NCLOSER + NCANCELLER + NREAPER;
 	assert(eplock == 0 && len(senders) == 0 && len(receivers) == 0);
 	assert(nr_send == 0 && nr_recv == 0);
 	for (i : 0 .. NCTX - 1) {
 		assert(wstate[i] == IDLE && ctxlock[i] == 0 && running[i] &&
 		       !sleeping[i] && reply_to[i] == NONE &&
-		       reply_from[i] == NONE)
+		       reply_from[i] == NONE && !parked[i])
 	}
 	for (i : 1 .. NMSG - 1) {
 		assert(final[i] != PENDING);
 		assert(delivered[i] == taken[i]);
 		assert(final[i] != OK || delivered[i] == 1);
-		assert(replied[i] == 0 || final[i] == OK);
+		/* A reply is returned by its call or dropped by an abandon. */
+		assert(replied[i] == 0 || final[i] == OK || discarded[i] == 1);
+		assert(discarded[i] == 0 ||
+		       replied[i] == 1 && (final[i] == EINTR || final[i] == EBADF));
 		assert(final[i] == OK || final[i] == ECONNRESET ||
 		       final[i] == EINTR || final[i] == ETIMEDOUT ||
-		       final[i] == ECANCELED || delivered[i] == 0)
+		       final[i] == ECANCELED || final[i] == EBADF ||
+		       delivered[i] == 0)
 	}
 }
 
@@ -1082,5 +1352,14 @@ init
  * do, as long as each process that can move eventually moves.  Check with
  * weak fairness: gcc -o pan pan.c && ./pan -a -f
  */
+#ifndef CLOSER
 ltl wait_ends { [] (wstate[0] != IDLE -> <> (wstate[0] == IDLE)) }
+#else
+/*
+ * With -DCLOSER: once no handle with RECV is left, the last server's wait
+ * in recv ends (EPIPE), whether or not a SEND handle stays open.
+ */
+ltl recv_ends { [] ((nr_recv == 0 && wstate[NCTX - 1] == RECEIVING) ->
+		    <> (wstate[NCTX - 1] != RECEIVING)) }
+#endif
 #endif
