@@ -4,8 +4,8 @@
  * It mirrors module/ipc.c (kipc_do_send, kipc_do_recv, kipc_do_reply,
  * kipc_drop_reply, kipc_wait, kipc_withdraw, kipc_spin, kipc_sleep,
  * kipc_complete, kipc_ep_fail_waiters, kipc_ipc's operations,
- * kipc_ctx_release_ipc, kipc_cancel, and the parked calls of restart.c:
- * kipc_op_interrupted, kipc_op_resume, kipc_busy_take, kipc_park_claim,
+ * kipc_ctx_release_ipc, kipc_cancel, and the parked calls of restart.c's
+ * top comment: kipc_op_interrupted, kipc_op_resume, kipc_busy_slow,
  * kipc_park_abandon, kipc_wait_reply_end) and kipc_handle_drop() of
  * module/endpoint.c, over one endpoint and a bounded number of contexts
  * and messages.  Each inline and proctype names the C function it
@@ -28,9 +28,10 @@
  * exits, so the last handle with SEND or RECV closes in the end and
  * nothing has a reason to wait for ever.  Each operation picks how it may
  * end early: not at all, POLL, a signal (infinite timeouts: -ERESTARTSYS
- * while queued restarts the ioctl; in a call's reply phase EINTR if a
- * handler runs, else the call is parked), a finite send or recv timeout,
- * or a finite timeout for a whole call.
+ * while queued withdraws and re-issues the ioctl; in a call's reply phase
+ * the call is parked, and its re-issued ioctl resumes it, after a handler
+ * or not), a finite send or recv timeout, or a finite timeout for a whole
+ * call.
 
  * What is checked:
  *  - no invalid end state: every process ends.  A sleeper is only woken by
@@ -39,12 +40,15 @@
  *  - no message is delivered twice, and every delivery is received (a
  *    receive returns 0 with it);
  *  - a call that returns 0 got exactly its own reply; a reply succeeds at
- *    most once per request, and only for a caller that then returns 0;
+ *    most once per request, and only for a caller that then returns 0, or
+ *    for a parked call that is abandoned (which drops it);
  *  - a phase that ended in ETIMEDOUT, EINTR, EAGAIN, EPIPE or a restart
  *    delivered nothing; a call that fails after its request was delivered
  *    fails with EINTR, ETIMEDOUT, ECONNRESET or ECANCELED and got no
- *    reply, or returned from a park (EINTR, or EBADF from its restart):
- *    then a reply that came is dropped by the abandon;
+ *    reply (EINTR: a handler ran while it was parked, and the server's
+ *    reply fails), or it never returned (its handler left by siglongjmp)
+ *    or its re-issue found the context closed (EBADF), and a reply that
+ *    came is dropped by the abandon;
  *  - the withdraw rule: a waiter is withdrawn only from the state its error
  *    was chosen for, and then it is on the queue that state names;
  *  - locks: only the owner unlocks, no two context locks are held at once;
@@ -59,11 +63,16 @@
  *    receiver is a process blocked for ever (-DNO_DEAD_ASSERT leaves the
  *    invariant out, to see that);
  *  - parked calls: a reply is delivered at most once, and a reply that
- *    came is either returned by the call (its resume) or dropped by the
- *    abandon of the parked call, never both and never to a later call; a
- *    call is never sent again once delivered; exactly one claim of a park
- *    (resume, abandon by the next operation or another thread, close)
- *    wins, and an operation starts on an idle context;
+ *    came while the call was parked is either returned by its resume (no
+ *    handler ran, or one did and the reply was already there) or dropped
+ *    by an abandon (after siglongjmp(), the task's exit or the close),
+ *    never both and never to a later call; a call that ends with EINTR
+ *    after a handler never had its reply delivered; a call is never sent
+ *    again once delivered; an operation from the handler finds the context
+ *    busy and leaves the park alone; exactly one claim of a park (the
+ *    resume, the task's next operation after siglongjmp(), another
+ *    thread's once the task is exiting, the close) wins, and an operation
+ *    starts on an idle context;
  *  - -DLIVENESS: the first caller's every wait ends (weak fairness); with
  *    -DCLOSER: the last server's wait in recv ends once no RECV handle is
  *    left.
@@ -74,15 +83,20 @@
  * own context; a parked call keeps it, and the claim takes it over),
  * references and freeing, time (a finite deadline is a flag
  * that may become true at any moment, and stays so), how long a spin lasts
- * (->spin_ok and the spin budget are free choices), SA_RESTART (a
- * -ERESTARTSYS always restarts), a signal together with a finite timeout
- * in one operation (so the -ERESTART_RESTARTBLOCK rerun of a queued phase
- * is the -ERESTARTSYS restart here: both withdraw and send again),
- * kipc_signal_runs_handler() (a free choice), bound notifications (and
- * their unbinding by the last RECV handle), TIF_NOTIFY_SIGNAL, and weak
- * memory: the model is sequentially consistent, the barriers are modelled
- * by the order of the steps, and -DBUG_LOST_WAKEUP shows the reordering
- * the smp_mb() pair forbids.
+ * (->spin_ok and the spin budget are free choices), SA_RESTART and
+ * handlers for withdrawn phases (a -ERESTARTSYS always restarts), a signal
+ * together with a finite timeout in one operation, and a reply_recv's
+ * restart after its reply went out (so the -ERESTARTNOHAND re-issue of a
+ * withdrawn phase with its noted deadlines and REPLY_LOST is the
+ * -ERESTARTSYS restart here: both withdraw and receive or send again),
+ * fatal signals (a withdrawal with EINTR, as a deadline's with ETIMEDOUT),
+ * how the re-issued ioctl is recognised and whether a handler ran in
+ * between (kipc_restart_is(), the mark rt_sigreturn() clears: a free
+ * choice here), the pinning and descriptors of a parked call, io_uring,
+ * bound notifications (and their unbinding by the last RECV handle),
+ * TIF_NOTIFY_SIGNAL, and weak memory: the model is sequentially
+ * consistent, the barriers are modelled by the order of the steps, and
+ * -DBUG_LOST_WAKEUP shows the reordering the smp_mb() pair forbids.
  *
  * Steps: a step holds at most one access to state that another process
  * touches without holding the same lock (wstate, sleeping, the task
@@ -94,7 +108,7 @@
  * Bounds (spin -DNAME=VALUE): NCALLERS callers with NCALLS calls each,
  * NSENDERS senders with one send each, NSERVERS servers with up to NSRVOPS
  * receives each, NSIG signals per client (a parked call's resume may be
- * signalled again only with NSIG > 1), NSRVSIG per server; -DNOSPIN:
+ * parked again only with NSIG > 1), NSRVSIG per server; -DNOSPIN:
  * waiters sleep at once (spin_ns=0).
  */
 
@@ -143,10 +157,11 @@
 #define ECONNRESET	6
 #define PENDING		7	/* ghost: not finished yet */
 #define ECANCELED	8
-#define EPARK		9	/* -ERESTART_RESTARTBLOCK, op->park: parked */
-#define EBADF		10	/* the restart found its context closed */
+#define EPARK		9	/* -ERESTARTNOINTR, op->park: parked */
+#define EBADF		10	/* the re-issue found its context closed */
+#define NORET		11	/* ghost: never returned (siglongjmp) */
 
-/* Ghost phase of a call that returned while parked (see check_result). */
+/* Ghost phase of a call parked last (see check_result). */
 #define PARKED		6
 
 /* Timeouts: KIPC_TIMEOUT_POLL, a finite one, KIPC_TIMEOUT_INFINITE. */
@@ -415,10 +430,10 @@ inline kipc_sleep(me, st)
  * the state withdrawn from.  Result in res.  Uses the op's sdl, rdl, sexp,
  * rexp, sigok, sigp, srestart, rrestart and spinning (->spin_ok).
  *
- * A signal in the reply phase: if a handler runs (kipc_signal_runs_handler,
- * a free choice here) the call is withdrawn and fails with EINTR; if none
- * does, it is parked (EPARK): not withdrawn, it stays in REPLY, and a
- * partner may go on with it (BUSY, DONE) while the task is away.
+ * A (non-fatal) signal in the reply phase parks the call, whatever its
+ * disposition (EPARK, -ERESTARTNOINTR): not withdrawn, it stays in REPLY,
+ * and a partner may go on with it (BUSY, DONE) while the task is away;
+ * the kernel always issues the ioctl again (see park_claim).
  * -DBUG_PARK_WITHDRAW withdraws the parked call and restarts it as if
  * nothing had been sent: the call is sent twice.
  *
@@ -458,8 +473,8 @@ inline kipc_wait(me)
 				if
 				:: (st == SENDING && srestart) ||
 				   (st == RECEIVING && rrestart) -> err = ERESTART
-				:: st == REPLY -> err = EPARK	/* no handler */
-				:: else				/* a handler */
+				:: st == REPLY -> err = EPARK
+				:: else	/* -ERESTARTNOHAND: not here */
 				fi
 			:: !sigp && expired(st) -> err = ETIMEDOUT
 			:: else -> err = OK
@@ -515,7 +530,7 @@ inline kipc_wait(me)
 inline kipc_do_send(me, call)
 {
 	atomic {
-		/* kipc_busy_take(): nothing of an earlier operation is left. */
+		/* The context is ours: nothing of an earlier operation is left. */
 		assert(wstate[me] == IDLE && !parked[me]);
 		res = PENDING;
 		lock(eplock);
@@ -792,18 +807,24 @@ inline check_result(call)
 		assert(!call || (area[me] == mymsg && replied[mymsg] == 1))
 	:: res == EPIPE || res == EAGAIN ->
 		assert(delivered[mymsg] == 0)
-	:: res == ETIMEDOUT || res == EINTR ->
-		/*
-		 * Cancelled while queued: nothing sent; else no reply came, or
-		 * it was parked (a reply may come: the abandon drops it).
-		 */
+	:: res == ETIMEDOUT || (res == EINTR && phase != PARKED) ->
+		/* Withdrawn: while queued, nothing sent; else no reply came. */
 		assert(phase == SENDING && delivered[mymsg] == 0 ||
 		       call && phase == REPLY && delivered[mymsg] == 1 &&
-		       replied[mymsg] == 0 ||
-		       call && phase == PARKED && res == EINTR &&
-		       delivered[mymsg] == 1)
-	:: res == EBADF ->
-		/* Parked, and the park was taken away (-DREAPER). */
+		       replied[mymsg] == 0)
+	:: res == EINTR && phase == PARKED ->
+		/*
+		 * A handler ran while it was parked, and the resume withdrew
+		 * it: no reply came, none will (the end state checks), and
+		 * none is lost.
+		 */
+		assert(call && delivered[mymsg] == 1);
+		assert(replied[mymsg] == 0)
+	:: res == EBADF || res == NORET ->
+		/*
+		 * Parked, and the park was taken away (-DREAPER), or the
+		 * handler never returned: the abandon drops a reply.
+		 */
 		assert(call && phase == PARKED && delivered[mymsg] == 1)
 	:: res == ECONNRESET ->
 		assert(call && delivered[mymsg] == 1 && replied[mymsg] == 0)
@@ -816,15 +837,21 @@ inline check_result(call)
 }
 
 /*
- * Parked calls (restart.c).  A call whose reply phase saw a signal that
- * runs no handler returns -ERESTART_RESTARTBLOCK still in REPLY (EPARK),
- * and kipc_op_interrupted() publishes ->park_task.  Then either nothing
- * ran, and restart_syscall(2) resumes it (kipc_op_resume(): waits on, the
- * reply if it came meanwhile is its result, nothing is sent again), or a
- * handler ran after all, the task saw EINTR, and the park stays until the
- * next operation on the context (kipc_busy_take()) or its close
- * (kipc_ctx_release_ipc()) abandons it.  Each of these first claims the
- * park under the context's lock (kipc_park_claim()): exactly one wins.
+ * Parked calls (restart.c's top comment).  A call whose reply phase sees a
+ * signal that is not fatal returns -ERESTARTNOINTR still in REPLY (EPARK),
+ * and kipc_op_interrupted() publishes ->park_task.  The kernel always
+ * issues the ioctl again, after the handler if one runs (a free choice
+ * here), and kipc_busy_slow() hands it to kipc_op_resume(): if no handler
+ * ran, the call waits on (and may be parked again); if one did, the call
+ * ends at once (kipc_wait_reply_end()): with the reply's result if that
+ * came, else it is withdrawn and fails with EINTR, and the server's later
+ * reply finds no caller (ECONNRESET).  An operation from the handler on
+ * that context finds it busy (EBUSY) and leaves the park alone.  The park
+ * is abandoned (kipc_park_abandon()) only if the call never comes back:
+ * by the task's next operation on the context after the handler left by
+ * siglongjmp(), by another thread's once the task is exiting, or by the
+ * close of the context.  Each claims the park under the context's lock
+ * (kipc_busy_slow(): ->park_task = NULL): exactly one wins.
  * -DBUG_PARK_UNLOCKED claims without the lock: look, then clear.
  */
 inline park_claim(c)
@@ -843,14 +870,14 @@ inline park_claim(c)
 }
 
 /*
- * kipc_park_abandon() -> kipc_wait_reply_end() of the parked call of
- * context c, whose claim was won: withdraw it if it still waits for its
- * reply (a reply then finds no caller: ECONNRESET), else wait out the
- * partner that owns it (BUSY) and take its result (DONE); a reply that
- * came is dropped (it was the parked call's, and only this abandon sees
- * it).  Uses the claimer's held and wd.
+ * kipc_wait_reply_end() of context c, whose park was claimed: withdraw
+ * the call if it still waits for its reply (EINTR: a reply then finds no
+ * caller), else wait out the partner that owns it (BUSY) and take its
+ * result (DONE).  With drop (kipc_park_abandon()), a reply that came is
+ * dropped: it was the parked call's, and only this abandon sees it.
+ * Result in r; uses the claimer's held and wd.
  */
-inline park_abandon(c)
+inline kipc_wait_reply_end(c, r, drop)
 {
 	atomic {
 		ctx_lock(c);
@@ -864,14 +891,15 @@ inline park_abandon(c)
 		ctx_unlock(c)
 	};
 	if
-	:: wd -> wd = false
+	:: wd -> wd = false; r = EINTR
 	:: else ->
 		/* while (BUSY) { spin_lock(); spin_unlock(); } then DONE */
 		atomic {
 			wstate[c] != BUSY ->
 			assert(wstate[c] == DONE);
+			r = wresult[c];
 			if
-			:: wresult[c] == OK ->
+			:: drop && r == OK ->
 				assert(area[c] == parkmsg[c]);
 				discarded[area[c]]++;
 				assert(discarded[area[c]] == 1)
@@ -881,6 +909,9 @@ inline park_abandon(c)
 		}
 	fi
 }
+
+/* kipc_park_abandon() of context c, whose park was claimed. */
+#define park_abandon(c)	kipc_wait_reply_end(c, ar, true)
 
 /*
  * How an operation may end early.  One way per operation is enough: after
@@ -892,8 +923,7 @@ inline park_abandon(c)
  *   signal	infinite timeouts and a signal (at most NSIG per process):
  *		-ERESTARTSYS while queued (the ioctl restarts, with the same
  *		arguments, and may be signalled again); once a call's
- *		request was delivered, EINTR if a handler runs, else the
- *		call is parked (see above);
+ *		request was delivered, the call is parked (see above);
  *   deadline	a finite send timeout (send, call) or recv timeout (recv);
  *   calldl	a call with an infinite send timeout and a finite timeout for
  *		the whole call: ETIMEDOUT in either phase.
@@ -907,19 +937,22 @@ inline op_reset()
 /*
  * A client doing NCALLS calls (KIPC_IOC_CALL: kipc_ipc() ->
  * kipc_do_send(call) -> kipc_wait() for the send phase and then the reply),
- * each with a new message, restarted with the same one on -ERESTARTSYS;
- * a call parked by a signal is resumed (restart_syscall(2)) or, if a
- * handler ran after all, left for the next call or the close of the
- * context to abandon.  When it exits its context closes, then its handle.
- * With -DREAPER the park may be taken away from it: then its context is
- * closed (or it is exiting) and it makes no more calls (EBADF).
+ * each with a new message, restarted with the same one on -ERESTARTSYS.
+ * A call parked by a signal comes back (the re-issued ioctl: its resume)
+ * after no handler, or after a handler that may have issued an operation
+ * on the context (EBUSY); or its handler leaves by siglongjmp() and the
+ * call never returns (NORET): the next call, or the close of the context
+ * when the task exits, abandons it.  When it exits its context closes,
+ * then its handle.  With -DREAPER the park may be taken away from it:
+ * then its context is closed (or it is exiting) and it makes no more
+ * calls (EBADF).
  */
 proctype caller(byte me)
 {
-	byte st, err, act, res, phase, pt = NONE, held = NONE, mymsg, sdl, rdl;
+	byte st, err, act, res, ar, phase, pt = NONE, held = NONE, mymsg, sdl, rdl;
 	byte sigs = NSIG, j;
 	bool wd, ws, spinning, sigok, sigp, sexp, rexp, srestart, rrestart;
-	bool won, pk, gone;	/* pk: a call of ours is left parked */
+	bool won, hnd, pk, gone;	/* pk: a call of ours is left parked */
 #ifdef BUG_RESTART_RACE
 	byte wst;
 #endif
@@ -939,7 +972,11 @@ proctype caller(byte me)
 			rrestart = false;	/* not set for a call */
 			pick_spin()
 		};
-		/* kipc_busy_take(): the context is busy with our parked call. */
+		/*
+		 * kipc_busy_slow(): the context is busy with our parked call and
+		 * this operation comes from further up the stack (siglongjmp()):
+		 * it abandons the call, then runs.
+		 */
 		if
 		:: pk ->
 			park_claim(me);
@@ -962,10 +999,29 @@ waited:
 				/* kipc_op_interrupted(): ->park_task published */
 				atomic { parked[me] = true; parkmsg[me] = mymsg };
 				if
-				:: /* no handler ran: kipc_op_resume() */
+				:: hnd = false
+				:: hnd = true
+				:: /*
+				    * The handler issues an operation on the
+				    * context: kipc_busy_slow() sees our park and
+				    * a lower stack, EBUSY, the park left alone.
+				    */
+					atomic {
+						hnd = true;
+						ctx_lock(me);
+						ctx_unlock(me)
+					}
+				:: /* The handler leaves by siglongjmp(). */
+					res = NORET; pk = true
+				fi;
+				if
+				:: res == NORET
+				:: else ->
+					/* The ioctl again: kipc_op_resume(). */
 					park_claim(me);
 					if
-					:: won ->
+					:: won && !hnd ->
+						/* No handler ran: wait on. */
 						atomic {
 							sigp = false; sigok = false;
 							if
@@ -976,10 +1032,15 @@ waited:
 						};
 						kipc_wait(me);
 						goto waited
-					:: else -> res = EBADF; gone = true
+					:: won && hnd ->
+						/* A handler ran: end now. */
+						kipc_wait_reply_end(me, res, false);
+#ifdef BUG_HANDLER_EINTR_AFTER_REPLY
+						/* whether the reply came or not */
+						res = EINTR
+#endif
+					:: !won -> res = EBADF; gone = true
 					fi
-				:: /* a handler ran after all: EINTR */
-					res = EINTR; pk = true
 				fi
 			:: else
 			fi;
@@ -999,7 +1060,7 @@ waited:
 				fi;
 				check_result(true);
 				final[mymsg] = res;
-				res = OK; phase = IDLE
+				res = OK; phase = IDLE; hnd = false
 			}
 		fi
 	}
@@ -1265,15 +1326,18 @@ proctype canceller()
 #define NREAPER		1
 /*
  * -DREAPER: whoever else may claim the first caller's parked call, at any
- * moment: the close of its context (kipc_ctx_release_ipc(),
- * KIPC_CLAIM_ANY), or another thread's operation on it once the parked
- * task is exiting (kipc_busy_take(), KIPC_CLAIM_STALE).  It looks
- * locklessly (smp_load_acquire(&->park_task)), then claims under the lock,
- * racing the caller's own claims, and abandons the call if it wins.
+ * moment: the close of its context (kipc_ctx_release_ipc(); no operation
+ * runs then, so it needs no lock, but a claim under the lock orders the
+ * same), or another thread's operation on it once the parked task is
+ * exiting (kipc_busy_slow(), PF_EXITING).  It looks locklessly
+ * (smp_load_acquire(&->park_task)), then claims under the lock, racing
+ * the caller's own claims (its resume, its next operation after
+ * siglongjmp()), and abandons the call if it wins: the caller's re-issue
+ * then finds its context closed (EBADF), or never comes.
  */
 proctype reaper()
 {
-	byte held = NONE;
+	byte held = NONE, ar;
 	bool won, wd;
 
 	if
@@ -1334,14 +1398,18 @@ init
 		assert(final[i] != PENDING);
 		assert(delivered[i] == taken[i]);
 		assert(final[i] != OK || delivered[i] == 1);
-		/* A reply is returned by its call or dropped by an abandon. */
+		/*
+		 * A reply is returned by its call or dropped by an abandon of a
+		 * call that never came back, not both; after EINTR none came.
+		 */
 		assert(replied[i] == 0 || final[i] == OK || discarded[i] == 1);
 		assert(discarded[i] == 0 ||
-		       replied[i] == 1 && (final[i] == EINTR || final[i] == EBADF));
+		       replied[i] == 1 && (final[i] == NORET || final[i] == EBADF));
+		assert(final[i] != EINTR || replied[i] == 0);
 		assert(final[i] == OK || final[i] == ECONNRESET ||
 		       final[i] == EINTR || final[i] == ETIMEDOUT ||
 		       final[i] == ECANCELED || final[i] == EBADF ||
-		       delivered[i] == 0)
+		       final[i] == NORET || delivered[i] == 0)
 	}
 }
 
