@@ -388,6 +388,14 @@ static int lone_end(struct lone *l, struct outcome *o)
 	return reap(l->pid) == 0 && n == sizeof(*o) ? 0 : -1;
 }
 
+/* A caller process whose call (infinite timeouts) we received: its reply phase. */
+static int lone_called(FIXTURE_DATA(sig) *self, struct lone *l)
+{
+	if (lone_start(l, self->ep, DO_CALL, INF))
+		return -1;
+	return kipc_recv(&self->c, self->ep, INF);
+}
+
 /* SIGSTOP, and wait until the child is stopped (it sits in a kipc wait). */
 static int stop(pid_t pid)
 {
@@ -413,8 +421,7 @@ TEST_F(sig, stop_continue_call_reply_phase)
 	struct outcome o;
 	struct lone l;
 
-	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, lone_called(self, &l));
 	ASSERT_EQ(0x1111, kipc_mr(&self->c)[0]);
 	ASSERT_EQ(0, stop(l.pid));
 	kipc_mr(&self->c)[0] = 0x2222;
@@ -432,8 +439,7 @@ TEST_F(sig, stop_continue_then_reply)
 	struct outcome o;
 	struct lone l;
 
-	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, lone_called(self, &l));
 	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, stop(l.pid));
 		ASSERT_EQ(0, cont(l.pid));
@@ -455,8 +461,7 @@ TEST_F(sig, stop_continue_then_reply_arrives)
 	struct outcome o;
 	struct lone l;
 
-	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, lone_called(self, &l));
 	ASSERT_EQ(0, stop(l.pid));
 	ASSERT_EQ(0, cont(l.pid));
 	ASSERT_EQ(0, wait_sleeping(l.pid));
@@ -475,38 +480,38 @@ TEST_F(sig, stop_continue_then_reply_arrives)
  * never losing a reply: one that came during the stop is the call's
  * result, and one that comes after the call ended fails (ECONNRESET).
  */
-TEST_F(sig, handler_during_stop_reply_while_stopped)
+static void handler_during_stop(struct __test_metadata *_metadata,
+				FIXTURE_DATA(sig) *self, bool reply_first)
 {
 	struct outcome o;
 	struct lone l = { .handler = 1 };
 
-	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, lone_called(self, &l));
 	ASSERT_EQ(0, stop(l.pid));
 	kipc_mr(&self->c)[0] = 0x2222;
-	EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	if (reply_first)
+		EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
 	ASSERT_EQ(0, kill(l.pid, SIGUSR1));
 	ASSERT_EQ(0, cont(l.pid));
 	ASSERT_EQ(0, lone_end(&l, &o));
-	EXPECT_EQ(0, o.ret);
-	EXPECT_EQ(0x2222, o.mr0);
+	if (reply_first) {
+		EXPECT_EQ(0, o.ret);
+		EXPECT_EQ(0x2222, o.mr0);
+	} else {
+		EXPECT_EQ(-EINTR, o.ret);
+		EXPECT_EQ(0x1111, o.mr0);
+		EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	}
+}
+
+TEST_F(sig, handler_during_stop_reply_while_stopped)
+{
+	handler_during_stop(_metadata, self, true);
 }
 
 TEST_F(sig, handler_during_stop_reply_after)
 {
-	struct outcome o;
-	struct lone l = { .handler = 1 };
-
-	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
-	ASSERT_EQ(0, stop(l.pid));
-	ASSERT_EQ(0, kill(l.pid, SIGUSR1));
-	ASSERT_EQ(0, cont(l.pid));
-	ASSERT_EQ(0, lone_end(&l, &o));
-	EXPECT_EQ(-EINTR, o.ret);
-	EXPECT_EQ(0x1111, o.mr0);
-	kipc_mr(&self->c)[0] = 0x2222;
-	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	handler_during_stop(_metadata, self, false);
 }
 
 /* A debugger attaches and detaches during the reply phase (gdb, strace). */
@@ -516,8 +521,7 @@ TEST_F(sig, ptrace_attach_call_reply_phase)
 	struct lone l;
 	int st;
 
-	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, lone_called(self, &l));
 	ASSERT_EQ(0, wait_sleeping(l.pid));
 	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, l.pid, 0, 0));
 	ASSERT_EQ(l.pid, waitpid(l.pid, &st, 0));
@@ -784,8 +788,7 @@ TEST_F(sig, killed_while_stopped_in_reply_phase)
 	struct lone l;
 	long ctxs = kipc_stat("contexts");
 
-	ASSERT_EQ(0, lone_start(&l, self->ep, DO_CALL, INF));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, lone_called(self, &l));
 	ASSERT_EQ(0, stop(l.pid));
 	kill(l.pid, SIGKILL);
 	close(l.pipe[0]);
