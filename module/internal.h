@@ -165,8 +165,7 @@ struct kipc_op {
 	bool files;		/* descriptors reserved or taken: clean up */
 	bool lost;		/* reply_recv: the reply found no caller */
 	bool replied;		/* reply_recv: the reply part is done */
-	bool park;		/* kipc_wait(): interrupted in the reply phase
-				 * by a signal that runs no handler */
+	bool park;		/* kipc_wait(): park the call (restart.c) */
 	bool pinned;		/* the task, cred and pid_ns are referenced */
 	u8 charged;		/* descriptors charged as in flight */
 	u8 fd_max;		/* descriptor numbers to reserve (call, recv) */

@@ -909,7 +909,6 @@ static __always_inline void kipc_status_end(struct kipc_ctx *me,
 {
 	struct kipc_utcb *u = me->utcb;
 
-
 	if (unlikely(ret))
 		WRITE_ONCE(u->status, op->lost ? KIPC_ST_REPLY_LOST : 0);
 	else if (unlikely(op->lost))
