@@ -1085,6 +1085,46 @@ static void no_done(struct bench *b)
 {
 }
 
+/*
+ * null_ioctl and kipc_recv_eagain, no server: what entering kipc costs.
+ * null_ioctl is an ioctl with a number kipc does not know on a context
+ * (ENOTTY): the kernel's ioctl path and kipc's dispatch.  kipc_recv_eagain
+ * is a recv with timeout 0 on an endpoint where nobody waits (EAGAIN): the
+ * whole operation setup and teardown without a partner.
+ */
+#define KIPC_IOC_UNKNOWN	_IOWR(KIPC_IOC_MAGIC, 0x7f, struct kipc_ipc)
+
+static int kipc_alone_setup(struct bench *b)
+{
+	kipc_reset(b);
+	return 0;
+}
+
+static int kipc_alone_client(struct bench *b)
+{
+	int ret = kipc_ctx_open(&b->kipc.ctx);
+
+	if (ret)
+		return ret;
+	/* Both rights: recv finds a sender possible, so EAGAIN, not EPIPE. */
+	b->kipc.rcv = kipc_ep_create(&b->kipc.ctx, 0);
+	return b->kipc.rcv < 0 ? b->kipc.rcv : 0;
+}
+
+static int null_ioctl_round_trip(struct bench *b, uint64_t i)
+{
+	struct kipc_ipc a = { .fd = -1 };
+
+	return ioctl(b->kipc.ctx.fd, KIPC_IOC_UNKNOWN, &a) < 0 && errno == ENOTTY ?
+	       0 : -EPROTO;
+}
+
+static int recv_eagain_round_trip(struct bench *b, uint64_t i)
+{
+	return kipc_recv(&b->kipc.ctx, b->kipc.rcv, KIPC_TIMEOUT_POLL) == -EAGAIN ?
+	       0 : -EPROTO;
+}
+
 static const struct mech mechs[] = {
 	{ "kipc_call", 0, call_setup, call_serve, call_client, call_round_trip, kipc_done },
 	{ "kipc_send", 0, send_setup, send_serve, send_client, send_round_trip, kipc_done },
@@ -1097,6 +1137,8 @@ static const struct mech mechs[] = {
 	{ "binder", 0, binder_setup, binder_serve, binder_client, binder_round_trip, binder_done },
 	{ "sched_yield", M_NOPAYLOAD | M_ONECPU, nothing, yield_serve, nothing, yield_round_trip, yield_done },
 	{ "null_syscall", M_NOPAYLOAD | M_ONECPU, nothing, NULL, nothing, null_round_trip, no_done },
+	{ "null_ioctl", M_NOPAYLOAD | M_ONECPU, kipc_alone_setup, NULL, kipc_alone_client, null_ioctl_round_trip, kipc_done },
+	{ "kipc_recv_eagain", M_NOPAYLOAD | M_ONECPU, kipc_alone_setup, NULL, kipc_alone_client, recv_eagain_round_trip, kipc_done },
 };
 #define NR_MECHS	(sizeof(mechs) / sizeof(mechs[0]))
 
@@ -1107,7 +1149,8 @@ static const char *mech_dev(const struct mech *m)
 {
 	if (m->setup == binder_setup)
 		return BINDER_DEV;
-	if (m->setup == call_setup || m->setup == send_setup)
+	if (m->setup == call_setup || m->setup == send_setup ||
+	    m->setup == kipc_alone_setup)
 		return KIPC_DEVICE;
 	return "a device";
 }
@@ -1590,15 +1633,21 @@ static const struct row *find_row(const struct row *rows, int nrows,
 	return NULL;
 }
 
-static void ratio(const struct row *rows, int nrows, const char *what,
-		  const char *label, unsigned int bytes)
+static void ratio2(const struct row *rows, int nrows, const char *num,
+		   const char *what, const char *label, unsigned int bytes)
 {
-	const struct row *a = find_row(rows, nrows, "kipc_call", 1, bytes);
+	const struct row *a = find_row(rows, nrows, num, 1, bytes);
 	const struct row *c = find_row(rows, nrows, what, 1, bytes);
 
 	if (a && c && c->r.median)
-		printf("kipc_call/%s round-trip ratio: %.2f\n", label,
+		printf("%s/%s round-trip ratio: %.2f\n", num, label,
 		       (double)a->r.median / c->r.median);
+}
+
+static void ratio(const struct row *rows, int nrows, const char *what,
+		  const char *label, unsigned int bytes)
+{
+	ratio2(rows, nrows, "kipc_call", what, label, bytes);
 }
 
 int main(int argc, char **argv)
@@ -1811,6 +1860,8 @@ int main(int argc, char **argv)
 	/* Ratios of medians, one CPU, at the first size asked for (0 by default). */
 	ratio(rows, nrows, "pipe", "pipe", sizes[0]);
 	ratio(rows, nrows, "sched_yield", "floor", sizes[0]);
+	/* What kipc adds to entering it, without a partner (no payload: 0). */
+	ratio2(rows, nrows, "kipc_recv_eagain", "null_ioctl", "null_ioctl", 0);
 	if (f && fclose(f)) {
 		perror(csv);
 		return 1;

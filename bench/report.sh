@@ -1,7 +1,7 @@
 #!/bin/bash
 # After a `make bench` or `make bench-smp` VM run: take the CSV the guest
 # printed between markers, write it out, print the medians as one table per
-# placement, plot them with gnuplot (SVG) and end with the two ratio lines.
+# placement, plot them with gnuplot (SVG) and end with the ratio lines.
 #
 #   bench/report.sh VM-LOG OUT.csv OUT.svg
 set -euo pipefail
@@ -73,7 +73,8 @@ END {
 		}
 	}
 	print ""
-	print "sched_yield and null_syscall carry no payload; perf_sched_pipe moves a 4-byte"
+	print "sched_yield, null_syscall, null_ioctl and kipc_recv_eagain carry no payload;"
+	print "perf_sched_pipe moves a 4-byte"
 	print "int each way and reports only its mean (its 2-CPU row: both CPUs allowed, the"
 	print "scheduler places its two processes)."
 }' "$csv"
@@ -88,7 +89,8 @@ plot() {
 		NR == 1 { next }
 		!($1 in gidx) { gidx[$1] = ++ng }	# one colour per mechanism in all panels
 		$3 != c { next }
-		$1 == "sched_yield" || $1 == "null_syscall" || $1 == "perf_sched_pipe" {
+		$1 == "sched_yield" || $1 == "null_syscall" || $1 == "null_ioctl" ||
+		$1 == "kipc_recv_eagain" || $1 == "perf_sched_pipe" {
 			lvl[$1] = ($4 != "" ? $4 : $6) / 1000
 			if (!($1 in lseen)) { lseen[$1] = 1; lorder[++nl] = $1 }
 			next
@@ -199,5 +201,8 @@ END {
 			bad = 1
 		}
 	}
+	# What kipc adds to entering it, without a partner.
+	if (("kipc_recv_eagain" in med) && med["null_ioctl"] > 0)
+		printf "kipc_recv_eagain/null_ioctl ratio: %.2f\n", med["kipc_recv_eagain"] / med["null_ioctl"]
 	exit bad
 }' "$csv"
