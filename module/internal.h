@@ -291,6 +291,24 @@ enum kipc_limit {
 	KIPC_NR_LIMITS,
 };
 
+/**
+ * kipc_queued - a context enters a queue: @lock's, in state @st
+ * @me:		the context, owned by the caller, @lock held
+ * @lock:	the queue's lock (an endpoint's or a notification's)
+ * @st:		KIPC_W_SENDING or KIPC_W_RECEIVING
+ *
+ * The queue lock is published before the state with release semantics:
+ * kipc_cancel() reads the state with acquire and then the lock, locklessly,
+ * and must never pair a new state with an older queue's lock (which may
+ * belong to a freed endpoint on a weakly ordered CPU).
+ */
+static inline void kipc_queued(struct kipc_ctx *me, spinlock_t *lock, int st)
+{
+	WRITE_ONCE(me->qlock, lock);
+	/* Pairs with smp_load_acquire() in kipc_cancel(). */
+	smp_store_release(&me->wstate, st);
+}
+
 /* endpoint.c */
 int kipc_ep_create(const struct kipc_ep_create __user *uarg);
 int kipc_ep_mint(const struct kipc_ep_mint __user *uarg);

@@ -516,8 +516,7 @@ static __always_inline int kipc_do_send(struct kipc_ctx *me, struct kipc_op *op,
 		me->tag = op->tag;
 		me->badge = op->h.badge;
 		me->call = call;
-		me->qlock = &ep->lock;
-		me->wstate = KIPC_W_SENDING;
+		kipc_queued(me, &ep->lock, KIPC_W_SENDING);
 		list_add_tail(&me->node, &ep->senders);
 		/* Under ep->lock, so a poller's registration cannot be missed. */
 		if (unlikely(waitqueue_active(&ep->wq))) {
@@ -595,8 +594,7 @@ static __always_inline int kipc_do_recv(struct kipc_ctx *me, struct kipc_op *op,
 			spin_unlock(&ep->lock);
 			return -EAGAIN;
 		}
-		me->qlock = &ep->lock;
-		me->wstate = KIPC_W_RECEIVING;
+		kipc_queued(me, &ep->lock, KIPC_W_RECEIVING);
 		list_add_tail(&me->node, &ep->receivers);
 		/* Under ep->lock, so a poller's registration cannot be missed. */
 		if (unlikely(waitqueue_active(&ep->wq))) {
@@ -1257,7 +1255,11 @@ int kipc_cancel(struct kipc_ctx *me, int err)
 	int st, ret = -ENOENT;
 
 	rcu_read_lock();
-	st = READ_ONCE(me->wstate);
+	/*
+	 * Pairs with smp_store_release() in kipc_queued(): a queued state
+	 * comes with the lock of its own queue, never an older one.
+	 */
+	st = smp_load_acquire(&me->wstate);
 	if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
 		lock = READ_ONCE(me->qlock);
 		if (lock) {

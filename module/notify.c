@@ -394,8 +394,7 @@ int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
 		spin_unlock(&ntfn->lock);
 		return ntfn->closed ? -EPIPE : -EAGAIN;
 	}
-	me->qlock = &ntfn->lock;
-	me->wstate = KIPC_W_RECEIVING;
+	kipc_queued(me, &ntfn->lock, KIPC_W_RECEIVING);
 	list_add_tail(&me->node, &ntfn->waiters);
 	spin_unlock(&ntfn->lock);
 	return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
