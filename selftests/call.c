@@ -267,19 +267,32 @@ TEST_F(call, reply_to_caller_that_gave_up)
 	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, KIPC_TAG(1, 1)));
 }
 
-/* reply_recv to a caller that gave up still receives, and says so. */
-TEST_F(call, reply_recv_reports_lost_reply)
+/*
+ * Receive a call whose caller then gives up (times out): we hold a reply
+ * right whose reply will find nobody.
+ */
+static int hold_lost_reply(FIXTURE_DATA(call) *self)
 {
 	struct client cl = { .ep = self->ep, .nr = 1, .seed = 1, .label = 1,
 			     .timeout = 100 * MS };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, client, &cl))
+		return -1;
+	if (kipc_recv(&self->c, self->ep, INF))
+		return -1;
+	pthread_join(t, NULL);
+	return cl.ret == -ETIMEDOUT ? 0 : -1;
+}
+
+/* reply_recv to a caller that gave up still receives, and says so. */
+TEST_F(call, reply_recv_reports_lost_reply)
+{
 	struct client next = { .ep = self->ep, .nr = 1, .seed = 50, .label = 2,
 			       .timeout = INF };
 	pthread_t t;
 
-	ASSERT_EQ(0, pthread_create(&t, NULL, client, &cl));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
-	pthread_join(t, NULL);
-	ASSERT_EQ(-ETIMEDOUT, cl.ret);
+	ASSERT_EQ(0, hold_lost_reply(self));
 
 	/* Another caller is queued; reply_recv must still take its message. */
 	ASSERT_EQ(0, pthread_create(&t, NULL, client, &next));
@@ -303,16 +316,11 @@ TEST_F(call, reply_recv_reports_lost_reply)
  */
 TEST_F(call, status_describes_last_operation)
 {
-	struct client cl = { .ep = self->ep, .nr = 1, .seed = 1, .label = 1,
-			     .timeout = 100 * MS };
 	struct client next = { .ep = self->ep, .nr = 1, .seed = 50, .label = 2,
 			       .timeout = INF };
 	pthread_t t;
 
-	ASSERT_EQ(0, pthread_create(&t, NULL, client, &cl));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
-	pthread_join(t, NULL);
-	ASSERT_EQ(-ETIMEDOUT, cl.ret);
+	ASSERT_EQ(0, hold_lost_reply(self));
 	ASSERT_EQ(0, pthread_create(&t, NULL, client, &next));
 	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
 	ASSERT_EQ(0, kipc_reply_recv(&self->c, self->ep, KIPC_TAG(1, 0), INF));
@@ -326,11 +334,7 @@ TEST_F(call, status_describes_last_operation)
 	EXPECT_EQ(0, next.reply_ok);
 
 	/* A lost reply and an empty poll: EAGAIN with REPLY_LOST... */
-	cl.ret = 1;
-	ASSERT_EQ(0, pthread_create(&t, NULL, client, &cl));
-	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
-	pthread_join(t, NULL);
-	ASSERT_EQ(-ETIMEDOUT, cl.ret);
+	ASSERT_EQ(0, hold_lost_reply(self));
 	EXPECT_EQ(-EAGAIN, kipc_reply_recv(&self->c, self->ep, KIPC_TAG(1, 0), 0));
 	EXPECT_EQ(KIPC_ST_REPLY_LOST, self->c.utcb->status);
 	/* ...then a send that fails, and one with no receiver: 0 each time. */

@@ -5,15 +5,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/vm/kver.sh")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-check() {	# check DESCRIPTION COMMAND...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then echo "ok $n $d"; else
-		sed 's/^/# /' "$tmp/out" | tail -n 20; echo "not ok $n $d"; fi
-}
+. "$top/selftests/host/tap.bash"
 cd "$top"
 check "make install DESTDIR" make -s install DESTDIR="$tmp/root" PREFIX=/usr
 check "installed files" test -f "$tmp/root/usr/include/kipc.h" -a \

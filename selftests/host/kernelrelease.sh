@@ -6,15 +6,7 @@
 # lane failed).  A tree whose release is malformed is refused.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-check() {	# check DESCRIPTION COMMAND...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then echo "ok $n $d"; else
-		sed 's/^/# /' "$tmp/out" | tail -n 20; echo "not ok $n $d"; fi
-}
+. "$top/selftests/host/tap.bash"
 # A stand-in kernel tree: `make kernelrelease` is all that is asked of it.
 mkdir -p "$tmp/tree" "$tmp/bad"
 printf 'kernelrelease:\n\t@echo 6.1.192-kipc-debug\n' > "$tmp/tree/Makefile"
