@@ -100,6 +100,8 @@ struct bench {
 		struct kipc_ctx ctx;	/* this side's context */
 		int snd, rcv;		/* request endpoint: client's, server's */
 		int rsnd, rrcv;		/* kipc_send's answer endpoint: server's, client's */
+		int use_fd;		/* name endpoints by descriptor (ABI 1.0) */
+		int ep, rep;		/* what this side names them by: a slot or fd */
 	} kipc;
 	struct {
 		int fd;
@@ -221,6 +223,30 @@ static void kipc_reset(struct bench *b)
 	b->kipc.ctx.fd = -1;
 	b->kipc.ctx.utcb = NULL;
 	b->kipc.snd = b->kipc.rcv = b->kipc.rsnd = b->kipc.rrcv = -1;
+	b->kipc.use_fd = 0;
+}
+
+/*
+ * After the context is open: how this side names endpoint @fd (and @rfd,
+ * the answer endpoint, or -1).  The kipc rows register them (ABI 1.2: the
+ * arguments travel in the message area and no descriptor is looked up);
+ * the _fd row passes descriptors as ABI 1.0 does.
+ */
+static int kipc_name(struct bench *b, int fd, int rfd)
+{
+	int ret = 0;
+
+	b->kipc.ep = fd;
+	b->kipc.rep = rfd;
+	if (b->kipc.use_fd)
+		return 0;
+	ret = kipc_register(&b->kipc.ctx, 0, fd);
+	b->kipc.ep = KIPC_SLOT(0);
+	if (!ret && rfd >= 0) {
+		ret = kipc_register(&b->kipc.ctx, 1, rfd);
+		b->kipc.rep = KIPC_SLOT(1);
+	}
+	return ret;
 }
 
 /* The answer: label + 1, mr[0] + 1, the other registers as they came. */
@@ -262,6 +288,15 @@ static int call_setup(struct bench *b)
 	return kipc_pair(&b->kipc.snd, &b->kipc.rcv);
 }
 
+/* The same by descriptor, ABI 1.0 (a struct copied in, a lookup). */
+static int call_fd_setup(struct bench *b)
+{
+	int ret = call_setup(b);
+
+	b->kipc.use_fd = 1;
+	return ret;
+}
+
 /* Ends when the client closes the only send handle: recv fails with EPIPE. */
 static int call_serve(struct bench *b)
 {
@@ -271,23 +306,25 @@ static int call_serve(struct bench *b)
 	close_fd(&b->kipc.snd);
 	ret = kipc_ctx_open(ctx);
 	if (!ret)
+		ret = kipc_name(b, b->kipc.rcv, -1);
+	if (!ret)
 		ret = server_ready(b);
 	if (!ret)
-		ret = kipc_recv(ctx, b->kipc.rcv, INF);
+		ret = kipc_recv(ctx, b->kipc.ep, INF);
 	while (!ret)
-		ret = kipc_reply_recv(ctx, b->kipc.rcv, kipc_answer(ctx), INF);
+		ret = kipc_reply_recv(ctx, b->kipc.ep, kipc_answer(ctx), INF);
 	return ret == -EPIPE ? 0 : ret;
 }
 
 static int call_client(struct bench *b)
 {
 	close_fd(&b->kipc.rcv);
-	return kipc_ctx_open(&b->kipc.ctx);
+	return kipc_ctx_open(&b->kipc.ctx) ?: kipc_name(b, b->kipc.snd, -1);
 }
 
 static int call_round_trip(struct bench *b, uint64_t i)
 {
-	int ret = kipc_call(&b->kipc.ctx, b->kipc.snd, kipc_request(b, i), INF);
+	int ret = kipc_call(&b->kipc.ctx, b->kipc.ep, kipc_request(b, i), INF);
 
 	return ret ? ret : kipc_check(b, i);
 }
@@ -331,12 +368,14 @@ static int send_serve(struct bench *b)
 	close_fd(&b->kipc.rrcv);
 	ret = kipc_ctx_open(ctx);
 	if (!ret)
+		ret = kipc_name(b, b->kipc.rcv, b->kipc.rsnd);
+	if (!ret)
 		ret = server_ready(b);
 	while (!ret) {
-		ret = kipc_recv(ctx, b->kipc.rcv, INF);
+		ret = kipc_recv(ctx, b->kipc.ep, INF);
 		if (ret)
 			return ret == -EPIPE ? 0 : ret;
-		ret = kipc_send(ctx, b->kipc.rsnd, kipc_answer(ctx), INF);
+		ret = kipc_send(ctx, b->kipc.rep, kipc_answer(ctx), INF);
 	}
 	return ret;
 }
@@ -345,15 +384,16 @@ static int send_client(struct bench *b)
 {
 	close_fd(&b->kipc.rcv);
 	close_fd(&b->kipc.rsnd);
-	return kipc_ctx_open(&b->kipc.ctx);
+	return kipc_ctx_open(&b->kipc.ctx) ?:
+	       kipc_name(b, b->kipc.snd, b->kipc.rrcv);
 }
 
 static int send_round_trip(struct bench *b, uint64_t i)
 {
-	int ret = kipc_send(&b->kipc.ctx, b->kipc.snd, kipc_request(b, i), INF);
+	int ret = kipc_send(&b->kipc.ctx, b->kipc.ep, kipc_request(b, i), INF);
 
 	if (!ret)
-		ret = kipc_recv(&b->kipc.ctx, b->kipc.rrcv, INF);
+		ret = kipc_recv(&b->kipc.ctx, b->kipc.rep, INF);
 	return ret ? ret : kipc_check(b, i);
 }
 
@@ -1108,7 +1148,7 @@ static int kipc_alone_client(struct bench *b)
 		return ret;
 	/* Both rights: recv finds a sender possible, so EAGAIN, not EPIPE. */
 	b->kipc.rcv = kipc_ep_create(&b->kipc.ctx, 0);
-	return b->kipc.rcv < 0 ? b->kipc.rcv : 0;
+	return b->kipc.rcv < 0 ? b->kipc.rcv : kipc_name(b, b->kipc.rcv, -1);
 }
 
 static int null_ioctl_round_trip(struct bench *b, uint64_t i)
@@ -1121,12 +1161,13 @@ static int null_ioctl_round_trip(struct bench *b, uint64_t i)
 
 static int recv_eagain_round_trip(struct bench *b, uint64_t i)
 {
-	return kipc_recv(&b->kipc.ctx, b->kipc.rcv, KIPC_TIMEOUT_POLL) == -EAGAIN ?
+	return kipc_recv(&b->kipc.ctx, b->kipc.ep, KIPC_TIMEOUT_POLL) == -EAGAIN ?
 	       0 : -EPROTO;
 }
 
 static const struct mech mechs[] = {
 	{ "kipc_call", 0, call_setup, call_serve, call_client, call_round_trip, kipc_done },
+	{ "kipc_call_fd", 0, call_fd_setup, call_serve, call_client, call_round_trip, kipc_done },
 	{ "kipc_send", 0, send_setup, send_serve, send_client, send_round_trip, kipc_done },
 	{ "pipe", 0, pipe_setup, fd_serve, fd_client, fd_round_trip, fd_done },
 	{ "unix_stream", 0, stream_setup, fd_serve, fd_client, fd_round_trip, fd_done },

@@ -112,6 +112,24 @@ int kipc_lookup(struct kipc_ctx *ctx, const char *name, unsigned int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+int kipc_register(struct kipc_ctx *ctx, unsigned int slot, int ep)
+{
+	struct kipc_register a = { .fd = ep, .slot = slot };
+
+	return ioctl(ctx->fd, KIPC_IOC_REGISTER, &a) < 0 ? -errno : 0;
+}
+
+int kipc_unregister(struct kipc_ctx *ctx, unsigned int slot)
+{
+	struct kipc_register a = {
+		.fd = -1,
+		.slot = slot,
+		.flags = KIPC_REGISTER_CLEAR,
+	};
+
+	return ioctl(ctx->fd, KIPC_IOC_REGISTER, &a) < 0 ? -errno : 0;
+}
+
 int kipc_caller_pidfd(struct kipc_ctx *ctx, int *pid)
 {
 	struct kipc_caller a = { 0 };

@@ -1,30 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Endpoints and the handles (file descriptors) that name them.
- *
- * An endpoint lives as long as a handle or an operation refers to it.  Each
- * handle carries rights and a badge fixed when the handle was made.  When
- * the last handle that can receive goes, blocked senders fail with EPIPE;
- * when the last handle that can send goes, blocked receivers do.
+ * The endpoint object: where senders and receivers meet (the rendezvous
+ * is ipc.c's), its references, its pollers and the list of all of them.
+ * The descriptors that name an endpoint are handle.c's.
  */
-#include <linux/anon_inodes.h>
 #include <linux/atomic.h>
-#include <linux/cred.h>
-#include <linux/file.h>
-#include <linux/pid_namespace.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
-#include <linux/sched/signal.h>
-#include <linux/seq_file.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "internal.h"
 #include "kipc_trace.h"
 
 static atomic64_t kipc_ep_ids = ATOMIC64_INIT(0);
 LIST_HEAD(kipc_eps);
-struct kipc_stats kipc_stats;
 DEFINE_MUTEX(kipc_eps_lock);
+
+/**
+ * kipc_ep_new - a new endpoint, charged to current's real uid
+ *
+ * Return: the endpoint (one reference, no handle yet), or ERR_PTR():
+ * -ENOSPC when the user has max_endpoints endpoints alive, -ENOMEM.
+ */
+struct kipc_ep *kipc_ep_new(void)
+{
+	kuid_t uid = current_uid();
+	struct kipc_ep *ep;
+	int ret;
+
+	ret = kipc_charge(uid, KIPC_L_ENDPOINTS, 1);
+	if (ret)
+		return ERR_PTR(ret);
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	if (!ep) {
+		kipc_uncharge(uid, KIPC_L_ENDPOINTS, 1);
+		return ERR_PTR(-ENOMEM);
+	}
+	ep->uid = uid;
+	atomic_long_inc(&kipc_stats.endpoints);
+	spin_lock_init(&ep->lock);
+	INIT_LIST_HEAD(&ep->senders);
+	INIT_LIST_HEAD(&ep->receivers);
+	init_waitqueue_head(&ep->wq);
+	kref_init(&ep->ref);
+	atomic64_set(&ep->errors, 0);
+	ep->id = atomic64_inc_return(&kipc_ep_ids);
+	ep->owner = get_pid(task_tgid(current));
+	get_task_comm(ep->comm, current);
+	mutex_lock(&kipc_eps_lock);
+	list_add_tail(&ep->all, &kipc_eps);
+	mutex_unlock(&kipc_eps_lock);
+	trace_kipc_ep_create(ep->id);
+	return ep;
+}
 
 static void kipc_ep_free(struct kref *ref)
 {
@@ -38,7 +68,7 @@ static void kipc_ep_free(struct kref *ref)
 	trace_kipc_ep_destroy(ep->id, ep->msgs, atomic64_read(&ep->errors));
 	put_pid(ep->owner);
 	kipc_uncharge(ep->uid, KIPC_L_ENDPOINTS, 1);
-	/* kipc_cancel() may still be looking at ep->lock. */
+	/* A cancel may still be looking at ep->lock (wait.c). */
 	kfree_rcu(ep, rcu);
 	atomic_long_dec(&kipc_stats.endpoints);
 }
@@ -50,54 +80,6 @@ static void kipc_ep_free(struct kref *ref)
 void kipc_ep_put(struct kipc_ep *ep)
 {
 	kref_put(&ep->ref, kipc_ep_free);
-}
-
-/* Account a handle with @rights; called with ep->lock held. */
-static void kipc_ep_count(struct kipc_ep *ep, u32 rights, int delta)
-{
-	if (rights & KIPC_RIGHT_SEND)
-		ep->nr_send += delta;
-	if (rights & KIPC_RIGHT_RECV)
-		ep->nr_recv += delta;
-}
-
-/*
- * Forget a handle.  When no handle can receive any more, the endpoint is
- * dead: nobody blocked in send can ever be served, a receiver already
- * blocked in recv (through a handle since closed, perhaps by another
- * thread at shutdown) would wait for ever, a bound notification is
- * unbound and the endpoint's names go; everybody waiting gets EPIPE.
- * When none can send, no blocked receiver can be served either, unless a
- * bound notification can still wake it.
- */
-static void kipc_handle_drop(struct kipc_ep *ep, u32 rights)
-{
-	bool hup = false, dead, unbound = false;
-
-	spin_lock(&ep->lock);
-	kipc_ep_count(ep, rights, -1);
-	dead = !ep->nr_recv;
-	if (dead && (rights & KIPC_RIGHT_RECV)) {
-		unbound = kipc_ntfn_ep_dead(ep);
-		kipc_ep_fail_waiters(ep, &ep->senders, -EPIPE);
-		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
-		hup = true;
-	}
-	/* A bound notification can still wake a receiver. */
-	if (!ep->nr_send && !ep->ntfn) {
-		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
-		hup |= !!(rights & KIPC_RIGHT_SEND);
-	}
-	/* Under ep->lock, which kipc_ep_poll() takes after registering. */
-	hup &= waitqueue_active(&ep->wq);
-	spin_unlock(&ep->lock);
-	if (unbound)
-		kipc_ep_put(ep);	/* the binding's; ours remains */
-	if (dead && (rights & KIPC_RIGHT_RECV))
-		kipc_names_ep_gone(ep);
-	if (hup)
-		kipc_ep_wake(ep, EPOLLHUP);
-	kipc_ep_put(ep);
 }
 
 /**
@@ -114,45 +96,6 @@ void kipc_ep_wake(struct kipc_ep *ep, __poll_t mask)
 {
 	__wake_up(&ep->wq, TASK_NORMAL, (mask & EPOLLHUP) ? 0 : 1,
 		  poll_to_key(mask));
-}
-
-/*
- * Readiness of one handle: what its rights could do now without
- * blocking, and whether the other side can never come again.
- */
-static __poll_t kipc_ep_poll(struct file *file, poll_table *wait)
-{
-	struct kipc_handle *h = file->private_data;
-	struct kipc_ep *ep = h->ep;
-	__poll_t mask = 0;
-
-	poll_wait(file, &ep->wq, wait);
-	spin_lock(&ep->lock);
-	if (h->rights & KIPC_RIGHT_RECV) {
-		if (!list_empty(&ep->senders) ||
-		    (ep->ntfn && READ_ONCE(ep->ntfn->bits)))
-			mask |= EPOLLIN | EPOLLRDNORM;
-		else if (!ep->nr_send && !ep->ntfn)
-			mask |= EPOLLHUP;
-	}
-	if (h->rights & KIPC_RIGHT_SEND) {
-		if (!ep->nr_recv)
-			mask |= EPOLLHUP;
-		else if (!list_empty(&ep->receivers))
-			mask |= EPOLLOUT | EPOLLWRNORM;
-	}
-	spin_unlock(&ep->lock);
-	return mask;
-}
-
-static int kipc_ep_release(struct inode *inode, struct file *file)
-{
-	struct kipc_handle *h = file->private_data;
-
-	kipc_handle_drop(h->ep, h->rights);
-	kfree(h);
-	atomic_long_dec(&kipc_stats.handles);
-	return 0;
 }
 
 static unsigned int kipc_list_len(struct list_head *head)
@@ -181,208 +124,4 @@ void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st)
 	st->bound = !!ep->ntfn;
 	spin_unlock(&ep->lock);
 	st->errors = atomic64_read(&ep->errors);
-}
-
-/* /proc/<pid>/fdinfo/<fd> of a handle: what a debugger or test wants. */
-static void kipc_ep_show_fdinfo(struct seq_file *m, struct file *file)
-{
-	struct kipc_handle *h = file->private_data;
-	struct kipc_ep *ep = h->ep;
-	struct kipc_ep_stats st;
-
-	kipc_ep_snapshot(ep, &st);
-	seq_printf(m, "kipc-endpoint:\t%llu\n", ep->id);
-	seq_printf(m, "rights:\t%#x\n", h->rights);
-	seq_printf(m, "badge:\t%#llx\n", h->badge);
-	seq_printf(m, "senders-waiting:\t%u\n", st.senders);
-	seq_printf(m, "receivers-waiting:\t%u\n", st.receivers);
-	seq_printf(m, "send-handles:\t%u\n", st.nr_send);
-	seq_printf(m, "recv-handles:\t%u\n", st.nr_recv);
-	seq_printf(m, "messages:\t%llu\n", st.msgs);
-	seq_printf(m, "notification-bound:\t%d\n", st.bound);
-	seq_printf(m, "errors:\t%llu\n", st.errors);
-	seq_printf(m, "owner:\t%d %s\n",
-		   pid_nr_ns(ep->owner, task_active_pid_ns(current)), ep->comm);
-}
-
-static const struct file_operations kipc_ep_fops = {
-	.owner		= THIS_MODULE,
-	.release	= kipc_ep_release,
-	.poll		= kipc_ep_poll,
-	.show_fdinfo	= kipc_ep_show_fdinfo,
-	.llseek		= noop_llseek,
-};
-
-/**
- * kipc_handle_install - make a new handle and install it as a descriptor
- * @ep:		the endpoint; the caller's reference is consumed in every case
- * @badge:	badge of the handle
- * @rights:	KIPC_RIGHT_* bits
- * @flags:	KIPC_FD_INHERIT or 0
- *
- * Return: the new descriptor, or -EMFILE, -ENFILE, -ENOMEM.
- */
-int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights,
-			       u32 flags)
-{
-	struct kipc_handle *h;
-	int fd;
-
-	h = kmalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
-	if (!h) {
-		kipc_ep_put(ep);
-		return -ENOMEM;
-	}
-	atomic_long_inc(&kipc_stats.handles);
-	h->ep = ep;
-	h->badge = badge;
-	h->rights = rights;
-
-	spin_lock(&ep->lock);
-	kipc_ep_count(ep, rights, 1);
-	spin_unlock(&ep->lock);
-
-	fd = anon_inode_getfd("[kipc-endpoint]", &kipc_ep_fops, h,
-			      O_RDWR | ((flags & KIPC_FD_INHERIT) ? 0 : O_CLOEXEC));
-	if (fd < 0) {
-		kipc_handle_drop(ep, rights);
-		kfree(h);
-		atomic_long_dec(&kipc_stats.handles);
-	}
-	return fd;
-}
-
-/**
- * kipc_handle_lookup - resolve an endpoint handle
- * @fd:		file descriptor in the current task
- * @out:	filled with a copy of the handle; out->ep holds a reference
- *		the caller must drop with kipc_ep_put()
- *
- * The copy stays valid after the descriptor is closed, so a blocked
- * operation does not pin the file and a close can wake it.
- *
- * Return: 0, or -EBADF if @fd is not an open endpoint handle.
- */
-int kipc_handle_lookup(int fd, struct kipc_handle *out)
-{
-	struct fd f = fdget(fd);
-	int ret = -EBADF;
-
-	if (!fd_file(f))
-		return ret;
-	if (fd_file(f)->f_op == &kipc_ep_fops) {
-		*out = *(struct kipc_handle *)fd_file(f)->private_data;
-		kref_get(&out->ep->ref);
-		ret = 0;
-	}
-	fdput(f);
-	return ret;
-}
-
-/**
- * kipc_file_may_pass - may @file travel in a message?
- * @file: a file taken from the sender's descriptor table
- *
- * Any file may, except a kipc endpoint handle without KIPC_RIGHT_GRANT.
- *
- * Return: true if it may.
- */
-bool kipc_file_may_pass(struct file *file)
-{
-	const struct kipc_handle *h = file->private_data;
-
-	return file->f_op != &kipc_ep_fops || (h->rights & KIPC_RIGHT_GRANT);
-}
-
-/**
- * kipc_ep_create - KIPC_IOC_EP_CREATE: a new endpoint and its first handle
- * @uarg: user pointer to struct kipc_ep_create
- *
- * Return: the new file descriptor, with all rights and badge 0, or -errno:
- * ENOSPC when the caller's user has max_endpoints endpoints alive.
- */
-int kipc_ep_create(const struct kipc_ep_create __user *uarg)
-{
-	kuid_t uid = current_uid();
-	struct kipc_ep_create a;
-	struct kipc_ep *ep;
-	int ret;
-
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if ((a.flags & ~KIPC_FD_INHERIT) || a.__pad || a.__reserved[0] ||
-	    a.__reserved[1] || a.__reserved[2])
-		return -EINVAL;
-
-	ret = kipc_charge(uid, KIPC_L_ENDPOINTS, 1);
-	if (ret)
-		return ret;
-	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
-	if (!ep) {
-		kipc_uncharge(uid, KIPC_L_ENDPOINTS, 1);
-		return -ENOMEM;
-	}
-	ep->uid = uid;
-	atomic_long_inc(&kipc_stats.endpoints);
-	spin_lock_init(&ep->lock);
-	INIT_LIST_HEAD(&ep->senders);
-	INIT_LIST_HEAD(&ep->receivers);
-	init_waitqueue_head(&ep->wq);
-	kref_init(&ep->ref);
-	atomic64_set(&ep->errors, 0);
-	ep->id = atomic64_inc_return(&kipc_ep_ids);
-	ep->owner = get_pid(task_tgid(current));
-	get_task_comm(ep->comm, current);
-	mutex_lock(&kipc_eps_lock);
-	list_add_tail(&ep->all, &kipc_eps);
-	mutex_unlock(&kipc_eps_lock);
-	trace_kipc_ep_create(ep->id);
-
-	return kipc_handle_install(ep, 0, KIPC_RIGHTS_ALL, a.flags);
-}
-
-/**
- * kipc_ep_mint - KIPC_IOC_EP_MINT: derive a handle with fewer rights or a
- * badge
- * @uarg: user pointer to struct kipc_ep_mint
- *
- * Return: the new file descriptor or -errno: EINVAL for malformed
- * arguments, EBADF for a bad handle, EPERM when the rights would grow or a
- * badge is chosen without the receive right.
- */
-int kipc_ep_mint(const struct kipc_ep_mint __user *uarg)
-{
-	struct kipc_handle src;
-	struct kipc_ep_mint a;
-	u64 badge;
-	int ret;
-
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if ((a.flags & ~(KIPC_FD_INHERIT | KIPC_MINT_BADGE)) || a.__pad ||
-	    a.__reserved[0] || a.__reserved[1])
-		return -EINVAL;
-	if (!a.rights || (a.rights & ~KIPC_RIGHTS_ALL))
-		return -EINVAL;
-	if (!(a.flags & KIPC_MINT_BADGE) && a.badge)
-		return -EINVAL;
-
-	ret = kipc_handle_lookup(a.fd, &src);
-	if (ret)
-		return ret;
-	ret = -EPERM;
-	if (a.rights & ~src.rights)
-		goto out_put;
-	if (a.flags & KIPC_MINT_BADGE) {
-		if (!(src.rights & KIPC_RIGHT_RECV))
-			goto out_put;
-		badge = a.badge;
-	} else {
-		badge = src.badge;
-	}
-	return kipc_handle_install(src.ep, badge, a.rights, a.flags);
-
-out_put:
-	kipc_ep_put(src.ep);
-	return ret;
 }

@@ -1,6 +1,52 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kipc internal definitions shared by the module's files.
+ *
+ * Module map: one concern per file, each calling only the files below it
+ * (no file calls one above it, so there is no import circle):
+ *
+ *   main.c      /dev/kipc's file operations (a context's open, mmap, ioctl,
+ *               uring_cmd, release) and module init/exit
+ *   ioctl.c     decoding of the management ioctls (endpoints, mint, names,
+ *               notifications, caller, cancel, register): copy, check the
+ *               reserved fields, resolve descriptors, call the object
+ *   uring.c     everything asynchronous: io_uring commands, their
+ *               completion in task work, their cancellation (before 6.7:
+ *               the watchdog)
+ *   op.c        one operation's life on a context: claim, the seL4-shaped
+ *               fast path, the slow path's argument decoding, the end
+ *               (status, descriptors), parking and resuming across signals
+ *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv
+ *   fds.c       descriptors carried by messages
+ *   handle.c    endpoint handles: the descriptors that name an endpoint,
+ *               their rights and badges, and what the last one's close does
+ *   notify.c    notification objects, on top of wait.c
+ *   names.c     the name table of each IPC namespace
+ *   context.c   a context's state: its message area, identity, registered
+ *               endpoint slots, references
+ *   wait.c      the wait state machine every blocking operation uses
+ *               (endpoints, notifications, io_uring): its table is there
+ *   endpoint.c  the endpoint object: references, pollers, the list
+ *   restart.c   which ioctl comes back after a signal, and whether a
+ *               handler ran in between
+ *   limits.c    per-user limits and the live-object counters
+ *   proc.c      /proc/kipc
+ *   trace.c     the tracepoints (kipc_trace.h)
+ *   compat.h    every difference between kernel versions
+ *
+ * Locks, outermost first; no two locks of one row are ever held together:
+ *
+ *   kipc_names_lock, kipc_eps_lock (mutexes; no spinlock held)
+ *   ep->lock        queue membership of an endpoint's senders and receivers
+ *                   and the state of every context on them; nr_send,
+ *                   nr_recv, msgs, ntfn
+ *   ntfn->lock      a notification's bits and waiters (after ep->lock when
+ *                   bound)
+ *   ctx->lock       held by a partner for as long as it owns the context
+ *                   (KIPC_W_BUSY), and guards the way into and out of
+ *                   KIPC_W_REPLY with ctx->reply_from
+ *   ctx->wq.lock, ep->wq.lock, ntfn->wq.lock  (wake-ups, innermost)
+ *   kipc_users_lock (limits.c, alone)
  */
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
@@ -23,6 +69,7 @@
 #include "compat.h"
 
 struct io_uring_cmd;
+struct pid_namespace;
 
 /**
  * struct kipc_ep - an endpoint: the place where senders and receivers meet
@@ -129,10 +176,69 @@ struct kipc_handle {
 };
 
 /**
+ * struct kipc_args - an IPC operation's arguments, as the kernel keeps them
+ * @ep:		endpoint handle: a descriptor, or with KIPC_ARGS_SLOT a
+ *		registered slot (ABI 1.2)
+ * @flags:	KIPC_ARGS_*
+ * @send_timeout: as in struct kipc_ipc
+ * @recv_timeout: as in struct kipc_ipc
+ */
+struct kipc_args {
+	s32 ep;
+	u32 flags;
+	u64 send_timeout;
+	u64 recv_timeout;
+};
+
+/**
+ * struct kipc_op - one IPC operation's state
+ * @cmd:	its ioctl number (KIPC_IOC_SEND ... _REPLY_RECV, _NTFN_WAIT)
+ * @args:	its arguments
+ * @h:		the endpoint handle; h.ep holds a reference unless @borrowed
+ * @ntfn:	the notification a wait holds a reference to, or NULL
+ * @tag:	validated tag to send
+ * @send_dl:	deadline of the send phase, KTIME_MAX: none
+ * @recv_dl:	of the receive phase or of the whole call
+ * @rs:		a restart: deadlines (and a reply's outcome) come from here
+ * @send_restart: a signal may restart the send phase
+ * @recv_restart: a signal may restart the receive phase
+ * @async:	no task waits: queue and return -EIOCBQUEUED (io_uring)
+ * @borrowed:	h.ep is a registered slot's: no reference to drop
+ * @files:	descriptors reserved or taken: clean up at the end
+ * @lost:	reply_recv: the reply found no caller
+ * @replied:	reply_recv: the reply part is done
+ * @park:	kipc_wait(): park the call (restart.c)
+ * @charged:	descriptors charged as in flight
+ * @fd_max:	descriptor numbers to reserve (call, recv)
+ * @uid:	the user charged
+ */
+struct kipc_op {
+	unsigned int cmd;
+	struct kipc_args args;
+	struct kipc_handle h;
+	struct kipc_ntfn *ntfn;
+	u64 tag;
+	ktime_t send_dl;
+	ktime_t recv_dl;
+	const struct kipc_restart *rs;
+	bool send_restart;
+	bool recv_restart;
+	bool async;
+	bool borrowed;
+	bool files;
+	bool lost;
+	bool replied;
+	bool park;
+	u8 charged;
+	u8 fd_max;
+	kuid_t uid;
+};
+
+/**
  * struct kipc_restart - an ioctl interrupted by a signal, as it will be
  * issued again (restart.c)
  * @cmd:	its command,
- * @args:	its arguments as copied in,
+ * @args:	its arguments as read,
  * @sp:		the user stack pointer and
  * @ip:		instruction pointer it was issued with: a restart has the
  *		same, an operation from a signal handler a lower stack.
@@ -143,7 +249,7 @@ struct kipc_handle {
  */
 struct kipc_restart {
 	unsigned int cmd;
-	struct kipc_ipc args;
+	struct kipc_args args;
 	unsigned long sp;
 	unsigned long ip;
 	ktime_t send_dl;
@@ -152,58 +258,75 @@ struct kipc_restart {
 	bool lost;
 };
 
-/* One IPC operation's resolved arguments. */
-struct kipc_op {
-	struct kipc_handle h;	/* h.ep holds a reference, or is NULL */
-	u64 tag;		/* validated tag to send */
-	ktime_t send_dl;	/* deadline of the send phase, KTIME_MAX: none */
-	ktime_t recv_dl;	/* of the receive phase or of the whole call */
-	const struct kipc_restart *rs;	/* a restart: deadlines from here */
-	bool send_restart;	/* a signal may restart the send phase */
-	bool recv_restart;	/* a signal may restart the receive phase */
-	bool async;		/* io_uring: queue and return -EIOCBQUEUED */
-	bool files;		/* descriptors reserved or taken: clean up */
-	bool lost;		/* reply_recv: the reply found no caller */
-	bool replied;		/* reply_recv: the reply part is done */
-	bool park;		/* kipc_wait(): park the call (restart.c) */
-	bool pinned;		/* the task, cred and pid_ns are referenced */
-	u8 charged;		/* descriptors charged as in flight */
-	u8 fd_max;		/* descriptor numbers to reserve (call, recv) */
-	kuid_t uid;		/* the user charged */
-};
-
-/* Wait states of a context (kipc_ctx.wstate). */
+/* Wait states of a context (kipc_ctx.wstate); wait.c has the table. */
 enum kipc_wstate {
 	KIPC_W_IDLE,		/* not in an operation that waits */
 	KIPC_W_SENDING,		/* on ep->senders */
-	KIPC_W_RECEIVING,	/* on ep->receivers */
+	KIPC_W_RECEIVING,	/* on ep->receivers or ntfn->waiters */
 	KIPC_W_REPLY,		/* call delivered, waiting for the reply */
 	KIPC_W_BUSY,		/* a partner owns the context and is copying */
 	KIPC_W_DONE,		/* finished, result in wresult */
 };
 
 /**
+ * struct kipc_ident - who uses a context, cached (context.c)
+ * @task:	the task of the current operation (referenced)
+ * @cred:	its credentials (referenced)
+ * @pid_ns:	its pid namespace (referenced)
+ * @tgid:	its thread group id in @pid_ns
+ * @uid:	its effective uid as @cred's user namespace sees it
+ * @gid:	its effective gid, likewise
+ *
+ * Refreshed when an operation starts with another task or credentials
+ * than the last one; a partner reads it while it owns the context.  A
+ * message between contexts of the same namespaces (the common case)
+ * takes @tgid, @uid and @gid as they are; otherwise they are translated.
+ */
+struct kipc_ident {
+	struct task_struct *task;
+	const struct cred *cred;
+	struct pid_namespace *pid_ns;
+	pid_t tgid;
+	u32 uid;
+	u32 gid;
+};
+
+/**
+ * struct kipc_slot - a registered endpoint handle (ABI 1.2)
+ * @file:	the handle's file (referenced): the endpoint, its rights and
+ *		badge stay as they were registered while it is registered
+ * @h:		the handle
+ */
+struct kipc_slot {
+	struct file *file;
+	struct kipc_handle h;
+};
+
+#define KIPC_CTX_CLAIMED	0	/* bit in kipc_ctx.claim */
+
+/**
  * struct kipc_ctx - a context: one message area and the IPC state of the
  * thread that is using it
  * @utcb:	kernel address of the message area (one zeroed page).
  * @mm:		address space that opened the context; only it may use it.
- * @busy:	bit 0 set while an operation runs on this context.
- * @lock:	protects entering and leaving KIPC_W_REPLY together with
- *		@reply_from.
- * @wstate:	enum kipc_wstate.
+ * @claim:	bit KIPC_CTX_CLAIMED set while an operation runs (EBUSY).
+ * @lock:	see the lock order above.
+ * @wstate:	enum kipc_wstate (wait.c).
  * @wresult:	result handed over by the partner with KIPC_W_DONE.
- * @task:	the task in the current operation.
- * @cred:	its credentials (stable: only the task itself changes them).
- * @pid_ns:	its pid namespace.
- * @node:	link on an endpoint queue.
- * @ep:		endpoint this context is queued on or called through.
+ * @id:		who runs the operation (context.c).
+ * @node:	link on an endpoint's or a notification's queue.
+ * @qlock:	lock of that queue (published before the queued state).
  * @tag:	validated tag of the message being sent.
  * @badge:	badge of the handle the message is sent through.
  * @call:	the queued sender waits for a reply.
  * @reply_to:	caller this context owes a reply (holds a reference).
  * @reply_from:	context that owes this one a reply (identity only).
- * @sleeping:	the waiter sleeps and needs a wake-up (else it spins).
- * @spin_ok:	the last sleep was short: spin before sleeping next time.
+ * @peer:	the task of the partner this wait expects to hear from
+ *		(referenced), or NULL: kipc_wait() spins only while it runs.
+ * @sleeping:	the waiter sleeps on @wq and needs a wake-up.
+ * @async_done:	set while an asynchronous operation waits: how to complete
+ *		it (uring.c); NULL for a synchronous one.
+ * @wq:		where the waiter sleeps.
  * @reply_grant: the last receive went through a handle with GRANT: a
  *		reply to the call it received may carry descriptors.
  * @nout:	files in @out, the descriptors of the message being sent.
@@ -213,52 +336,49 @@ enum kipc_wstate {
  * @in:		files delivered to this context (references).
  * @rfd:	reserved, not yet installed descriptor numbers.
  * @ref:	one for the open file, one per reply_to pointing here.
+ * @held:	the operation of a parked call or of an asynchronous
+ *		operation in flight, kept across the ioctl's return.
+ * @ucmd:	the io_uring command of that asynchronous operation (uring.c).
+ * @watchdog:	before 6.7, ends a pending asynchronous operation whose
+ *		task exits or whose ring is torn down (uring.c).
+ * @park_task:	a call interrupted in its reply phase by a signal is parked:
+ *		it keeps the context claimed, stays KIPC_W_REPLY, and this
+ *		task resumes it when its ioctl comes back (restart.c, op.c).
+ *		Set with release, taken under @lock.
+ * @park_files:	that task's fd table (identity only), where the numbers
+ *		reserved for the reply's descriptors are.
+ * @park_rs:	the parked ioctl, to know it when it comes back.
+ * @resume_task: an operation withdrawn after a signal, to be issued again
+ *		by this task (identity only) with the deadlines in @resume.
+ * @resume:	that ioctl.
+ * @slots:	registered endpoint handles; changed only by a claimed
+ *		context (KIPC_IOC_REGISTER), so an operation reads them as is.
+ * @rcu:	freed after a grace period (wait.c, kipc_complete()).
  *
  * @out is owned by the operation running on the context except while the
  * context is queued or BUSY, when the partner that owns it may move the
  * files to its own @in; @in and @rfd are written by a partner only while
  * it owns the context.
- * @qlock:	lock of the queue the context waits on (an endpoint's or a
- *		notification's); a cancel withdraws it under this lock.
- * @ucmd:	the io_uring command of the asynchronous operation in
- *		progress, or NULL: the operation is synchronous.
- * @aep:	endpoint the asynchronous operation holds a reference to.
- * @antfn:	notification a wait (synchronous or not) holds a reference to.
- * @acmd:	the asynchronous operation's ioctl number.
- * @alost:	its reply_recv found the caller gone (KIPC_ST_REPLY_LOST).
- * @watchdog:	before 6.7, ends a pending asynchronous operation whose
- *		task exits or whose ring is torn down (see uring.c).
- * @park_task:	a call interrupted in its reply phase by a signal is parked:
- *		it keeps the context busy, stays KIPC_W_REPLY, and this task
- *		(referenced) resumes it when its ioctl comes back (restart.c).
- *		Set with release, taken under @lock.
- * @park_files:	that task's fd table (identity only), where the numbers
- *		reserved for the reply's descriptors are.
- * @park_rs:	the parked ioctl, to know it when it comes back.
- * @park_op:	the operation's state.
- * @resume_task: an operation withdrawn after a signal, to be issued again
- *		by this task (identity only) with the deadlines in @resume.
- * @resume:	that ioctl.
  */
 struct kipc_ctx {
 	struct kipc_utcb *utcb;
 	struct mm_struct *mm;
-	unsigned long busy;
+	unsigned long claim;
 	spinlock_t lock;
 	int wstate;
 	int wresult;
-	struct task_struct *task;
-	const struct cred *cred;
-	struct pid_namespace *pid_ns;
+	struct kipc_ident id;
 	struct list_head node;
-	struct kipc_ep *ep;
+	spinlock_t *qlock;
 	u64 tag;
 	u64 badge;
 	bool call;
 	struct kipc_ctx *reply_to;
 	struct kipc_ctx *reply_from;
+	struct task_struct *peer;
 	bool sleeping;
-	bool spin_ok;
+	void (*async_done)(struct kipc_ctx *ctx);
+	wait_queue_head_t wq;
 	bool reply_grant;
 	u8 nout;
 	u8 nin;
@@ -267,19 +387,15 @@ struct kipc_ctx {
 	struct file *in[KIPC_MSG_FDS];
 	int rfd[KIPC_MSG_FDS];
 	struct kref ref;
-	spinlock_t *qlock;
+	struct kipc_op held;
 	struct io_uring_cmd *ucmd;
-	struct kipc_ep *aep;
-	struct kipc_ntfn *antfn;
-	unsigned int acmd;
-	bool alost;
 	struct delayed_work watchdog;
 	struct task_struct *park_task;
 	struct files_struct *park_files;
 	struct kipc_restart park_rs;
-	struct kipc_op park_op;
 	struct task_struct *resume_task;
 	struct kipc_restart resume;
+	struct kipc_slot slots[KIPC_SLOTS];
 	struct rcu_head rcu;
 };
 
@@ -291,96 +407,125 @@ enum kipc_limit {
 	KIPC_NR_LIMITS,
 };
 
-/**
- * kipc_queued - a context enters a queue: @lock's, in state @st
- * @me:		the context, owned by the caller, @lock held
- * @lock:	the queue's lock (an endpoint's or a notification's)
- * @st:		KIPC_W_SENDING or KIPC_W_RECEIVING
- *
- * The queue lock is published before the state with release semantics:
- * kipc_cancel() reads the state with acquire and then the lock, locklessly,
- * and must never pair a new state with an older queue's lock (which may
- * belong to a freed endpoint on a weakly ordered CPU).
- */
-static inline void kipc_queued(struct kipc_ctx *me, spinlock_t *lock, int st)
-{
-	WRITE_ONCE(me->qlock, lock);
-	/* Pairs with smp_load_acquire() in kipc_cancel(). */
-	smp_store_release(&me->wstate, st);
-}
+/* main.c: nothing calls up into it. */
 
-/* endpoint.c */
-int kipc_ep_create(const struct kipc_ep_create __user *uarg);
-int kipc_ep_mint(const struct kipc_ep_mint __user *uarg);
+/* ioctl.c */
+long kipc_ioctl_mgmt(struct kipc_ctx *ctx, unsigned int cmd, void __user *uarg);
+
+/* uring.c */
+int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags);
+void kipc_uring_init(struct kipc_ctx *ctx);
+void kipc_uring_release(struct kipc_ctx *ctx);
+
+/* op.c */
+long kipc_op_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
+		   const struct kipc_ipc __user *uarg);
+long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
+			unsigned long arg);
+long kipc_op_ntfn_wait(struct kipc_ctx *ctx, int fd, u64 timeout);
+int kipc_op_async_start(struct kipc_ctx *ctx, unsigned int cmd,
+			const struct kipc_args *a,
+			void (*setup)(struct kipc_ctx *ctx, void *data),
+			void *data);
+int kipc_op_async_end(struct kipc_ctx *ctx, int ret);
+void kipc_op_release(struct kipc_ctx *ctx);
+
+/* ipc.c */
+int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call);
+int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
+int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect);
+void kipc_drop_reply(struct kipc_ctx *ctx, int err);
+long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
+
+/* fds.c */
+int kipc_get_files_slow(struct kipc_ctx *ctx, struct kipc_op *op, u64 tag,
+			bool grant);
+int kipc_reserve_fds_slow(struct kipc_ctx *ctx, struct kipc_op *op,
+			  unsigned int n);
+void kipc_put_files(struct kipc_ctx *ctx, struct kipc_op *op);
+void kipc_fds_end(struct kipc_ctx *ctx, struct kipc_op *op, int ret);
+void kipc_fds_abandon(struct kipc_ctx *ctx, struct kipc_op *op, bool own);
+
+/* handle.c */
+int kipc_ep_create(u32 flags);
+int kipc_ep_mint(const struct kipc_ep_mint *a);
 int kipc_handle_lookup(int fd, struct kipc_handle *out);
+struct file *kipc_handle_fget(int fd, struct kipc_handle *out);
 int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights, u32 flags);
 bool kipc_file_may_pass(struct file *file);
+
+/* notify.c */
+int kipc_ntfn_create(u32 flags);
+struct kipc_ntfn *kipc_ntfn_get(int fd);
+void kipc_ntfn_raise(struct kipc_ntfn *ntfn, u64 bits);
+int kipc_ntfn_bind(struct kipc_ntfn *ntfn, struct kipc_ep *ep, u32 flags);
+int kipc_ntfn_wait(struct kipc_ctx *ctx, struct kipc_op *op);
+void kipc_ntfn_put(struct kipc_ntfn *ntfn);
+bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *ctx);
+bool kipc_ntfn_ep_dead(struct kipc_ep *ep);
+
+/* names.c */
+bool kipc_name_valid(const char *name);
+int kipc_name_publish(const struct kipc_publish *a, struct kipc_ep *ep);
+int kipc_name_unpublish(const char *name, struct kipc_ep *ep);
+int kipc_name_lookup(const char *name, struct kipc_handle *out);
+void kipc_names_ep_gone(struct kipc_ep *ep);
+int kipc_names_show(struct seq_file *m, void *v);
+
+/* context.c */
+struct kipc_ctx *kipc_ctx_new(void);
+void kipc_ctx_put(struct kipc_ctx *ctx);
+void kipc_ident_refresh(struct kipc_ctx *ctx);
+int kipc_ctx_register(struct kipc_ctx *ctx, const struct kipc_register *a);
+int kipc_ctx_mmap(struct kipc_ctx *ctx, struct vm_area_struct *vma);
+
+/**
+ * kipc_ident_current - is @ctx's cached identity current's?
+ * @ctx:	the context, claimed by current
+ *
+ * Return: true if it is; else kipc_ident_refresh() makes it so.
+ */
+static __always_inline bool kipc_ident_current(const struct kipc_ctx *ctx)
+{
+	return ctx->id.task == current && ctx->id.cred == current_cred();
+}
+
+/* wait.c */
+void kipc_queued(struct kipc_ctx *ctx, spinlock_t *lock, int st);
+void kipc_take(struct kipc_ctx *ctx);
+void kipc_complete(struct kipc_ctx *ctx, int result);
+void kipc_fail_waiters(struct list_head *queue, int err);
+int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op);
+bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result);
+int kipc_wait_cancel(struct kipc_ctx *ctx);
+int kipc_wait_reply_end(struct kipc_ctx *ctx);
+int kipc_wait_done(struct kipc_ctx *ctx);
+void kipc_wait_peer(struct kipc_ctx *ctx, struct task_struct *peer);
+void kipc_wait_unpeer(struct kipc_ctx *ctx);
+ktime_t kipc_deadline(u64 timeout);
+
+/* endpoint.c */
+struct kipc_ep *kipc_ep_new(void);
 void kipc_ep_put(struct kipc_ep *ep);
 void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st);
 void kipc_ep_wake(struct kipc_ep *ep, __poll_t mask);
 
-/* notify.c */
-int kipc_ntfn_create(const struct kipc_notify_create __user *uarg);
-int kipc_ntfn_signal(const struct kipc_notify __user *uarg);
-int kipc_ntfn_bind(const struct kipc_notify_bind __user *uarg);
-int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
-		   u64 timeout);
-void kipc_ntfn_put(struct kipc_ntfn *ntfn);
-bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *me);
-void kipc_ntfn_deliver(struct kipc_ctx *ctx, u64 bits);
-bool kipc_ntfn_ep_dead(struct kipc_ep *ep);
-
-/* uring.c */
-int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags);
-void kipc_uring_complete(struct kipc_ctx *ctx);
-void kipc_uring_arm(struct kipc_ctx *ctx, unsigned int issue_flags);
-void kipc_uring_disarm(struct kipc_ctx *ctx);
-int kipc_uring_immediate(struct io_uring_cmd *ucmd, int ret,
-			 unsigned int issue_flags);
-void kipc_uring_init(struct kipc_ctx *ctx);
-void kipc_uring_release(struct kipc_ctx *ctx);
+/* restart.c */
+void kipc_restart_note(struct kipc_restart *rs, unsigned int cmd,
+		       const struct kipc_args *a);
+bool kipc_restart_is(const struct kipc_restart *rs, unsigned int cmd,
+		     const struct kipc_args *a);
+bool kipc_restart_in_handler(const struct kipc_restart *rs);
+bool kipc_restart_unmark(void);
+void kipc_restart_init(void);
+void kipc_restart_exit(void);
 
 /* limits.c */
 int kipc_charge(kuid_t uid, enum kipc_limit what, unsigned int n);
 void kipc_uncharge(kuid_t uid, enum kipc_limit what, unsigned int n);
 
-/* names.c */
-int kipc_publish(const struct kipc_publish __user *uarg);
-int kipc_unpublish(const struct kipc_publish __user *uarg);
-int kipc_lookup(const struct kipc_lookup __user *uarg);
-void kipc_names_ep_gone(struct kipc_ep *ep);
-int kipc_names_show(struct seq_file *m, void *v);
-
 /* proc.c */
 int kipc_proc_init(void);
 void kipc_proc_exit(void);
-
-/* ipc.c */
-long kipc_ipc_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
-		    const struct kipc_ipc __user *uarg);
-int kipc_op_start(struct kipc_ctx *me, unsigned int cmd,
-		  const struct kipc_ipc *a, struct io_uring_cmd *ucmd,
-		  unsigned int issue_flags);
-int kipc_op_finish(struct kipc_ctx *me);
-int kipc_cancel(struct kipc_ctx *me, int err);
-void kipc_complete(struct kipc_ctx *ctx, int result);
-int kipc_wait(struct kipc_ctx *me, struct kipc_op *op);
-ktime_t kipc_deadline(u64 timeout);
-void kipc_ctx_release_ipc(struct kipc_ctx *ctx);
-void kipc_ctx_put(struct kipc_ctx *ctx);
-void kipc_ep_fail_waiters(struct kipc_ep *ep, struct list_head *queue,
-			  int err);
-long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller __user *uarg);
-int kipc_wait_reply_end(struct kipc_ctx *me);
-
-/* restart.c */
-void kipc_restart_note(struct kipc_restart *rs, unsigned int cmd,
-		       const struct kipc_ipc *a);
-bool kipc_restart_is(const struct kipc_restart *rs, unsigned int cmd,
-		     const struct kipc_ipc *a);
-bool kipc_restart_in_handler(const struct kipc_restart *rs);
-bool kipc_restart_unmark(void);
-void kipc_restart_init(void);
-void kipc_restart_exit(void);
 
 #endif /* _KIPC_INTERNAL_H */

@@ -10,6 +10,9 @@
  * The counts live in a small hash of per-uid entries, allocated (charged to
  * the memory cgroup) when a user is first charged and freed when all its
  * counts are back to 0.
+ *
+ * Also here: the counters of live objects (/proc/kipc/stats), which every
+ * file updates.
  */
 #include <linux/capability.h>
 #include <linux/hashtable.h>
@@ -18,6 +21,8 @@
 #include <linux/spinlock.h>
 
 #include "internal.h"
+
+struct kipc_stats kipc_stats;
 
 static unsigned int max_endpoints = 1024;
 module_param(max_endpoints, uint, 0644);

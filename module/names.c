@@ -23,7 +23,6 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
 #include "internal.h"
@@ -68,7 +67,13 @@ static struct vfsmount *kipc_cur_ns(void)
 }
 
 /* 1..KIPC_NAME_MAX-1 printable non-blank characters, NUL, zeroes. */
-static bool kipc_name_valid(const char *name)
+/**
+ * kipc_name_valid - is @name a valid service name (KIPC_NAME_MAX bytes)?
+ * @name: the name as copied in
+ *
+ * Return: true if so.
+ */
+bool kipc_name_valid(const char *name)
 {
 	size_t len = strnlen(name, KIPC_NAME_MAX);
 	size_t i;
@@ -105,46 +110,22 @@ static void kipc_name_free(struct kipc_name *n)
 	atomic_long_dec(&kipc_stats.names);
 }
 
-/* Resolve @fd to a handle that may receive. */
-static int kipc_recv_handle(int fd, struct kipc_handle *h)
-{
-	int ret = kipc_handle_lookup(fd, h);
-
-	if (ret)
-		return ret;
-	if (!(h->rights & KIPC_RIGHT_RECV)) {
-		kipc_ep_put(h->ep);
-		return -EPERM;
-	}
-	return 0;
-}
-
 /**
- * kipc_publish - KIPC_IOC_PUBLISH: give an endpoint a name
- * @uarg: user pointer to struct kipc_publish
+ * kipc_name_publish - give an endpoint a name
+ * @a:		the checked arguments of KIPC_IOC_PUBLISH
+ * @ep:		the endpoint, resolved from a handle with KIPC_RIGHT_RECV;
+ *		the caller's reference is consumed in every case
  *
- * Return: 0 or -errno: EINVAL (malformed), EBADF, EPERM (no RECV right),
- * EEXIST (the name is taken in this IPC namespace), EPIPE (the endpoint
- * has no receive handle left), ENOSPC (max_names), ENOMEM.
+ * Return: 0 or -errno: EEXIST (the name is taken in this IPC namespace),
+ * EPIPE (the endpoint has no receive handle left), ENOSPC (max_names),
+ * ENOMEM.
  */
-int kipc_publish(const struct kipc_publish __user *uarg)
+int kipc_name_publish(const struct kipc_publish *a, struct kipc_ep *ep)
 {
 	const struct cred *cred = current_cred();
-	struct kipc_publish a;
-	struct kipc_handle h;
 	struct kipc_name *n;
 	int ret;
 
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if ((a.flags & ~(KIPC_PUBLISH_BADGE | KIPC_PUBLISH_GRANT)) ||
-	    (a.mode & ~0777U) || a.__pad || a.__reserved[0] ||
-	    a.__reserved[1] || (!(a.flags & KIPC_PUBLISH_BADGE) && a.badge) ||
-	    !kipc_name_valid(a.name))
-		return -EINVAL;
-	ret = kipc_recv_handle(a.fd, &h);
-	if (ret)
-		return ret;
 	ret = kipc_charge(cred->uid, KIPC_L_NAMES, 1);
 	if (ret)
 		goto out_put;
@@ -153,23 +134,23 @@ int kipc_publish(const struct kipc_publish __user *uarg)
 		ret = -ENOMEM;
 		goto out_uncharge;
 	}
-	n->ep = h.ep;
+	n->ep = ep;
 	n->owner = cred->fsuid;
 	n->group = cred->fsgid;
 	n->charged = cred->uid;
-	n->mode = a.mode;
-	n->flags = a.flags;
-	n->badge = a.badge;
-	memcpy(n->name, a.name, sizeof(n->name));
+	n->mode = a->mode;
+	n->flags = a->flags;
+	n->badge = a->badge;
+	memcpy(n->name, a->name, sizeof(n->name));
 
 	mutex_lock(&kipc_names_lock);
 	ret = -EEXIST;
-	if (kipc_name_find(a.name))
+	if (kipc_name_find(a->name))
 		goto out_unlock;
 	/* Ordered against kipc_names_ep_gone() by kipc_names_lock. */
-	spin_lock(&h.ep->lock);
-	ret = h.ep->nr_recv ? 0 : -EPIPE;
-	spin_unlock(&h.ep->lock);
+	spin_lock(&ep->lock);
+	ret = ep->nr_recv ? 0 : -EPIPE;
+	spin_unlock(&ep->lock);
 	if (ret)
 		goto out_unlock;
 	n->ns = mntget(kipc_cur_ns());
@@ -184,41 +165,31 @@ out_unlock:
 out_uncharge:
 	kipc_uncharge(cred->uid, KIPC_L_NAMES, 1);
 out_put:
-	kipc_ep_put(h.ep);
+	kipc_ep_put(ep);
 	return ret;
 }
 
 /**
- * kipc_unpublish - KIPC_IOC_UNPUBLISH: withdraw a name
- * @uarg: user pointer to struct kipc_publish (@fd and @name used)
+ * kipc_name_unpublish - withdraw a name
+ * @name:	the name, checked
+ * @ep:		the endpoint of the caller's receive handle
  *
- * Return: 0 or -errno: EINVAL, EBADF, EPERM (no RECV right, or the name
- * belongs to another endpoint), ENOENT (no such name in this namespace).
+ * Return: 0 or -errno: EPERM (the name belongs to another endpoint),
+ * ENOENT (no such name in this namespace).
  */
-int kipc_unpublish(const struct kipc_publish __user *uarg)
+int kipc_name_unpublish(const char *name, struct kipc_ep *ep)
 {
-	struct kipc_publish a;
 	struct kipc_name *n;
-	struct kipc_handle h;
 	int ret;
 
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if (a.flags || a.mode || a.__pad || a.badge || a.__reserved[0] ||
-	    a.__reserved[1] || !kipc_name_valid(a.name))
-		return -EINVAL;
-	ret = kipc_recv_handle(a.fd, &h);
-	if (ret)
-		return ret;
 	mutex_lock(&kipc_names_lock);
-	n = kipc_name_find(a.name);
-	ret = !n ? -ENOENT : n->ep != h.ep ? -EPERM : 0;
+	n = kipc_name_find(name);
+	ret = !n ? -ENOENT : n->ep != ep ? -EPERM : 0;
 	if (!ret)
 		list_del(&n->node);
 	mutex_unlock(&kipc_names_lock);
 	if (!ret)
 		kipc_name_free(n);
-	kipc_ep_put(h.ep);
 	return ret;
 }
 
@@ -238,43 +209,34 @@ static bool kipc_name_admits(const struct kipc_name *n)
 }
 
 /**
- * kipc_lookup - KIPC_IOC_LOOKUP: a send handle for a published name
- * @uarg: user pointer to struct kipc_lookup
+ * kipc_name_lookup - what a lookup of a published name gets
+ * @name:	the name, checked
+ * @out:	filled in: the endpoint (a reference), the badge and the
+ *		rights of the handle to make
  *
- * Return: the new descriptor or -errno: EINVAL, ENOENT (no such name in
- * the caller's IPC namespace), EACCES (the mode does not admit the
- * caller), EMFILE, ENOMEM.
+ * Return: 0 or -errno: ENOENT (no such name in the caller's IPC
+ * namespace), EACCES (the mode does not admit the caller).
  */
-int kipc_lookup(const struct kipc_lookup __user *uarg)
+int kipc_name_lookup(const char *name, struct kipc_handle *out)
 {
-	struct kipc_lookup a;
 	struct kipc_name *n;
-	struct kipc_ep *ep;
-	u32 rights;
-	u64 badge;
+	int ret = 0;
 
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if ((a.flags & ~KIPC_FD_INHERIT) || a.__pad || a.__reserved[0] ||
-	    a.__reserved[1] || a.__reserved[2] || !kipc_name_valid(a.name))
-		return -EINVAL;
 	mutex_lock(&kipc_names_lock);
-	n = kipc_name_find(a.name);
+	n = kipc_name_find(name);
 	if (!n) {
-		mutex_unlock(&kipc_names_lock);
-		return -ENOENT;
+		ret = -ENOENT;
+	} else if (!kipc_name_admits(n)) {
+		ret = -EACCES;
+	} else {
+		out->ep = n->ep;
+		kref_get(&n->ep->ref);
+		out->badge = n->flags & KIPC_PUBLISH_BADGE ? n->badge : 0;
+		out->rights = KIPC_RIGHT_SEND |
+			      (n->flags & KIPC_PUBLISH_GRANT ? KIPC_RIGHT_GRANT : 0);
 	}
-	if (!kipc_name_admits(n)) {
-		mutex_unlock(&kipc_names_lock);
-		return -EACCES;
-	}
-	ep = n->ep;
-	kref_get(&ep->ref);
-	badge = n->flags & KIPC_PUBLISH_BADGE ? n->badge : 0;
-	rights = KIPC_RIGHT_SEND |
-		 (n->flags & KIPC_PUBLISH_GRANT ? KIPC_RIGHT_GRANT : 0);
 	mutex_unlock(&kipc_names_lock);
-	return kipc_handle_install(ep, badge, rights, a.flags);
+	return ret;
 }
 
 /**

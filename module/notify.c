@@ -18,7 +18,6 @@
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "internal.h"
 
@@ -27,7 +26,7 @@ static void kipc_ntfn_free(struct kref *ref)
 	struct kipc_ntfn *ntfn = container_of(ref, struct kipc_ntfn, ref);
 
 	WARN_ON_ONCE(ntfn->ep || !list_empty(&ntfn->waiters));
-	/* kipc_cancel() may still be looking at ntfn->lock. */
+	/* A cancel may still be looking at ntfn->lock (wait.c). */
 	kfree_rcu(ntfn, rcu);
 	atomic_long_dec(&kipc_stats.notifications);
 }
@@ -41,12 +40,8 @@ void kipc_ntfn_put(struct kipc_ntfn *ntfn)
 	kref_put(&ntfn->ref, kipc_ntfn_free);
 }
 
-/**
- * kipc_ntfn_deliver - write notification bits into a context's message area
- * @ctx:	the receiving context, owned by the caller
- * @bits:	the bits, not 0
- */
-void kipc_ntfn_deliver(struct kipc_ctx *ctx, u64 bits)
+/* Write notification bits (not 0) into the message area of @ctx, owned. */
+static void kipc_ntfn_deliver(struct kipc_ctx *ctx, u64 bits)
 {
 	struct kipc_utcb *u = ctx->utcb;
 
@@ -61,11 +56,11 @@ void kipc_ntfn_deliver(struct kipc_ctx *ctx, u64 bits)
 /**
  * kipc_ntfn_take - receive the pending bits of an endpoint's notification
  * @ep:		the endpoint, ep->lock held, a notification bound
- * @me:		the receiving context
+ * @ctx:	the receiving context
  *
- * Return: true if bits were pending; they are now in @me's message area.
+ * Return: true if bits were pending; they are now in @ctx's message area.
  */
-bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *me)
+bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *ctx)
 {
 	struct kipc_ntfn *ntfn = ep->ntfn;
 	u64 bits;
@@ -76,7 +71,7 @@ bool kipc_ntfn_take(struct kipc_ep *ep, struct kipc_ctx *me)
 	ntfn->bits = 0;
 	spin_unlock(&ntfn->lock);
 	if (bits)
-		kipc_ntfn_deliver(me, bits);
+		kipc_ntfn_deliver(ctx, bits);
 	return bits;
 }
 
@@ -104,17 +99,6 @@ static bool kipc_ntfn_flush_bound(struct kipc_ep *ep, struct kipc_ntfn *ntfn)
 	return false;
 }
 
-/* Every waiter of an unbound notification fails with @err. */
-static void kipc_ntfn_fail_waiters(struct kipc_ntfn *ntfn, int err)
-{
-	struct kipc_ctx *ctx, *tmp;
-
-	list_for_each_entry_safe(ctx, tmp, &ntfn->waiters, node) {
-		list_del_init(&ctx->node);
-		kipc_complete(ctx, err);
-	}
-}
-
 /*
  * Undo a binding; both locks held.  A receiver that could only have been
  * woken by the notification now never will be.
@@ -124,7 +108,7 @@ static void kipc_ntfn_unbind_locked(struct kipc_ep *ep, struct kipc_ntfn *ntfn)
 	ep->ntfn = NULL;
 	ntfn->ep = NULL;
 	if (!ep->nr_send)
-		kipc_ep_fail_waiters(ep, &ep->receivers, -EPIPE);
+		kipc_fail_waiters(&ep->receivers, -EPIPE);
 }
 
 /**
@@ -176,7 +160,7 @@ static int kipc_ntfn_release(struct inode *inode, struct file *file)
 	/* Nobody can signal any more: waiters would wait forever. */
 	spin_lock(&ntfn->lock);
 	ntfn->closed = true;
-	kipc_ntfn_fail_waiters(ntfn, -EPIPE);
+	kipc_fail_waiters(&ntfn->waiters, -EPIPE);
 	spin_unlock(&ntfn->lock);
 	kipc_ntfn_put(ntfn);
 	return 0;
@@ -223,8 +207,13 @@ static const struct file_operations kipc_ntfn_fops = {
 	.llseek		= noop_llseek,
 };
 
-/* The notification behind @fd, with a reference; NULL if it is none. */
-static struct kipc_ntfn *kipc_ntfn_lookup(int fd)
+/**
+ * kipc_ntfn_get - the notification behind a descriptor
+ * @fd:		the descriptor
+ *
+ * Return: the notification, with a reference; NULL if @fd is none.
+ */
+struct kipc_ntfn *kipc_ntfn_get(int fd)
 {
 	struct fd f = fdget(fd);
 	struct kipc_ntfn *ntfn = NULL;
@@ -240,22 +229,16 @@ static struct kipc_ntfn *kipc_ntfn_lookup(int fd)
 }
 
 /**
- * kipc_ntfn_create - KIPC_IOC_NTFN_CREATE: a new notification
- * @uarg: user pointer to struct kipc_notify_create
+ * kipc_ntfn_create - a new notification
+ * @flags:	KIPC_FD_INHERIT or 0 (checked)
  *
  * Return: the new file descriptor or -errno.
  */
-int kipc_ntfn_create(const struct kipc_notify_create __user *uarg)
+int kipc_ntfn_create(u32 flags)
 {
-	struct kipc_notify_create a;
 	struct kipc_ntfn *ntfn;
 	int fd;
 
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if ((a.flags & ~KIPC_FD_INHERIT) || a.__pad || a.__reserved[0] ||
-	    a.__reserved[1] || a.__reserved[2])
-		return -EINVAL;
 	ntfn = kzalloc(sizeof(*ntfn), GFP_KERNEL_ACCOUNT);
 	if (!ntfn)
 		return -ENOMEM;
@@ -265,14 +248,21 @@ int kipc_ntfn_create(const struct kipc_notify_create __user *uarg)
 	init_waitqueue_head(&ntfn->wq);
 	kref_init(&ntfn->ref);
 	fd = anon_inode_getfd("[kipc-notification]", &kipc_ntfn_fops, ntfn,
-			      O_RDWR | ((a.flags & KIPC_FD_INHERIT) ? 0 : O_CLOEXEC));
+			      O_RDWR | ((flags & KIPC_FD_INHERIT) ? 0 : O_CLOEXEC));
 	if (fd < 0)
 		kipc_ntfn_put(ntfn);
 	return fd;
 }
 
-/* OR @bits in and hand them to a waiter, if one waits. */
-static void kipc_ntfn_raise(struct kipc_ntfn *ntfn, u64 bits)
+/**
+ * kipc_ntfn_raise - KIPC_IOC_NTFN_SIGNAL: OR bits in and hand them to a
+ * waiter, if one waits
+ * @ntfn:	the notification
+ * @bits:	the bits, not 0
+ *
+ * Never blocks.
+ */
+void kipc_ntfn_raise(struct kipc_ntfn *ntfn, u64 bits)
 {
 	struct kipc_ctx *w;
 	struct kipc_ep *ep;
@@ -323,58 +313,30 @@ again:
 }
 
 /**
- * kipc_ntfn_signal - KIPC_IOC_NTFN_SIGNAL: OR bits into a notification
- * @uarg: user pointer to struct kipc_notify
- *
- * Never blocks.
- *
- * Return: 0, -EINVAL for malformed arguments or no bits, -EBADF if the fd
- * is no notification.
- */
-int kipc_ntfn_signal(const struct kipc_notify __user *uarg)
-{
-	struct kipc_ntfn *ntfn;
-	struct kipc_notify a;
-
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if (a.flags || !a.bits || a.timeout || a.__reserved[0] ||
-	    a.__reserved[1])
-		return -EINVAL;
-	ntfn = kipc_ntfn_lookup(a.fd);
-	if (!ntfn)
-		return -EBADF;
-	kipc_ntfn_raise(ntfn, a.bits);
-	kipc_ntfn_put(ntfn);
-	return 0;
-}
-
-/**
  * kipc_ntfn_wait - KIPC_IOC_NTFN_WAIT: take the pending bits, or wait
- * @me:		the context, busy with this operation
- * @op:		filled in: the deadline; me->antfn gets the notification (a
- *		reference)
- * @fd:		the notification
- * @timeout:	as for recv
+ * @ctx:	the context, claimed by this operation
+ * @op:		the operation: op->args.ep is the notification's descriptor,
+ *		op->args.recv_timeout the timeout (as for recv); op->ntfn gets
+ *		the notification (a reference), op->recv_dl the deadline
  *
- * Return: 0 with the bits in @me's message area, -EAGAIN (poll, no bits),
+ * Return: 0 with the bits in @ctx's message area, -EAGAIN (poll, no bits),
  * -EBUSY (bound to an endpoint: wait in recv there), -EPIPE (its last
  * descriptor was closed), -EIOCBQUEUED (asynchronous, waiting), or what
  * kipc_wait() returns.
  */
-int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
-		   u64 timeout)
+int kipc_ntfn_wait(struct kipc_ctx *ctx, struct kipc_op *op)
 {
+	u64 timeout = op->args.recv_timeout;
 	struct kipc_ntfn *ntfn;
 	u64 bits;
 
 	if (op->async && timeout != KIPC_TIMEOUT_POLL &&
 	    timeout != KIPC_TIMEOUT_INFINITE)
 		return -EINVAL;
-	ntfn = kipc_ntfn_lookup(fd);
+	ntfn = kipc_ntfn_get(op->args.ep);
 	if (!ntfn)
 		return -EBADF;
-	me->antfn = ntfn;	/* dropped when the operation ends */
+	op->ntfn = ntfn;	/* dropped when the operation ends */
 	op->recv_dl = op->rs ? op->rs->recv_dl : kipc_deadline(timeout);
 	op->recv_restart = timeout == KIPC_TIMEOUT_INFINITE;
 
@@ -387,57 +349,39 @@ int kipc_ntfn_wait(struct kipc_ctx *me, struct kipc_op *op, int fd,
 	if (bits) {
 		ntfn->bits = 0;
 		spin_unlock(&ntfn->lock);
-		kipc_ntfn_deliver(me, bits);
+		kipc_ntfn_deliver(ctx, bits);
 		return 0;
 	}
 	if (ntfn->closed || timeout == KIPC_TIMEOUT_POLL) {
 		spin_unlock(&ntfn->lock);
 		return ntfn->closed ? -EPIPE : -EAGAIN;
 	}
-	kipc_queued(me, &ntfn->lock, KIPC_W_RECEIVING);
-	list_add_tail(&me->node, &ntfn->waiters);
+	kipc_queued(ctx, &ntfn->lock, KIPC_W_RECEIVING);
+	list_add_tail(&ctx->node, &ntfn->waiters);
 	spin_unlock(&ntfn->lock);
-	return op->async ? -EIOCBQUEUED : kipc_wait(me, op);
+	return op->async ? -EIOCBQUEUED : kipc_wait(ctx, op);
 }
 
 /**
  * kipc_ntfn_bind - KIPC_IOC_NTFN_BIND: bind a notification to an endpoint
- * @uarg: user pointer to struct kipc_notify_bind
+ * @ntfn:	the notification
+ * @ep:		the endpoint of a handle with KIPC_RIGHT_RECV (the caller's
+ *		reference; the binding takes its own)
+ * @flags:	0 or KIPC_NTFN_UNBIND (checked)
  *
- * Return: 0; -EINVAL for malformed arguments or, with KIPC_NTFN_UNBIND, a
- * notification not bound to that endpoint; -EBADF; -EPERM without
- * KIPC_RIGHT_RECV; -EBUSY if either is bound already or the notification
- * has waiters; -EPIPE if the endpoint's last RECV handle was closed
- * meanwhile (kipc_ntfn_ep_dead() would never undo the binding).
+ * Return: 0; -EINVAL with KIPC_NTFN_UNBIND for a notification not bound
+ * to @ep; -EBUSY if either is bound already or the notification has
+ * waiters; -EPIPE if the endpoint's last RECV handle was closed meanwhile
+ * (kipc_ntfn_ep_dead() would never undo the binding).
  */
-int kipc_ntfn_bind(const struct kipc_notify_bind __user *uarg)
+int kipc_ntfn_bind(struct kipc_ntfn *ntfn, struct kipc_ep *ep, u32 flags)
 {
-	struct kipc_notify_bind a;
-	struct kipc_ntfn *ntfn;
-	struct kipc_handle h;
-	struct kipc_ep *ep;
 	bool ep_poll = false;
 	int ret;
 
-	if (copy_from_user(&a, uarg, sizeof(a)))
-		return -EFAULT;
-	if ((a.flags & ~KIPC_NTFN_UNBIND) || a.__pad || a.__reserved[0] ||
-	    a.__reserved[1])
-		return -EINVAL;
-	ntfn = kipc_ntfn_lookup(a.fd);
-	if (!ntfn)
-		return -EBADF;
-	ret = kipc_handle_lookup(a.ep, &h);
-	if (ret)
-		goto out_ntfn;
-	ep = h.ep;
-	ret = -EPERM;
-	if (!(h.rights & KIPC_RIGHT_RECV))
-		goto out_ep;
-
 	spin_lock(&ep->lock);
 	spin_lock(&ntfn->lock);
-	if (a.flags & KIPC_NTFN_UNBIND) {
+	if (flags & KIPC_NTFN_UNBIND) {
 		ret = -EINVAL;
 		if (ntfn->ep == ep && ep->ntfn == ntfn) {
 			kipc_ntfn_unbind_locked(ep, ntfn);
@@ -461,9 +405,5 @@ int kipc_ntfn_bind(const struct kipc_notify_bind __user *uarg)
 	spin_unlock(&ep->lock);
 	if (ep_poll)
 		kipc_ep_wake(ep, EPOLLIN | EPOLLRDNORM);
-out_ep:
-	kipc_ep_put(ep);
-out_ntfn:
-	kipc_ntfn_put(ntfn);
 	return ret;
 }

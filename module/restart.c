@@ -8,7 +8,7 @@
  * default-ignored signal (SIGCHLD of a system() call, SIGWINCH, SIGURG), or
  * runs a handler.  Only a handler runs user code, so only a handler may end
  * an operation (EINTR, as documented).  Linux's own blocking calls do this
- * with restart codes, and so does kipc; ipc.c's kipc_wait() picks one:
+ * with restart codes, and so does kipc; wait.c's kipc_wait() picks one:
  *
  * - -ERESTARTSYS: nothing has happened yet and no deadline runs (infinite
  *   timeouts): the ioctl runs again as it was issued, also after a handler
@@ -21,8 +21,8 @@
  * - -ERESTARTNOINTR: a call was delivered and waits for its reply, which
  *   must neither be lost nor sent twice.  The call is *parked*: it stays
  *   waiting for the reply (a server may deliver it meanwhile), keeps its
- *   context busy and pins what a partner reads of it (ipc.c,
- *   kipc_op_interrupted()).  The kernel issues the same ioctl again, after
+ *   context claimed, and what a partner reads of it stays pinned by the
+ *   context's cached identity (op.c, kipc_op_interrupted()).  The kernel issues the same ioctl again, after
  *   the handler if one runs, and it resumes.  If no handler ran, the call
  *   waits on; after a handler it ends at once: with the reply if that came
  *   meanwhile (the server was told it was delivered, and it was), else
@@ -39,7 +39,7 @@
  * lower stack (or runs on the alternate signal stack) and finds the
  * context busy; after a handler that never returns (siglongjmp()), the
  * task's next operation on the context abandons the call, as the
- * context's closing does (kipc_busy_slow(), kipc_park_abandon()).
+ * context's closing does (op.c: kipc_op_busy(), kipc_park_abandon()).
  *
  * The mark is a function of this module, and a task may keep it in its
  * restart block after its operation is long gone (restart_syscall(2) can
@@ -76,7 +76,7 @@ static long kipc_restart_mark(struct restart_block *rb)
  * Also leaves the mark in current's restart block.
  */
 void kipc_restart_note(struct kipc_restart *rs, unsigned int cmd,
-		       const struct kipc_ipc *a)
+		       const struct kipc_args *a)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 
@@ -96,7 +96,7 @@ void kipc_restart_note(struct kipc_restart *rs, unsigned int cmd,
  * Return: true if it is the same ioctl issued from the same place.
  */
 bool kipc_restart_is(const struct kipc_restart *rs, unsigned int cmd,
-		     const struct kipc_ipc *a)
+		     const struct kipc_args *a)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 

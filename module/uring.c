@@ -5,9 +5,10 @@
  * A context runs one operation at a time, so an asynchronous operation is
  * the synchronous one with the sleep left out: it is queued exactly like a
  * blocked caller, the partner that arrives second copies the message as
- * always, and kipc_complete() then hands the completion to the submitting
- * task (io_uring_cmd_complete_in_task()), where kipc_op_finish() drops what
- * the operation pinned and the CQE is posted.  A server serves many
+ * always, and kipc_complete() then calls ctx->async_done, which hands the
+ * completion to the submitting task (io_uring_cmd_complete_in_task()),
+ * where kipc_op_async_end() ends the operation and the CQE is posted.  The
+ * core (op.c, ipc.c, wait.c) knows nothing of io_uring.  A server serves many
  * endpoints or calls from one thread by opening one context per operation
  * it keeps in flight.
  *
@@ -35,26 +36,32 @@
  */
 #define KIPC_WATCHDOG_PERIOD	(HZ / 10)
 
+static void kipc_uring_disarm(struct kipc_ctx *ctx);
+
+/* Undo kipc_uring_setup(): the operation no longer waits. */
+static void kipc_uring_unset(struct kipc_ctx *ctx)
+{
+	kipc_uring_disarm(ctx);
+	WRITE_ONCE(ctx->sleeping, false);
+	ctx->async_done = NULL;
+	WRITE_ONCE(ctx->ucmd, NULL);
+	atomic_long_dec(&kipc_stats.async);
+}
+
 /* In the submitting task: end the operation, post the CQE. */
 static void kipc_uring_finish(struct io_uring_cmd *ucmd,
 			      unsigned int issue_flags)
 {
 	struct kipc_ctx *ctx = ucmd->file->private_data;
-	int ret;
 
-	kipc_uring_disarm(ctx);
-	ret = kipc_op_finish(ctx);
-	kipc_uring_cmd_done(ucmd, ret, issue_flags);
+	kipc_uring_unset(ctx);
+	kipc_uring_cmd_done(ucmd, kipc_op_async_end(ctx, -EIOCBQUEUED),
+			    issue_flags);
 }
 KIPC_URING_TW(kipc_uring_finish)
 
-/**
- * kipc_uring_complete - a partner completed an asynchronous operation
- * @ctx:	the context, now KIPC_W_DONE
- *
- * May be called with spinlocks held: only queues task work.
- */
-void kipc_uring_complete(struct kipc_ctx *ctx)
+/* ctx->async_done: a partner completed the operation; may hold spinlocks. */
+static void kipc_uring_complete(struct kipc_ctx *ctx)
 {
 	io_uring_cmd_complete_in_task(ctx->ucmd, kipc_uring_finish_tw);
 }
@@ -103,7 +110,7 @@ static void kipc_uring_watchdog(struct work_struct *work)
 	if (READ_ONCE(ctx->wstate) == KIPC_W_DONE)
 		return;
 	if (kipc_uring_abandoned(cmd_to_io_kiocb(ucmd))) {
-		if (!kipc_cancel(ctx, -ECANCELED))
+		if (!kipc_wait_cancel(ctx))
 			return;
 		/* Not queued yet, or a partner owns it: soon one or other. */
 		delay = 1;
@@ -112,51 +119,56 @@ static void kipc_uring_watchdog(struct work_struct *work)
 }
 #endif
 
-/**
- * kipc_uring_arm - watch an asynchronous operation before it is queued
- * @ctx:	the context, busy with the operation
- * @issue_flags: io_uring's flags for ctx->ucmd
+struct kipc_uring_issue {
+	struct io_uring_cmd *ucmd;
+	unsigned int issue_flags;
+	bool set;
+};
+
+/*
+ * The context is claimed for the command's operation: complete it through
+ * io_uring, and watch it, before it can be queued and completed.
  */
-void kipc_uring_arm(struct kipc_ctx *ctx, unsigned int issue_flags)
+static void kipc_uring_setup(struct kipc_ctx *ctx, void *data)
 {
+	struct kipc_uring_issue *is = data;
+
+	is->set = true;
+	WRITE_ONCE(ctx->ucmd, is->ucmd);
+	ctx->async_done = kipc_uring_complete;
+	/* kipc_complete() then calls ctx->async_done. */
+	WRITE_ONCE(ctx->sleeping, true);
+	atomic_long_inc(&kipc_stats.async);
 #ifdef KIPC_URING_CANCELABLE
-	io_uring_cmd_mark_cancelable(ctx->ucmd, issue_flags);
+	io_uring_cmd_mark_cancelable(is->ucmd, is->issue_flags);
 #else
 	/*
 	 * Issued when io_uring already waits (a link's next request, issued
 	 * by task work that its cancel loop runs): look at once.
 	 */
 	schedule_delayed_work(&ctx->watchdog,
-			      kipc_uring_abandoned(cmd_to_io_kiocb(ctx->ucmd)) ?
+			      kipc_uring_abandoned(cmd_to_io_kiocb(is->ucmd)) ?
 			      1 : KIPC_WATCHDOG_PERIOD);
 #endif
 }
 
-/**
- * kipc_uring_disarm - the operation ends: stop watching it
- * @ctx:	the context, still busy with the operation
- *
- * Sleeps until a running watchdog has finished, so none is left that
- * could look at the next operation.
+/*
+ * The operation ends: stop watching it.  Sleeps until a running watchdog
+ * has finished, so none is left that could look at the next operation.
  */
-void kipc_uring_disarm(struct kipc_ctx *ctx)
+static void kipc_uring_disarm(struct kipc_ctx *ctx)
 {
 #ifdef KIPC_URING_WATCHDOG
 	cancel_delayed_work_sync(&ctx->watchdog);
 #endif
 }
 
-/**
- * kipc_uring_immediate - an asynchronous operation ended without waiting
- * @ucmd:	its command
- * @ret:	its result
- * @issue_flags: io_uring's flags for @ucmd
- *
- * A command marked cancelable must be completed by io_uring_cmd_done().
- *
- * Return: what ->uring_cmd returns.
+/*
+ * An asynchronous operation ended without waiting.  A command marked
+ * cancelable must be completed by io_uring_cmd_done().  Returns what
+ * ->uring_cmd returns.
  */
-int kipc_uring_immediate(struct io_uring_cmd *ucmd, int ret,
+static int kipc_uring_immediate(struct io_uring_cmd *ucmd, int ret,
 			 unsigned int issue_flags)
 {
 #ifdef KIPC_URING_CANCELABLE
@@ -199,15 +211,16 @@ void kipc_uring_release(struct kipc_ctx *ctx)
 int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 {
 	struct kipc_ctx *ctx = ucmd->file->private_data;
+	struct kipc_uring_issue is = { ucmd, issue_flags, false };
 	const struct kipc_uring_cmd *c;
-	struct kipc_ipc a = { };
+	struct kipc_args a = { };
 	u64 timeout;
-	u32 flags;
+	int ret;
 
 #ifdef KIPC_URING_CANCELABLE
 	if (issue_flags & IO_URING_F_CANCEL) {
 		/* Task exit or ring teardown: the CQE follows in task work. */
-		kipc_cancel(ctx, -ECANCELED);
+		kipc_wait_cancel(ctx);
 		return 0;
 	}
 #endif
@@ -226,10 +239,14 @@ int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 		return -ENOTTY;
 	}
 	c = kipc_uring_payload(ucmd);
-	a.fd = READ_ONCE(c->fd);
-	flags = READ_ONCE(c->flags);
+	a.ep = READ_ONCE(c->fd);
+	a.flags = READ_ONCE(c->flags);
 	timeout = READ_ONCE(c->timeout);
-	if (flags)
+	/* A slot names an endpoint: not a notification, reply or cancel. */
+	if ((a.flags & ~KIPC_ARGS_SLOT) ||
+	    ((a.flags & KIPC_ARGS_SLOT) &&
+	     ((u32)a.ep >= KIPC_SLOTS || ucmd->cmd_op == KIPC_IOC_NTFN_WAIT ||
+	      ucmd->cmd_op == KIPC_IOC_CANCEL)))
 		return -EINVAL;
 
 	switch (ucmd->cmd_op) {
@@ -250,11 +267,19 @@ int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 			return -EINVAL;
 		break;
 	case KIPC_IOC_CANCEL:
-		if (a.fd != -1 || timeout)
+		if (a.ep != -1 || timeout)
 			return -EINVAL;
-		return kipc_cancel(ctx, -ECANCELED);
+		return kipc_wait_cancel(ctx);
 	default:
 		return -ENOTTY;
 	}
-	return kipc_op_start(ctx, ucmd->cmd_op, &a, ucmd, issue_flags);
+	ret = kipc_op_async_start(ctx, ucmd->cmd_op, &a, kipc_uring_setup, &is);
+	if (ret == -EIOCBQUEUED)
+		return ret;
+	/* Set up (the context was claimed): undo it, end the operation. */
+	if (is.set) {
+		kipc_uring_unset(ctx);
+		ret = kipc_op_async_end(ctx, ret);
+	}
+	return kipc_uring_immediate(ucmd, ret, issue_flags);
 }

@@ -1375,7 +1375,7 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
-			    KIPC_FEAT_URING,
+			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 

@@ -30,7 +30,7 @@ static void on_usr1(int restart)
 	hits = 0;
 }
 
-enum what { DO_RECV, DO_SEND, DO_CALL };
+enum what { DO_RECV, DO_SEND, DO_CALL, DO_SLOT_CALL };
 
 struct blocked {
 	int ep;
@@ -60,6 +60,10 @@ static void *blocker(void *arg)
 		break;
 	case DO_CALL:
 		b->ret = kipc_call(&c, b->ep, KIPC_TAG(1, 1), b->timeout);
+		break;
+	case DO_SLOT_CALL:
+		b->ret = kipc_register(&c, 0, b->ep) ?:
+			 kipc_call(&c, KIPC_SLOT(0), KIPC_TAG(1, 1), b->timeout);
 		break;
 	}
 	b->got = kipc_mr(&c)[0];
@@ -359,6 +363,9 @@ static int lone_child(void *arg)
 	t0 = now_ns();
 	if (l->what == DO_CALL)
 		o.ret = kipc_call(&c, l->ep, KIPC_TAG(1, 1), l->timeout);
+	else if (l->what == DO_SLOT_CALL)	/* ABI 1.2's fast path */
+		o.ret = kipc_register(&c, 0, l->ep) ?:
+			kipc_call(&c, KIPC_SLOT(0), KIPC_TAG(1, 1), l->timeout);
 	else
 		o.ret = kipc_recv(&c, l->ep, l->timeout);
 	o.elapsed_ns = now_ns() - t0;
@@ -431,6 +438,29 @@ TEST_F(sig, stop_continue_call_reply_phase)
 	ASSERT_EQ(0, lone_end(&l, &o));
 	EXPECT_EQ(0, o.ret);
 	EXPECT_EQ(0x2222, o.mr0);
+}
+
+/* The same through a registered slot (KIPC_IOC_MCALL's fast path). */
+TEST_F(sig, stop_continue_slot_call_reply_phase)
+{
+	struct outcome o;
+	struct lone l;
+
+	ASSERT_EQ(0, lone_start(&l, self->ep, DO_SLOT_CALL, INF));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0x1111, kipc_mr(&self->c)[0]);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, stop(l.pid));
+		ASSERT_EQ(0, cont(l.pid));
+	}
+	ASSERT_EQ(0, wait_sleeping(l.pid));
+	/* Not sent again: nothing new is queued. */
+	EXPECT_EQ(0, fdinfo_value(0, self->ep, "senders-waiting"));
+	kipc_mr(&self->c)[0] = 0x5555;
+	EXPECT_EQ(0, kipc_reply(&self->c, KIPC_TAG(2, 1)));
+	ASSERT_EQ(0, lone_end(&l, &o));
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0x5555, o.mr0);
 }
 
 /* The same, the reply after fg: the call waits on and is not sent again. */

@@ -281,7 +281,7 @@ TEST_F(uring, bad_submissions)
 	/* flags */
 	sqe = sqe_for(&self->ring, 3);
 	kipc_prep_recv(sqe, c, self->ep, INF);
-	((struct kipc_uring_cmd *)sqe->cmd)->flags = 1;
+	((struct kipc_uring_cmd *)sqe->cmd)->flags = 2;	/* 1 is KIPC_ARGS_SLOT (ABI 1.2) */
 	/* unknown operation */
 	sqe = sqe_for(&self->ring, 4);
 	kipc_prep_cmd(sqe, c, KIPC_IOC_VERSION, -1, 0);

@@ -89,6 +89,20 @@ static inline uint64_t kipc_tag(const struct kipc_ctx *ctx)
 	return ctx->utcb->tag;
 }
 
+/*
+ * Registered endpoints (ABI 1.2, KIPC_FEAT_AREA_ARGS).  A context has
+ * KIPC_SLOTS slots; kipc_register() puts an endpoint handle in one, and
+ * KIPC_SLOT(n) then names it wherever an endpoint descriptor goes in the
+ * calls below: the operation takes its arguments from the message area
+ * and the kernel does no descriptor lookup.  The slot holds the handle
+ * like a duplicate descriptor until kipc_unregister() or kipc_ctx_close().
+ */
+#define KIPC_SLOT(n)		(-2 - (int)(n))
+#define KIPC_IS_SLOT(ep)	((ep) <= -2 && (ep) > -2 - KIPC_SLOTS)
+
+int kipc_register(struct kipc_ctx *ctx, unsigned int slot, int ep);
+int kipc_unregister(struct kipc_ctx *ctx, unsigned int slot);
+
 static inline int kipc__ioctl(struct kipc_ctx *ctx, unsigned long cmd,
 			      int ep, uint64_t send_timeout,
 			      uint64_t recv_timeout)
@@ -102,18 +116,36 @@ static inline int kipc__ioctl(struct kipc_ctx *ctx, unsigned long cmd,
 	return ioctl(ctx->fd, cmd, &a) < 0 ? -errno : 0;
 }
 
+/* @cmd (ABI 1.0) on a descriptor, @area_cmd (ABI 1.2) on a slot. */
+static inline int kipc__op(struct kipc_ctx *ctx, unsigned long cmd,
+			   unsigned long area_cmd, int ep,
+			   uint64_t send_timeout, uint64_t recv_timeout)
+{
+	if (KIPC_IS_SLOT(ep)) {
+		struct kipc_area_args *u = &ctx->utcb->args;
+
+		u->ep = KIPC_SLOT(0) - ep;
+		u->flags = KIPC_ARGS_SLOT;
+		u->send_timeout = send_timeout;
+		u->recv_timeout = recv_timeout;
+		u->__reserved = 0;
+		return ioctl(ctx->fd, area_cmd, 0) < 0 ? -errno : 0;
+	}
+	return kipc__ioctl(ctx, cmd, ep, send_timeout, recv_timeout);
+}
+
 /* Send @tag and its registers to @ep; wait up to @timeout for a receiver. */
 static inline int kipc_send(struct kipc_ctx *ctx, int ep, uint64_t tag,
 			    uint64_t timeout)
 {
 	ctx->utcb->tag = tag;
-	return kipc__ioctl(ctx, KIPC_IOC_SEND, ep, timeout, 0);
+	return kipc__op(ctx, KIPC_IOC_SEND, KIPC_IOC_MSEND, ep, timeout, 0);
 }
 
 /* Wait up to @timeout for a message on @ep. */
 static inline int kipc_recv(struct kipc_ctx *ctx, int ep, uint64_t timeout)
 {
-	return kipc__ioctl(ctx, KIPC_IOC_RECV, ep, 0, timeout);
+	return kipc__op(ctx, KIPC_IOC_RECV, KIPC_IOC_MRECV, ep, 0, timeout);
 }
 
 /*
@@ -124,7 +156,7 @@ static inline int kipc_call(struct kipc_ctx *ctx, int ep, uint64_t tag,
 			    uint64_t timeout)
 {
 	ctx->utcb->tag = tag;
-	return kipc__ioctl(ctx, KIPC_IOC_CALL, ep, timeout, timeout);
+	return kipc__op(ctx, KIPC_IOC_CALL, KIPC_IOC_MCALL, ep, timeout, timeout);
 }
 
 /* Reply to the caller whose message was received last.  Never blocks. */
@@ -142,7 +174,7 @@ static inline int kipc_reply_recv(struct kipc_ctx *ctx, int ep, uint64_t tag,
 				  uint64_t timeout)
 {
 	ctx->utcb->tag = tag;
-	return kipc__ioctl(ctx, KIPC_IOC_REPLY_RECV, ep, 0, timeout);
+	return kipc__op(ctx, KIPC_IOC_REPLY_RECV, KIPC_IOC_MREPLY_RECV, ep, 0, timeout);
 }
 
 /*

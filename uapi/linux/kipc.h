@@ -25,13 +25,16 @@
 
 /* Interface version reported by KIPC_IOC_VERSION. */
 #define KIPC_ABI_MAJOR		1
-#define KIPC_ABI_MINOR		1
+#define KIPC_ABI_MINOR		2
 
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
 
 /* Most file descriptors one message can carry. */
 #define KIPC_MSG_FDS		8
+
+/* Registered endpoint handles per context (ABI 1.2, KIPC_IOC_REGISTER). */
+#define KIPC_SLOTS		16
 
 /* Size of the message area: mmap it MAP_SHARED at offset 0 of a context. */
 #define KIPC_UTCB_SIZE		4096
@@ -80,6 +83,33 @@
  */
 #define KIPC_ST_NOTIFY		(1U << 8)
 
+/* struct kipc_area_args.flags */
+#define KIPC_ARGS_SLOT		(1U << 0)	/* @ep is a registered slot */
+
+/**
+ * struct kipc_area_args - an operation's arguments in the message area
+ * (ABI 1.2: KIPC_IOC_MSEND, _MRECV, _MCALL, _MREPLY, _MREPLY_RECV)
+ * @ep:		endpoint handle: a file descriptor, or with KIPC_ARGS_SLOT
+ *		the number of a slot registered with KIPC_IOC_REGISTER
+ *		(0..KIPC_SLOTS-1); KIPC_IOC_MREPLY takes none and wants -1.
+ * @flags:	KIPC_ARGS_SLOT or 0.
+ * @send_timeout: as in struct kipc_ipc.
+ * @recv_timeout: as in struct kipc_ipc.
+ * @__reserved:	must be 0.
+ *
+ * The same operations as KIPC_IOC_SEND ... _REPLY_RECV, without an
+ * argument to copy in: a loop that calls or serves through one endpoint
+ * writes these once and then only the message.  Through a registered slot
+ * the kernel does not even look the descriptor up.
+ */
+struct kipc_area_args {
+	__s32 ep;
+	__u32 flags;
+	__u64 send_timeout;
+	__u64 recv_timeout;
+	__u64 __reserved;
+};
+
 /**
  * struct kipc_utcb - the message area of one context (mmap offset 0)
  * @tag:	message tag; the sender fills it in, the kernel writes the
@@ -90,7 +120,11 @@
  * @uid:	out: sender's effective uid in the receiver's user namespace.
  * @gid:	out: sender's effective gid in the receiver's user namespace.
  * @status:	out: KIPC_ST_* bits describing the last operation.
- * @__reserved:	neither read nor written by the kernel today.
+ * @args:	in: the arguments of the operations that take theirs from
+ *		the message area (KIPC_IOC_MSEND ... _MREPLY_RECV, ABI 1.2);
+ *		read once when such an operation starts, never written, and
+ *		ignored by every other operation (ABI 1.1 called these four
+ *		words @__reserved, which remains their name).
  * @mr:		message registers; the first KIPC_TAG_NR(tag) are copied.
  * @fd_max:	in: how many file descriptors this context accepts in a
  *		received message (recv, reply_recv, and the reply of call),
@@ -122,7 +156,10 @@ struct kipc_utcb {
 	__u32 uid;
 	__u32 gid;
 	__u32 status;
-	__u64 __reserved[4];
+	union {
+		__u64 __reserved[4];
+		struct kipc_area_args args;
+	};
 	__u64 mr[KIPC_MSG_REGS];
 	__u32 fd_max;
 	__u32 __pad;
@@ -217,6 +254,7 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_NOTIFY	(1ULL << 8)	/* notifications (ABI 1.1) */
 #define KIPC_FEAT_POLL		(1ULL << 9)	/* poll/epoll on handles */
 #define KIPC_FEAT_URING		(1ULL << 10)	/* IORING_OP_URING_CMD */
+#define KIPC_FEAT_AREA_ARGS	(1ULL << 11)	/* ABI 1.2: KIPC_IOC_M*, REGISTER */
 
 /**
  * struct kipc_version - result of KIPC_IOC_VERSION
@@ -389,7 +427,7 @@ struct kipc_cancel {
  * submission on a context (sqe->cmd; SQE128 is not needed)
  * @fd:		endpoint handle (send, recv, call, reply_recv), notification
  *		(KIPC_IOC_NTFN_WAIT) or -1 (reply, cancel).
- * @flags:	must be 0.
+ * @flags:	KIPC_ARGS_SLOT (ABI 1.2: @fd is a registered slot) or 0.
  * @timeout:	KIPC_TIMEOUT_POLL or KIPC_TIMEOUT_INFINITE (other values:
  *		EINVAL; bound the wait with KIPC_IOC_CANCEL instead); for
  *		call it is both the send and the receive timeout.
@@ -406,6 +444,34 @@ struct kipc_uring_cmd {
 	__u64 timeout;
 };
 
+/* struct kipc_register.flags */
+#define KIPC_REGISTER_CLEAR	(1U << 0)	/* empty the slot (@fd: -1) */
+
+/**
+ * struct kipc_register - argument of KIPC_IOC_REGISTER (ABI 1.2)
+ * @fd:		an endpoint handle, or -1 with KIPC_REGISTER_CLEAR.
+ * @slot:	0..KIPC_SLOTS-1.
+ * @flags:	KIPC_REGISTER_CLEAR or 0.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Registers a handle in one of the context's slots, as io_uring registers
+ * files: operations that name the slot (KIPC_ARGS_SLOT) use the handle as
+ * it was registered, with its rights and badge, without looking a
+ * descriptor up.  The slot holds the handle like a descriptor does (it
+ * stays open, and counts as a sender or receiver of its endpoint, until
+ * the slot is cleared or replaced, or the context is closed), so closing
+ * @fd afterwards is safe at any moment.  Fails with EBUSY while an
+ * operation runs on the context.
+ */
+struct kipc_register {
+	__s32 fd;
+	__u32 slot;
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[2];
+};
+
 #define KIPC_IOC_MAGIC		0xD7
 
 #define KIPC_IOC_VERSION	_IOR(KIPC_IOC_MAGIC, 0x00, struct kipc_version)
@@ -420,6 +486,13 @@ struct kipc_uring_cmd {
 #define KIPC_IOC_CALL		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_ipc)
 #define KIPC_IOC_REPLY		_IOW(KIPC_IOC_MAGIC, 0x13, struct kipc_ipc)
 #define KIPC_IOC_REPLY_RECV	_IOW(KIPC_IOC_MAGIC, 0x14, struct kipc_ipc)
+/* ABI 1.2: the same five with their arguments in the message area. */
+#define KIPC_IOC_MSEND		_IO(KIPC_IOC_MAGIC, 0x18)
+#define KIPC_IOC_MRECV		_IO(KIPC_IOC_MAGIC, 0x19)
+#define KIPC_IOC_MCALL		_IO(KIPC_IOC_MAGIC, 0x1a)
+#define KIPC_IOC_MREPLY		_IO(KIPC_IOC_MAGIC, 0x1b)
+#define KIPC_IOC_MREPLY_RECV	_IO(KIPC_IOC_MAGIC, 0x1c)
+#define KIPC_IOC_REGISTER	_IOW(KIPC_IOC_MAGIC, 0x07, struct kipc_register)
 #define KIPC_IOC_NTFN_CREATE	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_notify_create)
 #define KIPC_IOC_NTFN_SIGNAL	_IOW(KIPC_IOC_MAGIC, 0x31, struct kipc_notify)
 #define KIPC_IOC_NTFN_WAIT	_IOW(KIPC_IOC_MAGIC, 0x32, struct kipc_notify)
