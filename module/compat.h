@@ -18,6 +18,8 @@
 
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/percpu-refcount.h>
+#include <linux/sched.h>
 #include <linux/version.h>
 
 /*
@@ -59,6 +61,15 @@ static inline void kipc_vm_flags_mod(struct vm_area_struct *vma,
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 #include <linux/io_uring/cmd.h>
 #define KIPC_URING_CANCELABLE	1
+#define KIPC_URING_WATCHDOG	0
+#define kipc_uring_mark_cancelable(ucmd, issue_flags) \
+	io_uring_cmd_mark_cancelable(ucmd, issue_flags)
+#define kipc_uring_cancelling(issue_flags) ((issue_flags) & IO_URING_F_CANCEL)
+/* io_uring ends cancelable commands itself: nothing is ever abandoned. */
+static inline bool kipc_uring_abandoned(struct io_uring_cmd *ucmd)
+{
+	return false;
+}
 #else
 #include <linux/io_uring.h>
 #include <linux/io_uring_types.h>
@@ -74,6 +85,40 @@ static inline void kipc_vm_flags_mod(struct vm_area_struct *vma,
 #else
 #define kipc_tctx_cancelling(tctx)	atomic_read(&(tctx)->in_cancel)
 #endif
+#define KIPC_URING_CANCELABLE	0
+#define KIPC_URING_WATCHDOG	1
+#define kipc_uring_mark_cancelable(ucmd, issue_flags) do { } while (0)
+#define kipc_uring_cancelling(issue_flags) false
+
+/**
+ * kipc_uring_abandoned - is a command in flight to be cancelled (before 6.7)?
+ * @ucmd:	the command
+ *
+ * io_uring waits for its requests, and cannot end a queued command, when
+ * - the ring is torn down: its refs are dying;
+ * - the request's task cancels its requests, in io_uring_cancel_generic():
+ *   exec (all of them), exit (those io_uring tracks, such as a link with a
+ *   poll on an io_uring descriptor: before PF_EXITING is set), and the
+ *   SQPOLL thread stopping (req->task is that thread: it shares the fd
+ *   table, so the ring stays, and it is not PF_EXITING before it is done);
+ *   its io_uring_task says so from the start;
+ * - the task exits (PF_EXITING): as before 6.7, its commands end with it.
+ *
+ * The request pins req->task, and counts in its io_uring_task's inflight:
+ * that cannot be freed (exec frees it once none is left) while we look.
+ *
+ * Return: true if the command must end now.
+ */
+static inline bool kipc_uring_abandoned(struct io_uring_cmd *ucmd)
+{
+	struct io_kiocb *req = cmd_to_io_kiocb(ucmd);
+	struct task_struct *task = req->task;
+	struct io_uring_task *tctx = READ_ONCE(task->io_uring);
+
+	return (READ_ONCE(task->flags) & PF_EXITING) ||
+	       (tctx && kipc_tctx_cancelling(tctx)) ||
+	       percpu_ref_is_dying(&req->ctx->refs);
+}
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)

@@ -63,6 +63,10 @@ static void kipc_ctx_free(struct kref *ref)
 		if (ctx->slots[i].file)
 			fput(ctx->slots[i].file);
 	kipc_ident_put(&ctx->id);
+	if (ctx->peer)
+		put_task_struct(ctx->peer);
+	if (ctx->peer_next)
+		put_task_struct(ctx->peer_next);
 	free_page((unsigned long)ctx->utcb);
 	mmdrop(ctx->mm);
 	/*

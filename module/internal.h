@@ -321,8 +321,10 @@ struct kipc_slot {
  * @call:	the queued sender waits for a reply.
  * @reply_to:	caller this context owes a reply (holds a reference).
  * @reply_from:	context that owes this one a reply (identity only).
- * @peer:	the task of the partner this wait expects to hear from
- *		(referenced), or NULL: kipc_wait() spins only while it runs.
+ * @peer:	the task of the partner of the last rendezvous (referenced),
+ *		or NULL: kipc_wait() keeps the CPU only while it runs.
+ * @peer_next:	a partner's hint of a new one (referenced), for the owner
+ *		to take up (wait.c).
  * @sleeping:	the waiter sleeps on @wq and needs a wake-up.
  * @async_done:	set while an asynchronous operation waits: how to complete
  *		it (uring.c); NULL for a synchronous one.
@@ -376,6 +378,7 @@ struct kipc_ctx {
 	struct kipc_ctx *reply_to;
 	struct kipc_ctx *reply_from;
 	struct task_struct *peer;
+	struct task_struct *peer_next;
 	bool sleeping;
 	void (*async_done)(struct kipc_ctx *ctx);
 	wait_queue_head_t wq;
@@ -500,8 +503,8 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result);
 int kipc_wait_cancel(struct kipc_ctx *ctx);
 int kipc_wait_reply_end(struct kipc_ctx *ctx);
 int kipc_wait_done(struct kipc_ctx *ctx);
-void kipc_wait_peer(struct kipc_ctx *ctx, struct task_struct *peer);
-void kipc_wait_unpeer(struct kipc_ctx *ctx);
+void kipc_peer_set(struct kipc_ctx *ctx, struct task_struct *task);
+void kipc_peer_hint(struct kipc_ctx *ctx, struct task_struct *task);
 ktime_t kipc_deadline(u64 timeout);
 
 /* endpoint.c */

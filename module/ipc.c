@@ -96,7 +96,7 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
  * @ctx:	the context; the message is in its area
  * @tag:	the reply's checked tag
  * @expect:	the caller is the task the next wait of @ctx expects to
- *		hear from (kipc_wait_peer())
+ *		hear from (kipc_peer_set())
  *
  * Never blocks.
  *
@@ -107,6 +107,7 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
+	struct task_struct *peer = NULL;
 	int ret = -ECONNRESET;
 
 	spin_lock(&caller->lock);
@@ -118,13 +119,15 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 		caller->reply_from = NULL;
 		WRITE_ONCE(caller->wstate, KIPC_W_BUSY);
 		kipc_transfer(caller, ctx, tag, 0, 0);
-		if (expect)
-			kipc_wait_peer(ctx, caller->id.task);
+		if (expect && ctx->peer != caller->id.task)
+			peer = get_task_struct(caller->id.task);
 		kipc_complete(caller, 0);
 		ret = 0;
 	}
 	ctx->reply_to = NULL;
 	spin_unlock(&caller->lock);
+	if (peer)
+		kipc_peer_set(ctx, peer);
 	trace_kipc_reply(caller->id.task, tag, ret);
 	kipc_ctx_put(caller);
 	return ret;
@@ -144,6 +147,7 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 {
 	struct kipc_ep *ep = op->h.ep;
+	struct task_struct *peer;
 	struct kipc_ctx *rcv;
 
 	spin_lock(&ep->lock);
@@ -183,21 +187,24 @@ int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 
 	kipc_transfer(rcv, ctx, call ? op->tag | KIPC_TAG_F_CALL : op->tag,
 		      op->h.badge, ep->id);
+	kipc_peer_hint(rcv, ctx->id.task);
+	/* The receiver is whom we wait for (a reply), or hear from, next. */
+	peer = ctx->peer != rcv->id.task ? get_task_struct(rcv->id.task) : NULL;
 	if (call) {
 		/*
 		 * T7: become the receiver's caller before it can run.  Nobody
 		 * else can match reply_from == rcv, so our own lock is not
-		 * needed.  The receiver is who we wait for now.
+		 * needed.
 		 */
 		kref_get(&ctx->ref);
 		rcv->reply_to = ctx;
-		if (!op->async)
-			kipc_wait_peer(ctx, rcv->id.task);
 		WRITE_ONCE(ctx->reply_from, rcv);
 		WRITE_ONCE(ctx->wstate, KIPC_W_REPLY);
 	}
 	kipc_complete(rcv, 0);					/* T4 */
 	spin_unlock(&rcv->lock);
+	if (peer)
+		kipc_peer_set(ctx, peer);
 
 	if (!call)
 		return 0;
@@ -218,6 +225,7 @@ int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 {
 	struct kipc_ep *ep = op->h.ep;
+	struct task_struct *peer;
 	struct kipc_ctx *snd;
 
 	spin_lock(&ep->lock);
@@ -267,17 +275,21 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 
 	kipc_transfer(ctx, snd, snd->call ? snd->tag | KIPC_TAG_F_CALL : snd->tag,
 		      snd->badge, ep->id);
+	/* Tell the sender whom it heard from; it is whom we expect next. */
+	kipc_peer_hint(snd, ctx->id.task);
+	peer = ctx->peer != snd->id.task ? get_task_struct(snd->id.task) : NULL;
 	if (snd->call) {
-		/* T3: the caller waits on, now for our reply, and for us. */
+		/* T3: the caller waits on, now for our reply. */
 		kref_get(&snd->ref);
 		ctx->reply_to = snd;
 		snd->reply_from = ctx;
-		kipc_wait_peer(snd, ctx->id.task);
 		WRITE_ONCE(snd->wstate, KIPC_W_REPLY);
 	} else {
 		kipc_complete(snd, 0);				/* T4 */
 	}
 	spin_unlock(&snd->lock);
+	if (peer)
+		kipc_peer_set(ctx, peer);
 	return 0;
 }
 

@@ -273,8 +273,6 @@ static __always_inline int kipc_op_end(struct kipc_ctx *ctx, struct kipc_op *op,
 {
 	if (unlikely(op->files))
 		kipc_fds_end(ctx, op, ret);
-	if (unlikely(READ_ONCE(ctx->peer)))
-		kipc_wait_unpeer(ctx);
 	kipc_status_end(ctx, op, ret);
 	if (unlikely(ret))
 		kipc_op_error(op, ret);

@@ -66,36 +66,7 @@ static void kipc_uring_complete(struct kipc_ctx *ctx)
 	io_uring_cmd_complete_in_task(ctx->ucmd, kipc_uring_finish_tw);
 }
 
-#ifdef KIPC_URING_WATCHDOG
-/**
- * kipc_uring_abandoned - is a command in flight to be cancelled (before 6.7)?
- * @req:	its request
- *
- * io_uring waits for its requests, and cannot end a queued command, when
- * - the ring is torn down: its refs are dying;
- * - the request's task cancels its requests, in io_uring_cancel_generic():
- *   exec (all of them), exit (those io_uring tracks, such as a link with a
- *   poll on an io_uring descriptor: before PF_EXITING is set), and the
- *   SQPOLL thread stopping (req->task is that thread: it shares the fd
- *   table, so the ring stays, and it is not PF_EXITING before it is done);
- *   its io_uring_task says so from the start;
- * - the task exits (PF_EXITING): as before 6.7, its commands end with it.
- *
- * The request pins req->task, and counts in its io_uring_task's inflight:
- * that cannot be freed (exec frees it once none is left) while we look.
- *
- * Return: true if the command must end now.
- */
-static bool kipc_uring_abandoned(struct io_kiocb *req)
-{
-	struct task_struct *task = req->task;
-	struct io_uring_task *tctx = READ_ONCE(task->io_uring);
-
-	return (READ_ONCE(task->flags) & PF_EXITING) ||
-	       (tctx && kipc_tctx_cancelling(tctx)) ||
-	       percpu_ref_is_dying(&req->ctx->refs);
-}
-
+/* Before 6.7: end a queued command that io_uring waits for (compat.h). */
 static void kipc_uring_watchdog(struct work_struct *work)
 {
 	struct kipc_ctx *ctx = container_of(to_delayed_work(work),
@@ -109,7 +80,7 @@ static void kipc_uring_watchdog(struct work_struct *work)
 	/* Completed: kipc_uring_finish() is on its way, and disarms us. */
 	if (READ_ONCE(ctx->wstate) == KIPC_W_DONE)
 		return;
-	if (kipc_uring_abandoned(cmd_to_io_kiocb(ucmd))) {
+	if (kipc_uring_abandoned(ucmd)) {
 		if (!kipc_wait_cancel(ctx))
 			return;
 		/* Not queued yet, or a partner owns it: soon one or other. */
@@ -117,7 +88,6 @@ static void kipc_uring_watchdog(struct work_struct *work)
 	}
 	schedule_delayed_work(&ctx->watchdog, delay);
 }
-#endif
 
 struct kipc_uring_issue {
 	struct io_uring_cmd *ucmd;
@@ -139,17 +109,16 @@ static void kipc_uring_setup(struct kipc_ctx *ctx, void *data)
 	/* kipc_complete() then calls ctx->async_done. */
 	WRITE_ONCE(ctx->sleeping, true);
 	atomic_long_inc(&kipc_stats.async);
-#ifdef KIPC_URING_CANCELABLE
-	io_uring_cmd_mark_cancelable(is->ucmd, is->issue_flags);
-#else
+	kipc_uring_mark_cancelable(is->ucmd, is->issue_flags);
 	/*
-	 * Issued when io_uring already waits (a link's next request, issued
-	 * by task work that its cancel loop runs): look at once.
+	 * Before 6.7, nothing cancels a queued command: watch it.  Issued
+	 * when io_uring already waits (a link's next request, issued by task
+	 * work that its cancel loop runs): look at once.
 	 */
-	schedule_delayed_work(&ctx->watchdog,
-			      kipc_uring_abandoned(cmd_to_io_kiocb(is->ucmd)) ?
-			      1 : KIPC_WATCHDOG_PERIOD);
-#endif
+	if (KIPC_URING_WATCHDOG)
+		schedule_delayed_work(&ctx->watchdog,
+				      kipc_uring_abandoned(is->ucmd) ?
+				      1 : KIPC_WATCHDOG_PERIOD);
 }
 
 /*
@@ -158,9 +127,8 @@ static void kipc_uring_setup(struct kipc_ctx *ctx, void *data)
  */
 static void kipc_uring_disarm(struct kipc_ctx *ctx)
 {
-#ifdef KIPC_URING_WATCHDOG
-	cancel_delayed_work_sync(&ctx->watchdog);
-#endif
+	if (KIPC_URING_WATCHDOG)
+		cancel_delayed_work_sync(&ctx->watchdog);
 }
 
 /*
@@ -171,12 +139,11 @@ static void kipc_uring_disarm(struct kipc_ctx *ctx)
 static int kipc_uring_immediate(struct io_uring_cmd *ucmd, int ret,
 			 unsigned int issue_flags)
 {
-#ifdef KIPC_URING_CANCELABLE
-	kipc_uring_cmd_done(ucmd, ret, issue_flags);
-	return -EIOCBQUEUED;
-#else
+	if (KIPC_URING_CANCELABLE) {
+		kipc_uring_cmd_done(ucmd, ret, issue_flags);
+		return -EIOCBQUEUED;
+	}
 	return ret;
-#endif
 }
 
 /**
@@ -185,9 +152,7 @@ static int kipc_uring_immediate(struct io_uring_cmd *ucmd, int ret,
  */
 void kipc_uring_init(struct kipc_ctx *ctx)
 {
-#ifdef KIPC_URING_WATCHDOG
 	INIT_DELAYED_WORK(&ctx->watchdog, kipc_uring_watchdog);
-#endif
 }
 
 /**
@@ -217,13 +182,11 @@ int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	u64 timeout;
 	int ret;
 
-#ifdef KIPC_URING_CANCELABLE
-	if (issue_flags & IO_URING_F_CANCEL) {
+	if (kipc_uring_cancelling(issue_flags)) {
 		/* Task exit or ring teardown: the CQE follows in task work. */
 		kipc_wait_cancel(ctx);
 		return 0;
 	}
-#endif
 	if (ctx->mm != current->mm)
 		return -EPERM;
 	switch (ucmd->cmd_op) {

@@ -58,9 +58,10 @@
  *    set_current_state(), read by kipc_complete() after a full barrier
  *    that follows its store of DONE: either the waiter sees DONE before it
  *    sleeps or the partner sees it sleeping and wakes it;
- *  - ctx->peer: written by the owner before it waits, or by the partner
- *    that moves it to REPLY (T3, under ctx->lock); read by the spinning
- *    owner with READ_ONCE.
+ *  - ctx->peer is the owner's alone (WRITE_ONCE, for a partner's
+ *    READ_ONCE comparison in kipc_peer_hint()); ctx->peer_next is set by a
+ *    partner that owns the context with cmpxchg() from NULL and taken by
+ *    the owner with xchg().
  */
 #include <linux/hrtimer.h>
 #include <linux/moduleparam.h>
@@ -245,31 +246,51 @@ static void kipc_wait_busy(struct kipc_ctx *ctx)
 }
 
 /**
- * kipc_wait_peer - name the task a wait expects to hear from
- * @ctx:	the context, owned by current, not queued
- * @peer:	that task, or NULL
+ * kipc_peer_set - the owner names the task it expects to hear from next
+ * @ctx:	the context, owned by current; no spinlock held
+ * @task:	that task, referenced by the caller (the reference moves to
+ *		@ctx), or NULL
  *
- * kipc_wait() keeps the CPU only while @peer runs.
+ * kipc_wait() keeps the CPU only while that task runs.  It is the partner
+ * of the last rendezvous: a caller waits for the server it called, a
+ * server for the caller it answered, and a sender that receives next for
+ * the receiver it sent to.
  */
-void kipc_wait_peer(struct kipc_ctx *ctx, struct task_struct *peer)
+void kipc_peer_set(struct kipc_ctx *ctx, struct task_struct *task)
 {
-	if (peer)
-		get_task_struct(peer);
-	WRITE_ONCE(ctx->peer, peer);
+	struct task_struct *old = ctx->peer;
+
+	WRITE_ONCE(ctx->peer, task);
+	if (old)
+		put_task_struct(old);
 }
 
 /**
- * kipc_wait_unpeer - the wait is over, or did not happen: forget the peer
- * @ctx:	the context, owned by current
+ * kipc_peer_hint - a partner tells a context it owns whom it heard from
+ * @ctx:	the context, BUSY or queued, owned by the caller
+ * @task:	the partner's task (alive: current, or referenced by the
+ *		partner's identity)
+ *
+ * Nothing to do if that is @ctx's peer already (the usual case: no
+ * reference is taken); else the owner takes it up in kipc_peer_take().
  */
-void kipc_wait_unpeer(struct kipc_ctx *ctx)
+void kipc_peer_hint(struct kipc_ctx *ctx, struct task_struct *task)
 {
-	struct task_struct *peer = READ_ONCE(ctx->peer);
+	if (READ_ONCE(ctx->peer) == task)
+		return;
+	get_task_struct(task);
+	/* Pairs with xchg() in kipc_peer_take(); one hint at a time. */
+	if (cmpxchg(&ctx->peer_next, NULL, task))
+		put_task_struct(task);	/* not the last reference: see above */
+}
 
-	if (peer) {
-		WRITE_ONCE(ctx->peer, NULL);
-		put_task_struct(peer);
-	}
+/* The owner takes up a partner's hint. */
+static void kipc_peer_take(struct kipc_ctx *ctx)
+{
+	struct task_struct *task = xchg(&ctx->peer_next, NULL);
+
+	if (task)
+		kipc_peer_set(ctx, task);
 }
 
 /*
@@ -284,8 +305,12 @@ void kipc_wait_unpeer(struct kipc_ctx *ctx)
  */
 static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until)
 {
-	struct task_struct *peer = READ_ONCE(ctx->peer);
+	struct task_struct *peer;
 
+	/* A server took our call meanwhile (T3): it is whom we wait for. */
+	if (unlikely(READ_ONCE(ctx->peer_next)))
+		kipc_peer_take(ctx);
+	peer = ctx->peer;
 	if (!peer)
 		return false;
 	if (READ_ONCE(peer->on_rq) &&
@@ -409,9 +434,8 @@ notify:
 	WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
 	err = ctx->wresult;
 out:
-	/* A parked call keeps waiting for the same partner. */
-	if (likely(!op->park))
-		kipc_wait_unpeer(ctx);
+	if (unlikely(READ_ONCE(ctx->peer_next)))
+		kipc_peer_take(ctx);
 	/* set_notify_signal() without the wake-up: we are running. */
 	if (unlikely(notify))
 		set_thread_flag(TIF_NOTIFY_SIGNAL);
@@ -432,7 +456,8 @@ int kipc_wait_done(struct kipc_ctx *ctx)
 
 	WARN_ON_ONCE(st != KIPC_W_DONE);
 	WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
-	kipc_wait_unpeer(ctx);
+	if (READ_ONCE(ctx->peer_next))
+		kipc_peer_take(ctx);
 	return ctx->wresult;
 }
 
@@ -445,10 +470,8 @@ int kipc_wait_done(struct kipc_ctx *ctx)
  */
 int kipc_wait_reply_end(struct kipc_ctx *ctx)
 {
-	if (kipc_wait_end(ctx, KIPC_W_REPLY, 1)) {
-		kipc_wait_unpeer(ctx);
+	if (kipc_wait_end(ctx, KIPC_W_REPLY, 1))
 		return -EINTR;
-	}
 	/* A partner got there first: wait until it has finished with us. */
 	while (smp_load_acquire(&ctx->wstate) == KIPC_W_BUSY)
 		kipc_wait_busy(ctx);
