@@ -7,7 +7,7 @@
 #
 # Environment: PROF_MECHS (kipc-bench rows, comma-separated; default
 # kipc_call,sched_yield), PROF_N1 and PROF_N2 (measured round trips of the
-# two runs per row, default 2000 and 12000), PROF_WARM (warm-up, 1000),
+# two runs per row, default 1000 and 3000), PROF_WARM (warm-up, 1000),
 # PROF_MIN (report.sh), and vm/run.sh's (KERNEL, VM_TIMEOUT, ...).
 # Leaves the raw material next to OUT.txt: counts.txt (the plugin's
 # intervals), symbols.txt (the guest's kallsyms), and the log
@@ -24,7 +24,7 @@ log=$top/build/vm-profile.log
 rm -f "$dir/counts.txt" "$dir/symbols.txt"
 
 append="KIPC_PROF_MECHS=${PROF_MECHS:-kipc_call,sched_yield}"
-append="$append KIPC_PROF_N1=${PROF_N1:-2000} KIPC_PROF_N2=${PROF_N2:-12000}"
+append="$append KIPC_PROF_N1=${PROF_N1:-1000} KIPC_PROF_N2=${PROF_N2:-3000}"
 append="$append KIPC_PROF_WARM=${PROF_WARM:-1000}"
 # icount as `make bench` (1 CPU, 2 ns per instruction); the plugin writes
 # the counts, the guest's second serial port (ttyS1) the symbols.

@@ -71,7 +71,7 @@ grep -q ' S kipc_' "$tmp/syms" || die "no kipc.ko symbols in $syms (was the modu
 # in address order gives each address its function.
 awk '/^# interval / { k = $3; next } /^#/ { next } { print $1, "P", k, $2 }' "$counts" > "$tmp/pcs"
 sort -k1,1 -k2,2r "$tmp/syms" "$tmp/pcs" | awk -v kp="$tmp/kipc-pcs" '
-$2 == "S" { fn = $3; mod = $4; next }
+$2 == "S" { fn = $3; mod = $4; start = $1; next }
 {
 	if (substr($1, 1, 4) != "ffff")
 		f = "[user]"
@@ -80,6 +80,8 @@ $2 == "S" { fn = $3; mod = $4; next }
 	else
 		f = fn
 	sum[$3, f] += $4
+	if ($1 == start)	# the first instruction: calls (unless a loop returns there)
+		calls[$3, f] += $4
 	if (!(f in where))
 		where[f] = substr($1, 1, 4) != "ffff" ? "user" : (fn == "" ? "?" : mod)
 	if (mod == "kipc" && substr($1, 1, 4) == "ffff")
@@ -88,9 +90,9 @@ $2 == "S" { fn = $3; mod = $4; next }
 END {
 	for (kf in sum) {
 		split(kf, a, SUBSEP)
-		print a[1], a[2], where[a[2]], sum[kf]
+		print a[1], a[2], where[a[2]], sum[kf], calls[kf] + 0
 	}
-}' > "$tmp/funcs"	# "INTERVAL FUNCTION MODULE COUNT"
+}' > "$tmp/funcs"	# "INTERVAL FUNCTION MODULE COUNT CALLS"
 touch "$tmp/kipc-pcs"
 
 # kipc.ko's own functions, inlined ones included: the innermost function of
@@ -222,13 +224,14 @@ BEGIN {
 		}
 	}
 }
-{	# INTERVAL FUNCTION MODULE COUNT
+{	# INTERVAL FUNCTION MODULE COUNT CALLS
 	if (!($1 in kof))
 		next
 	m = kof[$1]
 	f = $2
 	if (!(f in fseen)) { fseen[f] = 1; fn[++nf] = f; grp[f] = group(f, $3); fmod[f] = $3 }
 	v[m, f] += sgn[$1] * $4 / d[m]
+	c[m, f] += sgn[$1] * $5 / d[m]
 	raw[$1] += $4
 }
 END {
@@ -243,6 +246,7 @@ END {
 		hdr = hdr sprintf(" %12s", mech[i])
 	if (subj != "" && floor != "")
 		hdr = hdr sprintf(" %12s", subj "-floor")
+	hdr = hdr sprintf(" %9s", "calls")
 
 	# Totals and the check against the clock: the mean round trip of the
 	# N2 run, at 2 ns per instruction, includes the N2 run edges.
@@ -282,11 +286,21 @@ END {
 		k = ki[mech[i], 2]
 		printf " %12s", (k in mean) ? fmt(mean[k] * 1000 / 2) : "-"
 	}
-	printf "\n\n"
+	printf "\n"
+	# How often the expensive things happen, per round trip.
+	nc = split("__schedule __switch_to_asm yield __x64_sys_sched_yield __x64_sys_ioctl sysvec_apic_timer_interrupt", cf, " ")
+	for (j = 1; j <= nc; j++) {
+		printf "%-34s", "calls: " cf[j]
+		for (i = 1; i <= nm; i++) printf " %12s", sprintf("%.3f", c[mech[i], cf[j]])
+		printf "\n"
+	}
+	printf "\n"
 
 	# Functions: by the first column, largest first, those below min in
 	# every column folded into their group.
-	printf "== by function (below %s in every column: one line per group)\n", min
+	cm = subj != "" ? subj : mech[1]
+	printf "== by function (below %s in every column: one line per group); calls: how\n", min
+	printf "== often %s enters the function per round trip (its first instruction)\n", cm
 	print hdr
 	for (j = 1; j <= nf; j++) {
 		f = fn[j]
@@ -314,7 +328,7 @@ END {
 		printf "%-34s %-22s", name, grp[f]
 		for (i = 1; i <= nm; i++) printf " %12s", fmt(v[mech[i], f])
 		if (subj != "" && floor != "") printf " %12s", fmt(v[subj, f] - v[floor, f])
-		printf "\n"
+		printf " %9s\n", sprintf("%.2f", c[cm, f])
 	}
 	for (g = 1; g <= ng; g++) {
 		if (!nsmall[gl[g]]) continue
@@ -336,25 +350,28 @@ END {
 				io[i + 1] = io[i]
 			io[i + 1] = t
 		}
+		# the mechanisms that run kipc.ko at all
+		nk = 0
+		for (i = 1; i <= nm; i++) {
+			t = 0
+			for (j = 1; j <= ni; j++) t += inl[mech[i], ifn[j]]
+			if (t >= 0.5) { km[++nk] = mech[i]; kt[nk] = t }
+		}
 		printf "%-34s", "function"
-		for (i = 1; i <= nm; i++) printf " %12s", mech[i]
+		for (i = 1; i <= nk; i++) printf " %12s", km[i]
 		printf "\n"
 		for (jj = 1; jj <= ni; jj++) {
 			f = ifn[io[jj]]
 			big = 0
-			for (i = 1; i <= nm; i++)
-				if (inl[mech[i], f] >= 0.5 || inl[mech[i], f] <= -0.5) big = 1
+			for (i = 1; i <= nk; i++)
+				if (inl[km[i], f] >= 0.5 || inl[km[i], f] <= -0.5) big = 1
 			if (!big) continue
 			printf "%-34s", f
-			for (i = 1; i <= nm; i++) printf " %12s", fmt(inl[mech[i], f])
+			for (i = 1; i <= nk; i++) printf " %12s", fmt(inl[km[i], f])
 			printf "\n"
 		}
 		printf "%-34s", "total (the kipc.ko group)"
-		for (i = 1; i <= nm; i++) {
-			t = 0
-			for (j = 1; j <= ni; j++) t += inl[mech[i], ifn[j]]
-			printf " %12s", fmt(t)
-		}
+		for (i = 1; i <= nk; i++) printf " %12s", fmt(kt[i])
 		printf "\n"
 	}
 }' "$tmp/funcs"

@@ -9,8 +9,8 @@
 # Environment (kernel command line, from bench/prof/profile.sh):
 # KIPC_PROF_MECHS (comma-separated kipc-bench rows, default
 # kipc_call,sched_yield), KIPC_PROF_N1, KIPC_PROF_N2, KIPC_PROF_WARM.
-n1=${KIPC_PROF_N1:-2000}
-n2=${KIPC_PROF_N2:-12000}
+n1=${KIPC_PROF_N1:-1000}
+n2=${KIPC_PROF_N2:-3000}
 warm=${KIPC_PROF_WARM:-1000}
 mechs=$(echo "${KIPC_PROF_MECHS:-kipc_call,sched_yield}" | tr , ' ')
 
