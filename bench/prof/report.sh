@@ -340,7 +340,8 @@ END {
 
 	# kipc.ko by its own (mostly inlined) functions.
 	if (ni) {
-		printf "\n== kipc.ko by source function, inlined ones included (addr2line -i on %s):\n", ko
+		koname = ko; sub(/.*\//, "", koname)
+		printf "\n== kipc.ko by source function, inlined ones included (addr2line -i on %s):\n", koname
 		printf "== each address goes to the innermost function of module/ it was inlined from\n"
 		for (j = 1; j <= ni; j++) { io[j] = j; ik[j] = 0
 			for (i = 1; i <= nm; i++) ik[j] += inl[mech[i], ifn[j]] }
