@@ -32,7 +32,8 @@ VM_ICOUNT=1 VM_LOG=$log VM_APPEND="${VM_APPEND:+$VM_APPEND }$append" \
 VM_QEMU_ARGS="-plugin $plugin,out=$dir/counts.txt -serial file:$dir/symbols.txt" \
 	"$top/vm/run.sh" profile
 grep -q '^=== KIPC-PROF-DONE' "$log" || { echo "bench/prof/profile.sh: the profile did not finish (see $log)" >&2; exit 1; }
-"$top/bench/prof/report.sh" "$log" "$dir/counts.txt" "$dir/symbols.txt" "$top/kipc.ko" > "$out.tmp"
+"$top/bench/prof/report.sh" "$log" "$dir/counts.txt" "$dir/symbols.txt" "$top/kipc.ko" \
+	"$top/build/bench/kipc-bench" > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"
 echo

@@ -3,7 +3,7 @@
 # per round trip, per kernel function and per group, for every profiled
 # mechanism side by side (bench/README.md, "Where the instructions go").
 #
-#   bench/prof/report.sh VM-LOG COUNTS SYMBOLS KIPC.KO > profile.txt
+#   bench/prof/report.sh VM-LOG COUNTS SYMBOLS KIPC.KO [PROGRAM] > profile.txt
 #
 # VM-LOG   the serial console: which interval is which mechanism and length
 #          ("=== KIPC-PROF interval K mechanism M round-trips N"), and
@@ -13,11 +13,15 @@
 # SYMBOLS  what the guest wrote to its second serial port: its
 #          /proc/kallsyms text symbols, kipc.ko's section addresses
 # KIPC.KO  the module that ran, for addr2line (its own inlined functions)
+# PROGRAM  optional: the (static, not position-independent) kipc-bench that
+#          ran, whose symbols name the user-space addresses
 #
 # Per mechanism: (count at N2 - count at N1) / (N2 - N1), so boot, setup,
 # the warm-up and the edges of the intervals cancel.  An address is
-# attributed to the nearest kernel symbol at or below it; user addresses
-# (below 0xffff800000000000) are "[user]".
+# attributed to the nearest symbol at or below it: the kernel's, or for
+# user addresses (below 0xffff800000000000) PROGRAM's ("NAME [user]"), or
+# "[vdso]" from 0x7f0000000000 up (a static program maps nothing else
+# there but its stack), or "[user]" if no PROGRAM is given.
 #
 # PROF_MIN (default 2): functions below this many instructions per round
 # trip in every column are summed into one line per group.
@@ -26,6 +30,7 @@ log=${1:?usage: bench/prof/report.sh VM-LOG COUNTS SYMBOLS KIPC.KO}
 counts=${2:?usage: bench/prof/report.sh VM-LOG COUNTS SYMBOLS KIPC.KO}
 syms=${3:?usage: bench/prof/report.sh VM-LOG COUNTS SYMBOLS KIPC.KO}
 ko=${4:?usage: bench/prof/report.sh VM-LOG COUNTS SYMBOLS KIPC.KO}
+prog=${5:-}
 min=${PROF_MIN:-2}
 die() { echo "bench/prof/report.sh: $*" >&2; exit 1; }
 export LC_ALL=C
@@ -66,6 +71,10 @@ $2 ~ /^[tTwW]$/ && $1 !~ /^0+$/ && length($1) == 16 {
 }' > "$tmp/syms"
 [ -s "$tmp/syms" ] || die "no symbols in $syms"
 grep -q ' S kipc_' "$tmp/syms" || die "no kipc.ko symbols in $syms (was the module loaded?)"
+if [ -n "$prog" ]; then
+	nm --defined-only "$prog" | awk '$2 ~ /^[tTwW]$/ && length($1) == 16 { print $1, "S", $3, "user" }' \
+		>> "$tmp/syms"
+fi
 
 # Counts: "ADDR P INTERVAL COUNT"; then one sweep over symbols and counts
 # in address order gives each address its function.
@@ -74,8 +83,8 @@ sort -k1,1 -k2,2r "$tmp/syms" "$tmp/pcs" | awk -v kp="$tmp/kipc-pcs" '
 $2 == "S" { fn = $3; mod = $4; start = $1; next }
 {
 	if (substr($1, 1, 4) != "ffff")
-		f = "[user]"
-	else if (fn == "")
+		f = $1 >= "00007f0000000000" ? "[vdso]" : (mod == "user" ? fn "@user" : "[user]")
+	else if (fn == "" || mod == "user")
 		f = "[unknown]"
 	else
 		f = fn
@@ -83,7 +92,7 @@ $2 == "S" { fn = $3; mod = $4; start = $1; next }
 	if ($1 == start)	# the first instruction: calls (unless a loop returns there)
 		calls[$3, f] += $4
 	if (!(f in where))
-		where[f] = substr($1, 1, 4) != "ffff" ? "user" : (fn == "" ? "?" : mod)
+		where[f] = substr($1, 1, 4) != "ffff" ? "user" : (fn == "" || mod == "user" ? "?" : mod)
 	if (mod == "kipc" && substr($1, 1, 4) == "ffff")
 		print $1, $3, $4 > kp
 }
@@ -325,6 +334,7 @@ END {
 			continue
 		}
 		name = f (fmod[f] != "vmlinux" && fmod[f] != "user" ? " [" fmod[f] "]" : "")
+		sub(/@user$/, " [user]", name)	# a function of PROGRAM (keys have no spaces)
 		printf "%-34s %-22s", name, grp[f]
 		for (i = 1; i <= nm; i++) printf " %12s", fmt(v[mech[i], f])
 		if (subj != "" && floor != "") printf " %12s", fmt(v[subj, f] - v[floor, f])
