@@ -45,7 +45,7 @@ KSFT		:= $(O)/ksft/kselftest_harness.h
 # Programs that run in the VM are static: the initramfs has no libc.
 STATIC		:= -static -pthread
 
-.PHONY: all module lib tests examples bench bench-smp tools check check-rt check-debug check-all demo deps install \
+.PHONY: all module lib tests examples bench bench-smp profile tools check check-rt check-debug check-all demo deps install \
 	modules_install uninstall clean help sparse
 
 all: module lib tests examples $(BENCH) tools
@@ -61,6 +61,8 @@ help:
 	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
 	@echo "make bench        kipc-bench in QEMU, 1 CPU under icount: table, CSV, plot, ratios"
 	@echo "make bench-smp    the same on 2 CPUs without icount"
+	@echo "make profile      instructions per round trip per kernel function, kipc_call vs"
+	@echo "                  the sched_yield floor (icount VM + QEMU plugin): $(O)/bench/profile.txt"
 	@echo "make install      libkipc, headers, pkg-config file (PREFIX, DESTDIR)"
 	@echo "make modules_install   kipc.ko for modprobe (KVER, INSTALL_MOD_PATH)"
 	@echo "make sparse       the module through sparse (C=2)"
@@ -149,6 +151,25 @@ bench bench-smp:
 	$(BENCH_VM) VM_LOG=$(O)/vm-$@.log vm/run.sh bench
 	bench/report.sh $(O)/vm-$@.log $(O)/bench/$@.csv \
 		$(O)/bench/latency$(subst bench,,$@).svg
+
+# The instruction profile (bench/README.md, "Where the instructions go"):
+# the bench VM under icount with our QEMU plugin, which counts the guest
+# instructions per address between the markers of `kipc-bench -k`; two
+# lengths per mechanism, differenced.  The plugin is built against
+# qemu-plugin.h from Debian's qemu source package (fetched once into
+# /var/cache/kipc by bench/prof/qemu-plugin-h.sh).
+PROF_PLUGIN	:= $(O)/prof/kipc-prof.so
+
+$(PROF_PLUGIN): bench/prof/kipc-prof.c bench/prof/qemu-plugin-h.sh
+	@mkdir -p $(dir $@)
+	hdr=$$(bench/prof/qemu-plugin-h.sh) && \
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+		$(if $(filter 1,$(WERROR)),-Werror) -shared -fPIC -I"$$hdr" -o $@ $<
+
+profile:
+	vm/deps.sh demo
+	$(MAKE) module $(BENCH) $(PROF_PLUGIN)
+	bench/prof/profile.sh $(PROF_PLUGIN) $(O)/bench/profile.txt
 
 # The test command of the README: everything, warnings as errors, then the
 # host tests and the selftests in a VM.  Installs what it lacks (as root).

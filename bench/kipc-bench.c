@@ -3,13 +3,17 @@
  * kipc-bench: round-trip latency of kipc against other IPC mechanisms.
  *
  *   kipc-bench [-n ITER] [-w WARMUP] [-s SIZES] [-m NAMES] [-p 1|2|both]
- *              [-o FILE.csv]
+ *              [-o FILE.csv] [-k]
  *
  * For each mechanism, payload size and placement the program forks: the
  * child is a server that answers every request, the parent a client that
  * makes WARMUP unmeasured round trips and then ITER measured ones, each
  * timed with CLOCK_MONOTONIC.  The report gives the median, the 99th
- * percentile and the mean of one request and its answer.
+ * percentile and the mean of one request and its answer, and the CPU time
+ * both processes spent per round trip (user + system, read with
+ * CLOCK_PROCESS_CPUTIME_ID: the client over all its round trips, warm-up
+ * included, the server from server_ready() to the end of serve(); their
+ * sum divided by WARMUP + ITER).
  *
  * Placement: "1" puts client and server on CPU 0, "2" the client on CPU 0
  * and the server on CPU 1.
@@ -25,6 +29,11 @@
  * A payload of BYTES carries the round number in its first 8 bytes and the
  * server adds one; with 0 bytes each mechanism sends the least it can and
  * the check rides on whatever that is (see each mechanism).
+ *
+ * -k brackets each row's ITER measured round trips with two marker
+ * instructions (no-ops) that the QEMU plugin bench/prof/kipc-prof.c
+ * recognises: it counts the guest instructions executed between them, per
+ * address (`make profile`, bench/README.md).
  *
  * Servers (-S CLIENTS, -T CALLS): after the table, one single-threaded
  * server serves N client processes at once, each making CALLS synchronous
@@ -80,6 +89,7 @@ struct shm {
 	uint32_t stop;			/* the client asks the server to end */
 	unsigned char req[MAX_BYTES];	/* request slot */
 	unsigned char rsp[MAX_BYTES];	/* answer slot */
+	uint64_t srv_cpu_ns;		/* the server's CPU time while serving */
 };
 
 struct bench {
@@ -88,6 +98,8 @@ struct bench {
 	int ready[2];			/* server -> client: "ready to serve" */
 	pid_t ppid;			/* what getppid() must return */
 	pid_t self;			/* the client's pid */
+	uint64_t cpu0;			/* server: CPU time at server_ready() */
+	uint64_t cpu_ns;		/* client: CPU time of its round trips */
 	struct shm *shm;
 	unsigned char buf[MAX_BYTES];	/* this side's message */
 	int record;			/* fd mechanisms: one read per message */
@@ -149,11 +161,26 @@ static int again(void)
 	return errno == EINTR && !server_gone;
 }
 
-/* The server tells the client it can take requests. */
+/* This process's CPU time, user + system, in ns. */
+static uint64_t cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The server tells the client it can take requests.  Its CPU time counts
+ * from here (what it spent setting up is not a round trip's).
+ */
 static int server_ready(struct bench *b)
 {
 	char c = 1;
-	int ret = write(b->ready[1], &c, 1) == 1 ? 0 : -errno;
+	int ret;
+
+	b->cpu0 = cpu_now();
+	ret = write(b->ready[1], &c, 1) == 1 ? 0 : -errno;
 
 	close(b->ready[1]);
 	return ret;
@@ -1185,6 +1212,19 @@ static const struct mech mechs[] = {
 
 /* ---- measuring ------------------------------------------------------ */
 
+/*
+ * -k: the markers of bench/prof/kipc-prof.c, `nopl 0x4272706b(%rax)` and
+ * `nopl 0x4572706b(%rax)` (0f 1f 80, then "kprB" or "kprE"): no-ops to any
+ * CPU, the start and end of a counted interval to the plugin.
+ */
+static int prof_marks;
+#if defined(__x86_64__) || defined(__i386__)
+#define PROF_MARK(c)	asm volatile(".byte 0x0f, 0x1f, 0x80, 'k', 'p', 'r', '" #c "'" \
+				     ::: "memory")
+#else
+#define PROF_MARK(c)	do { } while (0)
+#endif
+
 /* The device a mechanism needs: when it is missing its rows are skipped. */
 static const char *mech_dev(const struct mech *m)
 {
@@ -1235,20 +1275,28 @@ static int wait_ready(struct bench *b)
 	return n == 1 ? 0 : -ECHILD;
 }
 
-/* Time @warm + @n round trips, keep the last @n in @lat. */
+/*
+ * Time @warm + @n round trips, keep the last @n in @lat; the CPU time of
+ * all of them in b->cpu_ns.
+ */
 static int measure(const struct mech *m, struct bench *b, unsigned long warm,
 		   unsigned long n, uint64_t *lat)
 {
-	uint64_t i, t0, t1;
+	uint64_t i, t0, t1, cpu = cpu_now();
 	int ret = 0;
 
 	for (i = 0; !ret && i < warm + n; i++) {
+		if (i == warm && prof_marks)
+			PROF_MARK(B);
 		t0 = now_ns();
 		ret = m->round_trip(b, i);
 		t1 = now_ns();
 		if (i >= warm)
 			lat[i - warm] = t1 - t0;
 	}
+	if (prof_marks)
+		PROF_MARK(E);
+	b->cpu_ns = cpu_now() - cpu;
 	return ret;
 }
 
@@ -1301,8 +1349,11 @@ static int run(const struct mech *m, struct bench *b, unsigned long warm,
 			if (getppid() != b->self)
 				_exit(1);
 			ret = b->cpus == 2 ? pin(1) : 0;
+			b->cpu0 = 0;
 			if (!ret)
 				ret = m->serve(b);
+			if (b->cpu0)
+				b->shm->srv_cpu_ns = cpu_now() - b->cpu0;
 			if (ret)
 				fprintf(stderr, "kipc-bench: %s server: %s\n", m->name,
 					strerror(-ret));
@@ -1637,7 +1688,7 @@ static void usage(void)
 	unsigned int i;
 
 	fprintf(stderr,
-		"usage: kipc-bench [-n ITER] [-w WARMUP] [-s SIZES] [-m NAMES] [-p 1|2|both] [-o FILE.csv]\n"
+		"usage: kipc-bench [-n ITER] [-w WARMUP] [-s SIZES] [-m NAMES] [-p 1|2|both] [-o FILE.csv] [-k]\n"
 		"  -n ITER    measured round trips per row (default 20000)\n"
 		"  -w WARMUP  unmeasured round trips before them (default 1000)\n"
 		"  -s SIZES   payload sizes, multiples of 8 up to %d (default 0,8,64,512)\n"
@@ -1650,6 +1701,7 @@ static void usage(void)
 		"  -p both    both placements (default if CPUs 0 and 1 are usable)\n"
 		"  -c         same as -p 1\n"
 		"  -o FILE    also write the results as CSV\n"
+		"  -k         mark each row's measured round trips for the profiler (bench/prof)\n"
 		"  -S LIST    server rows: numbers of clients (default 1,4,16; 0: none)\n"
 		"  -T CALLS   round trips per client in a server row (default 2000)\n");
 	exit(2);
@@ -1659,6 +1711,7 @@ struct row {
 	int mech, cpus;
 	unsigned int bytes;
 	struct result r;
+	double cpu;		/* client + server CPU time per round trip, ns */
 };
 
 static const struct row *find_row(const struct row *rows, int nrows,
@@ -1712,7 +1765,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	have2 = CPU_ISSET(0, &cpus) && CPU_ISSET(1, &cpus);
-	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:S:T:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:S:T:kh")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, &end, 0);
@@ -1749,6 +1802,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			csv = optarg;
+			break;
+		case 'k':
+			prof_marks = 1;
 			break;
 		case 'S':
 			nsrv = 0;
@@ -1793,7 +1849,7 @@ int main(int argc, char **argv)
 			perror(csv);
 			return 1;
 		}
-		fprintf(f, "mechanism,bytes,cpus,median_ns,p99_ns,mean_ns,iterations\n");
+		fprintf(f, "mechanism,bytes,cpus,median_ns,p99_ns,mean_ns,iterations,cpu_ns\n");
 	}
 	lat = calloc(n, sizeof(*lat));
 	b.shm = mmap(NULL, sizeof(*b.shm), PROT_READ | PROT_WRITE,
@@ -1821,8 +1877,9 @@ int main(int argc, char **argv)
 	}
 	printf("# a clock reading costs %.3f us; it is included in every figure\n",
 	       clock_cost() / 1000.0);
-	printf("%-15s %5s %4s %10s %10s %10s\n", "mechanism", "bytes", "cpus",
-	       "median_us", "p99_us", "mean_us");
+	printf("# cpu_us: CPU time (user + system) of client and server per round trip\n");
+	printf("%-15s %5s %4s %10s %10s %10s %10s\n", "mechanism", "bytes", "cpus",
+	       "median_us", "p99_us", "mean_us", "cpu_us");
 	fflush(stdout);
 	for (p = 1; p <= 2; p++) {
 		if (!place[p - 1])
@@ -1855,17 +1912,19 @@ int main(int argc, char **argv)
 				row->cpus = p;
 				row->bytes = b.bytes;
 				row->r = stats(lat, n);
+				row->cpu = (double)(b.cpu_ns + b.shm->srv_cpu_ns) / (warm + n);
 				nrows++;
-				printf("%-15s %5u %4d %10.3f %10.3f %10.3f\n", m->name,
+				printf("%-15s %5u %4d %10.3f %10.3f %10.3f %10.3f\n", m->name,
 				       b.bytes, p, row->r.median / 1000.0,
-				       row->r.p99 / 1000.0, row->r.mean / 1000.0);
+				       row->r.p99 / 1000.0, row->r.mean / 1000.0,
+				       row->cpu / 1000.0);
 				fflush(stdout);
 				if (f)
-					fprintf(f, "%s,%u,%d,%llu,%llu,%.0f,%lu\n", m->name,
+					fprintf(f, "%s,%u,%d,%llu,%llu,%.0f,%lu,%.0f\n", m->name,
 						b.bytes, p,
 						(unsigned long long)row->r.median,
 						(unsigned long long)row->r.p99,
-						row->r.mean, n);
+						row->r.mean, n, row->cpu);
 				if (f)
 					fflush(f);	/* a run cut short keeps its rows */
 				if (m->flags & M_NOPAYLOAD)

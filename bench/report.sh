@@ -21,8 +21,11 @@ mv "$csv.tmp" "$csv"
 # How the guest ran: "=== kipc-bench (1 CPUs, clocksource tsc, icount shift=1)".
 how=$(sed -n 's/^=== kipc-bench (\(.*\))$/\1/p' "$log" | head -n 1)
 
-# One table per placement: mechanisms down, payload sizes across.  perf's
-# row (a 4-byte int, mean only) goes in the first column.
+# One table per placement: mechanisms down, payload sizes across, then the
+# CPU time per round trip (client + server) at the smallest size.  perf's
+# row (a 4-byte int, mean only) goes in the first column.  Then the CPU
+# time at that size on one CPU against two.  A CSV from before the CPU time
+# column (8th) shows none.
 awk -F, -v how="$how" '
 function us(ns) {
 	ns /= 1000
@@ -39,13 +42,17 @@ NR == 1 { next }
 	}
 	if (!(b in bseen)) { bseen[b] = 1; sizes[++ns] = b }
 	v[m, c, b] = us($4) " (" us($5) ")"
+	if ($8 != "")
+		cpu[m, c, b] = $8
 }
 END {
 	for (i = 1; i <= ns; i++)
 		for (j = i + 1; j <= ns; j++)
 			if (sizes[j] + 0 < sizes[i] + 0) { t = sizes[i]; sizes[i] = sizes[j]; sizes[j] = t }
+	s0 = sizes[1]
 	print ""
-	print "== round trip in us: median (p99)" (how != "" ? "; " how : "")
+	print "== round trip in us: median (p99); cpu: CPU time (user + system) of client"
+	print "   and server per round trip at " s0 " B" (how != "" ? "; " how : "")
 	for (k = 1; k <= nc; k++) {
 		c = cpus[k]
 		print ""
@@ -56,7 +63,7 @@ END {
 		printf "%-16s", "mechanism"
 		for (i = 1; i <= ns; i++)
 			printf " %16s", sizes[i] " B"
-		printf "\n"
+		printf " %8s\n", "cpu"
 		for (o = 1; o <= nm; o++) {
 			m = order[o]
 			if (m == "perf_sched_pipe") {
@@ -67,9 +74,30 @@ END {
 			line = ""
 			for (i = 1; i <= ns; i++)
 				line = line sprintf(" %16s", ((m, c, sizes[i]) in v) ? v[m, c, sizes[i]] : "")
+			# a row without payload has its one figure (and CPU time) at 0 B
+			sz = ((m, c, s0) in cpu) ? s0 : 0
+			line = line sprintf(" %8s", ((m, c, sz) in cpu) ? us(cpu[m, c, sz]) : "")
 			sub(/ +$/, "", line)
 			if (line ~ /[0-9]/)
 				printf "%-16s%s\n", m, line
+		}
+	}
+	# The CPU time on one CPU against two (bench-smp; the issue asks for
+	# kipc_call at 2 CPUs <= 1.2 x 1 CPU).
+	n2 = 0
+	for (o = 1; o <= nm; o++)
+		if ((order[o], 1, s0) in cpu && (order[o], 2, s0) in cpu)
+			n2++
+	if (n2) {
+		print ""
+		print "== CPU time per round trip at " s0 " B, client + server, us"
+		printf "%-16s %10s %10s %10s\n", "mechanism", "1 CPU", "2 CPUs", "2/1"
+		for (o = 1; o <= nm; o++) {
+			m = order[o]
+			if (!((m, 1, s0) in cpu && (m, 2, s0) in cpu))
+				continue
+			printf "%-16s %10s %10s %10s\n", m, us(cpu[m, 1, s0]), us(cpu[m, 2, s0]),
+				(cpu[m, 1, s0] > 0 ? sprintf("%.2f", cpu[m, 2, s0] / cpu[m, 1, s0]) : "-")
 		}
 	}
 	print ""

@@ -2,7 +2,7 @@
 # Boot Debian's kernel in QEMU with an initramfs holding kipc.ko, the
 # selftests, the examples and the benchmark; run vm/guest/<mode>.sh there.
 #
-#   vm/run.sh check|demo|bench
+#   vm/run.sh check|demo|bench|profile
 #
 # Environment: KVER (kernel version), VM_SMP (CPUs, default 2), VM_MEM (MiB),
 # VM_TIMEOUT (whole run, seconds), VM_ICOUNT (icount shift; implies 1 CPU,
@@ -10,12 +10,14 @@
 # VM_TESTS (names of the selftests to run; default all), VM_PERF=1 (add
 # perf and binder_linux.ko as the bench mode does), VM_APPEND (more kernel
 # command line; name=value words that are no kernel parameter become the
-# guest's environment, e.g. KIPC_FUZZ_CALLS=1000000).
+# guest's environment, e.g. KIPC_FUZZ_CALLS=1000000), VM_QEMU_ARGS (more
+# QEMU arguments, split on white space: the profile's -plugin and second
+# -serial, bench/prof/profile.sh).
 # A flavour may bring a profile (vm/kernel.sh FLAVOUR vars): KIPC_VM_MEM,
 # KIPC_VM_SLOW (a slow kernel: the whole-run and per-binary timeouts are
 # multiplied by it), KIPC_VM_APPEND (command line before VM_APPEND).
 set -euo pipefail
-mode=${1:?usage: vm/run.sh check|demo|bench}
+mode=${1:?usage: vm/run.sh check|demo|bench|profile}
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=$top/build
 # KERNEL=<flavour> (vm/kernel.sh list) picks the kernel: its KVER and image.
@@ -129,7 +131,7 @@ set +e
 timeout -k 10 "$limit" qemu-system-x86_64 "${cpu[@]}" -m "$mem" \
 	-nodefaults -no-user-config -no-reboot -display none \
 	-serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "$append" </dev/null | tr -d '\r' | tee "$log" |
+	-append "$append" ${VM_QEMU_ARGS:-} </dev/null | tr -d '\r' | tee "$log" |
 	awk -v logf="$log" '/^=== KIPC-DMESG-BEGIN/ { skip = 1 }
 	     /^=== KIPC-BENCH-CSV-BEGIN/ { skip = 2 }
 	     !skip { print; fflush() }

@@ -48,7 +48,7 @@ perf_row() {	# perf_row CPUS CPULIST
 	ns=$(echo "$us" | awk '{ printf "%.0f", $1 * 1000 }')
 	printf "%-15s %5d %4d %10s %10s %10.3f  (mean only; taskset -c %s)\n" \
 		perf_sched_pipe 4 $1 - - "$us" $2
-	[ -f $csv ] && echo "perf_sched_pipe,4,$1,,,$ns,$loops" >> $csv
+	[ -f $csv ] && echo "perf_sched_pipe,4,$1,,,$ns,$loops," >> $csv
 }
 if [ -x /usr/bin/perf ]; then
 	echo
