@@ -25,7 +25,8 @@
  *   context.c   a context's state: its message area, identity, registered
  *               endpoint slots, references
  *   wait.c      the wait state machine every blocking operation uses
- *               (endpoints, notifications, io_uring): its table is there
+ *               (endpoints, notifications, io_uring): its table is there;
+ *               wait.h has the transitions every message takes, inline
  *   endpoint.c  the endpoint object: references, pollers, the list
  *   restart.c   which ioctl comes back after a signal, and whether a
  *               handler ran in between
@@ -437,6 +438,10 @@ void kipc_op_release(struct kipc_ctx *ctx);
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call);
 int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
 int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect);
+#define KIPC_FAST_MISS	1	/* the fast path cannot: nothing was done */
+int kipc_fast_call(struct kipc_ctx *ctx, const struct kipc_handle *h, u64 tag);
+int kipc_fast_reply_recv(struct kipc_ctx *ctx, const struct kipc_handle *h,
+			 u64 tag);
 void kipc_drop_reply(struct kipc_ctx *ctx, int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
 
@@ -494,9 +499,7 @@ static __always_inline bool kipc_ident_current(const struct kipc_ctx *ctx)
 }
 
 /* wait.c */
-void kipc_queued(struct kipc_ctx *ctx, spinlock_t *lock, int st);
 void kipc_take(struct kipc_ctx *ctx);
-void kipc_complete(struct kipc_ctx *ctx, int result);
 void kipc_fail_waiters(struct list_head *queue, int err);
 int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op);
 bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result);
@@ -505,6 +508,42 @@ int kipc_wait_reply_end(struct kipc_ctx *ctx);
 int kipc_wait_done(struct kipc_ctx *ctx);
 void kipc_peer_set(struct kipc_ctx *ctx, struct task_struct *task);
 void kipc_peer_hint(struct kipc_ctx *ctx, struct task_struct *task);
+void kipc_peer_take(struct kipc_ctx *ctx);
+
+/**
+ * kipc_wait_quick - the first round of a wait, inline: hand the CPU over
+ * @ctx:	the context, waiting (queued or REPLY), owned by current
+ *
+ * If the partner we wait for is waiting for this CPU, yield it to it: on
+ * one CPU it answers before it gives the CPU back.  Anything else (it
+ * runs elsewhere, sleeps, a signal is pending, it did not answer) is
+ * kipc_wait()'s.
+ *
+ * Return: the partner's result (0 or -errno) if the wait is over (T11
+ * done), 1 to call kipc_wait().
+ */
+static __always_inline int kipc_wait_quick(struct kipc_ctx *ctx)
+{
+	struct task_struct *peer = ctx->peer;
+	int ret;
+
+	/* Pairs with the release in kipc_complete(): DONE after wresult. */
+	if (smp_load_acquire(&ctx->wstate) != KIPC_W_DONE) {
+		if (!peer || !READ_ONCE(peer->on_rq) ||
+		    task_cpu(peer) != raw_smp_processor_id() ||
+		    signal_pending(current))
+			return 1;
+		yield();
+		if (smp_load_acquire(&ctx->wstate) != KIPC_W_DONE)
+			return 1;
+	}
+	WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);			/* T11 */
+	ret = ctx->wresult;
+	if (unlikely(READ_ONCE(ctx->peer_next)))
+		kipc_peer_take(ctx);
+	return ret;
+}
+
 ktime_t kipc_deadline(u64 timeout);
 
 /* endpoint.c */

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include "wait.h"
 
 static void kipc_ntfn_free(struct kref *ref)
 {

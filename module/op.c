@@ -531,25 +531,80 @@ static __always_inline bool kipc_fast_timeout(u64 timeout)
 }
 
 /*
+ * send, recv and a reply_recv with no reply to send, past the fast path's
+ * guards: the general rendezvous, through a registered slot.
+ */
+static noinline int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd,
+				       const struct kipc_args *a,
+				       const struct kipc_handle *h, u64 tag)
+{
+	struct kipc_op op = {
+		.cmd = cmd,
+		.args = *a,
+		.h = *h,
+		.tag = tag,
+		.borrowed = true,
+		.send_dl = KTIME_MAX,
+		.recv_dl = KTIME_MAX,
+		.send_restart = true,
+		.recv_restart = true,
+	};
+
+	if (cmd == KIPC_IOC_SEND) {
+		trace_kipc_send(h->ep->id, tag, h->badge);
+		return kipc_op_sync_end(ctx, &op, kipc_send(ctx, &op, false));
+	}
+	if (unlikely(ctx->reply_to))	/* recv gives a reply right up */
+		kipc_drop_reply(ctx, -ECONNRESET);
+	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
+	trace_kipc_recv(h->ep->id, cmd == KIPC_IOC_REPLY_RECV);
+	return kipc_op_sync_end(ctx, &op, kipc_recv(ctx, &op));
+}
+
+/*
+ * What a fast operation does once kipc_wait_quick() cannot end its wait
+ * (the partner runs elsewhere or sleeps, a signal is pending), or once the
+ * partner's result is an error: the slow path's wait and end, for an
+ * operation that holds nothing but a registered slot.
+ */
+static noinline long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd,
+				       const struct kipc_args *a,
+				       const struct kipc_handle *h, int ret)
+{
+	struct kipc_op op = {
+		.cmd = cmd,
+		.args = *a,
+		.h = *h,
+		.borrowed = true,
+		.send_dl = KTIME_MAX,
+		.recv_dl = KTIME_MAX,
+		.send_restart = true,
+		.recv_restart = true,
+		.replied = cmd == KIPC_IOC_REPLY_RECV,
+	};
+
+	if (ret == -EINPROGRESS)
+		ret = kipc_wait(ctx, &op);
+	return kipc_op_sync_end(ctx, &op, ret);
+}
+
+/*
  * The fast path of KIPC_IOC_MCALL, _MSEND, _MRECV and _MREPLY_RECV, in
  * seL4's shape: guards, each falling to the slow path with nothing done
  * but the claim, then the point of no return.  @cmd is the ABI 1.0 number
- * of the operation (a constant where this is inlined).
+ * of the operation (a constant where this is inlined).  A call and the
+ * reply_recv of a server that answers one go on to the rendezvous of
+ * ipc.c's fast path, which falls back too if the partner is not waiting,
+ * and hand the CPU straight to the partner; send and recv, and a
+ * reply_recv without a reply to send, take the general rendezvous.
  */
 static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 					 unsigned int cmd,
 					 const struct kipc_args *a)
 {
-	struct kipc_op op = {
-		.cmd = cmd,
-		.args = *a,
-		.send_dl = KTIME_MAX,
-		.recv_dl = KTIME_MAX,
-		.send_restart = true,
-		.recv_restart = true,
-		.borrowed = true,
-	};
 	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL;
+	const struct kipc_handle *h;
+	u64 tag = 0;
 	int ret;
 
 	/* Another operation runs, is parked or is to be restarted. */
@@ -566,49 +621,42 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 		      a->recv_timeout != KIPC_TIMEOUT_INFINITE)))
 		goto slow;
 	/* An empty slot, or one without the right (the slow path says which). */
-	op.h = ctx->slots[array_index_nospec(a->ep, KIPC_SLOTS)].h;
-	if (unlikely(!(op.h.rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
+	h = &ctx->slots[array_index_nospec(a->ep, KIPC_SLOTS)].h;
+	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
 		goto slow;
 	/* Descriptors to reserve for a message to receive. */
 	if (unlikely(cmd != KIPC_IOC_SEND && READ_ONCE(ctx->utcb->fd_max)))
 		goto slow;
 	/* A message to send: a bad tag, or descriptors to take. */
 	if (send || (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)) {
-		op.tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
-		if (unlikely(KIPC_TAG_NR(op.tag) > KIPC_MSG_REGS ||
-			     (op.tag & KIPC_TAG_FLAGS_MASK)))
+		tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
+		if (unlikely(KIPC_TAG_NR(tag) > KIPC_MSG_REGS ||
+			     (tag & KIPC_TAG_FLAGS_MASK)))
 			goto slow;
 	}
 	/* Another task or new credentials: the identity to cache again. */
 	if (unlikely(!kipc_ident_current(ctx)))
 		kipc_ident_refresh(ctx);
 
-	/* Point of no return: nothing below falls back. */
-	switch (cmd) {
-	case KIPC_IOC_CALL:
-		trace_kipc_call(op.h.ep->id, op.tag, op.h.badge);
-		ret = kipc_send(ctx, &op, true);
-		break;
-	case KIPC_IOC_SEND:
-		trace_kipc_send(op.h.ep->id, op.tag, op.h.badge);
-		ret = kipc_send(ctx, &op, false);
-		break;
-	case KIPC_IOC_REPLY_RECV:
-		if (ctx->reply_to) {
-			ret = kipc_reply(ctx, op.tag, true);
-			op.lost = ret != 0;
-			op.replied = true;
-		}
-		fallthrough;
-	default:
-		if (cmd == KIPC_IOC_RECV && unlikely(ctx->reply_to))
-			kipc_drop_reply(ctx, -ECONNRESET);
-		ctx->reply_grant = op.h.rights & KIPC_RIGHT_GRANT;
-		trace_kipc_recv(op.h.ep->id, cmd == KIPC_IOC_REPLY_RECV);
-		ret = kipc_recv(ctx, &op);
-		break;
+	if (cmd == KIPC_IOC_CALL ||
+	    (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)) {
+		/* Nobody waits to take it: the slow path queues, or fails. */
+		if (cmd == KIPC_IOC_CALL)
+			ret = kipc_fast_call(ctx, h, tag);
+		else
+			ret = kipc_fast_reply_recv(ctx, h, tag);
+		if (unlikely(ret))
+			goto slow;
+		/* Point of no return: delivered, and waiting. */
+		ret = kipc_wait_quick(ctx);
+		if (unlikely(ret))
+			return kipc_op_fast_slow(ctx, cmd, a, h,
+						 ret > 0 ? -EINPROGRESS : ret);
+		/* The message received wrote status. */
+		clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
+		return 0;
 	}
-	return kipc_op_sync_end(ctx, &op, ret);
+	return kipc_op_fast_other(ctx, cmd, a, h, tag);
 
 slow:
 	return kipc_op_run(ctx, cmd, a, NULL);

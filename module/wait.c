@@ -72,25 +72,13 @@
 #include <linux/sched/task.h>
 
 #include "internal.h"
+#include "wait.h"
 #include "kipc_trace.h"
 
 static unsigned int spin_ns = 20000;
 module_param(spin_ns, uint, 0644);
 MODULE_PARM_DESC(spin_ns,
 	"How long (ns) a waiter keeps its CPU while its partner runs (spinning on SMP, yielding on the same CPU) before it sleeps; 0: sleep at once");
-
-/**
- * kipc_queued - T1: a context enters a queue: @lock's, in state @st
- * @ctx:	the context, owned by the caller, @lock held
- * @lock:	the queue's lock (an endpoint's or a notification's)
- * @st:		KIPC_W_SENDING or KIPC_W_RECEIVING
- */
-void kipc_queued(struct kipc_ctx *ctx, spinlock_t *lock, int st)
-{
-	WRITE_ONCE(ctx->qlock, lock);
-	/* Pairs with smp_load_acquire() in kipc_wait_end(): lock, then state. */
-	smp_store_release(&ctx->wstate, st);
-}
 
 /**
  * kipc_take - T2: a partner takes a queued context off its queue
@@ -107,49 +95,6 @@ void kipc_take(struct kipc_ctx *ctx)
 	WRITE_ONCE(ctx->wstate, KIPC_W_BUSY);
 }
 
-static __always_inline void __kipc_complete(struct kipc_ctx *ctx, int result)
-{
-	struct task_struct *task = ctx->id.task;
-
-	ctx->wresult = result;
-	trace_kipc_wake(task, result);
-	rcu_read_lock();
-	/* Pairs with smp_load_acquire() in kipc_wait(): wresult first. */
-	smp_store_release(&ctx->wstate, KIPC_W_DONE);
-	/*
-	 * A waiter that is still spinning sees DONE by itself; only a sleeper
-	 * needs the wake-up.  Pairs with the barrier in set_current_state()
-	 * after kipc_sleep() sets ->sleeping.  An asynchronous operation is
-	 * always "sleeping", so the spinning path tests nothing more.
-	 */
-	smp_mb();
-	if (READ_ONCE(ctx->sleeping)) {
-		if (unlikely(ctx->async_done))
-			ctx->async_done(ctx);
-		else
-			wake_up_process(task);
-	}
-	rcu_read_unlock();
-}
-
-/**
- * kipc_complete - T4, T5, T9: hand a waiting context its result
- * @ctx:	the context, owned by the caller (BUSY with its lock held, or
- *		its queue lock held and off the queue, or REPLY with its lock
- *		held)
- * @result:	0 or -errno
- *
- * The task is blocked until it sees KIPC_W_DONE and may return, close the
- * context and exit right after: the context and the task stay only for an
- * RCU grace period (both are freed after one), which the read-side section
- * here covers.  An asynchronous operation is completed through
- * ctx->async_done.
- */
-void kipc_complete(struct kipc_ctx *ctx, int result)
-{
-	__kipc_complete(ctx, result);
-}
-
 /**
  * kipc_fail_waiters - T5 for a whole queue: end every wait on it
  * @queue:	an endpoint's sender or receiver queue, or a notification's
@@ -162,7 +107,7 @@ void kipc_fail_waiters(struct list_head *queue, int err)
 
 	list_for_each_entry_safe(ctx, tmp, queue, node) {
 		list_del_init(&ctx->node);
-		__kipc_complete(ctx, err);
+		kipc_complete(ctx, err);
 	}
 }
 
@@ -204,7 +149,7 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 			if (result > 0)
 				WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
 			else
-				__kipc_complete(ctx, result);
+				kipc_complete(ctx, result);
 			done = true;
 		}
 		spin_unlock(lock);
@@ -215,7 +160,7 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 			if (result > 0)
 				WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
 			else
-				__kipc_complete(ctx, result);
+				kipc_complete(ctx, result);
 			done = true;
 		}
 		spin_unlock(&ctx->lock);
@@ -284,8 +229,11 @@ void kipc_peer_hint(struct kipc_ctx *ctx, struct task_struct *task)
 		put_task_struct(task);	/* not the last reference: see above */
 }
 
-/* The owner takes up a partner's hint. */
-static void kipc_peer_take(struct kipc_ctx *ctx)
+/**
+ * kipc_peer_take - the owner takes up a partner's hint
+ * @ctx:	the context, owned by current; no spinlock held
+ */
+void kipc_peer_take(struct kipc_ctx *ctx)
 {
 	struct task_struct *task = xchg(&ctx->peer_next, NULL);
 
@@ -337,7 +285,7 @@ static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until)
 static void kipc_sleep(struct kipc_ctx *ctx, int st, ktime_t dl)
 {
 	WRITE_ONCE(ctx->sleeping, true);
-	/* Its barrier pairs with smp_mb() in __kipc_complete(). */
+	/* Its barrier pairs with smp_mb() in kipc_complete(). */
 	set_current_state(TASK_INTERRUPTIBLE);
 	if (READ_ONCE(ctx->wstate) == st) {
 		if (dl == KTIME_MAX)
@@ -384,7 +332,7 @@ int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op)
 	ktime_t dl;
 
 	for (;;) {
-		/* Pairs with __kipc_complete(): DONE means wresult is set. */
+		/* Pairs with kipc_complete(): DONE means wresult is set. */
 		st = smp_load_acquire(&ctx->wstate);
 		if (st == KIPC_W_DONE)
 			break;
@@ -451,7 +399,7 @@ out:
  */
 int kipc_wait_done(struct kipc_ctx *ctx)
 {
-	/* Pairs with the release in __kipc_complete(): DONE after wresult. */
+	/* Pairs with the release in kipc_complete(): DONE after wresult. */
 	int st = smp_load_acquire(&ctx->wstate);
 
 	WARN_ON_ONCE(st != KIPC_W_DONE);

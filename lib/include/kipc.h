@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <linux/kipc.h>
 
 #ifdef __cplusplus
@@ -116,6 +117,27 @@ static inline int kipc__ioctl(struct kipc_ctx *ctx, unsigned long cmd,
 	return ioctl(ctx->fd, cmd, &a) < 0 ? -errno : 0;
 }
 
+/*
+ * The ioctl of the operations that take their arguments from the message
+ * area, without libc's variadic ioctl() on x86-64 (as liburing enters
+ * io_uring); -errno on failure.
+ */
+static inline int kipc__area_ioctl(int fd, unsigned long cmd)
+{
+#if defined(__x86_64__) && defined(__NR_ioctl)
+	long ret;
+
+	__asm__ volatile ("syscall"
+			  : "=a" (ret)
+			  : "0" ((long)__NR_ioctl), "D" ((long)fd), "S" (cmd),
+			    "d" (0L)
+			  : "rcx", "r11", "memory");
+	return (int)ret;
+#else
+	return ioctl(fd, cmd, 0) < 0 ? -errno : 0;
+#endif
+}
+
 /* @cmd (ABI 1.0) on a descriptor, @area_cmd (ABI 1.2) on a slot. */
 static inline int kipc__op(struct kipc_ctx *ctx, unsigned long cmd,
 			   unsigned long area_cmd, int ep,
@@ -129,7 +151,7 @@ static inline int kipc__op(struct kipc_ctx *ctx, unsigned long cmd,
 		u->send_timeout = send_timeout;
 		u->recv_timeout = recv_timeout;
 		u->__reserved = 0;
-		return ioctl(ctx->fd, area_cmd, 0) < 0 ? -errno : 0;
+		return kipc__area_ioctl(ctx->fd, area_cmd);
 	}
 	return kipc__ioctl(ctx, cmd, ep, send_timeout, recv_timeout);
 }
