@@ -531,16 +531,43 @@ static __always_inline bool kipc_fast_timeout(u64 timeout)
 }
 
 /*
+ * An area operation the fast path does not take: its arguments read again
+ * (user space may have changed them since; they are checked again) and the
+ * slow path; @claimed: the fast path holds the context already.
+ */
+static noinline long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd,
+				       bool claimed)
+{
+	const struct kipc_area_args *ua = &ctx->utcb->args;
+	struct kipc_args a = {
+		.ep = READ_ONCE(ua->ep),
+		.flags = READ_ONCE(ua->flags),
+		.send_timeout = READ_ONCE(ua->send_timeout),
+		.recv_timeout = READ_ONCE(ua->recv_timeout),
+	};
+
+	if (unlikely((a.flags & ~KIPC_ARGS_SLOT) || READ_ONCE(ua->__reserved) ||
+		     ((a.flags & KIPC_ARGS_SLOT) && (u32)a.ep >= KIPC_SLOTS))) {
+		if (claimed)
+			clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
+		return -EINVAL;
+	}
+	if (claimed)
+		return kipc_op_run(ctx, cmd, &a, NULL);
+	return kipc_op_sync(ctx, cmd, &a);
+}
+
+/*
  * send, recv and a reply_recv with no reply to send, past the fast path's
  * guards: the general rendezvous, through a registered slot.
  */
 static noinline int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd,
-				       const struct kipc_args *a,
+				       s32 ep, u64 send_timeout, u64 recv_timeout,
 				       const struct kipc_handle *h, u64 tag)
 {
 	struct kipc_op op = {
 		.cmd = cmd,
-		.args = *a,
+		.args = { ep, KIPC_ARGS_SLOT, send_timeout, recv_timeout },
 		.h = *h,
 		.tag = tag,
 		.borrowed = true,
@@ -568,12 +595,12 @@ static noinline int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd,
  * operation that holds nothing but a registered slot.
  */
 static noinline long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd,
-				       const struct kipc_args *a,
+				       s32 ep, u64 send_timeout, u64 recv_timeout,
 				       const struct kipc_handle *h, int ret)
 {
 	struct kipc_op op = {
 		.cmd = cmd,
-		.args = *a,
+		.args = { ep, KIPC_ARGS_SLOT, send_timeout, recv_timeout },
 		.h = *h,
 		.borrowed = true,
 		.send_dl = KTIME_MAX,
@@ -599,8 +626,8 @@ static noinline long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd,
  * reply_recv without a reply to send, take the general rendezvous.
  */
 static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
-					 unsigned int cmd,
-					 const struct kipc_args *a)
+					 unsigned int cmd, s32 ep,
+					 u64 send_timeout, u64 recv_timeout)
 {
 	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL;
 	const struct kipc_handle *h;
@@ -609,19 +636,16 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 
 	/* Another operation runs, is parked or is to be restarted. */
 	if (unlikely(test_and_set_bit_lock(KIPC_CTX_CLAIMED, &ctx->claim)))
-		return kipc_op_sync(ctx, cmd, a);
+		return kipc_op_area_slow(ctx, cmd, false);
 	if (unlikely(ctx->resume_task))
 		goto slow;
-	/* A descriptor, not a registered slot: a lookup to do. */
-	if (unlikely(!(a->flags & KIPC_ARGS_SLOT)))
-		goto slow;
 	/* A timeout to arm (polls and infinite waits arm none). */
-	if (unlikely(!kipc_fast_timeout(send ? a->send_timeout : a->recv_timeout) ||
+	if (unlikely(!kipc_fast_timeout(send ? send_timeout : recv_timeout) ||
 		     (cmd == KIPC_IOC_CALL &&
-		      a->recv_timeout != KIPC_TIMEOUT_INFINITE)))
+		      recv_timeout != KIPC_TIMEOUT_INFINITE)))
 		goto slow;
 	/* An empty slot, or one without the right (the slow path says which). */
-	h = &ctx->slots[array_index_nospec(a->ep, KIPC_SLOTS)].h;
+	h = &ctx->slots[array_index_nospec(ep, KIPC_SLOTS)].h;
 	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
 		goto slow;
 	/* Descriptors to reserve for a message to receive. */
@@ -650,16 +674,18 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 		/* Point of no return: delivered, and waiting. */
 		ret = kipc_wait_quick(ctx);
 		if (unlikely(ret))
-			return kipc_op_fast_slow(ctx, cmd, a, h,
+			return kipc_op_fast_slow(ctx, cmd, ep, send_timeout,
+						 recv_timeout, h,
 						 ret > 0 ? -EINPROGRESS : ret);
 		/* The message received wrote status. */
 		clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
 		return 0;
 	}
-	return kipc_op_fast_other(ctx, cmd, a, h, tag);
+	return kipc_op_fast_other(ctx, cmd, ep, send_timeout, recv_timeout, h,
+				  tag);
 
 slow:
-	return kipc_op_run(ctx, cmd, a, NULL);
+	return kipc_op_area_slow(ctx, cmd, true);
 }
 
 /**
@@ -675,30 +701,38 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 			unsigned long arg)
 {
 	const struct kipc_area_args *ua = &ctx->utcb->args;
-	struct kipc_args a;
-
 	/* Read once: user space may change the area under us. */
-	a.ep = READ_ONCE(ua->ep);
-	a.flags = READ_ONCE(ua->flags);
-	a.send_timeout = READ_ONCE(ua->send_timeout);
-	a.recv_timeout = READ_ONCE(ua->recv_timeout);
-	if (unlikely(arg || (a.flags & ~KIPC_ARGS_SLOT) ||
-		     READ_ONCE(ua->__reserved) ||
-		     ((a.flags & KIPC_ARGS_SLOT) && (u32)a.ep >= KIPC_SLOTS)))
+	s32 ep = READ_ONCE(ua->ep);
+	u32 flags = READ_ONCE(ua->flags);
+	u64 send_timeout = READ_ONCE(ua->send_timeout);
+	u64 recv_timeout = READ_ONCE(ua->recv_timeout);
+	unsigned int op = cmd == KIPC_IOC_MSEND ? KIPC_IOC_SEND :
+			  cmd == KIPC_IOC_MRECV ? KIPC_IOC_RECV :
+			  cmd == KIPC_IOC_MCALL ? KIPC_IOC_CALL :
+			  cmd == KIPC_IOC_MREPLY ? KIPC_IOC_REPLY :
+			  KIPC_IOC_REPLY_RECV;
+
+	if (unlikely(arg))
 		return -EINVAL;
-	switch (cmd) {
-	case KIPC_IOC_MCALL:
-		return kipc_op_fast(ctx, KIPC_IOC_CALL, &a);
-	case KIPC_IOC_MREPLY_RECV:
-		return kipc_op_fast(ctx, KIPC_IOC_REPLY_RECV, &a);
-	case KIPC_IOC_MSEND:
-		return kipc_op_fast(ctx, KIPC_IOC_SEND, &a);
-	case KIPC_IOC_MRECV:
-		return kipc_op_fast(ctx, KIPC_IOC_RECV, &a);
-	case KIPC_IOC_MREPLY:
-		return kipc_op_sync(ctx, KIPC_IOC_REPLY, &a);
+	/* Through a slot, the arguments checked: the fast path. */
+	if (likely(flags == KIPC_ARGS_SLOT && (u32)ep < KIPC_SLOTS &&
+		   !READ_ONCE(ua->__reserved))) {
+		switch (cmd) {
+		case KIPC_IOC_MCALL:
+			return kipc_op_fast(ctx, KIPC_IOC_CALL, ep,
+					    send_timeout, recv_timeout);
+		case KIPC_IOC_MREPLY_RECV:
+			return kipc_op_fast(ctx, KIPC_IOC_REPLY_RECV, ep,
+					    send_timeout, recv_timeout);
+		case KIPC_IOC_MSEND:
+			return kipc_op_fast(ctx, KIPC_IOC_SEND, ep,
+					    send_timeout, recv_timeout);
+		case KIPC_IOC_MRECV:
+			return kipc_op_fast(ctx, KIPC_IOC_RECV, ep,
+					    send_timeout, recv_timeout);
+		}
 	}
-	return -ENOTTY;
+	return kipc_op_area_slow(ctx, op, false);
 }
 
 /**
