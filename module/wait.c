@@ -298,6 +298,8 @@ static void kipc_sleep(struct kipc_ctx *ctx, int st, ktime_t dl)
 	WRITE_ONCE(ctx->sleeping, false);
 }
 
+static int kipc_wait_loop(struct kipc_ctx *ctx, struct kipc_op *op);
+
 /**
  * kipc_wait - wait until a partner has finished with @ctx
  * @ctx:	the context, queued or waiting for a reply
@@ -325,6 +327,17 @@ static void kipc_sleep(struct kipc_ctx *ctx, int st, ktime_t dl)
  * Return: the result the partner handed over, or -errno.
  */
 int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op)
+{
+	int ret = kipc_wait_quick(ctx);
+
+	/* The partner answered at once, or handed back at once. */
+	if (ret <= 0)
+		return ret;
+	return kipc_wait_loop(ctx, op);
+}
+
+/* kipc_wait() past its first round. */
+static noinline int kipc_wait_loop(struct kipc_ctx *ctx, struct kipc_op *op)
 {
 	bool spin = READ_ONCE(spin_ns), notify = false;
 	u64 until = 0;
