@@ -246,14 +246,16 @@ void kipc_peer_take(struct kipc_ctx *ctx)
  * synchronous partner usually answers within microseconds, and a sleep
  * costs a dequeue, a wake-up and, across CPUs, an IPI.  If the partner
  * waits for this CPU, yield it (the partner runs next, as a direct
- * handoff); if it runs on another CPU, spin, as a mutex owner spin does;
- * if it does neither (it sleeps, or nobody is known), sleep at once.
+ * handoff); if it runs on another CPU, or was just woken to run there,
+ * spin, as a mutex owner spin does; if it sleeps (or nobody is known),
+ * sleep at once.
  * Returns true while it is worth looking again, false when the wait
  * should sleep: the partner does not run, or the budget ran out.
  */
 static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until)
 {
 	struct task_struct *peer;
+	unsigned int state;
 
 	/* A server took our call meanwhile (T3): it is whom we wait for. */
 	if (unlikely(READ_ONCE(ctx->peer_next)))
@@ -261,10 +263,17 @@ static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until)
 	peer = ctx->peer;
 	if (!peer)
 		return false;
-	if (READ_ONCE(peer->on_rq) &&
-	    task_cpu(peer) == raw_smp_processor_id())
+	/* It sleeps (or is stopped): so do we. */
+	state = READ_ONCE(peer->__state);
+	if (state != TASK_RUNNING && state != TASK_WAKING)
+		return false;
+	/*
+	 * It runs, or was just woken and is about to (on_rq may follow later:
+	 * a remote wake-up is queued to the other CPU with TASK_WAKING).
+	 */
+	if (READ_ONCE(peer->on_rq) && task_cpu(peer) == raw_smp_processor_id())
 		yield();
-	else if (READ_ONCE(peer->on_cpu) && !need_resched())
+	else if (!need_resched())
 		cpu_relax();
 	else
 		return false;
