@@ -54,14 +54,34 @@ static void kipc_ident_put(struct kipc_ident *id)
 	put_task_struct(id->task);
 }
 
+/**
+ * kipc_ctx_release - the context's file is closing: its slots go now
+ * @ctx:	the context; no operation can be running on it
+ *
+ * A server may hold a reference to the context for a while yet (the reply
+ * right to its last call), but the handles registered in it must not
+ * outlive the file: they count as senders and receivers of their
+ * endpoints.
+ */
+void kipc_ctx_release(struct kipc_ctx *ctx)
+{
+	struct file *file;
+	unsigned int i;
+
+	for (i = 0; i < KIPC_SLOTS; i++) {
+		file = ctx->slots[i].file;
+		ctx->slots[i].file = NULL;
+		ctx->slots[i].h = (struct kipc_handle) { };
+		if (file)
+			fput(file);
+	}
+	kipc_ctx_put(ctx);
+}
+
 static void kipc_ctx_free(struct kref *ref)
 {
 	struct kipc_ctx *ctx = container_of(ref, struct kipc_ctx, ref);
-	unsigned int i;
 
-	for (i = 0; i < KIPC_SLOTS; i++)
-		if (ctx->slots[i].file)
-			fput(ctx->slots[i].file);
 	kipc_ident_put(&ctx->id);
 	if (ctx->peer)
 		put_task_struct(ctx->peer);

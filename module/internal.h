@@ -483,6 +483,7 @@ int kipc_names_show(struct seq_file *m, void *v);
 /* context.c */
 struct kipc_ctx *kipc_ctx_new(void);
 void kipc_ctx_put(struct kipc_ctx *ctx);
+void kipc_ctx_release(struct kipc_ctx *ctx);
 void kipc_ident_refresh(struct kipc_ctx *ctx);
 int kipc_ctx_register(struct kipc_ctx *ctx, const struct kipc_register *a);
 int kipc_ctx_mmap(struct kipc_ctx *ctx, struct vm_area_struct *vma);

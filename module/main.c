@@ -54,7 +54,7 @@ static int kipc_release(struct inode *inode, struct file *file)
 
 	kipc_uring_release(ctx);
 	kipc_op_release(ctx);
-	kipc_ctx_put(ctx);
+	kipc_ctx_release(ctx);
 	return 0;
 }
 

@@ -445,6 +445,27 @@ static noinline int kipc_op_busy(struct kipc_ctx *ctx, unsigned int cmd,
  * operation (@rs is filled in when it is this one and no handler ran); 0
  * when a parked call was resumed instead (*@ret); -EBUSY.
  */
+/*
+ * The context is claimed.  If an operation was withdrawn after a signal
+ * and its ioctl is to be issued again: if this is it, and no handler ran
+ * in between (restart.c), it goes on with the deadlines it had (return 2,
+ * @rs filled in); anything else starts afresh (1).
+ */
+static int kipc_op_restart_check(struct kipc_ctx *ctx, unsigned int cmd,
+				 const struct kipc_args *a, bool async,
+				 struct kipc_restart *rs)
+{
+	int claimed;
+
+	if (likely(!ctx->resume_task))
+		return 1;
+	*rs = ctx->resume;
+	claimed = ctx->resume_task == current && !async &&
+		  kipc_restart_is(rs, cmd, a) && kipc_restart_unmark() ? 2 : 1;
+	ctx->resume_task = NULL;
+	return claimed;
+}
+
 static int kipc_op_claim(struct kipc_ctx *ctx, unsigned int cmd,
 			 const struct kipc_args *a, bool async,
 			 struct kipc_restart *rs, int *ret)
@@ -455,19 +476,9 @@ static int kipc_op_claim(struct kipc_ctx *ctx, unsigned int cmd,
 		claimed = 1;
 	else
 		claimed = kipc_op_busy(ctx, cmd, a, async, ret);
-	if (claimed != 1 || likely(!ctx->resume_task))
+	if (claimed != 1)
 		return claimed;
-	/*
-	 * An operation was withdrawn after a signal and its ioctl is to be
-	 * issued again: if this is it, and no handler ran in between
-	 * (restart.c), it goes on with the deadlines it had; anything else
-	 * starts afresh.
-	 */
-	*rs = ctx->resume;
-	claimed = ctx->resume_task == current && !async &&
-		  kipc_restart_is(rs, cmd, a) && kipc_restart_unmark() ? 2 : 1;
-	ctx->resume_task = NULL;
-	return claimed;
+	return kipc_op_restart_check(ctx, cmd, a, async, rs);
 }
 
 /* A synchronous operation from its decoded arguments. */
@@ -552,8 +563,14 @@ static noinline long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd,
 			clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
 		return -EINVAL;
 	}
-	if (claimed)
-		return kipc_op_run(ctx, cmd, &a, NULL);
+	if (claimed) {
+		/* The fast path saw a withdrawn operation: maybe this one. */
+		struct kipc_restart rs;
+
+		return kipc_op_run(ctx, cmd, &a,
+				   kipc_op_restart_check(ctx, cmd, &a, false, &rs) == 2 ?
+				   &rs : NULL);
+	}
 	return kipc_op_sync(ctx, cmd, &a);
 }
 
