@@ -1903,6 +1903,250 @@ TEST(parked_call_handler_reply_after_continue)
 	parked_then_handler(_metadata, false);
 }
 
+/*
+ * What the storm's late deadlines, lost KIPC_ST_REPLY_LOST and early
+ * timeouts of ABI 1.2 operations come from, one step at a time: an area
+ * operation (KIPC_IOC_M*) withdrawn after a signal that runs no handler
+ * (a stop) is issued again, must go on with its deadlines and its reply's
+ * outcome, as ABI 1.0's does, and must leave nothing behind for the
+ * next operation.  Each runs in a child that the test stops and
+ * continues.
+ */
+enum { R_OLD, R_AREA_FD, R_AREA_SLOT };
+
+/* Receive (or reply and receive) on @ep as @how says, from one call site. */
+static int restart_op(struct kipc_ctx *k, int how, bool reply, int ep, uint64_t rt)
+{
+	struct kipc_ipc a = { .fd = ep, .recv_timeout = rt };
+	unsigned long cmd = how == R_OLD ? (reply ? KIPC_IOC_REPLY_RECV : KIPC_IOC_RECV) :
+			    reply ? KIPC_IOC_MREPLY_RECV : KIPC_IOC_MRECV;
+
+	k->utcb->args = (struct kipc_area_args){
+		.ep = how == R_AREA_SLOT ? 0 : ep,
+		.flags = how == R_AREA_SLOT ? KIPC_ARGS_SLOT : 0,
+		.recv_timeout = rt,
+	};
+	return ioctl(k->fd, cmd, how == R_OLD ? (void *)&a : NULL) < 0 ? -errno : 0;
+}
+
+/* Stop and continue @pid every 20 ms for @ms. */
+static void stop_storm(pid_t pid, unsigned int ms)
+{
+	for (uint64_t end = now_ns() + ms * MS; now_ns() < end;) {
+		kill(pid, SIGSTOP);
+		sleep_ms(1);
+		kill(pid, SIGCONT);
+		sleep_ms(20);
+	}
+}
+
+struct restart_out {
+	int ret, ret2;
+	unsigned int status;
+	uint64_t ms, ms2;
+};
+
+static void restart_deadline(struct __test_metadata *_metadata, int how)
+{
+	struct restart_out o = { 0 };
+	struct kipc_ctx c;
+	int ep, p[2];
+	pid_t pid;
+
+	ctx_open(&c);
+	ep = kipc_ep_create(&c, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+		uint64_t t0;
+
+		ctx_open(&k);
+		if (how == R_AREA_SLOT && kipc_register(&k, 0, ep))
+			_exit(1);
+		t0 = now_ns();
+		o.ret = restart_op(&k, how, false, ep, 200 * MS);
+		o.ms = (now_ns() - t0) / MS;
+		_exit(write(p[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_fdinfo(ep, "receivers-waiting", 1));
+	/* A deadline that starts again at each stop ends after the storm. */
+	stop_storm(pid, 1500 * kipc_slow());
+	ASSERT_EQ(sizeof(o), read(p[0], &o, sizeof(o)));
+	EXPECT_EQ(0, reap(pid));
+	TH_LOG("a 200 ms receive stopped every 20 ms for %ld ms: %d after %llu ms",
+	       1500 * kipc_slow(), o.ret, (unsigned long long)o.ms);
+	EXPECT_EQ(-ETIMEDOUT, o.ret);
+	EXPECT_GE(o.ms, 200);
+	EXPECT_LT(o.ms, 200 + 600 * kipc_slow());
+	close(ep);
+	kipc_ctx_close(&c);
+}
+
+TEST(restart_keeps_deadline)
+{
+	restart_deadline(_metadata, R_OLD);
+}
+
+TEST(area_restart_keeps_deadline)
+{
+	restart_deadline(_metadata, R_AREA_FD);
+}
+
+TEST(slot_restart_keeps_deadline)
+{
+	restart_deadline(_metadata, R_AREA_SLOT);
+}
+
+/* A reply_recv whose reply found its caller gone, stopped as it waits. */
+static void restart_reply_lost(struct __test_metadata *_metadata, int how)
+{
+	struct restart_out o = { 0 };
+	struct kipc_ctx c;
+	int ep, p[2];
+	pid_t pid;
+
+	ctx_open(&c);
+	ep = kipc_ep_create(&c, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+
+		ctx_open(&k);
+		if (how == R_AREA_SLOT && kipc_register(&k, 0, ep))
+			_exit(1);
+		if (kipc_recv(&k, ep, INF))
+			_exit(1);
+		sleep_ms(150);		/* the call times out meanwhile */
+		k.utcb->tag = KIPC_TAG(2, 0);
+		o.ret = restart_op(&k, how, true, ep, 500 * MS);
+		o.status = k.utcb->status;
+		_exit(write(p[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	EXPECT_EQ(-ETIMEDOUT, kipc_call(&c, ep, KIPC_TAG(1, 0), 50 * MS));
+	sleep_ms(200);
+	stop_storm(pid, 300);
+	ASSERT_EQ(sizeof(o), read(p[0], &o, sizeof(o)));
+	EXPECT_EQ(0, reap(pid));
+	TH_LOG("reply_recv, its reply lost, stopped as it waits: %d, status %#x",
+	       o.ret, o.status);
+	EXPECT_EQ(-ETIMEDOUT, o.ret);
+	EXPECT_EQ(KIPC_ST_REPLY_LOST, o.status);
+	close(ep);
+	kipc_ctx_close(&c);
+}
+
+TEST(restart_keeps_reply_lost)
+{
+	restart_reply_lost(_metadata, R_OLD);
+}
+
+TEST(area_restart_keeps_reply_lost)
+{
+	restart_reply_lost(_metadata, R_AREA_FD);
+}
+
+TEST(slot_restart_keeps_reply_lost)
+{
+	restart_reply_lost(_metadata, R_AREA_SLOT);
+}
+
+/*
+ * An area receive stopped once and restarted, then an ABI 1.0 receive
+ * with the same arguments from the same place: that one is new, with a
+ * deadline of its own, not the restart of the first.
+ */
+TEST(area_restart_leaves_nothing_behind)
+{
+	struct restart_out o = { 0 };
+	struct kipc_ctx c;
+	int ep, p[2];
+	pid_t pid;
+
+	ctx_open(&c);
+	ep = kipc_ep_create(&c, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+		uint64_t t0;
+
+		ctx_open(&k);
+		for (int i = 0; i < 2; i++) {
+			t0 = now_ns();
+			*(i ? &o.ret2 : &o.ret) = restart_op(&k, i ? R_OLD : R_AREA_FD, false, ep,
+							     200 * MS);
+			*(i ? &o.ms2 : &o.ms) = (now_ns() - t0) / MS;
+		}
+		_exit(write(p[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_fdinfo(ep, "receivers-waiting", 1));
+	kill(pid, SIGSTOP);
+	sleep_ms(5);
+	kill(pid, SIGCONT);
+	ASSERT_EQ(sizeof(o), read(p[0], &o, sizeof(o)));
+	EXPECT_EQ(0, reap(pid));
+	TH_LOG("area receive stopped once: %d after %llu ms; then ABI 1.0: %d after %llu ms",
+	       o.ret, (unsigned long long)o.ms, o.ret2, (unsigned long long)o.ms2);
+	EXPECT_EQ(-ETIMEDOUT, o.ret);
+	EXPECT_EQ(-ETIMEDOUT, o.ret2);
+	EXPECT_GE(o.ms2, 200);
+	close(ep);
+	kipc_ctx_close(&c);
+}
+
+/*
+ * A slot holds its handle until the context is closed (uapi), also while
+ * a server still holds the reply right to the context's call: the
+ * process whose slot held an endpoint's last receive handle dies, and the
+ * endpoint with it.
+ */
+TEST(slots_go_with_the_context)
+{
+	struct kipc_ctx c;
+	int e, r, s, f;
+	pid_t pid;
+
+	ctx_open(&c);
+	e = kipc_ep_create(&c, 0);
+	f = kipc_ep_create(&c, 0);
+	ASSERT_GE(e, 0);
+	ASSERT_GE(f, 0);
+	r = kipc_ep_mint(&c, e, KIPC_RIGHT_RECV, 0, 0);
+	s = kipc_ep_mint(&c, e, KIPC_RIGHT_SEND, 0, 0);
+	ASSERT_GE(r, 0);
+	ASSERT_GE(s, 0);
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+
+		ctx_open(&k);
+		if (kipc_register(&k, 0, r))
+			_exit(1);
+		close(r);
+		close(e);
+		kipc_call(&k, f, KIPC_TAG(1, 0), INF);
+		_exit(2);
+	}
+	close(r);
+	close(e);
+	ASSERT_EQ(0, kipc_recv(&c, f, INF));	/* the child's call: we hold its right */
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	reap(pid);
+	EXPECT_EQ(0, wait_fdinfo(s, "recv-handles", 0))
+		TH_LOG("the dead child's slot still holds a receive handle (%ld)",
+		       fdinfo_value(0, s, "recv-handles"));
+	EXPECT_EQ(-EPIPE, kipc_send(&c, s, KIPC_TAG(2, 0), KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&c, KIPC_TAG(3, 0)));
+	close(s);
+	close(f);
+	kipc_ctx_close(&c);
+}
+
 /* The harness wants the timeout at compile time; the run length is not. */
 static void __attribute__((constructor)) stress_timeout(void)
 {
