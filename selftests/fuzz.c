@@ -229,6 +229,7 @@ struct shared {
 	int stop;
 	uint64_t hist[NOPS][NERR];
 	uint64_t failures, checked_msgs, checked_replies, forks, kills;
+	uint64_t checked_area;		/* of which by area operations (ABI 1.2) */
 	uint64_t exits, signals, rescues;
 	uint64_t max_late;		/* ns a bounded call took past its bound */
 	char late_call[MSGLEN];		/* and which call that was */
@@ -1530,6 +1531,8 @@ static void check_received(struct fz *f, const struct fcall *k, const struct kip
 	if (__atomic_load_n(&SH->lost[s][idx], __ATOMIC_SEQ_CST) == key)
 		fail(f, "message %#llx delivered, but its send failed", (unsigned long long)label);
 	__atomic_fetch_add(&SH->checked_msgs, 1, __ATOMIC_RELAXED);
+	if (is_area(cmd_op(k->cmd)))
+		__atomic_fetch_add(&SH->checked_area, 1, __ATOMIC_RELAXED);
 }
 
 /* The area after an operation on the own mapped context. */
@@ -1600,6 +1603,8 @@ static void check_area(struct fz *f, const struct fcall *k, int op, int err,
 			     (unsigned long long)KIPC_TAG_LABEL(k->tag),
 			     (unsigned long long)label);
 		__atomic_fetch_add(&SH->checked_replies, 1, __ATOMIC_RELAXED);
+		if (is_area(cmd_op(k->cmd)))
+			__atomic_fetch_add(&SH->checked_area, 1, __ATOMIC_RELAXED);
 	} else if (label & VERIFY) {
 		check_received(f, k, u);
 	}
@@ -3242,6 +3247,8 @@ TEST_F_TIMEOUT(fuzz, random, 450)
 		       (unsigned long long)calls, el / 1e9, calls / (el / 1e9),
 		       (unsigned long long)g_seed);
 	print_hist();
+	ksft_print_msg("fuzz: %llu checked messages and replies received by area operations (slots and descriptors)\n",
+		       (unsigned long long)SH->checked_area);
 	ksft_print_msg("fuzz: %llu checked messages, %llu checked replies, %llu forks, %llu workers killed, %llu ended themselves, %llu signals, %llu partner pokes, latest return %.1f ms past a deadline\n",
 		       (unsigned long long)SH->checked_msgs,
 		       (unsigned long long)SH->checked_replies, (unsigned long long)SH->forks,
