@@ -2026,6 +2026,8 @@ static void restart_reply_lost(struct __test_metadata *_metadata, int how)
 		o.status = k.utcb->status;
 		_exit(write(p[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
 	}
+	/* Delivered at once, then it times out waiting for the reply. */
+	ASSERT_EQ(0, wait_fdinfo(ep, "receivers-waiting", 1));
 	EXPECT_EQ(-ETIMEDOUT, kipc_call(&c, ep, KIPC_TAG(1, 0), 50 * MS));
 	sleep_ms(200);
 	stop_storm(pid, 300);
