@@ -26,6 +26,15 @@
  *    page another thread toggles).  Threads also close and dup2 pool
  *    slots, open contexts, mmap contexts and other fds, fork children
  *    that use inherited fds and exit (or are killed) mid-operation.
+ *    ABI 1.2: every thread registers handles (private, pool, wrong fds)
+ *    in its context's slots, replaces and clears them (KIPC_IOC_REGISTER
+ *    with slots out of range, unknown flags, padding, reserved words,
+ *    clear with a descriptor), and makes the area operations
+ *    (KIPC_IOC_MSEND ... _MREPLY_RECV) through slots (registered, empty,
+ *    out of range), descriptors and numbers mistaken for one or the
+ *    other, with unknown area flags, a reserved word, a nonzero ioctl
+ *    argument; the server thread serves through its slot 0 as often as
+ *    through its descriptors.
  *
  * The oracle: every result is one the README allows for that call on that
  * target (an exact one where the call is deterministic); EAGAIN only for
@@ -36,11 +45,22 @@
  * messages on V arrive intact, with the badge of the handle they were
  * sent through, on the endpoint they were sent to, at most once, and
  * never after their send failed; replies belong to their call; the reply
- * right behaves as modelled (ENOENT exactly when none is held).  At the
- * end nothing waits on any endpoint, the handle counts are the
- * controller's, /proc/kipc/endpoints lists no endpoint of a dead fuzz
- * process and /proc/kipc/stats counts as many live objects as before.  The kernel itself (WARN, BUG, lockdep) is watched by
- * the VM (panic_on_warn) and the kernel-log scan of vm/check.sh.
+ * right behaves as modelled (ENOENT exactly when none is held); each
+ * thread models its slots (exactly: a context only its thread uses is
+ * never busy), and an area operation has exactly the result of the same
+ * ABI 1.0 operation on what the slot holds, once the area's words and the
+ * ioctl's argument are valid (EINVAL before anything else); the module
+ * never writes into an argument it only reads (_IOW), nor into the
+ * area's arguments.  At the end nothing waits on any endpoint, the handle
+ * counts are the controller's, /proc/kipc/endpoints lists no endpoint of
+ * a dead fuzz process, /proc/kipc/stats counts as many live objects as
+ * before and the controller's descriptor table is as it was.  The kernel
+ * itself (WARN, BUG, lockdep) is watched by the VM (panic_on_warn) and
+ * the kernel-log scan of vm/check.sh.
+ *
+ * fuzz.async fuzzes notifications, cancel, poll and io_uring commands
+ * (with KIPC_ARGS_SLOT too) from one thread; fuzz.slots shares contexts
+ * and their slots between threads (see each below).
  *
  * Environment: KIPC_FUZZ_SEED, KIPC_FUZZ_CALLS, KIPC_FUZZ_SLACK_MS (how
  * late a call may return after its deadline, default 1000),
@@ -56,24 +76,32 @@
  * closed.  Lines ('#' starts a comment):
  *
  *   ioctl CMD [target=FD|foreign] [ptr=KIND[:N]] [tag=T] [FIELD=V]... -> R
- *	CMD: VERSION CREATE MINT SEND RECV CALL REPLY REPLY_RECV or a
- *	number; FIELDs of kipc_ipc: fd flags st rt r0 r1; of kipc_ep_create:
- *	flags pad r0 r1 r2; of kipc_ep_mint: fd rights badge flags pad r0
- *	r1; values are numbers, INF, POLL or fd names; KIND is one of
- *	ptr_name[]; R is 0, fd (a new descriptor), any, or an errno name.
- *	Every call also goes through the fuzzer's own oracle.
+ *	CMD: VERSION CREATE MINT SEND RECV CALL REPLY REPLY_RECV REGISTER
+ *	MSEND MRECV MCALL MREPLY MREPLY_RECV or a number; FIELDs of
+ *	kipc_ipc: fd flags st rt r0 r1; of kipc_ep_create: flags pad r0 r1
+ *	r2; of kipc_ep_mint: fd rights badge flags pad r0 r1; of
+ *	kipc_register: fd slot flags pad r0 r1; of the area operations the
+ *	words written to the message area, ep flags st rt res, and arg, the
+ *	ioctl's own argument (ep defaults to -1, the rest to 0; a slot
+ *	holds what earlier lines registered); values are numbers, INF, POLL,
+ *	SLOT or CLEAR (1) or fd names; KIND is one of ptr_name[]; R is 0, fd
+ *	(a new descriptor), any, or an errno name.  Every call also goes
+ *	through the fuzzer's own oracle, and after the input the descriptor
+ *	table must be as it was before it.
  *   peer send|call|recv fd=FD [tag=T] [st=V] [rt=V]
  *	another thread with its own context blocks in that operation
  *	(timeouts 10 s unless given)
  *   join -> R		wait for the peer; R is its result
- *   race restart_call seconds=N
- *	signals racing with the delivery of a call (commit 435d35d)
- *   race call_deadline rt=MS every=US
+ *   race restart_call|restart_mcall seconds=N
+ *	signals racing with the delivery of a call (commit 435d35d); mcall:
+ *	KIPC_IOC_MCALL through a slot, received through a slot
+ *   race call_deadline|mcall_deadline rt=MS every=US
  *	a call (send phase without end, whole call bounded by rt) with an
  *	SA_RESTART handler, interrupted every US microseconds: it must end
- *	by its deadline
+ *	by its deadline (mcall: KIPC_IOC_MCALL through a slot)
  * A fuzz failure prints the call in this format.
  */
+#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -155,17 +183,22 @@ static uint64_t kind_badge(int e, int kind)
 enum {
 	OP_VERSION, OP_CREATE, OP_MINT, OP_SEND, OP_RECV, OP_CALL, OP_REPLY,
 	OP_REPLY_RECV, OP_PUBLISH, OP_LOOKUP, OP_UNPUBLISH, OP_CALLER,
+	/* ABI 1.2: registered slots, the five operations on the area's args */
+	OP_REGISTER, OP_MSEND, OP_MRECV, OP_MCALL, OP_MREPLY, OP_MREPLY_RECV,
 	OP_BADCMD, OP_MMAP, OP_FD, OP_FORK, NOPS,
 };
 static const char *const op_name[NOPS] = {
 	"VERSION", "CREATE", "MINT", "SEND", "RECV", "CALL", "REPLY",
-	"REPLY_RECV", "PUBLISH", "LOOKUP", "UNPUBLISH", "CALLER", "bad-cmd",
+	"REPLY_RECV", "PUBLISH", "LOOKUP", "UNPUBLISH", "CALLER", "REGISTER",
+	"MSEND", "MRECV", "MCALL", "MREPLY", "MREPLY_RECV", "bad-cmd",
 	"mmap", "fd-ops", "fork",
 };
 static const unsigned long op_cmd[OP_BADCMD] = {
 	KIPC_IOC_VERSION, KIPC_IOC_EP_CREATE, KIPC_IOC_EP_MINT, KIPC_IOC_SEND,
 	KIPC_IOC_RECV, KIPC_IOC_CALL, KIPC_IOC_REPLY, KIPC_IOC_REPLY_RECV,
 	KIPC_IOC_PUBLISH, KIPC_IOC_LOOKUP, KIPC_IOC_UNPUBLISH, KIPC_IOC_CALLER,
+	KIPC_IOC_REGISTER, KIPC_IOC_MSEND, KIPC_IOC_MRECV, KIPC_IOC_MCALL,
+	KIPC_IOC_MREPLY, KIPC_IOC_MREPLY_RECV,
 };
 
 /* Where the argument is. */
@@ -196,6 +229,7 @@ struct shared {
 	int stop;
 	uint64_t hist[NOPS][NERR];
 	uint64_t failures, checked_msgs, checked_replies, forks, kills;
+	uint64_t checked_area;		/* of which by area operations (ABI 1.2) */
 	uint64_t exits, signals, rescues;
 	uint64_t max_late;		/* ns a bounded call took past its bound */
 	char late_call[MSGLEN];		/* and which call that was */
@@ -211,12 +245,32 @@ static uint64_t g_seed;
 static uint64_t g_slack = 1000 * MS;
 static uint64_t g_hang = 30000 * MS;
 
-/* An own context and the model of its reply right. */
+/* What a handle in an argument is known to be. */
+struct hinfo {
+	bool known;		/* stable, and we know what it is */
+	int rights;		/* -1: not an endpoint handle */
+	uint64_t badge;
+	int e, kind;		/* endpoint index and kind, or -1 */
+};
+
+/* Not an endpoint handle, for sure; an empty slot is one too. */
+#define H_NONE		((struct hinfo){ true, -1, 0, -1, -1 })
+/* Anything: a pool slot, or a slot registered from one. */
+#define H_UNKNOWN	((struct hinfo){ false, 0, 0, -1, -1 })
+
+/*
+ * An own context and the model of its reply right and of its registered
+ * slots (ABI 1.2): a slot holds what was registered from a private handle
+ * (known), from a pool fd (an endpoint handle, not known which), or
+ * nothing (H_NONE).  Only its thread uses the context, so the model is
+ * exact: KIPC_IOC_REGISTER never finds it busy.
+ */
 struct ctxm {
 	int fd;
 	struct kipc_utcb *u;	/* NULL: not mapped */
 	bool held;
 	uint64_t owed;		/* label of the call the right answers */
+	struct hinfo slots[KIPC_SLOTS];
 };
 
 /* A fuzzing thread (or a child, or the corpus replay). */
@@ -231,14 +285,6 @@ struct fz {
 	char *flip, *flip_w;	/* the worker's page that threads toggle */
 };
 
-/* What a handle in an argument is known to be. */
-struct hinfo {
-	bool known;		/* stable, and we know what it is */
-	int rights;		/* -1: not an endpoint handle */
-	uint64_t badge;
-	int e, kind;		/* endpoint index and kind, or -1 */
-};
-
 union arg {
 	struct kipc_ipc ipc;
 	struct kipc_ep_create cr;
@@ -247,9 +293,18 @@ union arg {
 	struct kipc_publish pub;
 	struct kipc_lookup look;
 	struct kipc_caller caller;
+	struct kipc_register reg;
 	unsigned char raw[128];
 };
 
+/*
+ * One call.  An ABI 1.2 operation (KIPC_IOC_MSEND ...) has no argument
+ * struct: its arguments go into the message area (@area) and the ioctl's
+ * argument is @marg (0, or anything else: EINVAL); a.ipc then holds the
+ * same operation as ABI 1.0 would name it (fd: the descriptor or the
+ * slot; the timeouts), which the oracle shares with the ABI 1.0 calls,
+ * and @h what the descriptor or the slot holds.
+ */
 struct fcall {
 	unsigned long cmd;
 	int target, tfd;
@@ -258,6 +313,8 @@ struct fcall {
 	bool verify;		/* a checked send or call */
 	union arg a;
 	struct hinfo h;
+	struct kipc_area_args area;
+	unsigned long marg;
 };
 
 /* ---- small helpers ---- */
@@ -294,6 +351,18 @@ static int cmd_op(unsigned long cmd)
 static bool is_ipc(int op)
 {
 	return op >= OP_SEND && op <= OP_REPLY_RECV;
+}
+
+/* KIPC_IOC_MSEND ... _MREPLY_RECV: arguments in the message area. */
+static bool is_area(int op)
+{
+	return op >= OP_MSEND && op <= OP_MREPLY_RECV;
+}
+
+/* The ABI 1.0 operation an area operation is (the same, and the same errors). */
+static int base_op(int op)
+{
+	return is_area(op) ? OP_SEND + (op - OP_MSEND) : op;
 }
 
 static bool tag_ok(uint64_t tag)
@@ -339,16 +408,17 @@ static const char *ename(int e)
 }
 
 /* Errno sets: one bit per errno the README names (and mmap's). */
+static const int etab[] = {
+	0, EINVAL, EFAULT, ENOTTY, EBADF, EPERM, EBUSY, EAGAIN,
+	ETIMEDOUT, EINTR, EPIPE, ECONNRESET, ENOENT, EMFILE, ENOMEM,
+	ENODEV, EACCES, EMSGSIZE, ETOOMANYREFS, ENOSPC, EEXIST,
+	ECANCELED,
+};
+
 static int eidx(int e)
 {
-	static const int tab[] = {
-		0, EINVAL, EFAULT, ENOTTY, EBADF, EPERM, EBUSY, EAGAIN,
-		ETIMEDOUT, EINTR, EPIPE, ECONNRESET, ENOENT, EMFILE, ENOMEM,
-		ENODEV, EACCES, EMSGSIZE, ETOOMANYREFS, ENOSPC, EEXIST,
-	};
-
-	for (int i = 0; i < ARRAY_SIZE(tab); i++)
-		if (tab[i] == e)
+	for (int i = 0; i < ARRAY_SIZE(etab); i++)
+		if (etab[i] == e)
 			return i;
 	return 63;
 }
@@ -435,7 +505,14 @@ static void fmt_call(const struct fcall *k, char *b, size_t n)
 		app(b, n, &o, " target=c2");
 	else if (k->target == T_FD)
 		app(b, n, &o, " target=%d", k->tfd);
-	app(b, n, &o, " ptr=%s:%d", ptr_name[k->ptr], k->off);
+	if (is_area(op))
+		app(b, n, &o, " tag=%#llx ep=%d flags=%#x st=%#llx rt=%#llx res=%#llx arg=%#lx",
+		    (unsigned long long)k->tag, k->area.ep, k->area.flags,
+		    (unsigned long long)k->area.send_timeout,
+		    (unsigned long long)k->area.recv_timeout,
+		    (unsigned long long)k->area.__reserved, k->marg);
+	else
+		app(b, n, &o, " ptr=%s:%d", ptr_name[k->ptr], k->off);
 	if (is_ipc(op))
 		app(b, n, &o, " tag=%#llx fd=%d flags=%#x st=%#llx rt=%#llx r0=%#llx r1=%#llx",
 		    (unsigned long long)k->tag, a->ipc.fd, a->ipc.flags,
@@ -471,6 +548,11 @@ static void fmt_call(const struct fcall *k, char *b, size_t n)
 		    (unsigned long long)a->caller.__reserved[0],
 		    (unsigned long long)a->caller.__reserved[1],
 		    (unsigned long long)a->caller.__reserved[2]);
+	else if (op == OP_REGISTER)
+		app(b, n, &o, " fd=%d slot=%u flags=%#x pad=%#x r0=%#llx r1=%#llx",
+		    a->reg.fd, a->reg.slot, a->reg.flags, a->reg.__pad,
+		    (unsigned long long)a->reg.__reserved[0],
+		    (unsigned long long)a->reg.__reserved[1]);
 	if (k->h.known && k->h.rights >= 0)
 		app(b, n, &o, " (handle: endpoint %d kind %d rights %#x)",
 		    k->h.e, k->h.kind, k->h.rights);
@@ -501,6 +583,10 @@ static size_t arg_size(unsigned long cmd)
 		return sizeof(struct kipc_lookup);
 	if (op == OP_CALLER)
 		return sizeof(struct kipc_caller);
+	if (op == OP_REGISTER)
+		return sizeof(struct kipc_register);
+	if (is_area(op))
+		return 0;	/* no argument struct: see place() */
 	if (op != OP_BADCMD)
 		return sizeof(struct kipc_ipc);
 	sz = _IOC_SIZE(cmd);
@@ -794,40 +880,161 @@ static void write_msg(struct kipc_utcb *u, uint64_t tag)
 		u->fds[i] = (int)(val(KIPC_TAG_LABEL(tag), 64 + i) % 48) - 1;
 }
 
-static void gen_ipc(struct fz *f, struct fcall *k, int op)
+/* A slot of @c for an operation that needs @right: mostly one that has it. */
+static int pick_slot(struct fz *f, const struct ctxm *c, unsigned int right)
 {
+	int cand[KIPC_SLOTS], n = 0;
+
+	for (int i = 0; i < KIPC_SLOTS; i++)
+		if (!c->slots[i].known || (c->slots[i].rights > 0 && (c->slots[i].rights & right)))
+			cand[n++] = i;
+	if (n && !one_in(f, 4))
+		return cand[rn(f, n)];
+	return rn(f, KIPC_SLOTS);
+}
+
+/* Slot numbers KIPC_ARGS_SLOT refuses (EINVAL). */
+static const int bad_slots[] = { KIPC_SLOTS, KIPC_SLOTS + 1, 255, -1, -2, INT_MIN, INT_MAX };
+
+/*
+ * Where an area operation names its endpoint: a registered slot (mostly),
+ * a descriptor, or something in between: a descriptor's number as a slot,
+ * a slot out of range, a slot's number as a descriptor.
+ */
+static void gen_area_ep(struct fz *f, struct fcall *k, int bop, unsigned int right)
+{
+	const struct ctxm *c = &f->c[0];
+	struct kipc_area_args *u = &k->area;
+	int s;
+
+	u->ep = k->a.ipc.fd;
+	u->flags = 0;
+	if (bop == OP_REPLY) {
+		/* It takes none (-1, flags 0); a slot is EINVAL. */
+		if (one_in(f, 10)) {
+			u->ep = rn(f, KIPC_SLOTS);
+			u->flags = KIPC_ARGS_SLOT;
+		}
+		return;
+	}
+	if (!one_in(f, 4)) {
+		s = pick_slot(f, c, right);
+		u->ep = s;
+		u->flags = KIPC_ARGS_SLOT;
+		k->h = c->slots[s];
+	}
+	switch (rn(f, 32)) {
+	case 0:		/* a descriptor's number as a slot: mostly out of range */
+		u->ep = k->a.ipc.fd;
+		u->flags = KIPC_ARGS_SLOT;
+		k->h = (__u32)u->ep < KIPC_SLOTS ? c->slots[u->ep] : H_NONE;
+		break;
+	case 1:
+		u->ep = bad_slots[rn(f, ARRAY_SIZE(bad_slots))];
+		u->flags = KIPC_ARGS_SLOT;
+		k->h = H_NONE;
+		break;
+	case 2:
+		/*
+		 * A slot's number as a descriptor: one of the thread's low fds,
+		 * or a handle another thread has just made.  Not for a receive:
+		 * that handle could be a checked endpoint's receive right.
+		 */
+		if (right == KIPC_RIGHT_SEND) {
+			u->ep = rn(f, KIPC_SLOTS);
+			k->h = H_UNKNOWN;
+		}
+		break;
+	}
+}
+
+/*
+ * An IPC operation: ABI 1.0 (struct kipc_ipc) or, for the area
+ * operations, its arguments for the message area (k->area, k->marg) and
+ * the same as ABI 1.0 in k->a.ipc for the oracle.
+ */
+static void gen_ipc(struct fz *f, struct fcall *k, int op, bool serve)
+{
+	static const unsigned long bad_margs[] = {
+		1, 2, 0x1000, 0x7fffffff, ~0UL, 1UL << 63, 0xffffffff81000000UL,
+	};
 	struct kipc_ipc *a = &k->a.ipc;
 	struct ctxm *c = k->target == T_OWN ? &f->c[0] : &f->c[1];
-	unsigned int right = op == OP_SEND || op == OP_CALL ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV;
+	int bop = base_op(op);
+	unsigned int right = bop == OP_SEND || bop == OP_CALL ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV;
 	bool own = k->target == T_OWN;
+	bool area = is_area(op) && own;
 	bool unbounded;
 	uint64_t label;
 
-	a->fd = op == OP_REPLY ? -1 : pick_fd(f, right, own && !f->child, &k->h);
-	if (op == OP_REPLY && one_in(f, 20))
+	a->fd = bop == OP_REPLY ? -1 : pick_fd(f, right, own && !f->child, &k->h);
+	if (bop == OP_REPLY && one_in(f, 20))
 		a->fd = pick_fd(f, 0, own && !f->child, &k->h);
+	if (serve) {
+		/* The server serves its endpoint, often through slot 0. */
+		int e = f->w % NV, kind = rn(f, 2) ? K_RECV : K_FULL;
+
+		a->fd = PRIV(e, kind);
+		k->h = (struct hinfo){ true, kind_rights[kind], 0, e, kind };
+	}
+	if (area) {
+		gen_area_ep(f, k, bop, right);
+		if (serve && c->slots[0].known && c->slots[0].e == f->w % NV &&
+		    (c->slots[0].rights & KIPC_RIGHT_RECV) && !one_in(f, 3)) {
+			k->area.ep = 0;
+			k->area.flags = KIPC_ARGS_SLOT;
+			k->h = c->slots[0];
+		}
+	}
 	/* A wait without end must be ended by a signal or by the controller. */
 	unbounded = !f->child && (!f->restart || (k->h.known && k->h.e >= 0 && k->h.e < NV));
 	a->send_timeout = pick_timeout(f, unbounded);
-	a->recv_timeout = op == OP_CALL && one_in(f, 3) ? a->send_timeout :
+	a->recv_timeout = bop == OP_CALL && one_in(f, 3) ? a->send_timeout :
 			  pick_timeout(f, unbounded);
 	/*
 	 * A call is bounded by recv_timeout as a whole, even when its send
 	 * phase may wait forever: that is never a wait without end.
 	 */
-	if (op == OP_CALL && !f->child && one_in(f, 8)) {
+	if (bop == OP_CALL && !f->child && one_in(f, 8)) {
 		a->recv_timeout = (1 + rn(f, 100)) * MS;
 		if (one_in(f, 2))
 			a->send_timeout = KIPC_TIMEOUT_INFINITE;
 	}
-	if (one_in(f, 12))
-		a->flags = one_in(f, 2) ? 1u << rn(f, 32) : (unsigned int)rnd(f);
-	if (one_in(f, 16))
-		a->__reserved[rn(f, 2)] = one_in(f, 2) ? 1ULL << rn(f, 64) : rnd(f);
-	if (one_in(f, 20))
-		a->fd = special_fd(f, &k->h);
+	if (area) {
+		struct kipc_area_args *u = &k->area;
 
-	if (op == OP_SEND || op == OP_CALL) {
+		u->send_timeout = a->send_timeout;
+		u->recv_timeout = a->recv_timeout;
+		switch (rn(f, 40)) {
+		case 0:
+			u->flags |= 1u << (1 + rn(f, 31));
+			break;
+		case 1:
+			u->flags = (unsigned int)rnd(f);
+			break;
+		case 2:
+			u->__reserved = one_in(f, 2) ? 1ULL << rn(f, 64) : rnd(f);
+			break;
+		case 3:
+			/* The ioctl's own argument must be 0. */
+			k->marg = bad_margs[rn(f, ARRAY_SIZE(bad_margs))];
+			break;
+		case 4:
+			k->marg = (unsigned long)f->arena + 256;
+			break;
+		}
+		/* The same operation as ABI 1.0 names it, for the oracle. */
+		a->fd = u->ep;
+	} else if (!is_area(op)) {
+		if (one_in(f, 12))
+			a->flags = one_in(f, 2) ? 1u << rn(f, 32) : (unsigned int)rnd(f);
+		if (one_in(f, 16))
+			a->__reserved[rn(f, 2)] = one_in(f, 2) ? 1ULL << rn(f, 64) : rnd(f);
+		if (one_in(f, 20))
+			a->fd = special_fd(f, &k->h);
+	}
+
+	if (bop == OP_SEND || bop == OP_CALL) {
 		k->verify = own && f->slot >= 0 && k->h.known && k->h.e >= 0 &&
 			    k->h.e < NV && (k->h.rights & KIPC_RIGHT_SEND);
 		label = k->verify ? new_label(f, &k->h) :
@@ -840,6 +1047,46 @@ static void gen_ipc(struct fz *f, struct fcall *k, int op)
 	k->tag = mutate_tag(f, KIPC_TAG(label, pick_nr(f)), &k->verify);
 	if (!tag_ok(k->tag) || KIPC_TAG_FDS(k->tag))
 		k->verify = false;
+}
+
+/*
+ * KIPC_IOC_REGISTER: a slot in range, a private handle (known), a pool
+ * fd (anything) or a wrong fd; clear; bad slots, flags, padding, reserved
+ * words, clear with a descriptor.
+ */
+static void gen_register(struct fz *f, struct fcall *k)
+{
+	static const unsigned int bad[] = { KIPC_SLOTS, KIPC_SLOTS + 1, 255, 0x80000000u, ~0u };
+	struct kipc_register *r = &k->a.reg;
+
+	r->slot = rn(f, KIPC_SLOTS);
+	if (one_in(f, 4)) {
+		r->flags = KIPC_REGISTER_CLEAR;
+		r->fd = -1;
+	} else {
+		r->fd = pick_fd(f, 0, !f->child, &k->h);
+	}
+	switch (rn(f, 24)) {
+	case 0:
+		r->slot = bad[rn(f, ARRAY_SIZE(bad))];
+		break;
+	case 1:
+		r->flags |= 1u << (1 + rn(f, 31));
+		break;
+	case 2:
+		r->__pad = 1u << rn(f, 32);
+		break;
+	case 3:
+		r->__reserved[rn(f, 2)] = one_in(f, 2) ? 1ULL << rn(f, 64) : rnd(f);
+		break;
+	case 4:		/* clear takes no descriptor */
+		r->flags = KIPC_REGISTER_CLEAR;
+		r->fd = one_in(f, 2) ? pick_fd(f, 0, !f->child, &k->h) : 0;
+		break;
+	case 5:
+		r->fd = special_fd(f, &k->h);
+		break;
+	}
 }
 
 static void gen_mint(struct fz *f, struct fcall *k)
@@ -970,15 +1217,20 @@ static void gen_caller(struct fz *f, struct fcall *k)
 
 static void gen_call(struct fz *f, struct fcall *k)
 {
-	static const int weights[OP_BADCMD] = { 3, 6, 12, 15, 14, 18, 8, 14, 3, 3, 2, 3 };
+	static const int weights[OP_BADCMD] = {
+		3, 6, 12, 15, 14, 18, 8, 14, 3, 3, 2, 3,	/* ABI 1.0, 1.1 */
+		6, 8, 7, 10, 4, 8,				/* ABI 1.2 */
+	};
 	static const int server_ops[] = {
 		OP_REPLY_RECV, OP_REPLY_RECV, OP_REPLY_RECV, OP_RECV, OP_REPLY, OP_CALL,
+		OP_MREPLY_RECV, OP_MREPLY_RECV, OP_MREPLY_RECV, OP_MRECV, OP_MREPLY,
 	};
 	const int targets[] = {
 		-1, INT_MAX, 1 << 20, 0, PRIV_PIPE0, PRIV_PIPE1, PRIV_NULL, PRIV_EVENT,
 		PRIV_CTX, PRIV(rn(f, NE), rn(f, NKIND)),
 	};
 	int op, r, total = 0;
+	bool serve;
 
 	memset(k, 0, sizeof(*k));
 	k->h = (struct hinfo){ .known = true, .rights = -1, .e = -1, .kind = -1 };
@@ -1030,18 +1282,18 @@ static void gen_call(struct fz *f, struct fcall *k)
 	case OP_CALLER:
 		gen_caller(f, k);
 		break;
+	case OP_REGISTER:
+		gen_register(f, k);
+		break;
 	default:
-		gen_ipc(f, k, op);
+		serve = f->server && (base_op(op) == OP_RECV || base_op(op) == OP_REPLY_RECV) &&
+			k->target == T_OWN && rn(f, 10) < 8;
+		gen_ipc(f, k, op, serve);
 	}
-	if (f->server && (op == OP_RECV || op == OP_REPLY_RECV) && k->target == T_OWN &&
-	    k->h.known && rn(f, 10) < 8) {
-		/* The server serves its endpoint. */
-		int e = f->w % NV, kind = rn(f, 2) ? K_RECV : K_FULL;
-
-		k->a.ipc.fd = PRIV(e, kind);
-		k->h = (struct hinfo){ true, kind_rights[kind], 0, e, kind };
-	}
-	pick_ptr(f, k, arg_size(k->cmd));
+	if (is_area(op))
+		k->ptr = P_GOOD;	/* no argument: k->marg */
+	else
+		pick_ptr(f, k, arg_size(k->cmd));
 }
 
 /* ---- the oracle ---- */
@@ -1088,10 +1340,40 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 		pre = M_FDERR;
 	if (op == OP_BADCMD)
 		return pre | B(ENOTTY);
-	if (ptr_bad(k->ptr))
+	if (is_area(op)) {
+		const struct kipc_area_args *u = &k->area;
+
+		/* The ioctl's argument and the area's words, before anything. */
+		if (k->marg || (u->flags & ~KIPC_ARGS_SLOT) || u->__reserved ||
+		    ((u->flags & KIPC_ARGS_SLOT) && (__u32)u->ep >= KIPC_SLOTS))
+			return pre | B(EINVAL);
+		if (op == OP_MREPLY && (u->ep != -1 || (u->flags & KIPC_ARGS_SLOT)))
+			return pre | B(EINVAL);
+		/* Someone else's area (the fd's; never written: zeros, a poll). */
+		if (!c)
+			return pre | B(0) | B(EINVAL) | B(EBADF) | B(EPERM) | B(EPIPE) |
+			       B(EAGAIN) | B(ENOENT) | B(ECONNRESET);
+		/* Then exactly what the same operation says in ABI 1.0. */
+		op = base_op(op);
+	} else if (ptr_bad(k->ptr)) {
 		return pre | B(EFAULT);
+	}
 	if (k->ptr == P_FLIP)
 		pre |= B(EFAULT);
+	if (op == OP_REGISTER) {
+		const struct kipc_register *r = &k->a.reg;
+
+		if ((r->flags & ~KIPC_REGISTER_CLEAR) || r->__pad || r->__reserved[0] ||
+		    r->__reserved[1] || r->slot >= KIPC_SLOTS ||
+		    ((r->flags & KIPC_REGISTER_CLEAR) && r->fd != -1))
+			return pre | B(EINVAL);
+		/* An own context runs nothing while its thread registers. */
+		if (r->flags & KIPC_REGISTER_CLEAR)
+			return pre | B(0);
+		if (!k->h.known)
+			return pre | B(0) | B(EBADF);
+		return pre | (k->h.rights < 0 ? B(EBADF) : B(0));
+	}
 	if (op == OP_VERSION)
 		return pre | (k->ptr == P_RO ? B(EFAULT) : B(0));
 	if (op == OP_CREATE) {
@@ -1249,6 +1531,8 @@ static void check_received(struct fz *f, const struct fcall *k, const struct kip
 	if (__atomic_load_n(&SH->lost[s][idx], __ATOMIC_SEQ_CST) == key)
 		fail(f, "message %#llx delivered, but its send failed", (unsigned long long)label);
 	__atomic_fetch_add(&SH->checked_msgs, 1, __ATOMIC_RELAXED);
+	if (is_area(cmd_op(k->cmd)))
+		__atomic_fetch_add(&SH->checked_area, 1, __ATOMIC_RELAXED);
 }
 
 /* The area after an operation on the own mapped context. */
@@ -1319,6 +1603,8 @@ static void check_area(struct fz *f, const struct fcall *k, int op, int err,
 			     (unsigned long long)KIPC_TAG_LABEL(k->tag),
 			     (unsigned long long)label);
 		__atomic_fetch_add(&SH->checked_replies, 1, __ATOMIC_RELAXED);
+		if (is_area(cmd_op(k->cmd)))
+			__atomic_fetch_add(&SH->checked_area, 1, __ATOMIC_RELAXED);
 	} else if (label & VERIFY) {
 		check_received(f, k, u);
 	}
@@ -1386,6 +1672,19 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 		fail_call(f, k, "VERSION wrote something else", 0);
 }
 
+/*
+ * An argument the module only reads (_IOW) is as it was written, and so
+ * is the canary behind it.
+ */
+static void check_unwritten(struct fz *f, const struct fcall *k, const char *w, size_t sz)
+{
+	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
+
+	if (memcmp(w, &k->a, sz) ||
+	    (k->ptr != P_FLIP && k->ptr != P_END && memcmp(w + sz, canary, 8)))
+		fail_call(f, k, "the module wrote into a read-only argument", 0);
+}
+
 static void begin_call(struct fz *f, int op, uint64_t limit, bool inf, int vk)
 {
 	struct slotinfo *s;
@@ -1409,27 +1708,43 @@ static void end_call(struct fz *f)
 /* Run one call with every check; returns the ioctl's result or -errno. */
 static int exec_call(struct fz *f, struct fcall *k)
 {
-	int op = cmd_op(k->cmd), ret, err;
+	int op = cmd_op(k->cmd), bop = base_op(op), ret, err;
 	struct ctxm *c = k->target == T_OWN ? &f->c[0] :
 			 k->target == T_UNMAPPED ? &f->c[1] : NULL;
 	struct kipc_ipc *a = &k->a.ipc;
-	bool sends = op == OP_SEND || op == OP_CALL || op == OP_REPLY || op == OP_REPLY_RECV;
-	bool held0 = c && c->held, valid_ipc;
+	bool sends = bop == OP_SEND || bop == OP_CALL || bop == OP_REPLY || bop == OP_REPLY_RECV;
+	bool held0 = c && c->held, valid_ipc, area = is_area(op);
 	struct kipc_utcb before;
 	uint64_t mask, limit = 0, t0, el, bound;
 	size_t sz = arg_size(k->cmd);
-	char *w;
+	char *w = NULL;
 	void *p;
 
-	if (c && c->u && sends && is_ipc(op))
+	if (c && c->u && sends && is_ipc(bop))
 		write_msg(c->u, k->tag);
-	p = place(f, k, sz, &w);
+	if (area && !(c && c->u)) {
+		/*
+		 * An area we cannot write: a context never mapped (or another
+		 * fd) has all-zero arguments there, descriptor 0 and polls.
+		 */
+		memset(&k->area, 0, sizeof(k->area));
+		memset(a, 0, sizeof(*a));
+		k->h = H_UNKNOWN;
+	}
+	if (area) {
+		if (c && c->u)
+			c->u->args = k->area;
+		k->ptr = P_GOOD;
+		p = (void *)k->marg;
+	} else {
+		p = place(f, k, sz, &w);
+	}
 	mask = expect(f, k);
 	if (c && c->u)
 		before = *c->u;
-	valid_ipc = is_ipc(op) && !ptr_bad(k->ptr) && c;
+	valid_ipc = is_ipc(bop) && !ptr_bad(k->ptr) && c;
 	if (valid_ipc)
-		limit = op_limit(op, a);
+		limit = op_limit(bop, a);
 	t0 = now_ns();
 	begin_call(f, op, limit,
 		   valid_ipc && limit == 0 && f->restart && k->h.known && k->h.e >= 0 &&
@@ -1445,7 +1760,7 @@ static int exec_call(struct fz *f, struct fcall *k)
 	if (ret > 0 && op != OP_CREATE && op != OP_MINT && op != OP_LOOKUP)
 		fail_call(f, k, "returned a positive value", ret);
 	if (valid_ipc && err == ETIMEDOUT) {
-		bound = op == OP_SEND ? a->send_timeout : op != OP_CALL ||
+		bound = bop == OP_SEND ? a->send_timeout : bop != OP_CALL ||
 			a->send_timeout == KIPC_TIMEOUT_POLL ? a->recv_timeout :
 			a->send_timeout < a->recv_timeout ? a->send_timeout : a->recv_timeout;
 		if (el < bound) {
@@ -1473,21 +1788,30 @@ static int exec_call(struct fz *f, struct fcall *k)
 		     (unsigned long long)((el - limit) / MS), b);
 	}
 	if (c && c->u && !ptr_bad(k->ptr))
-		check_area(f, k, op, err, &before, held0);
+		check_area(f, k, bop, err, &before, held0);
+	if (w && c && op != OP_BADCMD && _IOC_DIR(k->cmd) == _IOC_WRITE)
+		check_unwritten(f, k, w, sz);
 
 	/* The model of the reply right. */
-	if (c && (op == OP_RECV || op == OP_REPLY_RECV) &&
+	if (c && (bop == OP_RECV || bop == OP_REPLY_RECV) &&
 	    (mask & B(err)) && (err == EPIPE || err == EAGAIN || err == ETIMEDOUT || err == EINTR))
 		c->held = false;
-	if (c && (op == OP_RECV || op == OP_REPLY_RECV) && !err) {
+	if (c && (bop == OP_RECV || bop == OP_REPLY_RECV) && !err) {
 		c->held = c->u && (c->u->tag & KIPC_TAG_F_CALL);
 		c->owed = c->u ? KIPC_TAG_LABEL(c->u->tag) : 0;
 	}
-	if (c && op == OP_REPLY && (!err || err == ECONNRESET))
+	if (c && bop == OP_REPLY && (!err || err == ECONNRESET))
 		c->held = false;
+	/* The model of the slots. */
+	if (c && op == OP_REGISTER && !err) {
+		const struct kipc_register *r = &k->a.reg;
+
+		c->slots[r->slot] = r->flags & KIPC_REGISTER_CLEAR ? H_NONE :
+				    k->h.known ? k->h : H_UNKNOWN;
+	}
 
 	/* A checked send that failed delivered nothing. */
-	if (k->verify && err && (op == OP_SEND || err == EAGAIN || err == EPIPE)) {
+	if (k->verify && err && (bop == OP_SEND || err == EAGAIN || err == EPIPE)) {
 		uint64_t label = KIPC_TAG_LABEL(k->tag), key = label + 1;
 		int idx = L_SEQ(label) % SEEN;
 
@@ -1608,6 +1932,8 @@ static void fuzz_fd(struct fz *f)
 static int ctxm_open(struct ctxm *c, bool map)
 {
 	*c = (struct ctxm){ .fd = open(KIPC_DEVICE, O_RDWR | O_CLOEXEC) };
+	for (int i = 0; i < KIPC_SLOTS; i++)
+		c->slots[i] = H_NONE;
 	if (c->fd < 0 || !map)
 		return c->fd < 0 ? -1 : 0;
 	c->u = mmap(NULL, KIPC_UTCB_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
@@ -1779,6 +2105,25 @@ static void *thread_main(void *arg)
 		return NULL;
 	}
 	s->pid = getpid();
+	/*
+	 * A few slots to start with: the server's endpoint in slot 0 of the
+	 * server, private handles elsewhere (no receive right of DEAD).
+	 */
+	for (int i = 0; i < 4; i++) {
+		int e = f->server && !i ? f->w % NV : (int)rn(f, NE);
+		int kind = f->server && !i ? K_RECV : (int)rn(f, NKIND);
+
+		if (e == DEAD && (kind_rights[kind] & KIPC_RIGHT_RECV))
+			kind = K_SEND;
+		int ret = kipc_register(&(struct kipc_ctx){ f->c[0].fd, f->c[0].u }, i,
+					PRIV(e, kind));
+
+		if (ret)
+			fail(f, "registering slot %d: %s", i, ename(-ret));
+		else
+			f->c[0].slots[i] = (struct hinfo){ true, kind_rights[kind],
+							   kind_badge(e, kind), e, kind };
+	}
 	__atomic_store_n(&s->tid, gettid_(), __ATOMIC_RELEASE);
 	while (!stopping())
 		fuzz_one(f);
@@ -2075,6 +2420,66 @@ static void print_hist(void)
 	}
 }
 
+/*
+ * The descriptor table, for "nothing changed but what was expected": each
+ * open fd and what it refers to (readlink of /proc/self/fd).
+ */
+enum { FDTAB = 512 };
+struct fdtab {
+	int n;
+	int fd[FDTAB];
+	char what[FDTAB][64];
+};
+
+static void fd_snapshot(struct fdtab *t)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	t->n = 0;
+	while (d && (e = readdir(d)) && t->n < FDTAB) {
+		char path[300];
+		ssize_t len;
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		if (fd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, t->what[t->n], sizeof(t->what[0]) - 1);
+		t->what[t->n][len < 0 ? 0 : len] = 0;
+		t->fd[t->n++] = fd;
+	}
+	if (d)
+		closedir(d);
+}
+
+/* How many fds differ between two snapshots; prints them as @who. */
+static int fd_diff(const char *who, const struct fdtab *a, const struct fdtab *b)
+{
+	int bad = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const struct fdtab *x = pass ? b : a, *y = pass ? a : b;
+
+		for (int i = 0; i < x->n; i++) {
+			int j;
+
+			for (j = 0; j < y->n && y->fd[j] != x->fd[i]; j++)
+				;
+			if (j < y->n && (pass || !strcmp(x->what[i], y->what[j])))
+				continue;
+			bad++;
+			ksft_print_msg("%s: fd %d %s %s\n", who, x->fd[i],
+				       pass ? "appeared:" : j < y->n ? "changed from" : "vanished:",
+				       x->what[i]);
+		}
+	}
+	return bad;
+}
+
 FIXTURE(fuzz) {
 	int unused;
 };
@@ -2100,7 +2505,8 @@ FIXTURE_TEARDOWN(fuzz)
 #define CORPUS_FILES(X)							\
 	X(straddle) X(bad_pointers) X(reserved_bits) X(tags)		\
 	X(ioctl_numbers) X(wrong_fds) X(rights) X(reply_right)		\
-	X(timeouts) X(version) X(restart_race) X(call_deadline)
+	X(timeouts) X(version) X(restart_race) X(call_deadline)		\
+	X(register) X(area_args)
 
 /* Each file is embedded as is (the build runs from the top directory). */
 #define CORPUS_INCBIN(n)						\
@@ -2176,6 +2582,11 @@ static bool rp_value(struct replay *rp, const char *v, uint64_t *out, struct hin
 		*out = v[0] == 'I' ? KIPC_TIMEOUT_INFINITE : KIPC_TIMEOUT_POLL;
 		return true;
 	}
+	/* KIPC_ARGS_SLOT, KIPC_REGISTER_CLEAR */
+	if (!strcmp(v, "SLOT") || !strcmp(v, "CLEAR")) {
+		*out = 1;
+		return true;
+	}
 	errno = 0;
 	*out = v[0] == '-' ? (uint64_t)strtoll(v, &end, 0) : strtoull(v, &end, 0);
 	if (h)
@@ -2247,6 +2658,21 @@ static const struct field ipc_fields[] = {
 	{ "r0", offsetof(struct kipc_ep_mint, __reserved), 8 },
 	{ "r1", offsetof(struct kipc_ep_mint, __reserved) + 8, 8 },
 	{ NULL },
+}, register_fields[] = {
+	{ "fd", offsetof(struct kipc_register, fd), 4 },
+	{ "slot", offsetof(struct kipc_register, slot), 4 },
+	{ "flags", offsetof(struct kipc_register, flags), 4 },
+	{ "pad", offsetof(struct kipc_register, __pad), 4 },
+	{ "r0", offsetof(struct kipc_register, __reserved), 8 },
+	{ "r1", offsetof(struct kipc_register, __reserved) + 8, 8 },
+	{ NULL },
+}, area_fields[] = {
+	{ "ep", offsetof(struct kipc_area_args, ep), 4 },
+	{ "flags", offsetof(struct kipc_area_args, flags), 4 },
+	{ "st", offsetof(struct kipc_area_args, send_timeout), 8 },
+	{ "rt", offsetof(struct kipc_area_args, recv_timeout), 8 },
+	{ "res", offsetof(struct kipc_area_args, __reserved), 8 },
+	{ NULL },
 };
 
 static unsigned long rp_cmd(const char *v)
@@ -2284,10 +2710,15 @@ static void rp_ioctl(struct replay *rp, char **tok, int n, uint64_t want)
 	k.cmd = rp_cmd(tok[1]);
 	op = cmd_op(k.cmd);
 	fl = op == OP_CREATE ? create_fields : op == OP_MINT ? mint_fields :
-	     is_ipc(op) ? ipc_fields : NULL;
-	k.h = (struct hinfo){ true, -1, 0, -1, -1 };
+	     is_ipc(op) ? ipc_fields : op == OP_REGISTER ? register_fields :
+	     is_area(op) ? area_fields : NULL;
+	k.h = H_NONE;
 	if (is_ipc(op) || op == OP_MINT)
 		k.a.ipc.fd = -1;
+	if (op == OP_REGISTER)
+		k.a.reg.fd = -1;
+	if (is_area(op))
+		k.area.ep = -1;
 	if (op == OP_VERSION)
 		memset(&k.a, 0xa5, sizeof(k.a));
 	for (int i = 2; i < n; i++) {
@@ -2330,13 +2761,29 @@ static void rp_ioctl(struct replay *rp, char **tok, int n, uint64_t want)
 				rp_fail(rp, "bad tag '%s'", eq);
 			continue;
 		}
+		if (!strcmp(name, "arg") && is_area(op)) {
+			if (!rp_value(rp, eq, &v, NULL))
+				rp_fail(rp, "bad arg '%s'", eq);
+			k.marg = v;
+			continue;
+		}
 		for (x = fl; x && x->name && strcmp(x->name, name); x++)
 			;
-		if (!x || !x->name || !rp_value(rp, eq, &v, !strcmp(name, "fd") ? &k.h : NULL)) {
+		if (!x || !x->name ||
+		    !rp_value(rp, eq, &v, !strcmp(name, "fd") || !strcmp(name, "ep") ? &k.h : NULL)) {
 			rp_fail(rp, "bad field '%s=%s'", name, eq);
 			return;
 		}
-		memcpy((char *)&k.a + x->off, &v, x->size);
+		memcpy((char *)(is_area(op) ? (void *)&k.area : (void *)&k.a) + x->off, &v, x->size);
+	}
+	if (is_area(op)) {
+		/* A slot holds what the lines before registered; ABI 1.0's view. */
+		const struct ctxm *c = &rp->f.c[k.target == T_UNMAPPED];
+
+		if ((k.area.flags & KIPC_ARGS_SLOT) && (__u32)k.area.ep < KIPC_SLOTS)
+			k.h = c->slots[k.area.ep];
+		k.a.ipc = (struct kipc_ipc){ .fd = k.area.ep, .send_timeout = k.area.send_timeout,
+					     .recv_timeout = k.area.recv_timeout };
 	}
 	ret = foreign ? rp_foreign(rp, &k) : exec_call(&rp->f, &k);
 	if (!rp_match(want, ret)) {
@@ -2408,6 +2855,7 @@ static void rp_start_peer(struct replay *rp, char **tok, int n)
 
 struct rrace {
 	struct replay *rp;
+	bool area;		/* ABI 1.2: both through registered slots */
 	volatile int stop, client_done;
 	volatile pid_t client_tid;
 	long calls, ok, bad, msgs, dups;
@@ -2421,15 +2869,23 @@ static void *rr_server(void *arg)
 	struct kipc_ctx c;
 
 	ctx_open(&c);
+	if (r->area && kipc_register(&c, 0, r->rp->r))
+		r->bad++;
 	while (!r->client_done) {
 		uint64_t l;
 
-		if (tag)
+		if (tag && r->area && (r->msgs & 1)) {
+			/* KIPC_IOC_MREPLY: no endpoint, -1 in the area */
+			c.utcb->tag = tag;
+			c.utcb->args = (struct kipc_area_args){ .ep = -1 };
+			ioctl(c.fd, KIPC_IOC_MREPLY, 0);
+		} else if (tag) {
 			kipc_reply(&c, tag);
+		}
 		tag = 0;
 		for (volatile int i = 0; i < 2000 + (int)(now_ns() % 4000); i++)
 			;
-		if (kipc_recv(&c, r->rp->r, 20 * MS))
+		if (kipc_recv(&c, r->area ? KIPC_SLOT(0) : r->rp->r, 20 * MS))
 			continue;
 		l = KIPC_TAG_LABEL(kipc_tag(&c));
 		r->msgs++;
@@ -2448,9 +2904,11 @@ static void *rr_client(void *arg)
 	struct kipc_ctx c;
 
 	ctx_open(&c);
+	if (r->area && kipc_register(&c, 0, r->rp->s))
+		r->bad++;
 	r->client_tid = gettid_();
 	for (uint64_t l = 1; !r->stop; l++) {
-		int ret = kipc_call(&c, r->rp->s, KIPC_TAG(l, 0), INF);
+		int ret = kipc_call(&c, r->area ? KIPC_SLOT(0) : r->rp->s, KIPC_TAG(l, 0), INF);
 
 		r->calls++;
 		if (!ret && KIPC_TAG_LABEL(kipc_tag(&c)) == (l ^ RX))
@@ -2463,8 +2921,12 @@ static void *rr_client(void *arg)
 	return NULL;
 }
 
-/* Commit 435d35d: a restarted call must never be delivered twice. */
-static void race_restart_call(struct replay *rp, unsigned int seconds)
+/*
+ * Commit 435d35d: a restarted call must never be delivered twice.  With
+ * @area, the call is KIPC_IOC_MCALL through a slot and the server
+ * receives through one (ABI 1.2): the restart re-reads the area.
+ */
+static void race_restart_call(struct replay *rp, unsigned int seconds, bool area)
 {
 	static struct rrace r;
 	pthread_t s, c;
@@ -2472,6 +2934,7 @@ static void race_restart_call(struct replay *rp, unsigned int seconds)
 
 	memset(&r, 0, sizeof(r));
 	r.rp = rp;
+	r.area = area;
 	catch_signal(SIGUSR1, 1);
 	if (pthread_create(&s, NULL, rr_server, &r) || pthread_create(&c, NULL, rr_client, &r)) {
 		rp_fail(rp, "pthread_create");
@@ -2517,29 +2980,46 @@ static void *dl_signaller(void *arg)
  * A call whose send phase has no end but whose whole call is bounded by
  * rt, under an SA_RESTART handler: restarts must not push the deadline.
  */
-static void race_call_deadline(struct replay *rp, unsigned int rt_ms, unsigned int every_us)
+static void race_call_deadline(struct replay *rp, unsigned int rt_ms, unsigned int every_us,
+			       bool area)
 {
 	struct dl_race d = { .tid = gettid_(), .every_us = every_us,
 			     .max_ms = 5 * rt_ms + 3000 };
 	struct kipc_ipc a = { .fd = rp->s, .send_timeout = KIPC_TIMEOUT_INFINITE,
 			      .recv_timeout = rt_ms * MS };
+	struct kipc_ctx c = { rp->f.c[0].fd, rp->f.c[0].u };
 	uint64_t t0, el;
 	pthread_t t;
 	int ret;
 
 	catch_signal(SIGUSR1, 1);
 	rp->f.c[0].u->tag = KIPC_TAG(0xdead1, 0);
+	/* ABI 1.2: KIPC_IOC_MCALL through slot 14, which is cleared again. */
+	if (area && kipc_register(&c, 14, rp->s)) {
+		rp_fail(rp, "cannot register");
+		return;
+	}
+	rp->f.c[0].u->args = (struct kipc_area_args){
+		.ep = 14, .flags = KIPC_ARGS_SLOT, .send_timeout = a.send_timeout,
+		.recv_timeout = a.recv_timeout,
+	};
 	if (pthread_create(&t, NULL, dl_signaller, &d)) {
 		rp_fail(rp, "pthread_create");
 		return;
 	}
 	t0 = now_ns();
-	ret = ioctl(rp->f.c[0].fd, KIPC_IOC_CALL, &a) < 0 ? errno : 0;
+	if (area)
+		ret = ioctl(c.fd, KIPC_IOC_MCALL, 0) < 0 ? errno : 0;
+	else
+		ret = ioctl(c.fd, KIPC_IOC_CALL, &a) < 0 ? errno : 0;
 	el = now_ns() - t0;
 	d.done = 1;
 	pthread_join(t, NULL);
-	ksft_print_msg("%s: call with rt %u ms under a signal every %u us: %s after %llu ms\n",
-		       rp->file, rt_ms, every_us, ename(ret), (unsigned long long)(el / MS));
+	if (area)
+		kipc_unregister(&c, 14);
+	ksft_print_msg("%s: %s with rt %u ms under a signal every %u us: %s after %llu ms\n",
+		       rp->file, area ? "MCALL through a slot" : "call", rt_ms, every_us,
+		       ename(ret), (unsigned long long)(el / MS));
 	if ((ret != ETIMEDOUT && ret != EINTR) || el > (rt_ms + 1000) * MS)
 		rp_fail(rp, "the call ended with %s after %llu ms, its deadline was %u ms",
 			ename(ret), (unsigned long long)(el / MS), rt_ms);
@@ -2554,10 +3034,10 @@ static void rp_race(struct replay *rp, char **tok, int n)
 
 		arg[i - 2] = eq ? strtoul(eq + 1, NULL, 0) : 0;
 	}
-	if (!strcmp(tok[1], "restart_call"))
-		race_restart_call(rp, arg[0]);
-	else if (!strcmp(tok[1], "call_deadline"))
-		race_call_deadline(rp, arg[0], arg[1]);
+	if (!strcmp(tok[1], "restart_call") || !strcmp(tok[1], "restart_mcall"))
+		race_restart_call(rp, arg[0], tok[1][8] == 'm');
+	else if (!strcmp(tok[1], "call_deadline") || !strcmp(tok[1], "mcall_deadline"))
+		race_call_deadline(rp, arg[0], arg[1], tok[1][0] == 'm');
 	else
 		rp_fail(rp, "no race '%s'", tok[1]);
 	signal(SIGUSR1, SIG_DFL);
@@ -2614,8 +3094,10 @@ static int replay(const char *name, const char *text, size_t len)
 {
 	struct replay rp = { .file = name };
 	char line[512], *tok[24], *save;
+	static struct fdtab fds0, fds1;
 	size_t pos = 0;
 
+	fd_snapshot(&fds0);
 	if (rp_setup(&rp)) {
 		ksft_print_msg("%s: setup: %s\n", name, strerror(errno));
 		return 1;
@@ -2656,6 +3138,9 @@ static int replay(const char *name, const char *text, size_t len)
 		}
 	}
 	rp_teardown(&rp);
+	/* Its own descriptors closed, the table is as it was. */
+	fd_snapshot(&fds1);
+	rp.bad += fd_diff(name, &fds0, &fds1);
 	return rp.bad;
 }
 
@@ -2683,6 +3168,7 @@ TEST_F_TIMEOUT(fuzz, random, 450)
 {
 	uint64_t start, now, next_kill, el, calls;
 	long base[ARRAY_SIZE(stat_keys)];
+	static struct fdtab fds0, fds1;
 	int hung = 0, left;
 
 	TH_LOG("seed %#llx (KIPC_FUZZ_SEED), %llu calls (KIPC_FUZZ_CALLS), %d workers x %d threads",
@@ -2691,6 +3177,7 @@ TEST_F_TIMEOUT(fuzz, random, 450)
 	C.r = g_seed;
 	for (int i = 0; i < ARRAY_SIZE(stat_keys); i++)
 		base[i] = kipc_stat(stat_keys[i]);
+	fd_snapshot(&fds0);
 	ASSERT_EQ(0, ctl_setup());
 	catch_signal(SIGUSR1, 0);
 	for (int w = 0; w < NWORK; w++)
@@ -2760,6 +3247,8 @@ TEST_F_TIMEOUT(fuzz, random, 450)
 		       (unsigned long long)calls, el / 1e9, calls / (el / 1e9),
 		       (unsigned long long)g_seed);
 	print_hist();
+	ksft_print_msg("fuzz: %llu checked messages and replies received by area operations (slots and descriptors)\n",
+		       (unsigned long long)SH->checked_area);
 	ksft_print_msg("fuzz: %llu checked messages, %llu checked replies, %llu forks, %llu workers killed, %llu ended themselves, %llu signals, %llu partner pokes, latest return %.1f ms past a deadline\n",
 		       (unsigned long long)SH->checked_msgs,
 		       (unsigned long long)SH->checked_replies, (unsigned long long)SH->forks,
@@ -2788,6 +3277,9 @@ TEST_F_TIMEOUT(fuzz, random, 450)
 	for (int fd = POOL_BASE; fd < CTRL_BASE + NE; fd++)
 		close(fd);
 	kipc_ctx_close(&C.c);
+	/* The controller's table is as before: nothing installed behind it. */
+	fd_snapshot(&fds1);
+	EXPECT_EQ(0, fd_diff("controller", &fds0, &fds1));
 	for (int i = 0; i < 500 && count_endpoints(0, false) > 0; i++)
 		sleep_ms(10);
 	EXPECT_EQ(0, count_endpoints(0, true)) TH_LOG("endpoints left after the last close");
@@ -2843,6 +3335,8 @@ struct afz {
 	struct kipc_ctx c[AC];
 	int pool[APOOL];
 	int pending[AC];	/* submissions without their CQE */
+	int slot[AC + 1][KIPC_SLOTS];	/* pool index registered there, -1: none
+					 * (the ring's contexts, then sc) */
 	unsigned int inflight;
 	uint64_t label;
 	int bad;
@@ -2954,14 +3448,65 @@ static uint64_t aallowed(unsigned int op)
 	return B_(ENOTTY);
 }
 
+/* Rights of the pool's entries: endpoint handles, then other fds (-1). */
+static const int apool_rights[APOOL] = {
+	KIPC_RIGHTS_ALL, KIPC_RIGHTS_ALL, KIPC_RIGHT_SEND, KIPC_RIGHT_RECV,
+	KIPC_RIGHT_SEND, KIPC_RIGHT_GRANT, -1, -1, -1, -1, -1, -1,
+};
+
+static bool aknown(unsigned int op)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(aops); i++)
+		if (aops[i] == op)
+			return true;
+	return false;
+}
+
+/*
+ * The one result a command must have, where its arguments decide it (0:
+ * not decided).  With KIPC_ARGS_SLOT (ABI 1.2) @fd is a slot of context
+ * @ci: out of range, or for a notification wait or a cancel, EINVAL;
+ * reply takes none (EINVAL).  On a context with nothing in flight (no CQE
+ * outstanding: an operation ends before its CQE is posted) the checks
+ * come in the documented order: a finite timeout (EINVAL), then the
+ * slot: empty (EBADF), without the right (EPERM).
+ */
+static int aexact(struct afz *a, unsigned int ci, unsigned int op, int fd,
+		  unsigned int flags, uint64_t timeout)
+{
+	bool finite = timeout != KIPC_TIMEOUT_POLL && timeout != KIPC_TIMEOUT_INFINITE;
+	unsigned int right;
+	int pi;
+
+	if (!aknown(op))
+		return 0;
+	if (flags & ~KIPC_ARGS_SLOT)
+		return EINVAL;
+	if (!flags)
+		return 0;
+	if ((__u32)fd >= KIPC_SLOTS || op == KIPC_IOC_NTFN_WAIT || op == KIPC_IOC_CANCEL)
+		return EINVAL;
+	if (op == KIPC_IOC_REPLY)
+		return timeout || !a->pending[ci] ? EINVAL : 0;
+	if (a->pending[ci])
+		return 0;
+	if (finite)
+		return EINVAL;
+	pi = a->slot[ci][fd];
+	if (pi < 0)
+		return EBADF;
+	right = op == KIPC_IOC_SEND || op == KIPC_IOC_CALL ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV;
+	return apool_rights[pi] & right ? 0 : EPERM;
+}
+
 static void asubmit(struct afz *a)
 {
+	static const int abad_slots[] = { KIPC_SLOTS, KIPC_SLOTS + 1, -1, 1000 };
 	struct io_uring_sqe *sqe;
-	unsigned int ci = rn(&a->f, AC), op;
+	unsigned int ci = rn(&a->f, AC), op, flags = 0;
 	struct kipc_ctx *c = &a->c[ci];
 	uint64_t timeout = atimeout(a);
-	int fd = a->pool[rn(&a->f, APOOL)];
-	bool exact_inval = false;
+	int fd = a->pool[rn(&a->f, APOOL)], exact;
 
 	if (a->inflight >= AQ - 1)
 		return;
@@ -2977,13 +3522,19 @@ static void asubmit(struct afz *a)
 	sqe = io_uring_get_sqe(&a->ring);
 	if (!sqe)
 		return;
-	kipc_prep_cmd(sqe, c, op, fd, timeout);
-	if (one_in(&a->f, 16)) {
-		((struct kipc_uring_cmd *)sqe->cmd)->flags = 1u << rn(&a->f, 32);
-		exact_inval = true;
+	/* ABI 1.2: a registered slot instead of a descriptor. */
+	if (one_in(&a->f, 3)) {
+		flags = KIPC_ARGS_SLOT;
+		fd = one_in(&a->f, 12) ? abad_slots[rn(&a->f, ARRAY_SIZE(abad_slots))] :
+		     (int)rn(&a->f, KIPC_SLOTS);
 	}
-	/* user_data: context, op, whether EINVAL is certain */
-	io_uring_sqe_set_data64(sqe, ci | (uint64_t)op << 8 | (uint64_t)exact_inval << 40);
+	if (one_in(&a->f, 16))
+		flags = 1u << rn(&a->f, 32);
+	kipc_prep_cmd(sqe, c, op, fd, timeout);
+	((struct kipc_uring_cmd *)sqe->cmd)->flags = flags;
+	exact = aexact(a, ci, op, fd, flags, timeout);
+	/* user_data: context, op, the result if it is certain */
+	io_uring_sqe_set_data64(sqe, ci | (uint64_t)op << 8 | (uint64_t)exact << 40);
 	if (io_uring_submit(&a->ring) != 1) {
 		afail(a, "submit failed");
 		return;
@@ -2997,9 +3548,9 @@ static void ahandle_cqe(struct afz *a, struct io_uring_cqe *cqe)
 {
 	uint64_t d = io_uring_cqe_get_data64(cqe);
 	unsigned int ci = d & 0xff, op = (d >> 8) & 0xffffffff;
-	bool exact_inval = d >> 40;
+	int exact = d >> 40;
 	int res = cqe->res;
-	bool known = false;
+	bool known = aknown(op);
 
 	a->cqes++;
 	if (ci >= AC || !a->pending[ci]) {
@@ -3008,12 +3559,10 @@ static void ahandle_cqe(struct afz *a, struct io_uring_cqe *cqe)
 	}
 	a->pending[ci]--;
 	a->inflight--;
-	for (unsigned int i = 0; i < ARRAY_SIZE(aops); i++)
-		known |= aops[i] == op;
 	if (!known && (unsigned int)_IOC_NR(op) != 0x11 && res != -ENOTTY)
 		afail(a, "unknown op %#x: %d", op, res);
-	else if (exact_inval && known && res != -EINVAL)
-		afail(a, "op %#x with flags: %d, not EINVAL", op, res);
+	else if (exact && known && res != -exact)
+		afail(a, "op %#x on context %u: %d, not %d", op, ci, res, -exact);
 	else if (!ares_ok(aallowed(op), res))
 		afail(a, "op %#x: result %d is not allowed", op, res);
 	if (res == 0 && (op == KIPC_IOC_RECV || op == KIPC_IOC_REPLY_RECV ||
@@ -3040,6 +3589,52 @@ static void areap(struct afz *a, bool wait)
 	}
 }
 
+/*
+ * KIPC_IOC_REGISTER on a ring's context or on sc: fill or clear a slot
+ * (or one out of range).  Exact on a context with nothing in flight; with
+ * a command in flight EBUSY too (or not: it may have ended, its CQE not
+ * yet reaped).  sc runs nothing between steps: never EBUSY.
+ */
+static void aregister(struct afz *a, struct kipc_ctx *sc)
+{
+	unsigned int ci = rn(&a->f, AC + 1), s = rn(&a->f, KIPC_SLOTS + 1);
+	struct kipc_ctx *c = ci < AC ? &a->c[ci] : sc;
+	int pi = rn(&a->f, APOOL), want, r;
+	struct kipc_register reg = { .fd = a->pool[pi], .slot = s };
+
+	if (one_in(&a->f, 4)) {
+		reg.fd = -1;
+		reg.flags = KIPC_REGISTER_CLEAR;
+	}
+	r = ioctl(c->fd, KIPC_IOC_REGISTER, &reg) ? -errno : 0;
+	want = s >= KIPC_SLOTS ? -EINVAL : reg.flags || apool_rights[pi] >= 0 ? 0 : -EBADF;
+	if (r != want && !(r == -EBUSY && want != -EINVAL && ci < AC && a->pending[ci]))
+		afail(a, "register slot %u of context %u (pool %d%s, %d pending): %d, not %d",
+		      s, ci, pi, reg.flags ? ", clear" : "", ci < AC ? a->pending[ci] : 0, r, want);
+	if (!r)
+		a->slot[ci][s] = reg.flags ? -1 : pi;
+}
+
+/*
+ * A registered handle's descriptor goes and a new one with the same
+ * rights and badge takes its place in the pool: the slots that hold the
+ * old one go on working.
+ */
+static void areplace(struct afz *a, struct kipc_ctx *sc)
+{
+	static const uint64_t badge[APOOL] = { [2] = 5 };
+	int j = 2 + rn(&a->f, 4);
+	int fd = kipc_ep_mint(sc, a->pool[j < 4 ? 0 : 1], apool_rights[j], badge[j],
+			      badge[j] ? KIPC_MINT_BADGE : 0);
+
+	if (fd < 0) {
+		afail(a, "mint: %d", fd);
+		return;
+	}
+	close(a->pool[j]);
+	a->pool[j] = fd;
+}
+
 static void astep(struct afz *a, struct kipc_ctx *sc)
 {
 	struct kipc_notify n = { .fd = a->pool[rn(&a->f, APOOL)] };
@@ -3050,7 +3645,7 @@ static void astep(struct afz *a, struct kipc_ctx *sc)
 	bool inval = false;
 	int r;
 
-	switch (rn(&a->f, 10)) {
+	switch (rn(&a->f, 13)) {
 	case 0:		/* signal */
 		n.bits = one_in(&a->f, 10) ? 0 : rnd(&a->f);
 		if (one_in(&a->f, 10)) {
@@ -3101,6 +3696,9 @@ static void astep(struct afz *a, struct kipc_ctx *sc)
 	case 5:		/* a sync partner for the ring's operations */
 	case 6:
 		write_msg(sc->utcb, anew_tag(a));
+		/* through a slot of sc now and then (ABI 1.2, KIPC_IOC_MSEND/_MCALL) */
+		if (one_in(&a->f, 3))
+			n.fd = KIPC_SLOT(rn(&a->f, KIPC_SLOTS));
 		/* a call delivered to a ring's receiver: nobody replies at once */
 		r = one_in(&a->f, 2) ?
 		    kipc_call(sc, n.fd, sc->utcb->tag, KIPC_TIMEOUT_POLL) :
@@ -3112,6 +3710,8 @@ static void astep(struct afz *a, struct kipc_ctx *sc)
 			acheck_msg(a, sc, "sync call");
 		break;
 	case 7:
+		if (one_in(&a->f, 3))
+			n.fd = KIPC_SLOT(rn(&a->f, KIPC_SLOTS));
 		r = kipc_recv(sc, n.fd, KIPC_TIMEOUT_POLL);
 		if (!ares_ok(A_OK | B_(EAGAIN) | B_(EPIPE) | B_(EPERM) | B_(EBADF), r))
 			afail(a, "sync recv %d: %d", n.fd, r);
@@ -3124,6 +3724,15 @@ static void astep(struct afz *a, struct kipc_ctx *sc)
 					afail(a, "sync reply: %d", r);
 			}
 		}
+		break;
+	case 8:
+		aregister(a, sc);
+		break;
+	case 9:
+		if (one_in(&a->f, 4))
+			areplace(a, sc);
+		else
+			aregister(a, sc);
 		break;
 	default:
 		asubmit(a);
@@ -3145,6 +3754,7 @@ TEST_F_TIMEOUT(fuzz, async, 300)
 	ASSERT_NE(NULL, a);
 	for (int i = 0; i < ARRAY_SIZE(keys); i++)
 		base[i] = kipc_stat(keys[i]);
+	memset(a->slot, 0xff, sizeof(a->slot));
 	a->f.r = seed;
 	TH_LOG("seed %#llx, %llu calls", (unsigned long long)seed,
 	       (unsigned long long)calls);
@@ -3213,6 +3823,569 @@ TEST_F_TIMEOUT(fuzz, async, 300)
 		}
 		EXPECT_EQ(base[i], v);
 	}
+}
+
+/*
+ * ---- fuzz.slots: contexts and their slots shared by threads ----
+ *
+ * ST threads share SC mapped contexts.  Each shared context's area
+ * arguments are written once (its slot, KIPC_ARGS_SLOT, its timeouts:
+ * polls, infinite, a few milliseconds), and so is its first message; from
+ * then on nobody writes a shared area.  The threads make the area
+ * operations on them, ABI 1.0 operations with argument structs of their
+ * own, replies and cancels, and register, replace and clear their slots:
+ * private handles of every kind, pool fds that other threads close and
+ * replace meanwhile, fresh handles whose descriptor is closed at once,
+ * wrong fds, malformed arguments.  So an operation meets whatever another
+ * thread left in its slot, or a context another thread is using.  Every
+ * message anybody sends derives its registers from its label, so the two
+ * private receivers check each one they get: E2's server, which holds
+ * E2's only receive right, in a slot whose descriptor it closed at once,
+ * and E0's receiver, through its slot too.
+ *
+ * The oracle: each result is in the set allowed for the operation on that
+ * context, exact where the arguments decide (EINVAL for a malformed
+ * registration, EBADF for a wrong fd, EPERM for a handle without the
+ * right), EAGAIN only for a poll, ETIMEDOUT only for a finite timeout,
+ * EPIPE never (E2's receive right lives in a slot alone), and EBUSY only
+ * when another thread's operation or registration on the same context
+ * overlapped (each ioctl on a shared context is marked).  At the end
+ * nothing waits; clearing the server's slot kills E2 (its senders get
+ * EPIPE); /proc/kipc/stats is back at its baseline and the descriptor
+ * table is as it was.
+ */
+enum { SC = 5, ST = 4, SE = 3, SPOOL = 16, SPOOL_BASE = 700 };
+
+struct sctx {
+	struct kipc_ctx c;
+	int busy;		/* marked ioctls in progress on it */
+	uint64_t seq;		/* their starts and ends */
+	uint64_t to;		/* its area's timeouts */
+	int slot;		/* the slot its area names */
+};
+
+static struct sfz {
+	struct sctx sc[SC];
+	int priv[SE][NKIND];		/* -1: none (E2 has no receive handle) */
+	int wrong[4];
+	int ep[2];			/* E0, E1: all rights, until the end */
+	struct kipc_ctx srv, rcv;	/* E2's server, E0's receiver */
+	int stop;
+	uint64_t budget, ops;
+	uint64_t busy, regs, regs_ok, fresh, cancels, churn, srv_msgs, rcv_msgs;
+	uint64_t hist[ARRAY_SIZE(etab) + 1];	/* by eidx(), then any other */
+	int bad;
+} SF;
+
+static void __attribute__((format(printf, 1, 2))) sfail(const char *fmt, ...)
+{
+	char buf[MSGLEN];
+	va_list ap;
+
+	if (__atomic_fetch_add(&SF.bad, 1, __ATOMIC_RELAXED) >= 12)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ksft_print_msg("slots: FAIL %s\n", buf);
+}
+
+/* A message as everybody sends them: registers derived from the label. */
+static bool smsg_ok(const struct kipc_utcb *u)
+{
+	uint64_t tag = u->tag;
+
+	if (KIPC_TAG_NR(tag) > KIPC_MSG_REGS || (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_F_CALL))
+		return false;
+	for (unsigned int i = 0; i < KIPC_TAG_NR(tag); i++)
+		if (u->mr[i] != val(KIPC_TAG_LABEL(tag), i))
+			return false;
+	return true;
+}
+
+/*
+ * An ioctl on a shared context, marked: *@overlap says whether another
+ * marked ioctl on the same context ran at some moment of this one.
+ */
+static int sioctl(struct sctx *s, unsigned long cmd, void *arg, bool *overlap)
+{
+	int b0 = __atomic_add_fetch(&s->busy, 1, __ATOMIC_SEQ_CST), b1, err;
+	uint64_t q0 = __atomic_fetch_add(&s->seq, 1, __ATOMIC_SEQ_CST), q1;
+
+	err = ioctl(s->c.fd, cmd, arg) < 0 ? errno : 0;
+	q1 = __atomic_fetch_add(&s->seq, 1, __ATOMIC_SEQ_CST);
+	b1 = __atomic_fetch_sub(&s->busy, 1, __ATOMIC_SEQ_CST);
+	*overlap = b0 > 1 || b1 > 1 || q1 != q0 + 1;
+	__atomic_fetch_add(&SF.hist[eidx(err) < ARRAY_SIZE(etab) ? eidx(err) : ARRAY_SIZE(etab)],
+			   1, __ATOMIC_RELAXED);
+	return err;
+}
+
+/* Results of an operation on @s whose slot may hold anything. */
+static uint64_t sallowed(const struct sctx *s, int op, uint64_t to, bool overlap)
+{
+	uint64_t m = B(0) | B(EBADF) | B(EPERM) | B(ECANCELED) | (overlap ? B(EBUSY) : 0);
+
+	if (op == OP_REPLY)
+		return B(0) | B(ENOENT) | B(ECONNRESET) | (overlap ? B(EBUSY) : 0);
+	if (to == KIPC_TIMEOUT_POLL)
+		m |= B(EAGAIN);
+	else if (to != KIPC_TIMEOUT_INFINITE)
+		m |= B(ETIMEDOUT);
+	/* A call with a bounded whole may time out once delivered. */
+	if (op == OP_CALL)
+		m |= B(ECONNRESET) | (to != KIPC_TIMEOUT_INFINITE ? B(ETIMEDOUT) : 0);
+	return m;
+}
+
+static void scheck(const char *what, const struct sctx *s, uint64_t allowed, int err,
+		   bool overlap)
+{
+	if (allowed & B(err))
+		return;
+	sfail("%s on shared context %d (slot %d, timeout %#llx): %s%s", what,
+	      (int)(s - SF.sc), s->slot, (unsigned long long)s->to, ename(err),
+	      err == EBUSY && !overlap ? ", and no other ioctl on it ran" : "");
+}
+
+/* A handle: private (*rights known), a pool fd (-2: anything), a wrong fd (-1). */
+static int spick(struct fz *f, int *rights)
+{
+	unsigned int r = rn(f, 10);
+	int e, k;
+
+	if (r < 6) {
+		do {
+			e = rn(f, SE);
+			k = rn(f, NKIND);
+		} while (SF.priv[e][k] < 0);
+		*rights = kind_rights[k];
+		return SF.priv[e][k];
+	}
+	if (r < 9) {
+		*rights = -2;
+		return SPOOL_BASE + rn(f, SPOOL);
+	}
+	*rights = -1;
+	return SF.wrong[rn(f, ARRAY_SIZE(SF.wrong))];
+}
+
+/* KIPC_IOC_MSEND ... _MREPLY_RECV on a shared context, its fixed arguments. */
+static void sarea_op(struct fz *f, struct sctx *s)
+{
+	static const unsigned long cmds[] = {
+		KIPC_IOC_MSEND, KIPC_IOC_MRECV, KIPC_IOC_MCALL, KIPC_IOC_MREPLY_RECV,
+	};
+	int i = rn(f, ARRAY_SIZE(cmds)), err;
+	bool ov;
+
+	err = sioctl(s, cmds[i], NULL, &ov);
+	scheck(op_name[cmd_op(cmds[i])], s, sallowed(s, base_op(cmd_op(cmds[i])), s->to, ov),
+	       err, ov);
+}
+
+/* An ABI 1.0 operation on a shared context: its own argument, bounded. */
+static void sold_op(struct fz *f, struct sctx *s)
+{
+	static const int ops[] = { OP_SEND, OP_RECV, OP_CALL, OP_REPLY, OP_REPLY_RECV };
+	int op = ops[rn(f, ARRAY_SIZE(ops))], rights = -2, err;
+	unsigned int right = op == OP_SEND || op == OP_CALL ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV;
+	struct kipc_ipc a = { .fd = -1 };
+	uint64_t allowed;
+	bool ov;
+
+	if (op != OP_REPLY) {
+		a.fd = spick(f, &rights);
+		a.send_timeout = one_in(f, 2) ? KIPC_TIMEOUT_POLL : (1 + rn(f, 3)) * MS;
+		a.recv_timeout = one_in(f, 2) ? KIPC_TIMEOUT_POLL : (1 + rn(f, 3)) * MS;
+	}
+	err = sioctl(s, op_cmd[op], &a, &ov);
+	allowed = sallowed(s, op, op == OP_SEND ? a.send_timeout : a.recv_timeout, ov);
+	if (op == OP_CALL)
+		allowed |= a.send_timeout ? B(ETIMEDOUT) : B(EAGAIN);
+	/* The handle decides, once the context is ours. */
+	if (rights == -1)
+		allowed = B(EBADF) | (ov ? B(EBUSY) : 0);
+	else if (rights >= 0 && !(rights & right))
+		allowed = B(EPERM) | (ov ? B(EBUSY) : 0);
+	else if (rights >= 0)
+		allowed &= ~(B(EBADF) | B(EPERM));
+	scheck(op_name[op], s, allowed, err, ov);
+}
+
+/*
+ * KIPC_IOC_REGISTER on a shared context: mostly the slot its area names,
+ * a handle of any kind, clear, malformed.  The fd is looked up before
+ * the context is claimed: a wrong one is EBADF, never EBUSY.
+ */
+static void sregister(struct fz *f, struct sctx *s)
+{
+	struct kipc_register r = { .slot = one_in(f, 4) ? rn(f, KIPC_SLOTS) : s->slot };
+	int rights = -2, err;
+	uint64_t allowed;
+	bool ov, inval = true;
+
+	if (one_in(f, 5)) {
+		r.fd = -1;
+		r.flags = KIPC_REGISTER_CLEAR;
+	} else {
+		r.fd = spick(f, &rights);
+	}
+	switch (rn(f, 24)) {
+	case 0:
+		r.slot = KIPC_SLOTS + rn(f, 1000);
+		break;
+	case 1:
+		r.flags |= 2u << rn(f, 31);
+		break;
+	case 2:
+		r.__pad = 1;
+		break;
+	case 3:
+		r.__reserved[rn(f, 2)] = 1ULL << rn(f, 64);
+		break;
+	case 4:
+		r.flags = KIPC_REGISTER_CLEAR;
+		r.fd = SF.priv[0][K_SEND];
+		break;
+	default:
+		inval = false;
+	}
+	err = sioctl(s, KIPC_IOC_REGISTER, &r, &ov);
+	__atomic_fetch_add(&SF.regs, 1, __ATOMIC_RELAXED);
+	if (!err)
+		__atomic_fetch_add(&SF.regs_ok, 1, __ATOMIC_RELAXED);
+	if (inval)
+		allowed = B(EINVAL);
+	else if (rights == -1)
+		allowed = B(EBADF);
+	else
+		allowed = B(0) | (rights == -2 ? B(EBADF) : 0) | (ov ? B(EBUSY) : 0);
+	scheck("REGISTER", s, allowed, err, ov);
+}
+
+/* Register a fresh handle and close its descriptor at once. */
+static void sfresh(struct fz *f, struct sctx *s, struct kipc_ctx *pc)
+{
+	struct kipc_register r = { .slot = s->slot };
+	int e, k, err;
+	bool ov;
+
+	do {
+		e = rn(f, SE);
+		k = rn(f, NKIND);
+	} while (SF.priv[e][k] < 0);
+	r.fd = kipc_ep_mint(pc, SF.priv[e][k], kind_rights[k], 0, 0);
+	if (r.fd < 0) {
+		sfail("mint: %s", ename(-r.fd));
+		return;
+	}
+	err = sioctl(s, KIPC_IOC_REGISTER, &r, &ov);
+	close(r.fd);
+	__atomic_fetch_add(&SF.fresh, 1, __ATOMIC_RELAXED);
+	scheck("REGISTER (fresh)", s, B(0) | (ov ? B(EBUSY) : 0), err, ov);
+}
+
+/* Close or replace a pool fd: it may be registered right now. */
+static void schurn(struct fz *f)
+{
+	int fd = SPOOL_BASE + rn(f, SPOOL), rights;
+
+	__atomic_fetch_add(&SF.churn, 1, __ATOMIC_RELAXED);
+	if (one_in(f, 3)) {
+		close(fd);
+		return;
+	}
+	if (dup2(spick(f, &rights), fd) < 0 && errno != EBADF)
+		sfail("dup2: %s", strerror(errno));
+}
+
+static void *sthread(void *arg)
+{
+	struct fz *f = arg;
+	struct kipc_ctx pc;
+
+	ctx_open(&pc);
+	while (!__atomic_load_n(&SF.stop, __ATOMIC_ACQUIRE) &&
+	       __atomic_fetch_add(&SF.ops, 1, __ATOMIC_RELAXED) < SF.budget) {
+		struct sctx *s = &SF.sc[rn(f, SC)];
+		unsigned int r = rn(f, 100);
+		int err;
+
+		if (r < 35) {
+			sarea_op(f, s);
+		} else if (r < 50) {
+			sold_op(f, s);
+		} else if (r < 72) {
+			sregister(f, s);
+		} else if (r < 80) {
+			sfresh(f, s, &pc);
+		} else if (r < 88) {
+			err = kipc_cancel(&s->c);
+			__atomic_fetch_add(&SF.cancels, 1, __ATOMIC_RELAXED);
+			if (err && err != -ENOENT)
+				sfail("cancel: %s", ename(-err));
+		} else {
+			schurn(f);
+		}
+	}
+	kipc_ctx_close(&pc);
+	return NULL;
+}
+
+/* E2's server: reply_recv through its slot 0, which alone can receive on E2. */
+static void *sserver(void *arg)
+{
+	struct kipc_ctx *c = &SF.srv;
+	uint64_t label = 0x5e7e0000;
+
+	for (;;) {
+		int err;
+
+		c->utcb->args = (struct kipc_area_args){
+			.ep = 0, .flags = KIPC_ARGS_SLOT, .recv_timeout = KIPC_TIMEOUT_INFINITE,
+		};
+		err = ioctl(c->fd, KIPC_IOC_MREPLY_RECV, 0) < 0 ? errno : 0;
+		if (err == ECANCELED && __atomic_load_n(&SF.stop, __ATOMIC_ACQUIRE))
+			break;
+		if (err) {
+			sfail("E2's server: %s", ename(err));
+			continue;
+		}
+		__atomic_fetch_add(&SF.srv_msgs, 1, __ATOMIC_RELAXED);
+		if (!smsg_ok(c->utcb))
+			sfail("E2's server: message %#llx is not intact",
+			      (unsigned long long)c->utcb->tag);
+		/* The reply (sent by the next reply_recv if this was a call). */
+		label++;
+		write_msg(c->utcb, KIPC_TAG(label, label % (KIPC_MSG_REGS + 1)));
+	}
+	return NULL;
+}
+
+/* E0's receiver: recv through its slot 0, reply to calls. */
+static void *sreceiver(void *arg)
+{
+	struct kipc_ctx *c = &SF.rcv;
+	uint64_t label = 0x4ec70000;
+
+	while (!__atomic_load_n(&SF.stop, __ATOMIC_ACQUIRE)) {
+		int err;
+
+		c->utcb->args = (struct kipc_area_args){
+			.ep = 0, .flags = KIPC_ARGS_SLOT, .recv_timeout = 2 * MS,
+		};
+		err = ioctl(c->fd, KIPC_IOC_MRECV, 0) < 0 ? errno : 0;
+		if (err == ETIMEDOUT || err == ECANCELED)
+			continue;
+		if (err) {
+			sfail("E0's receiver: %s", ename(err));
+			continue;
+		}
+		__atomic_fetch_add(&SF.rcv_msgs, 1, __ATOMIC_RELAXED);
+		if (!smsg_ok(c->utcb))
+			sfail("E0's receiver: message %#llx is not intact",
+			      (unsigned long long)c->utcb->tag);
+		if (!(c->utcb->tag & KIPC_TAG_F_CALL))
+			continue;
+		label++;
+		write_msg(c->utcb, KIPC_TAG(label, label % (KIPC_MSG_REGS + 1)));
+		c->utcb->args = (struct kipc_area_args){ .ep = -1 };
+		err = ioctl(c->fd, KIPC_IOC_MREPLY, 0) < 0 ? errno : 0;
+		if (err && err != ECONNRESET)
+			sfail("E0's receiver: reply: %s", ename(err));
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(fuzz, slots, 300)
+{
+	static const char *const keys[] = { "contexts", "endpoints", "handles", "inflight" };
+	/* Polls and infinite waits (the fast path), finite ones (the slow). */
+	static const uint64_t tos[SC] = {
+		KIPC_TIMEOUT_POLL, KIPC_TIMEOUT_POLL, KIPC_TIMEOUT_INFINITE, MS, 3 * MS,
+	};
+	static struct fdtab fds0, fds1;
+	static struct fz fzs[ST];
+	pthread_t th[ST], srv, rcv;
+	long base[ARRAY_SIZE(keys)];
+	struct kipc_ctx pc;
+	int p[2], e2, r2, fd, left = ST + 2;
+	bool done[ST + 2] = { false };
+	uint64_t seed = g_seed ^ 0x5107, t0, end, last_ops = 0;
+
+	memset(&SF, 0, sizeof(SF));
+	SF.budget = SH->budget;	/* cheap: most end at once */
+	TH_LOG("seed %#llx, %llu operations by %d threads on %d shared contexts",
+	       (unsigned long long)seed, (unsigned long long)SF.budget, ST, SC);
+	for (int i = 0; i < ARRAY_SIZE(keys); i++)
+		base[i] = kipc_stat(keys[i]);
+	fd_snapshot(&fds0);
+	ctx_open(&pc);
+
+	/* E0, E1: every kind of handle.  E2: no receive handle but the server's slot. */
+	for (int e = 0; e < SE; e++) {
+		fd = kipc_ep_create(&pc, 0);
+		ASSERT_GE(fd, 0);
+		for (int k = 0; k < NKIND; k++) {
+			SF.priv[e][k] = -1;
+			if (e == 2 && (kind_rights[k] & KIPC_RIGHT_RECV))
+				continue;
+			SF.priv[e][k] = kipc_ep_mint(&pc, fd, kind_rights[k], kind_badge(e, k),
+						     kind_badge(e, k) ? KIPC_MINT_BADGE : 0);
+			ASSERT_GE(SF.priv[e][k], 0);
+		}
+		if (e < 2) {
+			SF.ep[e] = fd;
+			continue;
+		}
+		r2 = kipc_ep_mint(&pc, fd, KIPC_RIGHT_RECV, 0, 0);
+		ASSERT_GE(r2, 0);
+		e2 = fd;
+	}
+	ctx_open(&SF.srv);
+	ctx_open(&SF.rcv);
+	ASSERT_EQ(0, kipc_register(&SF.srv, 0, r2));
+	close(r2);
+	close(e2);
+	EXPECT_EQ(1, fdinfo_value(0, SF.priv[2][K_SEND], "recv-handles"));
+	ASSERT_EQ(0, kipc_register(&SF.rcv, 0, SF.priv[0][K_RECV]));
+	ASSERT_EQ(0, pipe(p));
+	SF.wrong[0] = p[0];
+	SF.wrong[1] = p[1];
+	SF.wrong[2] = eventfd(0, 0);
+	SF.wrong[3] = pc.fd;
+	for (int i = 0; i < SPOOL; i++)
+		dup2(SF.priv[i % SE][i % NKIND] >= 0 ? SF.priv[i % SE][i % NKIND] : p[0],
+		     SPOOL_BASE + i);
+	for (int i = 0; i < SC; i++) {
+		struct sctx *s = &SF.sc[i];
+
+		ctx_open(&s->c);
+		s->to = tos[i];
+		s->slot = i == SC - 1 ? KIPC_SLOTS - 1 : i * 3;
+		s->c.utcb->args = (struct kipc_area_args){
+			.ep = s->slot, .flags = KIPC_ARGS_SLOT, .send_timeout = s->to,
+			.recv_timeout = s->to,
+		};
+		write_msg(s->c.utcb, KIPC_TAG(0x5c000 + i, 1 + 15 * i));
+	}
+
+	ASSERT_EQ(0, pthread_create(&srv, NULL, sserver, NULL));
+	ASSERT_EQ(0, pthread_create(&rcv, NULL, sreceiver, NULL));
+	for (int t = 0; t < ST; t++) {
+		fzs[t].r = mix(seed + t);
+		ASSERT_EQ(0, pthread_create(&th[t], NULL, sthread, &fzs[t]));
+	}
+
+	/*
+	 * Until the budget is spent (or nothing moves for as long as a hang
+	 * takes); then cancels end the waits without end, for as long again.
+	 */
+	t0 = now_ns();
+	end = t0 + g_hang;
+	while (left && now_ns() < end) {
+		uint64_t ops = __atomic_load_n(&SF.ops, __ATOMIC_RELAXED);
+
+		if (!SF.stop && ops != last_ops) {
+			last_ops = ops;
+			end = now_ns() + g_hang;
+		}
+		if (!SF.stop && ops >= SF.budget) {
+			__atomic_store_n(&SF.stop, 1, __ATOMIC_RELEASE);
+			end = now_ns() + g_hang;
+		}
+		if (__atomic_load_n(&SF.stop, __ATOMIC_ACQUIRE)) {
+			for (int i = 0; i < SC; i++)
+				kipc_cancel(&SF.sc[i].c);
+			kipc_cancel(&SF.srv);
+			kipc_cancel(&SF.rcv);
+		}
+		for (int t = 0; t < ST + 2; t++) {
+			pthread_t x = t < ST ? th[t] : t == ST ? srv : rcv;
+
+			if (!done[t] && !pthread_tryjoin_np(x, NULL)) {
+				done[t] = true;
+				left--;
+			}
+		}
+		usleep(left ? 2000 : 0);
+	}
+	TH_LOG("%llu operations in %.1f s: %llu registrations (%llu done, %llu of fresh handles closed at once), %llu cancels, %llu pool changes; E2's server %llu messages, E0's receiver %llu",
+	       (unsigned long long)SF.ops, (now_ns() - t0) / 1e9, (unsigned long long)SF.regs,
+	       (unsigned long long)SF.regs_ok, (unsigned long long)SF.fresh,
+	       (unsigned long long)SF.cancels, (unsigned long long)SF.churn,
+	       (unsigned long long)SF.srv_msgs, (unsigned long long)SF.rcv_msgs);
+	{
+		char line[512];
+		size_t o = 0;
+
+		for (int e = 0; e <= ARRAY_SIZE(etab); e++)
+			if (SF.hist[e])
+				app(line, sizeof(line), &o, " %s %llu",
+				    e < ARRAY_SIZE(etab) ? ename(etab[e]) : "other",
+				    (unsigned long long)SF.hist[e]);
+		TH_LOG("results on shared contexts:%s", o ? line : " none");
+	}
+	EXPECT_EQ(0, left) TH_LOG("threads still in an operation after %.1f s",
+				  (now_ns() - t0) / 1e9);
+	if (left) {
+		__atomic_store_n(&SF.stop, 1, __ATOMIC_RELEASE);
+		return;		/* the harness kills us: no cleanup under them */
+	}
+	EXPECT_LT(100, SF.srv_msgs);
+	EXPECT_LT(100, SF.rcv_msgs);
+
+	/* Nothing waits; E2's only receive right is the server's slot. */
+	for (int e = 0; e < SE; e++) {
+		fd = SF.priv[e][K_SEND];
+		EXPECT_EQ(0, wait_fdinfo(fd, "senders-waiting", 0)) TH_LOG("endpoint %d", e);
+		EXPECT_EQ(0, wait_fdinfo(fd, "receivers-waiting", 0)) TH_LOG("endpoint %d", e);
+	}
+	EXPECT_EQ(1, fdinfo_value(0, SF.priv[2][K_SEND], "recv-handles"));
+	EXPECT_EQ(0, kipc_unregister(&SF.srv, 0));
+	EXPECT_EQ(0, fdinfo_value(0, SF.priv[2][K_SEND], "recv-handles"));
+	EXPECT_EQ(-EPIPE, kipc_send(&pc, SF.priv[2][K_SEND], KIPC_TAG(1, 0), KIPC_TIMEOUT_POLL));
+
+	for (int i = 0; i < SC; i++)
+		kipc_ctx_close(&SF.sc[i].c);
+	kipc_ctx_close(&SF.srv);
+	kipc_ctx_close(&SF.rcv);
+	kipc_ctx_close(&pc);
+	for (int e = 0; e < SE; e++)
+		for (int k = 0; k < NKIND; k++)
+			if (SF.priv[e][k] >= 0)
+				close(SF.priv[e][k]);
+	for (int i = 0; i < SPOOL; i++)
+		close(SPOOL_BASE + i);
+	close(SF.ep[0]);
+	close(SF.ep[1]);
+	close(p[0]);
+	close(p[1]);
+	close(SF.wrong[2]);
+	fd_snapshot(&fds1);
+	EXPECT_EQ(0, fd_diff("slots", &fds0, &fds1));
+	for (int i = 0; i < ARRAY_SIZE(keys); i++) {
+		long v = kipc_stat(keys[i]);
+
+		for (int t = 0; t < 5000 && v != base[i]; t++) {
+			sleep_ms(1);
+			v = kipc_stat(keys[i]);
+		}
+		EXPECT_EQ(base[i], v) TH_LOG("/proc/kipc/stats %s", keys[i]);
+	}
+	EXPECT_EQ(0, SF.bad);
+}
+
+/* fuzz.slots makes KIPC_FUZZ_CALLS operations too, most of which end at once. */
+static void __attribute__((constructor)) slots_timeout(void)
+{
+	long calls = env_num("KIPC_FUZZ_CALLS", DEFAULT_CALLS);
+	long slow = env_num("kipcslow", 1);
+	long limit = env_num("KIPC_BIN_TIMEOUT", 600) - 150;
+	long want = 60 + calls * slow / 5000;
+
+	_fuzz_slots_object.timeout = want < limit ? want : limit;
 }
 
 TEST_HARNESS_MAIN

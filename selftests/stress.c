@@ -33,6 +33,24 @@
  * operations take no descriptors.)  The live counts, descriptors in
  * flight included, must be back at their baseline at the end.
  *
+ * ABI 1.2 mixes with ABI 1.0 on the same endpoints: two client threads in
+ * three call through registered slots (KIPC_SLOT(): A in slot 0, B in
+ * slot 1 once it has one) or with the descriptor in the message area
+ * (KIPC_IOC_MCALL), one call in three each, and reserve no descriptors for
+ * a reply that brings none now and then (the fast path); server thread 0
+ * speaks ABI 1.0, thread 1 receives and replies through its slots 0 (A)
+ * and 1 (B) only, thread 2 picks a way per operation; half of the
+ * io_uring server's receives name slot 0 of their context
+ * (KIPC_ARGS_SLOT).  A churner thread in every client process and in the
+ * server registers while they work: it replaces the slots in use with
+ * fresh handles as good as theirs and closes each fresh descriptor at
+ * once (the slot's traffic must not notice), fills and clears the other
+ * slots (wrong fds too: EBADF) and registers out of range (EINVAL).  A
+ * context runs one operation at a time, so each side may find the other
+ * there: the ioctls on those contexts are marked, and EBUSY is right only
+ * if the other side's overlapped (a server operation is then issued
+ * again, a client call counts as failed).
+ *
  * Signals that run no handler must never change an operation's outcome
  * (restart.c), so the controller also stops and continues clients and the
  * server (SIGSTOP, or SIGTSTP left at its default), sends them ignored and
@@ -102,6 +120,10 @@ struct counts {
 	uint64_t stops, tstps, srv_stops, stopped_seen, ignored, ptraces;
 	uint64_t quiet_calls, quiet_eintr, srv_quiet_eintr;
 	uint64_t early, late, late_max_ns, lost_replies;
+	/* ABI 1.2: calls by how they name the endpoint, server operations
+	 * through slots, registrations by the churners and who found whom busy */
+	uint64_t slot_calls, area_calls, srv_slot_ops, srv_area_ops, uring_slot;
+	uint64_t churns, churn_busy, busy_calls, srv_busy;
 	uint64_t stop_max_ns;	/* longest stop (SIGSTOP to SIGCONT) */
 };
 
@@ -369,6 +391,116 @@ static void block_usr1(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/* ---- ABI 1.2: registered slots, arguments in the message area ---- */
+
+/*
+ * How an operation names its endpoint: S_OLD, ABI 1.0 (a struct
+ * kipc_ipc with the descriptor); S_SLOT, a registered slot (KIPC_SLOT():
+ * KIPC_IOC_M* with KIPC_ARGS_SLOT, the fast path for polls and infinite
+ * waits without descriptors to receive); S_AREA, KIPC_IOC_M* with the
+ * descriptor in the area.
+ */
+enum { S_OLD, S_SLOT, S_AREA, S_NUM };
+static const char *const style_name[S_NUM] = { "ABI 1.0", "slot", "area" };
+
+static int area_op(struct kipc_ctx *c, unsigned long cmd, int ep, uint64_t st, uint64_t rt)
+{
+	c->utcb->args = (struct kipc_area_args){
+		.ep = ep, .send_timeout = st, .recv_timeout = rt,
+	};
+	return ioctl(c->fd, cmd, 0) < 0 ? -errno : 0;
+}
+
+/* A reply: ABI 1.0, or KIPC_IOC_MREPLY (no endpoint: -1 in the area). */
+static int reply_as(struct kipc_ctx *c, int style, uint64_t tag)
+{
+	if (style == S_OLD)
+		return kipc_reply(c, tag);
+	c->utcb->tag = tag;
+	return area_op(c, KIPC_IOC_MREPLY, -1, 0, 0);
+}
+
+/*
+ * The ioctls on a context that one thread runs operations on and another
+ * (a churner) registers slots of are marked: EBUSY is right for either
+ * only if a marked ioctl of the other overlapped.
+ */
+struct mark {
+	int busy;		/* marked ioctls in progress */
+	uint64_t seq;		/* their starts and ends */
+};
+
+struct span {
+	int b0;
+	uint64_t q0;
+};
+
+static void mark_in(struct mark *m, struct span *sp)
+{
+	sp->b0 = __atomic_add_fetch(&m->busy, 1, __ATOMIC_SEQ_CST);
+	sp->q0 = __atomic_fetch_add(&m->seq, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Did another marked ioctl run at some moment since mark_in()? */
+static bool mark_out(struct mark *m, const struct span *sp)
+{
+	uint64_t q1 = __atomic_fetch_add(&m->seq, 1, __ATOMIC_SEQ_CST);
+	int b1 = __atomic_fetch_sub(&m->busy, 1, __ATOMIC_SEQ_CST);
+
+	return sp->b0 > 1 || b1 > 1 || q1 != sp->q0 + 1;
+}
+
+/*
+ * @expr, an operation on a context marked by @m, again while the
+ * churner's registration holds the context (EBUSY with an overlap); an
+ * EBUSY nobody caused is reported.  The counter @busy counts the retries.
+ */
+#define MARKED(m, busy, what, expr) ({						\
+	struct span sp_;							\
+	bool ov_;								\
+	int r_;									\
+	for (;;) {								\
+		mark_in((m), &sp_);						\
+		r_ = (expr);							\
+		ov_ = mark_out((m), &sp_);					\
+		if (r_ != -EBUSY || !ov_)					\
+			break;							\
+		ADD(busy, 1);							\
+		sched_yield();							\
+	}									\
+	if (r_ == -EBUSY)							\
+		report("%s: EBUSY, and no other ioctl on its context ran", (what)); \
+	r_;									\
+})
+
+/*
+ * A churner's registration in @slot of @c (marked by @m): EINVAL for a
+ * slot out of range, EBADF for a wrong fd, else 0, or EBUSY while the
+ * owner's operation runs.
+ */
+static void churn_register(struct kipc_ctx *c, struct mark *m, unsigned int slot, int fd,
+			   bool clear, bool wrong, const char *who)
+{
+	struct kipc_register r = {
+		.fd = clear ? -1 : fd, .slot = slot, .flags = clear ? KIPC_REGISTER_CLEAR : 0,
+	};
+	struct span sp;
+	int ret, want;
+	bool ov;
+
+	mark_in(m, &sp);
+	ret = ioctl(c->fd, KIPC_IOC_REGISTER, &r) < 0 ? -errno : 0;
+	ov = mark_out(m, &sp);
+	ADD(churns, 1);
+	want = slot >= KIPC_SLOTS ? -EINVAL : wrong ? -EBADF : 0;
+	if (ret == -EBUSY && want == 0 && ov)
+		ADD(churn_busy, 1);
+	else if (ret != want)
+		report("%s: register %s in slot %u: %d, not %d%s", who,
+		       clear ? "nothing" : wrong ? "a wrong fd" : "a handle", slot, ret, want,
+		       ret == -EBUSY ? " (and no operation ran on the context)" : "");
+}
+
 /* ---- server ---- */
 
 enum { M_NONE, M_REPLY, M_SPLIT, M_DROP };
@@ -446,6 +578,15 @@ static uint64_t serve_request(struct kipc_ctx *c, bool on_b, int *mode,
 	return KIPC_TAG(label, rn);
 }
 
+/* A command names slot 0 of its context instead of a descriptor. */
+static void uring_slot(struct io_uring_sqe *sqe, bool slot)
+{
+	if (!slot)
+		return;
+	((struct kipc_uring_cmd *)sqe->cmd)->flags = KIPC_ARGS_SLOT;
+	ADD(uring_slot, 1);
+}
+
 /*
  * The io_uring server: one thread keeps NURING receives on A in flight
  * from one ring, one context each, and answers with reply_recv on the
@@ -464,10 +605,14 @@ static void *uring_server_thread(void *arg)
 		report("uring server: no ring");
 		return NULL;
 	}
+	/* Odd contexts receive through their slot 0 (KIPC_ARGS_SLOT). */
 	for (i = 0; i < NURING; i++) {
 		ctx_open(&c[i]);
+		if ((i & 1) && kipc_register(&c[i], 0, W.a_srv))
+			report("uring server: cannot register");
 		sqe = io_uring_get_sqe(&ring);
-		kipc_prep_recv(sqe, &c[i], W.a_srv, INF);
+		kipc_prep_recv(sqe, &c[i], (i & 1) ? 0 : W.a_srv, INF);
+		uring_slot(sqe, i & 1);
 		io_uring_sqe_set_data64(sqe, i);
 	}
 	if (io_uring_submit(&ring) != NURING)
@@ -502,14 +647,93 @@ static void *uring_server_thread(void *arg)
 		}
 		sqe = io_uring_get_sqe(&ring);
 		if (ret || mode == M_DROP) {	/* a recv gives the reply right up */
-			kipc_prep_recv(sqe, &c[i], W.a_srv, INF);
+			kipc_prep_recv(sqe, &c[i], (i & 1) ? 0 : W.a_srv, INF);
 		} else {
-			kipc_prep_reply_recv(sqe, &c[i], W.a_srv, tag, INF);
+			kipc_prep_reply_recv(sqe, &c[i], (i & 1) ? 0 : W.a_srv, tag, INF);
 			rlabel[i] = KIPC_TAG_LABEL(tag) + 1;
 		}
+		uring_slot(sqe, i & 1);
 		io_uring_sqe_set_data64(sqe, i);
 		if (io_uring_submit(&ring) != 1)
 			report("uring server: submit");
+	}
+	return NULL;
+}
+
+/*
+ * The server's synchronous threads, as its churner sees them: thread 0
+ * speaks ABI 1.0, thread 1 names A and B through its slots 0 and 1
+ * (KIPC_SLOT()), thread 2 picks one way per operation.  The churner
+ * replaces their slots with fresh handles (whose descriptors it closes at
+ * once) and fills and clears the others while they serve.
+ */
+static struct {
+	struct kipc_ctx c;
+	struct mark mk;
+	int ready;
+} srv_ctx[NSRV];
+
+/* A receive, or a reply and a receive, named as @style says. */
+static int srv_recv(struct kipc_ctx *c, int style, bool on_b, bool reply, uint64_t tag,
+		    uint64_t to)
+{
+	int ep = on_b ? W.b_full : W.a_srv;
+
+	switch (style) {
+	case S_SLOT:
+		return reply ? kipc_reply_recv(c, KIPC_SLOT(on_b), tag, to) :
+			       kipc_recv(c, KIPC_SLOT(on_b), to);
+	case S_AREA:
+		c->utcb->tag = tag;
+		return area_op(c, reply ? KIPC_IOC_MREPLY_RECV : KIPC_IOC_MRECV, ep, 0, to);
+	}
+	return reply ? kipc_reply_recv(c, ep, tag, to) : kipc_recv(c, ep, to);
+}
+
+/* Fresh handles of A (receive, grant) and B (all rights) in slots 0 and 1. */
+static int srv_fresh_slot(struct kipc_ctx *mint_ctx, int slot)
+{
+	int fd = slot ? kipc_ep_mint(mint_ctx, W.b_full, KIPC_RIGHTS_ALL, 0, 0) :
+		 kipc_ep_mint(mint_ctx, W.a_srv, KIPC_RIGHT_RECV | KIPC_RIGHT_GRANT, 0, 0);
+
+	if (fd < 0)
+		report("server: mint: %d", fd);
+	return fd;
+}
+
+static void *server_churner(void *arg)
+{
+	uint64_t s = mix(now_ns() ^ 0xc4a7) | 1;
+	struct kipc_ctx cc;
+	int wrong = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	block_ignored(true);
+	ctx_open(&cc);
+	for (;;) {
+		int idx = 1 + rnd(&s) % (NSRV - 1), r = rnd(&s) % 8, fd;
+		struct kipc_ctx *c = &srv_ctx[idx].c;
+		struct mark *m = &srv_ctx[idx].mk;
+
+		if (!LOAD(srv_ctx[idx].ready)) {
+			sleep_ms(1);
+			continue;
+		}
+		if (r < 4) {
+			/* A handle as good as the one in use; its fd goes at once. */
+			fd = srv_fresh_slot(&cc, r & 1);
+			churn_register(c, m, r & 1, fd, false, false, "server churner");
+			close(fd);
+		} else if (r < 6) {
+			churn_register(c, m, 2 + rnd(&s) % (KIPC_SLOTS - 2),
+				       r & 1 ? wrong : W.a_srv, false, r & 1, "server churner");
+		} else if (r < 7) {
+			churn_register(c, m, 2 + rnd(&s) % (KIPC_SLOTS - 2), -1, true, false,
+				       "server churner");
+		} else {
+			churn_register(c, m, KIPC_SLOTS + rnd(&s) % 100, W.a_srv, false, false,
+				       "server churner");
+		}
+		usleep(100 + rnd(&s) % 900);
 	}
 	return NULL;
 }
@@ -520,15 +744,27 @@ static void *server_thread(void *arg)
 	int idx = (long)arg;
 	uint64_t s = mix(now_ns() ^ idx ^ ((uint64_t)W.srv_gen << 8)) | 1;
 	uint64_t tag = 0;
-	struct kipc_ctx c;
+	struct kipc_ctx *cp = &srv_ctx[idx].c;
+	struct mark *mk = &srv_ctx[idx].mk;
 	int pending = -1;	/* descriptor the reply passes back */
 	/* The last thread blocks SIGUSR1: no handler can reach it. */
 	bool quiet = idx == NSRV - 1;
 
 	if (quiet)
 		block_usr1();
-	ctx_open(&c);
-	kipc_accept_fds(&c, KIPC_MSG_FDS);
+	ctx_open(cp);
+	kipc_accept_fds(cp, KIPC_MSG_FDS);
+	if (idx) {
+		/* Slots 0 and 1: fresh handles of A and B, their fds closed. */
+		for (int i = 0; i < 2; i++) {
+			int fd = srv_fresh_slot(cp, i);
+
+			if (kipc_register(cp, i, fd))
+				report("server: cannot register slot %d", i);
+			close(fd);
+		}
+		__atomic_store_n(&srv_ctx[idx].ready, 1, __ATOMIC_RELEASE);
+	}
 	__atomic_store_n(&SH->srv_tid[idx], gettid_(), __ATOMIC_RELAXED);
 	for (;;) {
 		uint64_t to = pick_timeout(&s, 5);
@@ -537,36 +773,49 @@ static void *server_thread(void *arg)
 		 * threads: B), so that both always get served again.
 		 */
 		bool on_b = to == INF ? idx & 1 : rnd(&s) & 1;
-		int ep = on_b ? W.b_full : W.a_srv;
+		int style = idx == 0 ? S_OLD : idx == 1 ? S_SLOT : (int)(rnd(&s) % S_NUM);
 		uint64_t t0;
 		int ret, r;
 
-		c.utcb->status = 0;
+		cp->utcb->status = 0;
+		/* A brings no descriptors: receive none now and then (the fast path). */
+		kipc_accept_fds(cp, on_b || (rnd(&s) & 1) ? KIPC_MSG_FDS : 0);
+		if (style == S_SLOT)
+			ADD(srv_slot_ops, 1);
+		else if (style == S_AREA)
+			ADD(srv_area_ops, 1);
 		switch (mode) {
 		case M_DROP:
 			t0 = now_ns();
-			ret = kipc_recv(&c, ep, to);
+			ret = MARKED(mk, srv_busy, "server: recv",
+				     srv_recv(cp, style, on_b, false, 0, to));
 			break;
 		case M_SPLIT:
-			r = kipc_reply(&c, tag);
+			r = MARKED(mk, srv_busy, "server: reply", reply_as(cp, style, tag));
 			if (r == -ECONNRESET)
 				ADD(srv_lost, 1);
 			else if (r)
 				report("server: reply: %d", r);
 			else
-				mark_replied(KIPC_TAG_LABEL(tag), "reply");
+				mark_replied(KIPC_TAG_LABEL(tag), style == S_OLD ? "reply" : "MREPLY");
 			spin_us(rnd(&s) % 100);
 			t0 = now_ns();
-			ret = kipc_recv(&c, ep, to);
+			ret = MARKED(mk, srv_busy, "server: recv",
+				     srv_recv(cp, style, on_b, false, 0, to));
 			break;
 		default:
 			t0 = now_ns();
-			ret = kipc_reply_recv(&c, ep, tag, to);
-			if (mode == M_REPLY && (c.utcb->status & KIPC_ST_REPLY_LOST))
+			ret = MARKED(mk, srv_busy, "server: reply_recv",
+				     srv_recv(cp, style, on_b, true, tag, to));
+			if (mode == M_REPLY && (cp->utcb->status & KIPC_ST_REPLY_LOST))
 				ADD(srv_lost, 1);
-			if (mode == M_REPLY && reply_went_out(&c, ret))
-				mark_replied(KIPC_TAG_LABEL(tag), ret ? "reply_recv, then failed" :
-					     "reply_recv");
+			if (mode == M_REPLY && reply_went_out(cp, ret)) {
+				char how[64];
+
+				snprintf(how, sizeof(how), "reply_recv (%s)%s", style_name[style],
+					 ret ? ", then failed" : "");
+				mark_replied(KIPC_TAG_LABEL(tag), how);
+			}
 			break;
 		}
 		check_deadline("server thread", idx, 0, to, t0, ret);
@@ -600,14 +849,14 @@ static void *server_thread(void *arg)
 			continue;
 		}
 
-		tag = serve_request(&c, on_b, &mode, &pending);
+		tag = serve_request(cp, on_b, &mode, &pending);
 	}
 	return NULL;
 }
 
 static int server_main(void *unused)
 {
-	pthread_t t[NSRV], u;
+	pthread_t t[NSRV], u, ch;
 
 	catch_signal(SIGUSR1, W.srv_gen & 1);
 	signal(SIGUSR2, SIG_IGN);
@@ -615,7 +864,8 @@ static int server_main(void *unused)
 	for (long i = 0; i < NSRV; i++)
 		if (pthread_create(&t[i], NULL, server_thread, (void *)i))
 			return 1;
-	if (pthread_create(&u, NULL, uring_server_thread, NULL))
+	if (pthread_create(&u, NULL, uring_server_thread, NULL) ||
+	    pthread_create(&ch, NULL, server_churner, NULL))
 		return 1;
 	/* Like a thread in system(): the signals are queued for the others. */
 	block_ignored(false);
@@ -651,6 +901,12 @@ struct client {
 	int bgen;		/* its generation */
 	bool b_dead;		/* it failed with EPIPE: wait for the next */
 	int pipe[2];		/* its write end travels with some calls */
+	/* ABI 1.2 */
+	bool slots;		/* calls through slots and the area too */
+	int bslot_gen;		/* generation of the B in slot 1 (A: slot 0), -1 */
+	struct mark mk;		/* its context's ioctls, the churner's included */
+	int ready;		/* the churner may register in its slots */
+	int *churner_done;	/* before its context closes */
 };
 
 /* Take the newest handle of B that the controller sent, if any. */
@@ -684,6 +940,16 @@ static void client_take_b(struct client *cl)
 		cl->bfd = fd;
 		cl->bgen = gen;
 		cl->b_dead = false;
+		/* Slot 1 holds B for the calls through slots (the churner may be
+		 * registering in slot 0 right now: then again). */
+		if (cl->slots) {
+			int r = MARKED(&cl->mk, busy_calls, "client: register B",
+				       kipc_register(&cl->c, 1, fd));
+
+			if (r)
+				report("client %d: registering B: %d", cl->slot, r);
+			cl->bslot_gen = r ? -1 : gen;
+		}
 	}
 }
 
@@ -749,8 +1015,20 @@ static void client_call(struct client *cl)
 	unsigned int n = rnd(&cl->s) % (KIPC_MSG_REGS + 1);
 	uint64_t to = pick_timeout(&cl->s, 20);
 	uint64_t tag = KIPC_TAG_WITH_FDS(KIPC_TAG(label, n), fds_on(label, on_b));
+	int style = cl->slots ? (int)(rnd(&cl->s) % S_NUM) : S_OLD;
+	struct span sp;
+	bool ov;
 	uint64_t t0;
 	int done0, ret;
+
+	/* Slot 1 holds another B than ours (not registered yet): a descriptor. */
+	if (style == S_SLOT && on_b && cl->bslot_gen != cl->bgen)
+		style = S_AREA;
+	/*
+	 * A reply brings a descriptor only to a call that carried some:
+	 * reserve none for the others now and then (the fast path).
+	 */
+	kipc_accept_fds(&cl->c, fds_on(label, on_b) || (rnd(&cl->s) & 1) ? 1 : 0);
 
 	for (unsigned int i = 0; i < KIPC_MSG_REGS; i++)
 		kipc_mr(&cl->c)[i] = i < n ? req_val(label, i) : POISON + i;
@@ -761,9 +1039,25 @@ static void client_call(struct client *cl)
 	SH->inflight[cl->slot].timeout = to;
 	SH->inflight[cl->slot].on_b = on_b;
 	SH->inflight[cl->slot].since = t0 = now_ns();
-	ret = kipc_call(&cl->c, fd, tag, to);
+	mark_in(&cl->mk, &sp);
+	switch (style) {
+	case S_SLOT:
+		ret = kipc_call(&cl->c, KIPC_SLOT(on_b), tag, to);
+		break;
+	case S_AREA:
+		cl->c.utcb->tag = tag;
+		ret = area_op(&cl->c, KIPC_IOC_MCALL, fd, to, to);
+		break;
+	default:
+		ret = kipc_call(&cl->c, fd, tag, to);
+	}
+	ov = mark_out(&cl->mk, &sp);
 	SH->inflight[cl->slot].since = 0;
 	ADD(calls, 1);
+	if (style == S_SLOT)
+		ADD(slot_calls, 1);
+	else if (style == S_AREA)
+		ADD(area_calls, 1);
 	if (on_b)
 		ADD(b_calls, 1);
 	if (!cl->eintr_ok)
@@ -813,6 +1107,12 @@ static void client_call(struct client *cl)
 		ADD(epipe, 1);
 		cl->b_dead = true;
 		break;
+	case -EBUSY:
+		/* The churner was registering in one of our slots. */
+		if (!ov)
+			goto bad;
+		ADD(busy_calls, 1);
+		break;
 	default:
 		goto bad;
 	}
@@ -837,12 +1137,25 @@ static void *client_thread(void *arg)
 	kipc_accept_fds(&cl->c, 1);
 	if (pipe2(cl->pipe, O_CLOEXEC))
 		report("client %d: pipe: %d", cl->slot, errno);
+	if (cl->slots) {
+		/* Slot 0: a handle of A as good as a_slot; its fd goes at once. */
+		int fd = kipc_ep_mint(&cl->c, W.a_slot[cl->slot],
+				      KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT, 0, 0);
+
+		if (fd < 0 || kipc_register(&cl->c, 0, fd))
+			report("client %d: cannot register A (%d)", cl->slot, fd);
+		close(fd);
+		__atomic_store_n(&cl->ready, 1, __ATOMIC_RELEASE);
+	}
 	__atomic_store_n(&SH->slot_tid[cl->slot], gettid_(), __ATOMIC_RELAXED);
 	while (!LOAD(SH->stop)) {
 		if (cl->bgen < LOAD(SH->b_gen) || cl->b_dead)
 			client_take_b(cl);
 		client_call(cl);
 	}
+	/* The churner registers in our slots no more before the context goes. */
+	while (!LOAD(*cl->churner_done))
+		sleep_ms(1);
 	if (cl->bfd >= 0)
 		close(cl->bfd);
 	close(cl->pipe[0]);
@@ -851,10 +1164,67 @@ static void *client_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The churner of a client process: while its threads call, it replaces
+ * their slot 0 (A) with fresh handles as good as theirs, closing each
+ * one's descriptor at once, fills and clears their other slots (wrong fds
+ * too) and registers out of range.  It blocks the signals the controller
+ * sends to the process, as the main thread does, so that they go on
+ * waking the threads that call.
+ */
+struct client_churn {
+	struct client *cl;
+	int done;
+};
+
+static void *client_churner(void *arg)
+{
+	struct client_churn *ch = arg;
+	uint64_t s = mix(now_ns() ^ (uint64_t)ch->cl[0].slot << 20) | 1;
+	int wrong = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct kipc_ctx cc;
+
+	block_ignored(true);
+	ctx_open(&cc);
+	while (!LOAD(SH->stop)) {
+		struct client *cl = &ch->cl[rnd(&s) % NTHR];
+		int r = rnd(&s) % 8, fd;
+
+		if (!LOAD(cl->ready)) {
+			sleep_ms(1);
+			continue;
+		}
+		if (r < 4) {
+			fd = kipc_ep_mint(&cc, W.a_slot[cl->slot],
+					  KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT, 0, 0);
+			if (fd < 0)
+				report("client churner: mint: %d", fd);
+			churn_register(&cl->c, &cl->mk, 0, fd, false, false, "client churner");
+			close(fd);
+		} else if (r < 6) {
+			churn_register(&cl->c, &cl->mk, 2 + rnd(&s) % (KIPC_SLOTS - 2),
+				       r & 1 ? wrong : W.a_slot[cl->slot], false, r & 1,
+				       "client churner");
+		} else if (r < 7) {
+			churn_register(&cl->c, &cl->mk, 2 + rnd(&s) % (KIPC_SLOTS - 2), -1, true,
+				       false, "client churner");
+		} else {
+			churn_register(&cl->c, &cl->mk, KIPC_SLOTS + rnd(&s) % 100,
+				       W.a_slot[cl->slot], false, false, "client churner");
+		}
+		usleep(100 + rnd(&s) % 900);
+	}
+	kipc_ctx_close(&cc);
+	close(wrong);
+	__atomic_store_n(&ch->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
 static int client_main(int p)
 {
 	struct client cl[NTHR];
-	pthread_t t[NTHR];
+	struct client_churn ch = { .cl = cl };
+	pthread_t t[NTHR], c;
 	int mode = cli_mode(p);
 
 	if (mode == CM_QUIET)
@@ -871,11 +1241,17 @@ static int client_main(int p)
 			.gen = W.cli_gen[p],
 			.bfd = -1,
 			.bgen = -1,
+			/* ABI 1.2 and 1.0 mixed in two thirds of the threads */
+			.slots = (p * NTHR + i + W.cli_gen[p]) % 3 != 2,
+			.bslot_gen = -1,
+			.churner_done = &ch.done,
 		};
 		cl[i].s = mix(now_ns() ^ ((uint64_t)cl[i].slot << 32) ^ cl[i].gen) | 1;
 		if (pthread_create(&t[i], NULL, client_thread, &cl[i]))
 			return 1;
 	}
+	if (pthread_create(&c, NULL, client_churner, &ch))
+		return 1;
 	/*
 	 * The pattern of system() in a threaded program: this thread blocks
 	 * SIGCHLD (and the controller's other unhandled signals), so they are
@@ -884,6 +1260,7 @@ static int client_main(int p)
 	block_ignored(mode == CM_QUIET);
 	for (int i = 0; i < NTHR; i++)
 		pthread_join(t[i], NULL);
+	pthread_join(c, NULL);
 	return 0;
 }
 
@@ -1398,6 +1775,12 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	ksft_print_msg("stress: finite waits: %llu timed out early, %llu late; the latest ended %.1f ms after its deadline (%s), the longest stop lasted %.1f ms\n",
 		       (unsigned long long)n->early, (unsigned long long)n->late,
 		       n->late_max_ns / 1e6, SH->late_what, n->stop_max_ns / 1e6);
+	ksft_print_msg("stress: ABI 1.2: %llu calls through slots, %llu with the descriptor in the area, the rest ABI 1.0; server operations: %llu through slots, %llu in the area, %llu io_uring commands on slots; %llu registrations by the churners (%llu found the context busy), %llu client calls and registrations and %llu server operations found it busy\n",
+		       (unsigned long long)n->slot_calls, (unsigned long long)n->area_calls,
+		       (unsigned long long)n->srv_slot_ops, (unsigned long long)n->srv_area_ops,
+		       (unsigned long long)n->uring_slot, (unsigned long long)n->churns,
+		       (unsigned long long)n->churn_busy, (unsigned long long)n->busy_calls,
+		       (unsigned long long)n->srv_busy);
 	for (int i = 0; i < NMSG && i < SH->nmsg; i++)
 		ksft_print_msg("error: %s\n", SH->msg[i]);
 
@@ -1412,6 +1795,11 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	EXPECT_EQ(0, n->quiet_eintr);
 	EXPECT_EQ(0, n->srv_quiet_eintr);
 	EXPECT_EQ(0, n->lost_replies);
+	EXPECT_GT(n->slot_calls, 1000);
+	EXPECT_GT(n->area_calls, 1000);
+	EXPECT_GT(n->srv_slot_ops, 1000);
+	EXPECT_GT(n->uring_slot, 100);
+	EXPECT_GT(n->churns, 1000);
 
 	/* Everybody is gone: nothing may be left waiting, no handle leaked. */
 	for (int i = 0; i < NSLOT; i++) {
@@ -1513,6 +1901,252 @@ TEST(parked_call_handler_reply_while_stopped)
 TEST(parked_call_handler_reply_after_continue)
 {
 	parked_then_handler(_metadata, false);
+}
+
+/*
+ * What the storm's late deadlines, lost KIPC_ST_REPLY_LOST and early
+ * timeouts of ABI 1.2 operations come from, one step at a time: an area
+ * operation (KIPC_IOC_M*) withdrawn after a signal that runs no handler
+ * (a stop) is issued again, must go on with its deadlines and its reply's
+ * outcome, as ABI 1.0's does, and must leave nothing behind for the
+ * next operation.  Each runs in a child that the test stops and
+ * continues.
+ */
+enum { R_OLD, R_AREA_FD, R_AREA_SLOT };
+
+/* Receive (or reply and receive) on @ep as @how says, from one call site. */
+static int restart_op(struct kipc_ctx *k, int how, bool reply, int ep, uint64_t rt)
+{
+	struct kipc_ipc a = { .fd = ep, .recv_timeout = rt };
+	unsigned long cmd = how == R_OLD ? (reply ? KIPC_IOC_REPLY_RECV : KIPC_IOC_RECV) :
+			    reply ? KIPC_IOC_MREPLY_RECV : KIPC_IOC_MRECV;
+
+	k->utcb->args = (struct kipc_area_args){
+		.ep = how == R_AREA_SLOT ? 0 : ep,
+		.flags = how == R_AREA_SLOT ? KIPC_ARGS_SLOT : 0,
+		.recv_timeout = rt,
+	};
+	return ioctl(k->fd, cmd, how == R_OLD ? (void *)&a : NULL) < 0 ? -errno : 0;
+}
+
+/* Stop and continue @pid every 20 ms for @ms. */
+static void stop_storm(pid_t pid, unsigned int ms)
+{
+	for (uint64_t end = now_ns() + ms * MS; now_ns() < end;) {
+		kill(pid, SIGSTOP);
+		sleep_ms(1);
+		kill(pid, SIGCONT);
+		sleep_ms(20);
+	}
+}
+
+struct restart_out {
+	int ret, ret2;
+	unsigned int status;
+	uint64_t ms, ms2;
+};
+
+static void restart_deadline(struct __test_metadata *_metadata, int how)
+{
+	struct restart_out o = { 0 };
+	struct kipc_ctx c;
+	int ep, p[2];
+	pid_t pid;
+
+	ctx_open(&c);
+	ep = kipc_ep_create(&c, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+		uint64_t t0;
+
+		ctx_open(&k);
+		if (how == R_AREA_SLOT && kipc_register(&k, 0, ep))
+			_exit(1);
+		t0 = now_ns();
+		o.ret = restart_op(&k, how, false, ep, 200 * MS);
+		o.ms = (now_ns() - t0) / MS;
+		_exit(write(p[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_fdinfo(ep, "receivers-waiting", 1));
+	/* A deadline that starts again at each stop ends after the storm. */
+	stop_storm(pid, 1500 * kipc_slow());
+	ASSERT_EQ(sizeof(o), read(p[0], &o, sizeof(o)));
+	EXPECT_EQ(0, reap(pid));
+	TH_LOG("a 200 ms receive stopped every 20 ms for %ld ms: %d after %llu ms",
+	       1500 * kipc_slow(), o.ret, (unsigned long long)o.ms);
+	EXPECT_EQ(-ETIMEDOUT, o.ret);
+	EXPECT_GE(o.ms, 200);
+	EXPECT_LT(o.ms, 200 + 600 * kipc_slow());
+	close(ep);
+	kipc_ctx_close(&c);
+}
+
+TEST(restart_keeps_deadline)
+{
+	restart_deadline(_metadata, R_OLD);
+}
+
+TEST(area_restart_keeps_deadline)
+{
+	restart_deadline(_metadata, R_AREA_FD);
+}
+
+TEST(slot_restart_keeps_deadline)
+{
+	restart_deadline(_metadata, R_AREA_SLOT);
+}
+
+/* A reply_recv whose reply found its caller gone, stopped as it waits. */
+static void restart_reply_lost(struct __test_metadata *_metadata, int how)
+{
+	struct restart_out o = { 0 };
+	struct kipc_ctx c;
+	int ep, p[2];
+	pid_t pid;
+
+	ctx_open(&c);
+	ep = kipc_ep_create(&c, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+
+		ctx_open(&k);
+		if (how == R_AREA_SLOT && kipc_register(&k, 0, ep))
+			_exit(1);
+		if (kipc_recv(&k, ep, INF))
+			_exit(1);
+		sleep_ms(150);		/* the call times out meanwhile */
+		k.utcb->tag = KIPC_TAG(2, 0);
+		o.ret = restart_op(&k, how, true, ep, 500 * MS);
+		o.status = k.utcb->status;
+		_exit(write(p[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	/* Delivered at once, then it times out waiting for the reply. */
+	ASSERT_EQ(0, wait_fdinfo(ep, "receivers-waiting", 1));
+	EXPECT_EQ(-ETIMEDOUT, kipc_call(&c, ep, KIPC_TAG(1, 0), 50 * MS));
+	sleep_ms(200);
+	stop_storm(pid, 300);
+	ASSERT_EQ(sizeof(o), read(p[0], &o, sizeof(o)));
+	EXPECT_EQ(0, reap(pid));
+	TH_LOG("reply_recv, its reply lost, stopped as it waits: %d, status %#x",
+	       o.ret, o.status);
+	EXPECT_EQ(-ETIMEDOUT, o.ret);
+	EXPECT_EQ(KIPC_ST_REPLY_LOST, o.status);
+	close(ep);
+	kipc_ctx_close(&c);
+}
+
+TEST(restart_keeps_reply_lost)
+{
+	restart_reply_lost(_metadata, R_OLD);
+}
+
+TEST(area_restart_keeps_reply_lost)
+{
+	restart_reply_lost(_metadata, R_AREA_FD);
+}
+
+TEST(slot_restart_keeps_reply_lost)
+{
+	restart_reply_lost(_metadata, R_AREA_SLOT);
+}
+
+/*
+ * An area receive stopped once and restarted, then an ABI 1.0 receive
+ * with the same arguments from the same place: that one is new, with a
+ * deadline of its own, not the restart of the first.
+ */
+TEST(area_restart_leaves_nothing_behind)
+{
+	struct restart_out o = { 0 };
+	struct kipc_ctx c;
+	int ep, p[2];
+	pid_t pid;
+
+	ctx_open(&c);
+	ep = kipc_ep_create(&c, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+		uint64_t t0;
+
+		ctx_open(&k);
+		for (int i = 0; i < 2; i++) {
+			t0 = now_ns();
+			*(i ? &o.ret2 : &o.ret) = restart_op(&k, i ? R_OLD : R_AREA_FD, false, ep,
+							     200 * MS);
+			*(i ? &o.ms2 : &o.ms) = (now_ns() - t0) / MS;
+		}
+		_exit(write(p[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_fdinfo(ep, "receivers-waiting", 1));
+	kill(pid, SIGSTOP);
+	sleep_ms(5);
+	kill(pid, SIGCONT);
+	ASSERT_EQ(sizeof(o), read(p[0], &o, sizeof(o)));
+	EXPECT_EQ(0, reap(pid));
+	TH_LOG("area receive stopped once: %d after %llu ms; then ABI 1.0: %d after %llu ms",
+	       o.ret, (unsigned long long)o.ms, o.ret2, (unsigned long long)o.ms2);
+	EXPECT_EQ(-ETIMEDOUT, o.ret);
+	EXPECT_EQ(-ETIMEDOUT, o.ret2);
+	EXPECT_GE(o.ms2, 200);
+	close(ep);
+	kipc_ctx_close(&c);
+}
+
+/*
+ * A slot holds its handle until the context is closed (uapi), also while
+ * a server still holds the reply right to the context's call: the
+ * process whose slot held an endpoint's last receive handle dies, and the
+ * endpoint with it.
+ */
+TEST(slots_go_with_the_context)
+{
+	struct kipc_ctx c;
+	int e, r, s, f;
+	pid_t pid;
+
+	ctx_open(&c);
+	e = kipc_ep_create(&c, 0);
+	f = kipc_ep_create(&c, 0);
+	ASSERT_GE(e, 0);
+	ASSERT_GE(f, 0);
+	r = kipc_ep_mint(&c, e, KIPC_RIGHT_RECV, 0, 0);
+	s = kipc_ep_mint(&c, e, KIPC_RIGHT_SEND, 0, 0);
+	ASSERT_GE(r, 0);
+	ASSERT_GE(s, 0);
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_ctx k;
+
+		ctx_open(&k);
+		if (kipc_register(&k, 0, r))
+			_exit(1);
+		close(r);
+		close(e);
+		kipc_call(&k, f, KIPC_TAG(1, 0), INF);
+		_exit(2);
+	}
+	close(r);
+	close(e);
+	ASSERT_EQ(0, kipc_recv(&c, f, INF));	/* the child's call: we hold its right */
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	reap(pid);
+	EXPECT_EQ(0, wait_fdinfo(s, "recv-handles", 0))
+		TH_LOG("the dead child's slot still holds a receive handle (%ld)",
+		       fdinfo_value(0, s, "recv-handles"));
+	EXPECT_EQ(-EPIPE, kipc_send(&c, s, KIPC_TAG(2, 0), KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&c, KIPC_TAG(3, 0)));
+	close(s);
+	close(f);
+	kipc_ctx_close(&c);
 }
 
 /* The harness wants the timeout at compile time; the run length is not. */
