@@ -111,8 +111,9 @@
  * it at any moment (see park_claim).  With -DNTFN a notification: a
  * signaller (NSIGNALS signals, each its own bit), NWAITERS waiters
  * (NWAITS waits each), with -DBIND a binder that binds it to the endpoint
- * at any moment and may unbind it again; the signaller and the binder
- * close their descriptors of it when they are done.  With -DFDS messages and
+ * at any moment and may unbind it again, and with -DNTFN_CLOSER its
+ * descriptor closed by another thread at any moment (else the signaller
+ * and the binder close it when they are done).  With -DFDS messages and
  * replies carry 0 or 1 descriptor and receivers reserve 0 or 1 number
  * (EMSGSIZE).  Every client and server closes its own handle when it
  * exits, so the last handle with SEND or RECV closes in the end and
@@ -368,7 +369,9 @@ bool nbound;				/* ->ep == ep, ep->ntfn == ntfn */
 bool nclosed;				/* ->closed */
 chan nwaiters = [NWQ] of { byte };	/* ->waiters, FIFO */
 #ifdef NTFN
-#if defined(BIND)
+#ifdef NTFN_CLOSER
+#define NNTFNFD		1		/* one descriptor, another thread's */
+#elif defined(BIND)
 #define NNTFNFD		2		/* the signaller's, the binder's */
 #else
 #define NNTFNFD		1		/* the signaller's */
@@ -2097,11 +2100,20 @@ inline kipc_ntfn_unbind()
  * ntfn->lock it looks whether it is bound; if so, under both locks it
  * unbinds it (if still bound); then, under ntfn->lock again, it is marked
  * closed and its waiters fail with EPIPE (T5); the file's reference goes.
+ * As in notify.c, the binding is looked at before ->closed is set, in
+ * another critical section: a bind that looked the notification up before
+ * the close may come in between (-DNTFN_CLOSER lets it).
+ * -DFIX_NTFN_RELEASE marks it closed in the first section instead (a bind
+ * after it gets EBUSY; a bind before it is undone).
  */
 inline kipc_ntfn_release()
 {
 	atomic {
 		lock(ntfnlock);
+#ifdef FIX_NTFN_RELEASE
+		nclosed = true;
+		fail_all(nwaiters, EPIPE);
+#endif
 		bnd = nbound;
 		unlock(ntfnlock)
 	};
@@ -2144,11 +2156,16 @@ inline ntfn_fd_close()
 #else
 #define NBINDER		0
 #endif
-#define NNTFNPROC	(1 + NBINDER)
+#ifdef NTFN_CLOSER
+#define NNTFNCLOSER	1
+#else
+#define NNTFNCLOSER	0
+#endif
+#define NNTFNPROC	(1 + NBINDER + NNTFNCLOSER)
 
 /*
  * KIPC_IOC_NTFN_SIGNAL, NSIGNALS times, each with its own bit; then its
- * descriptor closes.
+ * descriptor closes (unless -DNTFN_CLOSER's thread closes it).
  */
 proctype signaller()
 {
@@ -2162,7 +2179,9 @@ proctype signaller()
 		:: else
 		fi
 	}
+#ifndef NTFN_CLOSER
 	ntfn_fd_close();
+#endif
 	finished++
 }
 
@@ -2233,7 +2252,7 @@ again:
  * -DCLOSER the shared one: it may have closed since, and the endpoint be
  * dead) binds the notification to it at any moment (KIPC_IOC_NTFN_BIND),
  * and may unbind it again later; then it closes its descriptor of the
- * notification.
+ * notification (unless -DNTFN_CLOSER's thread does).
  */
 proctype binder()
 {
@@ -2256,11 +2275,24 @@ proctype binder()
 		fi
 	:: else
 	fi;
+#ifndef NTFN_CLOSER
 	ntfn_fd_close();
+#endif
 	finished++
 }
 #endif
 
+#ifdef NTFN_CLOSER
+/* -DNTFN_CLOSER: another thread closes the notification's descriptor. */
+proctype ntfn_closer()
+{
+	byte pt = NONE, held = NONE;
+	bool ws, bnd;
+
+	ntfn_fd_close();
+	finished++
+}
+#endif
 #else
 #define NNTFNPROC	0
 #endif
@@ -2292,6 +2324,9 @@ init
 		run signaller();
 #ifdef BIND
 		run binder();
+#endif
+#ifdef NTFN_CLOSER
+		run ntfn_closer();
 #endif
 #endif
 #ifdef CLOSER
