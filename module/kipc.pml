@@ -7,7 +7,8 @@
  * queue), REPLY (a call delivered, waiting for its reply), BUSY (a partner
  * owns the context and is copying into it, holding ctx->lock), DONE
  * (result in ctx->wresult).  Transitions (state, event -> next state; who;
- * lock held), in the words of wait.c's, and where the model makes them:
+ * lock held), in the same words as wait.c's table, and where the model
+ * makes them:
  *
  *  T1  IDLE, queue itself -> SENDING | RECEIVING
  *	who:   the owner task
@@ -97,8 +98,8 @@
  *	spin -a kipc.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
  *
  * must end with "errors: 0", and with each bug variant (-DBUG_*, listed
- * in model.sh: a known bug put back, or one the rule it breaks is there
- * against) it must find an error.  -DLIVENESS adds an LTL property
+ * in model.sh: a known bug put back, or a rule of the table taken out) it
+ * must find an error.  -DLIVENESS adds an LTL property
  * (./pan -a -f).
  *
  * Processes: caller (call: the send phase, then the wait for the reply),
