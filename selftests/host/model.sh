@@ -54,7 +54,7 @@
 # Needs Debian's spin and gcc (or clang); skipped without spin.  About two
 # minutes and 600 MB on 2 quiet cores.  KIPC_MODEL_JOBS=N runs N checks at
 # a time (no faster here: pan is memory bound); KIPC_MODEL_FULL=1 adds
-# larger bounds (several more minutes and up to 3 GB).
+# larger bounds (about 15 more minutes and up to 3.6 GB).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 model=$top/module/kipc.pml
