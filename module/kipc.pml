@@ -1,30 +1,122 @@
 /*
  * kipc.pml - a Promela model of kipc's rendezvous, for Debian's spin.
  *
- * It mirrors module/ipc.c (kipc_do_send, kipc_do_recv, kipc_do_reply,
- * kipc_drop_reply, kipc_wait, kipc_withdraw, kipc_spin, kipc_sleep,
- * kipc_complete, kipc_ep_fail_waiters, kipc_ipc's operations,
+ * The wait state machine (module/wait.c): one per context, field
+ * ctx->wstate.  States: IDLE, SENDING (on an endpoint's sender queue),
+ * RECEIVING (on an endpoint's receiver queue or a notification's waiter
+ * queue), REPLY (a call delivered, waiting for its reply), BUSY (a partner
+ * owns the context and is copying into it, holding ctx->lock), DONE
+ * (result in ctx->wresult).  Transitions (state, event -> next state; who;
+ * lock held), in the same words as wait.c's table, and where the model
+ * makes them:
+ *
+ *  T1  IDLE, queue itself -> SENDING | RECEIVING
+ *	who:   the owner task
+ *	lock:  queue lock held (the queue lock pointer published first, then
+ *	       the state with release)
+ *	model: kipc_do_send, kipc_do_recv, kipc_ntfn_wait
+ *  T2  SENDING | RECEIVING, dequeued -> BUSY
+ *	who:   the partner that dequeues it
+ *	lock:  queue lock held, then takes ctx->lock before dropping the
+ *	       queue lock
+ *	model: kipc_do_send (a receiver), kipc_do_recv (a sender)
+ *  T3  BUSY, the message was a call it received -> REPLY
+ *	who:   that partner
+ *	lock:  ctx->lock
+ *	model: kipc_do_recv
+ *  T4  BUSY, message delivered -> DONE (result 0)
+ *	who:   that partner
+ *	lock:  ctx->lock
+ *	model: kipc_do_send, kipc_do_recv
+ *  T5  SENDING | RECEIVING, the wait ended -> DONE(err)
+ *	who:   anyone holding the queue lock ending the wait: the last RECV
+ *	       handle closed (EPIPE to senders and receivers), last SEND
+ *	       handle closed (EPIPE to receivers unless a notification is
+ *	       bound), a sender with more descriptors than the receiver
+ *	       reserved (EMSGSIZE to that sender), cancel (ECANCELED), a
+ *	       notification signal delivering bits to a waiter (0)
+ *	lock:  the queue lock
+ *	model: kipc_handle_drop, ntfn_unbind_locked, kipc_ntfn_release,
+ *	       kipc_do_recv, kipc_end_wait (not own), ntfn_raise,
+ *	       ntfn_flush_bound
+ *  T6  SENDING | RECEIVING, timeout or signal -> IDLE
+ *	who:   the owner withdrawing itself (timeout, signal)
+ *	lock:  queue lock held; re-check the state under the lock; if it
+ *	       moved on, the owner looks again
+ *	model: kipc_end_wait (own)
+ *  T7  IDLE, its call delivered directly -> REPLY
+ *	who:   the caller itself, after it delivered its call directly to a
+ *	       waiting receiver, reply_from = that receiver
+ *	lock:  holding the receiver's lock
+ *	model: kipc_do_send
+ *  T8  REPLY -> BUSY -> DONE(0)
+ *	who:   the replier whose identity matches reply_from; a reply with
+ *	       more descriptors than the caller reserved fails the reply
+ *	       with EMSGSIZE and the server KEEPS the reply right (caller
+ *	       stays REPLY)
+ *	lock:  ctx->lock
+ *	model: kipc_do_reply
+ *  T9  REPLY, the server gives up the right or a cancel -> DONE(err)
+ *	who:   the server gives up the right (closes its context, or
+ *	       receives again without replying: ECONNRESET), or a cancel
+ *	       (ECANCELED)
+ *	lock:  ctx->lock
+ *	model: kipc_drop_reply, kipc_end_wait (not own)
+ *  T10 REPLY, withdrawn -> IDLE
+ *	who:   the owner withdrawing (timeout, fatal signal, a handler ran
+ *	       while parked); after it, a reply finds no caller: the reply
+ *	       gets ECONNRESET, and reply_recv's reply finding no caller sets
+ *	       KIPC_ST_REPLY_LOST in status but the receive goes on
+ *	lock:  ctx->lock
+ *	model: kipc_end_wait (own), from kipc_wait and kipc_wait_reply_end
+ *  T11 DONE, result read -> IDLE
+ *	who:   the owner, after reading the state with acquire
+ *	lock:  none
+ *	model: kipc_wait, kipc_wait_reply_end
+ *
+ * Withdraw (T6, T10 by the owner) and cancel (T5, T9 with ECANCELED by
+ * another task) are one function in wait.c, "end this context's wait in
+ * state st with result r": here kipc_end_wait(c, st, r, own).  Every store
+ * to a wait state goes through ws_set(), which asserts that it is a row of
+ * the table above, made with the lock the row names (-DNO_TABLE_CHECK
+ * leaves that out, to see what a bug does next).
+ *
+ * Besides wait.c the model mirrors module/ipc.c (kipc_do_send,
+ * kipc_do_recv, kipc_do_reply, kipc_drop_reply, kipc_wait, kipc_spin,
+ * kipc_sleep, kipc_complete, kipc_ep_fail_waiters, kipc_ipc's operations,
  * kipc_ctx_release_ipc, kipc_cancel, and the parked calls of restart.c's
  * top comment: kipc_op_interrupted, kipc_op_resume, kipc_busy_slow,
- * kipc_park_abandon, kipc_wait_reply_end) and kipc_handle_drop() of
- * module/endpoint.c, over one endpoint and a bounded number of contexts
- * and messages.  Each inline and proctype names the C function it
- * mirrors.  selftests/host/model.sh runs it (several bounds, see there):
+ * kipc_park_abandon, kipc_wait_reply_end), module/notify.c
+ * (kipc_ntfn_raise, kipc_ntfn_flush_bound, kipc_ntfn_take,
+ * kipc_ntfn_wait, kipc_ntfn_bind, kipc_ntfn_unbind_locked,
+ * kipc_ntfn_ep_dead, kipc_ntfn_release, kipc_ntfn_free's warning) and
+ * kipc_handle_drop() of module/endpoint.c, over one endpoint, one
+ * notification and a bounded number of contexts and messages.  Each
+ * inline and proctype names the C function it mirrors.
+ * selftests/host/model.sh runs it (several bounds, see there):
  *
  *	spin -a kipc.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
  *
  * must end with "errors: 0", and with each bug variant (-DBUG_*, listed
- * in model.sh: a known bug put back) it must find an error.  -DLIVENESS
- * adds an LTL property (./pan -a -f).
+ * in model.sh: a known bug put back, or a rule of the table taken out) it
+ * must find an error.  -DLIVENESS adds an LTL property
+ * (./pan -a -f).
  *
  * Processes: caller (call: the send phase, then the wait for the reply),
  * sender (send), server (recv, reply_recv, reply, giving a reply right up,
  * dying with one: kipc_ctx_release_ipc()), with -DCLOSER a bystander
  * that closes a SEND and a RECV handle, with -DCANCELLER one that cancels
- * (KIPC_IOC_CANCEL, or io_uring's watchdog) whatever the first caller or
- * the last server waits for, at any moment, and with -DREAPER one that
- * takes the first caller's parked call away from it at any moment (see
- * park_claim).  Every client and server closes its own handle when it
+ * (KIPC_IOC_CANCEL, or io_uring's watchdog) whatever the first caller, the
+ * last server or the notification waiter waits for, at any moment, and
+ * with -DREAPER one that takes the first caller's parked call away from
+ * it at any moment (see park_claim).  With -DNTFN a notification: a
+ * signaller (NSIGNALS signals, each its own bit), NWAITERS waiters
+ * (NWAITS waits each), with -DBIND a binder that binds it to the endpoint
+ * at any moment and may unbind it again, and with -DNTFN_CLOSER its
+ * descriptor closed by another thread at any moment (else the signaller
+ * and the binder close it when they are done).  With -DFDS messages and
+ * replies carry 0 or 1 descriptor and receivers reserve 0 or 1 number
+ * (EMSGSIZE).  Every client and server closes its own handle when it
  * exits, so the last handle with SEND or RECV closes in the end and
  * nothing has a reason to wait for ever.  Each operation picks how it may
  * end early: not at all, POLL, a signal (infinite timeouts: -ERESTARTSYS
@@ -34,34 +126,54 @@
  * call.
 
  * What is checked:
+ *  - the table: every wait state store is one of its transitions, with
+ *    its lock held (ws_set);
  *  - no invalid end state: every process ends.  A sleeper is only woken by
  *    wake_up_process() (or by its signal or deadline, if its operation has
  *    one), so a lost wake-up is a process blocked for ever;
  *  - no message is delivered twice, and every delivery is received (a
- *    receive returns 0 with it);
+ *    receive returns 0 with it); a receiver never waits while a sender is
+ *    queued (ep_ok);
  *  - a call that returns 0 got exactly its own reply; a reply succeeds at
  *    most once per request, and only for a caller that then returns 0, or
  *    for a parked call that is abandoned (which drops it);
- *  - a phase that ended in ETIMEDOUT, EINTR, EAGAIN, EPIPE or a restart
- *    delivered nothing; a call that fails after its request was delivered
- *    fails with EINTR, ETIMEDOUT, ECONNRESET or ECANCELED and got no
- *    reply (EINTR: a handler ran while it was parked, and the server's
+ *  - a phase that ended in ETIMEDOUT, EINTR, EAGAIN, EPIPE, EMSGSIZE or a
+ *    restart delivered nothing; a call that fails after its request was
+ *    delivered fails with EINTR, ETIMEDOUT, ECONNRESET or ECANCELED and got
+ *    no reply (EINTR: a handler ran while it was parked, and the server's
  *    reply fails), or it never returned (its handler left by siglongjmp)
  *    or its re-issue found the context closed (EBADF), and a reply that
  *    came is dropped by the abandon;
- *  - the withdraw rule: a waiter is withdrawn only from the state its error
- *    was chosen for, and then it is on the queue that state names;
+ *  - the withdraw rule: a wait is ended (withdrawn or cancelled) only from
+ *    the state it was seen in, re-checked under the lock, and then it is
+ *    on the queue that state and ->qlock name;
+ *  - replies: a reply that finds its caller no longer waiting gets
+ *    ECONNRESET, and a reply_recv's status has KIPC_ST_REPLY_LOST exactly
+ *    when its reply was not delivered, whether the receive then succeeds
+ *    or fails; a reply refused with EMSGSIZE leaves the right with the
+ *    server and the caller waiting (a later reply with fewer descriptors
+ *    is delivered or finds the caller gone, never "no right": ENOENT);
  *  - locks: only the owner unlocks, no two context locks are held at once;
  *    at the end no lock is held, the queues are empty, no reply right is
  *    left, no call is parked and every context is IDLE and awake;
  *  - the last RECV handle: whenever ep->lock is free and no handle with
- *    RECV is left, no sender and no receiver is queued (kipc_handle_drop()
- *    failed them with EPIPE, and a send or recv that looked its handle up
- *    before the close finds nr_recv == 0 under the lock), so no receiver
- *    waits for ever for a sender that can never come: with -DCLOSER the
- *    SEND handle may stay open until every server is done, and a stranded
+ *    RECV is left, no sender and no receiver is queued and no notification
+ *    is bound (kipc_handle_drop() failed them with EPIPE and unbound it; a
+ *    send, recv or bind that looked its handle up before the close finds
+ *    nr_recv == 0 under the lock), and no receiver is queued once no SEND
+ *    handle is left unless a notification is bound; so no receiver waits
+ *    for ever for a sender that can never come: with -DCLOSER the SEND
+ *    handle may stay open until every server is done, and a stranded
  *    receiver is a process blocked for ever (-DNO_DEAD_ASSERT leaves the
  *    invariant out, to see that);
+ *  - notifications: no waiter waits while bits are pending that it could
+ *    take (an unbound notification's waiters, a bound one's endpoint
+ *    receivers: ntfn_ok, the notification's lost wake-up); a receive on
+ *    the endpoint never takes a sender's message while its bound
+ *    notification has bits pending; every signalled bit is taken by
+ *    exactly one wait (or receive) or is still pending at the end; a
+ *    notification is never freed while bound (kipc_ntfn_free's warning:
+ *    the endpoint would point to freed memory);
  *  - parked calls: a reply is delivered at most once, and a reply that
  *    came while the call was parked is either returned by its resume (no
  *    handler ran, or one did and the reply was already there) or dropped
@@ -73,30 +185,36 @@
  *    resume, the task's next operation after siglongjmp(), another
  *    thread's once the task is exiting, the close) wins, and an operation
  *    starts on an idle context;
- *  - -DLIVENESS: the first caller's every wait ends (weak fairness); with
- *    -DCLOSER: the last server's wait in recv ends once no RECV handle is
- *    left.
+ *  - -DLIVENESS: every wait of context LIVE (the first caller unless
+ *    told; -DLIVE=WAITER0 the notification waiter) ends (weak fairness);
+ *    with -DCLOSER: the last server's wait in recv ends once no RECV
+ *    handle is left.
  *
  * What is abstracted away: message contents (a message is its id; a reply
- * echoes the request's id), the copy, credentials, badges and rights
- * checks, the busy bit (each process runs one operation at a time on its
- * own context; a parked call keeps it, and the claim takes it over),
- * references and freeing, time (a finite deadline is a flag
- * that may become true at any moment, and stays so), how long a spin lasts
- * (->spin_ok and the spin budget are free choices), SA_RESTART and
- * handlers for withdrawn phases (a -ERESTARTSYS always restarts), a signal
- * together with a finite timeout in one operation, and a reply_recv's
- * restart after its reply went out (so the -ERESTARTNOHAND re-issue of a
- * withdrawn phase with its noted deadlines and REPLY_LOST is the
- * -ERESTARTSYS restart here: both withdraw and receive or send again),
+ * echoes the request's id; notification bits are the bits), the copy,
+ * credentials, badges and rights checks, descriptors beyond their count
+ * (which files, installing them, the in-flight limit), the busy bit (each
+ * process runs one operation at a time on its own context; a parked call
+ * keeps it, and the claim takes it over), references and freeing (but for
+ * the notification's), time (a finite deadline is a flag that may become
+ * true at any moment, and stays so), how long a spin lasts (->spin_ok and
+ * the spin budget are free choices), SA_RESTART and handlers for withdrawn
+ * phases (a -ERESTARTSYS always restarts), a signal together with a finite
+ * timeout in one operation, and a reply_recv's restart after its reply
+ * went out (so the -ERESTARTNOHAND re-issue of a withdrawn phase with its
+ * noted deadlines and REPLY_LOST is the -ERESTARTSYS restart here: both
+ * withdraw and receive or send again, and the reply is not sent again),
  * fatal signals (a withdrawal with EINTR, as a deadline's with ETIMEDOUT),
  * how the re-issued ioctl is recognised and whether a handler ran in
  * between (kipc_restart_is(), the mark rt_sigreturn() clears: a free
  * choice here), the pinning and descriptors of a parked call, io_uring,
- * bound notifications (and their unbinding by the last RECV handle),
- * TIF_NOTIFY_SIGNAL, and weak memory: the model is sequentially
+ * poll, TIF_NOTIFY_SIGNAL, and weak memory: the model is sequentially
  * consistent, the barriers are modelled by the order of the steps, and
- * -DBUG_LOST_WAKEUP shows the reordering the smp_mb() pair forbids.
+ * -DBUG_LOST_WAKEUP shows the reordering the smp_mb() pair forbids.  Each
+ * context waits on one kind of queue only (callers, senders and servers on
+ * the endpoint, notification waiters on the notification), so its ->qlock
+ * never changes once set, and a canceller's lockless read of it after the
+ * state is taken in the step that locks it.
  *
  * Steps: a step holds at most one access to state that another process
  * touches without holding the same lock (wstate, sleeping, the task
@@ -109,7 +227,8 @@
  * NSENDERS senders with one send each, NSERVERS servers with up to NSRVOPS
  * receives each, NSIG signals per client (a parked call's resume may be
  * parked again only with NSIG > 1), NSRVSIG per server; -DNOSPIN:
- * waiters sleep at once (spin_ns=0).
+ * waiters sleep at once (spin_ns=0); with -DNTFN NSIGNALS (1 or 2) signals
+ * and NWAITERS waiters with NWAITS waits each.
  */
 
 #ifndef NCALLERS
@@ -133,9 +252,25 @@
 #ifndef NSRVSIG
 #define NSRVSIG		1
 #endif
+#ifdef NTFN
+#ifndef NWAITERS
+#define NWAITERS	1
+#endif
+#ifndef NWAITS
+#define NWAITS		2
+#endif
+#ifndef NSIGNALS
+#define NSIGNALS	2
+#endif
+#else
+#undef NWAITERS
+#define NWAITERS	0
+#endif
 
-/* Contexts: callers, then senders, then servers. */
-#define NCTX		(NCALLERS + NSENDERS + NSERVERS)
+/* Contexts: callers, then senders, then servers, then notification waiters. */
+#define NCTX		(NCALLERS + NSENDERS + NSERVERS + NWAITERS)
+#define LASTSRV		(NCALLERS + NSENDERS + NSERVERS - 1)
+#define WAITER0		(NCALLERS + NSENDERS + NSERVERS)
 /* Message ids: 1.. (0: none). */
 #define NMSG		(NCALLERS * NCALLS + NSENDERS + 1)
 
@@ -146,6 +281,8 @@
 #define REPLY		3
 #define BUSY		4
 #define DONE		5
+
+#define queued(s)	((s) == SENDING || (s) == RECEIVING)
 
 /* Results. */
 #define OK		0
@@ -160,6 +297,9 @@
 #define EPARK		9	/* -ERESTARTNOINTR, op->park: parked */
 #define EBADF		10	/* the re-issue found its context closed */
 #define NORET		11	/* ghost: never returned (siglongjmp) */
+#define EMSGSIZE	12
+#define EBUSY		13
+#define ENOENT		14
 
 /* Ghost phase of a call parked last (see check_result). */
 #define PARKED		6
@@ -168,6 +308,10 @@
 #define T_POLL		0
 #define T_FIN		1
 #define T_INF		2
+
+/* ->qlock: the endpoint's lock or the notification's. */
+#define QL_EP		1
+#define QL_NTFN		2
 
 #define NONE		255
 
@@ -179,10 +323,14 @@ bool sleeping[NCTX];			/* ->sleeping */
 bool running[NCTX] = true;		/* the task's state: TASK_RUNNING? */
 byte reply_to[NCTX] = NONE;		/* ->reply_to */
 byte reply_from[NCTX] = NONE;		/* ->reply_from */
+byte qlock[NCTX] = QL_EP;		/* ->qlock: QL_EP, QL_NTFN (see init) */
 byte qmsg[NCTX];			/* ->tag of a queued sender: its message */
 bool qcall[NCTX];			/* ->call */
+byte qfds[NCTX];			/* KIPC_TAG_FDS(->tag): descriptors it carries */
+byte nrfd[NCTX];			/* ->nrfd: numbers reserved to receive */
 byte area[NCTX];			/* the message in the context's area */
 bool area_call[NCTX];			/* KIPC_TAG_F_CALL in its tag */
+byte abits[NCTX];			/* notification bits in it (badge, ST_NOTIFY) */
 bool parked[NCTX];			/* ->park_task != NULL */
 
 /* struct kipc_ep */
@@ -205,6 +353,37 @@ byte nr_send = 1;
 byte nr_recv = 1;
 #endif
 
+/*
+ * struct kipc_ntfn, with -DNTFN.  Bound (->ep, and the endpoint's ->ntfn)
+ * or not; while bound, ->bits change only under both locks.  Its file is
+ * one reference (nrefs) until its last descriptor closes
+ * (kipc_ntfn_release()); each operation holds one from its lookup on.
+ */
+#ifdef NTFN
+#define NWQ		NCTX
+#else
+#define NWQ		1
+#endif
+byte ntfnlock;				/* ->lock */
+byte nbits;				/* ->bits */
+bool nbound;				/* ->ep == ep, ep->ntfn == ntfn */
+bool nclosed;				/* ->closed */
+chan nwaiters = [NWQ] of { byte };	/* ->waiters, FIFO */
+#ifdef NTFN
+#ifdef NTFN_CLOSER
+#define NNTFNFD		1		/* one descriptor, another thread's */
+#elif defined(BIND)
+#define NNTFNFD		2		/* the signaller's, the binder's */
+#else
+#define NNTFNFD		1		/* the signaller's */
+#endif
+byte nfds = NNTFNFD;			/* descriptors open */
+byte nrefs = 1;				/* ->ref */
+#else
+byte nfds;
+byte nrefs;
+#endif
+
 /* Ghosts, per message id. */
 byte delivered[NMSG];		/* kipc_transfer() of the request */
 byte taken[NMSG];		/* a receive returned 0 with it */
@@ -214,9 +393,13 @@ byte discarded[NMSG];		/* a parked call's abandon dropped its reply */
 byte parkmsg[NCTX];		/* the parked call's message */
 byte finished;			/* processes done */
 byte srvdone;			/* servers done */
+/* Ghosts of the notification: bits signalled, and per bit the waits that took it. */
+byte nsig;
+byte ntaken[2];
 
 /*
- * spin_lock(), spin_unlock(); lock order: ep->lock, then one ctx lock.
+ * spin_lock(), spin_unlock(); lock order: ep->lock, then ntfn->lock, then
+ * one ctx lock.
  *
  * Steps: a critical section is one atomic step when it holds at most one
  * access to state that another process reads or writes without that lock
@@ -250,6 +433,54 @@ inline ctx_unlock(c)
 	held = NONE
 }
 
+/* spin_lock(ctx->qlock), spin_unlock(ctx->qlock) */
+inline ql_lock(q)
+{
+	if
+	:: q == QL_EP -> lock(eplock)
+	:: else -> assert(q == QL_NTFN); lock(ntfnlock)
+	fi
+}
+
+inline ql_unlock(q)
+{
+	if
+	:: q == QL_EP -> unlock(eplock)
+	:: else -> unlock(ntfnlock)
+	fi
+}
+
+#define ql_held(c)	(qlock[c] == QL_EP && eplock == _pid + 1 || \
+			 qlock[c] == QL_NTFN && ntfnlock == _pid + 1)
+#define cl_held(c)	(ctxlock[c] == _pid + 1)
+
+/*
+ * Every store to a wait state: context c goes to state @to.  The table at
+ * the top, row by row: the transition from the state c is in, with the
+ * lock the row names held by whoever makes it.  T7's "holding the
+ * receiver's lock" is the caller's held context lock, the one reply_from
+ * names.
+ */
+inline ws_set(c, to)
+{
+#ifndef NO_TABLE_CHECK
+	assert(
+	    wstate[c] == IDLE && queued(to) && ql_held(c) ||		/* T1 */
+	    queued(wstate[c]) && to == BUSY && ql_held(c) && cl_held(c) || /* T2 */
+	    wstate[c] == BUSY && to == REPLY && cl_held(c) ||		/* T3 */
+	    wstate[c] == BUSY && to == DONE && cl_held(c) ||		/* T4, T8 */
+	    queued(wstate[c]) && to == DONE && ql_held(c) ||		/* T5 */
+	    queued(wstate[c]) && to == IDLE && ql_held(c) ||		/* T6 */
+	    wstate[c] == IDLE && to == REPLY && held != NONE &&
+	      cl_held(held) && reply_from[c] == held ||			/* T7 */
+	    wstate[c] == REPLY && to == BUSY && cl_held(c) ||		/* T8 */
+	    wstate[c] == REPLY && to == DONE && cl_held(c) ||		/* T9 */
+	    wstate[c] == REPLY && to == IDLE && cl_held(c) ||		/* T10 */
+	    wstate[c] == DONE && to == IDLE);				/* T11 */
+#endif
+	wstate[c] = to
+}
+
 /*
  * kipc_complete(): hand @c its result (complete_done), then look whether
  * it sleeps and wake it (complete_wake, which starts the next step).
@@ -269,7 +500,7 @@ inline complete_done(c, result)
 #ifdef BUG_LOST_WAKEUP
 	ws = sleeping[c];
 #endif
-	atomic { wresult[c] = result; wstate[c] = DONE }
+	atomic { wresult[c] = result; ws_set(c, DONE) }
 }
 
 #ifndef BUG_LOST_WAKEUP
@@ -296,53 +527,103 @@ inline maybe_event(st)
 
 #define expired(st)	((st == SENDING && (sexp || rexp)) || (st != SENDING && rexp))
 
-#ifndef BUG_RESTART_RACE
 /*
- * kipc_withdraw(): take @me out of the wait state @st it was seen in; wd
- * tells whether it was (then nothing of that phase happened).  Only a
- * lock holder moves @me out of SENDING/RECEIVING (ep->lock) or REPLY (its
- * own lock), so each branch is one step.
+ * The re-check under the lock (T6, T10 by the owner; T5, T9 by a cancel):
+ * the wait is ended only if it is still in the state it was seen in, and,
+ * queued, still under the lock taken.  -DBUG_WITHDRAW_NO_RECHECK leaves it
+ * out for the owner (withdraw), -DBUG_CANCEL_STALE for another task's
+ * queued wait (cancel trusts its lockless look).
  */
-inline kipc_withdraw(me, st)
+#ifndef BUG_WITHDRAW_NO_RECHECK
+#define recheck_own	(wstate[c] == st)
+#else
+#define recheck_own	true
+#endif
+#ifndef BUG_CANCEL_STALE
+#define recheck_other	(wstate[c] == st && qlock[c] == ql)
+#else
+#define recheck_other	true
+#endif
+
+/* The end itself: the owner's wait goes IDLE, another's DONE(r). */
+inline end_wait_now(c, st, r, own)
 {
 	if
-	:: st == SENDING || st == RECEIVING ->
+	:: own ->
+		ws_set(c, IDLE);		/* T6, T10 */
+		phase = st			/* ghost: the phase withdrawn */
+	:: else ->
+		complete_done(c, r);		/* T5, T9 */
+		complete_wake(c)
+	fi;
+	wd = true
+}
+
+/*
+ * wait.c's one function that ends context c's wait in state st with
+ * result r: by its owner (own: a timeout, a signal, a handler that ran
+ * while the call was parked; the context goes back to IDLE and the owner
+ * returns r) or by another task (a cancel: DONE with r).  Under the queue
+ * lock (->qlock: stable for the owner; another task reads it after the
+ * state, and trusts it only if the context is still queued under it) for
+ * a queued wait, under c's own lock for REPLY.  wd tells whether it ended
+ * the wait; if not, a partner got there first and the state moved on: the
+ * owner looks again (the phase, and so the right error, may have changed),
+ * a cancel finds nothing to do (ENOENT).  Each branch is one step: only a
+ * lock holder moves c out of a queued state (the queue lock) or REPLY (its
+ * own lock).
+ */
+inline kipc_end_wait(c, st, r, own)
+{
+	if
+	:: queued(st) ->
 		atomic {
-			lock(eplock);
+			ql = qlock[c];
+			ql_lock(ql);
 			if
-			:: wstate[me] == st ->
+			:: own && recheck_own || !own && recheck_other ->
 				if
-				:: st == SENDING ->
-					assert(senders??[eval(me)]);
-					senders??eval(me)
+				:: st == SENDING && senders??[eval(c)] ->
+					senders??eval(c)
+				:: st == RECEIVING && ql == QL_EP &&
+				   receivers??[eval(c)] ->
+					receivers??eval(c)
+				:: st == RECEIVING && ql == QL_NTFN &&
+				   nwaiters??[eval(c)] ->
+					nwaiters??eval(c)
 				:: else ->
-					assert(receivers??[eval(me)]);
-					receivers??eval(me)
+					/*
+					 * Not on the queue its state names: only
+					 * a look not re-checked gets here.
+					 */
+#ifdef BUG_WITHDRAW_NO_RECHECK
+					assert(own)	/* list_del_init() again */
+#else
+					assert(false)
+#endif
 				fi;
-				wstate[me] = IDLE;
-				wd = true;
-				phase = st	/* ghost: the phase cancelled */
+				end_wait_now(c, st, r, own)
 			:: else
 			fi;
-			unlock(eplock)
+			ql_unlock(ql);
+			ql = 0
 		}
 	:: st == REPLY ->
 		atomic {
-			ctx_lock(me);
+			ctx_lock(c);
 			if
-			:: wstate[me] == st ->
-				reply_from[me] = NONE;
-				wstate[me] = IDLE;
-				wd = true;
-				phase = st
+			:: own && recheck_own || !own && wstate[c] == REPLY ->
+				reply_from[c] = NONE;
+				end_wait_now(c, st, r, own)
 			:: else
 			fi;
-			ctx_unlock(me)
+			ctx_unlock(c)
 		}
 	:: else -> assert(false)
 	fi
 }
-#else
+
+#ifdef BUG_RESTART_RACE
 /*
  * kipc_withdraw() before 435d35d: withdraws from whatever state it finds
  * and returns it in wst (DONE: a partner finished first).  kipc_wait()
@@ -357,8 +638,8 @@ inline kipc_withdraw_old(me)
 			lock(eplock);
 			wst = wstate[me];
 			if
-			:: wst == SENDING -> senders??eval(me); wstate[me] = IDLE
-			:: wst == RECEIVING -> receivers??eval(me); wstate[me] = IDLE
+			:: wst == SENDING -> senders??eval(me); ws_set(me, IDLE)
+			:: wst == RECEIVING -> receivers??eval(me); ws_set(me, IDLE)
 			:: else
 			fi;
 			unlock(eplock)
@@ -375,7 +656,7 @@ inline kipc_withdraw_old(me)
 			if
 			:: wst == REPLY ->
 				reply_from[me] = NONE;
-				wstate[me] = IDLE
+				ws_set(me, IDLE)
 			:: else
 			fi;
 			ctx_unlock(me)
@@ -426,9 +707,10 @@ inline kipc_sleep(me, st)
 
 /*
  * kipc_wait(): wait until a partner has finished with @me (DONE), or until
- * a signal or a deadline; then withdraw, and return the error chosen for
- * the state withdrawn from.  Result in res.  Uses the op's sdl, rdl, sexp,
- * rexp, sigok, sigp, srestart, rrestart and spinning (->spin_ok).
+ * a signal or a deadline; then withdraw (kipc_end_wait, own), and return
+ * the error chosen for the state withdrawn from.  Result in res.  Uses
+ * the op's sdl, rdl, sexp, rexp, sigok, sigp, srestart, rrestart and
+ * spinning (->spin_ok).
  *
  * A (non-fatal) signal in the reply phase parks the call, whatever its
  * disposition (EPARK, -ERESTARTNOINTR): not withdrawn, it stays in REPLY,
@@ -440,7 +722,7 @@ inline kipc_sleep(me, st)
  * Each look at the state (smp_load_acquire) is one step with what the
  * waiter decides from it.  DONE is final for everybody but the waiter, and
  * a wait state never comes back once left, so:
- *  - taking the result is part of the look that sees DONE;
+ *  - taking the result is part of the look that sees DONE (T11);
  *  - kipc_spin() is the wait for the state to leave st (or a signal or a
  *    deadline to come) and the look that follows it, in one step; when
  *    its budget runs out it sleeps: that is chosen at the look;
@@ -460,7 +742,7 @@ inline kipc_wait(me)
 		if
 		:: st == DONE ->
 			res = wresult[me];
-			wstate[me] = IDLE;
+			ws_set(me, IDLE);		/* T11 */
 			phase = DONE;
 			act = A_DONE
 		:: st == BUSY ->
@@ -496,7 +778,7 @@ inline kipc_wait(me)
 			res = EPARK; phase = PARKED; break
 #else
 		:: act == A_WITHDRAW && err == EPARK ->
-			kipc_withdraw(me, st);
+			kipc_end_wait(me, st, ERESTART, true);
 			if
 			:: wd -> res = ERESTART; break	/* sent again */
 			:: else -> act = A_LOOK
@@ -504,7 +786,7 @@ inline kipc_wait(me)
 #endif
 		:: act == A_WITHDRAW && err != EPARK ->
 #ifndef BUG_RESTART_RACE
-			kipc_withdraw(me, st);
+			kipc_end_wait(me, st, err, true);
 			if
 			:: wd -> res = err; break
 			:: else -> act = A_LOOK	/* moved on: look again */
@@ -523,9 +805,39 @@ inline kipc_wait(me)
 }
 
 /*
+ * No handle with RECV left: nobody is queued and no notification is bound;
+ * no handle with SEND left and no notification bound: no receiver is
+ * queued; and never a receiver queued while a sender is (it would have
+ * taken it, or failed it with EMSGSIZE and taken the next).  Holds
+ * whenever ep->lock is free: checked where a queue grows, nr_recv or
+ * nr_send drops or the binding changes, ep->lock held.
+ */
+#ifndef NO_DEAD_ASSERT
+#define ep_ok()	assert(nr_recv > 0 || len(receivers) + len(senders) == 0 && !nbound); \
+		assert(nr_send > 0 || nbound || len(receivers) == 0); \
+		assert(len(senders) == 0 || len(receivers) == 0)
+#else
+#define ep_ok()	skip	/* the end state or LTL property's turn */
+#endif
+
+/*
+ * A notification's lost wake-up: bits pending while a wait that could take
+ * them waits.  Bound: a receiver on the endpoint (checked with ep->lock
+ * held, which every change of a bound notification's bits holds);
+ * unbound: a waiter on the notification (ntfn->lock held).
+ */
+#ifndef NO_NTFN_ASSERT
+#define ntfn_ok_bound()		assert(!nbound || nbits == 0 || len(receivers) == 0)
+#define ntfn_ok_unbound()	assert(nbound || nbits == 0 || len(nwaiters) == 0)
+#else
+#define ntfn_ok_bound()		skip
+#define ntfn_ok_unbound()	skip
+#endif
+
+/*
  * kipc_do_send(): the send phase of send (call false) and call (true) of
- * message mymsg with send timeout sdl.  Result in res; for a call that
- * delivered, after the whole call.
+ * message mymsg, carrying sfds descriptors, with send timeout sdl.  Result
+ * in res; for a call that delivered, after the whole call.
  */
 inline kipc_do_send(me, call)
 {
@@ -541,15 +853,25 @@ inline kipc_do_send(me, call)
 		:: else ->
 			if
 			:: len(receivers) > 0 ->
-				/* A receiver waits: deliver into its area. */
-				receivers?pt;
-				ctx_lock(pt);
-				wstate[pt] = BUSY;
-				unlock(eplock);
-				area[pt] = mymsg;	/* kipc_transfer() */
-				area_call[pt] = call;
-				delivered[mymsg]++;
-				assert(delivered[mymsg] == 1)
+				receivers?<pt>;
+				if
+				:: sfds > nrfd[pt] ->
+					/* It cannot take them: it waits on. */
+					unlock(eplock);
+					pt = NONE;
+					res = EMSGSIZE
+				:: else ->
+					/* Deliver into its area. */
+					receivers?pt;
+					ctx_lock(pt);
+					ws_set(pt, BUSY);		/* T2 */
+					unlock(eplock);
+					area[pt] = mymsg;	/* kipc_transfer() */
+					area_call[pt] = call;
+					abits[pt] = 0;
+					delivered[mymsg]++;
+					assert(delivered[mymsg] == 1)
+				fi
 			:: else ->
 				if
 				:: sdl == T_POLL ->
@@ -558,8 +880,11 @@ inline kipc_do_send(me, call)
 				:: else ->
 					qmsg[me] = mymsg;
 					qcall[me] = call;
-					wstate[me] = SENDING;
+					qfds[me] = sfds;
+					qlock[me] = QL_EP;	/* kipc_queued() */
+					ws_set(me, SENDING);		/* T1 */
 					senders!me;
+					ep_ok();
 					unlock(eplock)
 				fi
 			fi
@@ -569,17 +894,35 @@ inline kipc_do_send(me, call)
 	:: pt != NONE ->
 		if
 		:: call ->
+#ifndef BUG_T7_LATE
 			/* Become its caller before it can run. */
 			atomic {
 				assert(reply_to[pt] == NONE);
 				reply_to[pt] = me;
 				reply_from[me] = pt;
-				wstate[me] = REPLY
+				ws_set(me, REPLY)		/* T7 */
 			}
+#else
+			pt2 = pt
+#endif
 		:: else -> res = OK
 		fi;
-		complete_done(pt, OK);
+		complete_done(pt, OK);			/* T4 */
 		atomic { complete_wake(pt); ctx_unlock(pt); pt = NONE }
+#ifdef BUG_T7_LATE
+		/* Its caller only after its lock is dropped: it may have run. */
+		;
+		if
+		:: call ->
+			atomic {
+				reply_to[pt2] = me;
+				reply_from[me] = pt2;
+				ws_set(me, REPLY);		/* T7 */
+				pt2 = NONE
+			}
+		:: else
+		fi
+#endif
 	:: else
 	fi;
 	if
@@ -588,23 +931,50 @@ inline kipc_do_send(me, call)
 	fi
 }
 
-/*
- * No handle with RECV left: nobody is queued (when ep->lock is free, and
- * so at every step that leaves it free).  Checked where a queue grows or
- * nr_recv drops: kipc_do_recv() and kipc_handle_drop().
- */
-#ifndef NO_DEAD_ASSERT
-#define ep_dead_ok()	assert(nr_recv > 0 || len(receivers) + len(senders) == 0)
-#else
-#define ep_dead_ok()	skip	/* the end state or LTL property's turn */
-#endif
+/* kipc_ntfn_deliver(): bits b into context c's area (status KIPC_ST_NOTIFY). */
+inline ntfn_deliver(c, b)
+{
+	abits[c] = b;
+	area[c] = 0;
+	area_call[c] = false
+}
 
 /*
- * kipc_do_recv(): the receive phase of recv and reply_recv.  Result in res.
- * Its handle may have been closed since the lookup (with -DCLOSER): if it
- * was the last with RECV, recv fails with EPIPE rather than queueing where
- * kipc_handle_drop() will never look again.  -DBUG_RECV_NO_RECHECK leaves
- * that test out.
+ * kipc_ntfn_take(), ep->lock held: a bound notification's pending bits go
+ * to @me first, before any sender (res = OK).
+ */
+inline ntfn_take(me)
+{
+	if
+	:: nbound ->
+		lock(ntfnlock);
+		if
+		:: nbits != 0 ->
+			ntfn_deliver(me, nbits);
+			nbits = 0;
+			res = OK
+		:: else
+		fi;
+		unlock(ntfnlock)
+	:: else
+	fi
+}
+
+/*
+ * kipc_do_recv(): the receive phase of recv and reply_recv, with nrfd[me]
+ * descriptor numbers reserved.  Result in res.  Pending bits of a bound
+ * notification come first (-DBUG_NTFN_NO_PRECEDENCE: only when no sender
+ * waits); then queued senders with more descriptors than reserved fail
+ * with EMSGSIZE (T5; -DBUG_EMSGSIZE_STRANDED takes them off the queue
+ * without completing them).  The handle may have been closed since the
+ * lookup (with -DCLOSER): if it was the last with RECV, or no SEND handle
+ * and no bound notification is left, recv fails with EPIPE rather than
+ * queueing where kipc_handle_drop() will never look again.
+ * -DBUG_RECV_NO_RECHECK leaves the nr_recv test out.
+ *
+ * Failing the senders too big for us and taking the next are one step
+ * (ep->lock held throughout): a failed sender can only see its DONE and go
+ * IDLE meanwhile, and anything it does next needs ep->lock.
  */
 inline kipc_do_recv(me)
 {
@@ -612,23 +982,56 @@ inline kipc_do_recv(me)
 		assert(wstate[me] == IDLE);
 		res = PENDING;
 		lock(eplock);
+#ifndef BUG_NTFN_NO_PRECEDENCE
+		ntfn_take(me);
+#else
 		if
-		:: len(senders) > 0 ->
+		:: len(senders) == 0 -> ntfn_take(me)
+		:: else
+		fi;
+#endif
+		do
+		:: res == PENDING && len(senders) > 0 ->
+			senders?<pt>;
+			if
+			:: qfds[pt] > nrfd[me] ->
+				senders?pt;
+#ifndef BUG_EMSGSIZE_STRANDED
+				complete_done(pt, EMSGSIZE);	/* T5 */
+				complete_wake(pt);
+#endif
+				pt = NONE
+			:: else -> pt = NONE; break
+			fi
+		:: else -> break
+		od;
+		if
+		:: res == OK ->
+			/* The notification's bits. */
+			unlock(eplock)
+		:: res == PENDING && len(senders) > 0 ->
+			/* Never a message while bound bits are pending. */
+			assert(!nbound || nbits == 0);
 			/* A sender waits: fetch its message into our area. */
 			senders?pt;
 			ctx_lock(pt);
-			wstate[pt] = BUSY;
+			ws_set(pt, BUSY);			/* T2 */
 			unlock(eplock);
 			area[me] = qmsg[pt];		/* kipc_transfer() */
 			area_call[me] = qcall[pt];
+			abits[me] = 0;
 			delivered[qmsg[pt]]++;
 			assert(delivered[qmsg[pt]] == 1)
 		:: else ->
+#ifdef BUG_NTFN_NO_PRECEDENCE
+			ntfn_take(me);
+#endif
 			if
+			:: res == OK -> unlock(eplock)
 #ifndef BUG_RECV_NO_RECHECK
-			:: nr_send == 0 || nr_recv == 0 ->
+			:: res != OK && (nr_send == 0 && !nbound || nr_recv == 0) ->
 #else
-			:: nr_send == 0 ->
+			:: res != OK && nr_send == 0 && !nbound ->
 #endif
 				unlock(eplock);
 				res = EPIPE
@@ -638,9 +1041,11 @@ inline kipc_do_recv(me)
 					unlock(eplock);
 					res = EAGAIN
 				:: else ->
-					wstate[me] = RECEIVING;
+					qlock[me] = QL_EP;	/* kipc_queued() */
+					ws_set(me, RECEIVING);		/* T1 */
 					receivers!me;
-					ep_dead_ok();
+					ep_ok();
+					ntfn_ok_bound();
 					unlock(eplock)
 				fi
 			fi
@@ -656,12 +1061,12 @@ inline kipc_do_recv(me)
 			atomic {
 				reply_to[me] = pt;
 				reply_from[pt] = me;
-				wstate[pt] = REPLY;
+				ws_set(pt, REPLY);		/* T3 */
 				ctx_unlock(pt);
 				pt = NONE
 			}
 		:: else ->
-			complete_done(pt, OK);
+			complete_done(pt, OK);		/* T4 */
 			atomic { complete_wake(pt); ctx_unlock(pt); pt = NONE }
 		fi;
 		res = OK
@@ -670,32 +1075,56 @@ inline kipc_do_recv(me)
 
 /*
  * kipc_do_reply(): reply to the caller @me holds the right for, with the
- * message in @me's area (the request's id, echoed).  Result in rr.
+ * message in @me's area (the request's id, echoed) carrying rfds
+ * descriptors.  Result in rr: OK, ECONNRESET (the caller no longer waits:
+ * it withdrew, T10, or was cancelled, T9), or EMSGSIZE (more descriptors
+ * than the caller reserved: nothing happens, the right stays and the
+ * caller waits on; -DBUG_REPLY_EMSGSIZE_DROPS_RIGHT gives the right up
+ * there), or ENOENT (no right: kipc_ipc()'s check).
  */
 inline kipc_do_reply(me)
 {
 	atomic {
 		pt = reply_to[me];
-		reply_to[me] = NONE;
-		ctx_lock(pt);
+		rmsg = area[me];
 		if
-		:: wstate[pt] == REPLY && reply_from[pt] == me ->
-			reply_from[pt] = NONE;
-			wstate[pt] = BUSY;
-			area[pt] = area[me];		/* kipc_transfer() */
-			area_call[pt] = false;
-			replied[area[me]]++;
-			assert(replied[area[me]] == 1);
-			rr = OK
+		:: pt == NONE -> rr = ENOENT
 		:: else ->
-			rr = ECONNRESET;
-			ctx_unlock(pt);
-			pt = NONE
-		fi
+			ctx_lock(pt);
+			if
+			:: wstate[pt] == REPLY && reply_from[pt] == me &&
+			   rfds > nrfd[pt] ->
+				rr = EMSGSIZE;
+#ifdef BUG_REPLY_EMSGSIZE_DROPS_RIGHT
+				reply_to[me] = NONE;
+#endif
+				ctx_unlock(pt);
+				pt = NONE
+			:: wstate[pt] == REPLY && reply_from[pt] == me &&
+			   rfds <= nrfd[pt] ->
+				reply_from[pt] = NONE;
+				ws_set(pt, BUSY);		/* T8 */
+				reply_to[me] = NONE;
+				area[pt] = rmsg;		/* kipc_transfer() */
+				area_call[pt] = false;
+				abits[pt] = 0;
+				replied[rmsg]++;
+				assert(replied[rmsg] == 1);
+				rr = OK
+			:: else ->
+				reply_to[me] = NONE;
+				rr = ECONNRESET;
+				ctx_unlock(pt);
+				pt = NONE
+			fi
+		fi;
+		/* ghost: this request's reply was sent and not delivered */
+		gone = (rr != ENOENT && replied[rmsg] == 0);
+		rmsg = 0
 	};
 	if
 	:: rr == OK ->
-		complete_done(pt, OK);
+		complete_done(pt, OK);			/* T8 */
 		atomic { complete_wake(pt); ctx_unlock(pt); pt = NONE }
 	:: else
 	fi
@@ -707,18 +1136,22 @@ inline kipc_drop_reply(me, result)
 	atomic {
 		pt = reply_to[me];
 		reply_to[me] = NONE;
-		ctx_lock(pt);
 		if
-		:: wstate[pt] == REPLY && reply_from[pt] == me ->
-			reply_from[pt] = NONE
-		:: else ->
-			ctx_unlock(pt);
-			pt = NONE
+		:: pt != NONE ->
+			ctx_lock(pt);
+			if
+			:: wstate[pt] == REPLY && reply_from[pt] == me ->
+				reply_from[pt] = NONE
+			:: else ->
+				ctx_unlock(pt);
+				pt = NONE
+			fi
+		:: else
 		fi
 	};
 	if
 	:: pt != NONE ->
-		complete_done(pt, result);
+		complete_done(pt, result);		/* T9 */
 		atomic { complete_wake(pt); ctx_unlock(pt); pt = NONE }
 	:: else
 	fi
@@ -729,10 +1162,11 @@ inline kipc_drop_reply(me, result)
  * context to fail is taken off its queue; if there is none, ep->lock is
  * dropped (the end of kipc_handle_drop()).  When the handle dropped was
  * the last with RECV (drecv, nr_recv now 0: the endpoint is dead), both
- * queues fail; when no handle with SEND is left, the receivers do.
- * -DBUG_STRANDED_RECEIVER is the rule before: the last RECV handle fails
- * only the senders, and a receiver that had queued through a handle since
- * closed waits until the last SEND handle closes, maybe for ever.
+ * queues fail; when no handle with SEND is left and no notification is
+ * bound, the receivers do.  -DBUG_STRANDED_RECEIVER is the rule before:
+ * the last RECV handle fails only the senders, and a receiver that had
+ * queued through a handle since closed waits until the last SEND handle
+ * closes, maybe for ever.
  */
 #ifndef BUG_STRANDED_RECEIVER
 #define ep_dead(drecv)	(drecv && nr_recv == 0)
@@ -746,18 +1180,45 @@ inline kipc_ep_fail_next(drecv)
 	:: drecv && nr_recv == 0 && len(senders) > 0 -> senders?pt
 	:: else ->
 		if
-		:: (ep_dead(drecv) || nr_send == 0) && len(receivers) > 0 ->
+		:: (ep_dead(drecv) || nr_send == 0 && !nbound) &&
+		   len(receivers) > 0 ->
 			receivers?pt
-		:: else -> pt = NONE; ep_dead_ok(); unlock(eplock)
+		:: else -> pt = NONE; ep_ok(); ntfn_ok_bound(); unlock(eplock)
 		fi
 	fi
 }
 
+/* Every context on queue q fails with err (T5); its lock held. */
+#define fail_all(q, err) \
+	do \
+	:: len(q) > 0 -> q?pt; complete_done(pt, err); complete_wake(pt) \
+	:: else -> pt = NONE; break \
+	od
+
+/*
+ * kipc_ntfn_unbind_locked(), both locks held: a receiver that could only
+ * have been woken by the notification (no SEND handle left) now never
+ * will be: EPIPE (-DBUG_UNBIND_STRANDS forgets them).  The bits stay.
+ */
+inline ntfn_unbind_locked()
+{
+	nbound = false;
+#ifndef BUG_UNBIND_STRANDS
+	if
+	:: nr_send == 0 -> fail_all(receivers, EPIPE)
+	:: else
+	fi
+#endif
+}
+
 /*
  * kipc_handle_drop() of a handle with RECV (drecv) and/or SEND (dsend),
- * i.e. kipc_ep_release(): the count, then kipc_ep_fail_waiters() on the
- * queue(s) nobody can serve any more, all under ep->lock.  Waking one
- * waiter and taking the next off its queue (ep->lock held) are one step.
+ * i.e. kipc_ep_release(): the count; if no handle with RECV is left, a
+ * bound notification is unbound (kipc_ntfn_ep_dead(); its bits stay;
+ * -DBUG_DEAD_EP_KEEPS_NTFN leaves it bound to the dead endpoint); then
+ * kipc_ep_fail_waiters() on the queue(s) nobody can serve any more, all
+ * under ep->lock.  Waking one waiter and taking the next off its queue
+ * (ep->lock held) are one step.
  */
 inline kipc_handle_drop(drecv, dsend)
 {
@@ -765,12 +1226,21 @@ inline kipc_handle_drop(drecv, dsend)
 		lock(eplock);
 		nr_recv = nr_recv - drecv;
 		nr_send = nr_send - dsend;
+#ifndef BUG_DEAD_EP_KEEPS_NTFN
+		if
+		:: drecv && nr_recv == 0 && nbound ->
+			lock(ntfnlock);
+			ntfn_unbind_locked();
+			unlock(ntfnlock)
+		:: else
+		fi;
+#endif
 		kipc_ep_fail_next(drecv)
 	};
 	do
 	:: pt == NONE -> break
 	:: else ->
-		complete_done(pt, EPIPE);
+		complete_done(pt, EPIPE);		/* T5 */
 		atomic { complete_wake(pt); kipc_ep_fail_next(drecv) }
 	od
 }
@@ -798,6 +1268,19 @@ inline pick_spin()
 #endif
 }
 
+/* With -DFDS: 0 or 1 descriptor to send, or numbers to reserve. */
+inline pick_fds(n)
+{
+#ifdef FDS
+	if
+	:: n = 0
+	:: n = 1
+	fi
+#else
+	n = 0
+#endif
+}
+
 /* What a finished send phase or call may have done to its message. */
 inline check_result(call)
 {
@@ -805,7 +1288,7 @@ inline check_result(call)
 	:: res == OK ->
 		assert(delivered[mymsg] == 1);
 		assert(!call || (area[me] == mymsg && replied[mymsg] == 1))
-	:: res == EPIPE || res == EAGAIN ->
+	:: res == EPIPE || res == EAGAIN || res == EMSGSIZE ->
 		assert(delivered[mymsg] == 0)
 	:: res == ETIMEDOUT || (res == EINTR && phase != PARKED) ->
 		/* Withdrawn: while queued, nothing sent; else no reply came. */
@@ -870,26 +1353,17 @@ inline park_claim(c)
 }
 
 /*
- * kipc_wait_reply_end() of context c, whose park was claimed: withdraw
- * the call if it still waits for its reply (EINTR: a reply then finds no
- * caller), else wait out the partner that owns it (BUSY) and take its
- * result (DONE).  With drop (kipc_park_abandon()), a reply that came is
- * dropped: it was the parked call's, and only this abandon sees it.
- * Result in r; uses the claimer's held and wd.
+ * kipc_wait_reply_end() of context c, whose park was claimed: end the
+ * call's wait for its reply (kipc_end_wait, own: T10) if it still waits,
+ * EINTR (a reply then finds no caller), else wait out the partner that
+ * owns it (BUSY) and take its result (DONE, T11).  With drop
+ * (kipc_park_abandon()), a reply that came is dropped: it was the parked
+ * call's, and only this abandon sees it.  Result in r; uses the
+ * claimer's held, wd, ql and phase.
  */
 inline kipc_wait_reply_end(c, r, drop)
 {
-	atomic {
-		ctx_lock(c);
-		if
-		:: wstate[c] == REPLY ->
-			reply_from[c] = NONE;
-			wstate[c] = IDLE;
-			wd = true
-		:: else
-		fi;
-		ctx_unlock(c)
-	};
+	kipc_end_wait(c, REPLY, EINTR, true);
 	if
 	:: wd -> wd = false; r = EINTR
 	:: else ->
@@ -905,7 +1379,7 @@ inline kipc_wait_reply_end(c, r, drop)
 				assert(discarded[area[c]] == 1)
 			:: else
 			fi;
-			wstate[c] = IDLE
+			ws_set(c, IDLE)				/* T11 */
 		}
 	fi
 }
@@ -927,7 +1401,19 @@ inline kipc_wait_reply_end(c, r, drop)
  *   deadline	a finite send timeout (send, call) or recv timeout (recv);
  *   calldl	a call with an infinite send timeout and a finite timeout for
  *		the whole call: ETIMEDOUT in either phase.
+ * -DNOPOLL leaves poll out, -DNOTMO the finite timeouts.
  */
+#ifndef NOPOLL
+#define POLL(x)		x
+#else
+#define POLL(x)		false
+#endif
+#ifndef NOTMO
+#define TMO(x)		x
+#else
+#define TMO(x)		false
+#endif
+
 inline op_reset()
 {
 	sexp = false; rexp = false; sigp = false; sigok = false;
@@ -938,20 +1424,24 @@ inline op_reset()
  * A client doing NCALLS calls (KIPC_IOC_CALL: kipc_ipc() ->
  * kipc_do_send(call) -> kipc_wait() for the send phase and then the reply),
  * each with a new message, restarted with the same one on -ERESTARTSYS.
- * A call parked by a signal comes back (the re-issued ioctl: its resume)
- * after no handler, or after a handler that may have issued an operation
- * on the context (EBUSY); or its handler leaves by siglongjmp() and the
- * call never returns (NORET): the next call, or the close of the context
- * when the task exits, abandons it.  When it exits its context closes,
- * then its handle.  With -DREAPER the park may be taken away from it:
- * then its context is closed (or it is exiting) and it makes no more
- * calls (EBADF).
+ * With -DFDS the request carries 0 or 1 descriptor and the call reserves
+ * 0 or 1 number for the reply's.  A call parked by a signal comes back (the
+ * re-issued ioctl: its resume) after no handler, or after a handler that
+ * may have issued an operation on the context (EBUSY); or its handler
+ * leaves by siglongjmp() and the call never returns (NORET): the next
+ * call, or the close of the context when the task exits, abandons it.
+ * When it exits its context closes, then its handle.  With -DREAPER the
+ * park may be taken away from it: then its context is closed (or it is
+ * exiting) and it makes no more calls (EBADF).
  */
 proctype caller(byte me)
 {
 	byte st, err, act, res, ar, phase, pt = NONE, held = NONE, mymsg, sdl, rdl;
-	byte sigs = NSIG, j;
+	byte sigs = NSIG, j, ql, sfds;
 	bool wd, ws, spinning, sigok, sigp, sexp, rexp, srestart, rrestart;
+#ifdef BUG_T7_LATE
+	byte pt2 = NONE;
+#endif
 	bool won, hnd, pk, gone;	/* pk: a call of ours is left parked */
 #ifdef BUG_RESTART_RACE
 	byte wst;
@@ -963,13 +1453,14 @@ proctype caller(byte me)
 			op_reset();
 			if
 			:: skip
-			:: sdl = T_POLL
+			:: POLL(sdl = T_POLL)
 			:: sigs > 0 -> sigs--; sigok = true
-			:: sdl = T_FIN
-			:: rdl = T_FIN
+			:: TMO(sdl = T_FIN)
+			:: TMO(rdl = T_FIN)
 			fi;
 			srestart = (sdl == T_INF);
 			rrestart = false;	/* not set for a call */
+			pick_fds(sfds);
 			pick_spin()
 		};
 		/*
@@ -991,6 +1482,7 @@ proctype caller(byte me)
 		:: gone ->
 			atomic { final[mymsg] = EBADF; res = OK }
 		:: else ->
+			pick_fds(nrfd[me]);	/* kipc_reserve_fds() */
 again:
 			kipc_do_send(me, true);
 waited:
@@ -1060,7 +1552,7 @@ waited:
 				fi;
 				check_result(true);
 				final[mymsg] = res;
-				res = OK; phase = IDLE; hnd = false
+				res = OK; phase = IDLE; hnd = false; nrfd[me] = 0
 			}
 		fi
 	}
@@ -1075,20 +1567,24 @@ waited:
 		fi
 	:: else
 	fi;
+	atomic { nrfd[me] = 0; sfds = 0 };
 	exit_drop(0, 1);
 	finished++
 }
 
 /*
  * A client doing one plain send (KIPC_IOC_SEND: kipc_ipc() ->
- * kipc_do_send(!call) -> kipc_wait()), restarted on -ERESTARTSYS; its
- * handle closes when it exits.
+ * kipc_do_send(!call) -> kipc_wait()), restarted on -ERESTARTSYS, with 0
+ * or 1 descriptor under -DFDS; its handle closes when it exits.
  */
 proctype sender(byte me)
 {
 	byte st, err, act, res, phase, pt = NONE, held = NONE, mymsg, sdl, rdl;
-	byte sigs = NSIG;
+	byte sigs = NSIG, ql, sfds;
 	bool wd, ws, spinning, sigok, sigp, sexp, rexp, srestart, rrestart;
+#ifdef BUG_T7_LATE
+	byte pt2 = NONE;
+#endif
 #ifdef BUG_RESTART_RACE
 	byte wst;
 #endif
@@ -1098,11 +1594,12 @@ proctype sender(byte me)
 		op_reset();
 		if
 		:: skip
-		:: sdl = T_POLL
+		:: POLL(sdl = T_POLL)
 		:: sigs > 0 -> sigs--; sigok = true
-		:: sdl = T_FIN
+		:: TMO(sdl = T_FIN)
 		fi;
 		srestart = (sdl == T_INF);
+		pick_fds(sfds);
 		pick_spin()
 	};
 again:
@@ -1127,22 +1624,46 @@ again:
 	finished++
 }
 
+/* Notification bits received in context c: each bit taken once. */
+inline ntfn_got(c)
+{
+	assert(abits[c] != 0 && (abits[c] & ~nsig) == 0);
+	if
+	:: abits[c] & 1 -> ntaken[0]++; assert(ntaken[0] == 1)
+	:: else
+	fi;
+	if
+	:: abits[c] & 2 -> ntaken[1]++; assert(ntaken[1] == 1)
+	:: else
+	fi;
+	abits[c] = 0
+}
+
 /*
  * A server thread (kipc_ipc()): up to NSRVOPS receives, each by recv
  * (KIPC_IOC_RECV: kipc_drop_reply(ECONNRESET) of a right held, then
  * kipc_do_recv()) or reply_recv (kipc_do_reply() if a right is held, then
- * kipc_do_recv()); a -ERESTARTSYS restarts the ioctl.  Holding a right it
- * may also reply (KIPC_IOC_REPLY: kipc_do_reply()) or die.  It exits on
- * EPIPE or after its last receive; then its context closes
+ * kipc_do_recv()), reserving 0 or 1 descriptor number under -DFDS; a
+ * -ERESTARTSYS restarts the ioctl (not the reply).  Holding a right it
+ * may also reply (KIPC_IOC_REPLY: kipc_do_reply()) or die.  A reply
+ * carries 0 or 1 descriptor under -DFDS, none after one was refused with
+ * EMSGSIZE; a reply_recv whose reply is refused so returns EMSGSIZE
+ * without receiving.  A receive may bring a bound notification's bits.
+ * It exits on EPIPE or after its last receive; then its context closes
  * (kipc_ctx_release_ipc(): a right still held is given up, the caller gets
  * ECONNRESET) and so does its handle, in either order.
+ *
+ * lost is op->lost, what kipc_status_end() turns into KIPC_ST_REPLY_LOST
+ * (-DBUG_REPLY_LOST_UNREPORTED never sets it); gone (a ghost) whether the
+ * reply_recv's reply was not delivered (EMSGSIZE aside: not sent at all).
  */
 proctype server(byte me)
 {
 	byte st, err, act, res, rr, phase, pt = NONE, held = NONE, sdl, rdl;
-	byte sigs = NSRVSIG, ops;
+	byte sigs = NSRVSIG, ops, ql, rmsg, rfds;
 	bool wd, ws, spinning, sigok, sigp, sexp, rexp, srestart, rrestart;
 	bool drop, reply, norecv, right;	/* right: reply_to[me] != NONE */
+	bool lost, gone, shrink;
 #ifdef BUG_RESTART_RACE
 	byte wst;
 #endif
@@ -1157,33 +1678,69 @@ proctype server(byte me)
 		:: right -> break				/* dies */
 		:: ops == NSRVOPS && !right -> break		/* exits */
 		fi;
-		right = false;
 		op_reset();
+		if
+		:: reply && shrink -> rfds = 0
+		:: reply && !shrink -> pick_fds(rfds)
+		:: else
+		fi;
 		if
 		:: !norecv ->
 			ops++;
 			if
 			:: skip
-			:: rdl = T_POLL
+			:: POLL(rdl = T_POLL)
 			:: sigs > 0 -> sigs--; sigok = true
-			:: rdl = T_FIN
+			:: TMO(rdl = T_FIN)
 			fi;
 			rrestart = (rdl == T_INF);
+			pick_fds(nrfd[me]);	/* kipc_reserve_fds() */
 			pick_spin()
 		:: else
 		fi
 	   };
 		if
-		:: drop -> kipc_drop_reply(me, ECONNRESET)
-		:: reply -> kipc_do_reply(me)
+		:: drop -> kipc_drop_reply(me, ECONNRESET); right = false
+		:: reply ->
+			kipc_do_reply(me);
+			atomic {
+				/* It holds the right: a reply never finds none. */
+				assert(rr != ENOENT);
+				if
+				:: rr == EMSGSIZE ->
+					/*
+					 * Refused for its content: nothing was
+					 * delivered, the right stays (the caller
+					 * waits on), the reply_recv receives
+					 * nothing; the next reply carries fewer.
+					 */
+					assert(gone);
+					right = true; shrink = true
+				:: else ->
+					right = false; shrink = false;
+#ifndef BUG_REPLY_LOST_UNREPORTED
+					lost = (rr == ECONNRESET)
+#endif
+				fi
+			}
 		:: else
 		fi;
 		if
-		:: norecv -> atomic { rr = OK; reply = false; norecv = false }
+		:: norecv || rr == EMSGSIZE ->
+			atomic {
+				if
+				:: norecv ->
+					/* reply: ECONNRESET exactly when nothing went. */
+					assert((rr == OK) == !gone)
+				:: else -> ops--	/* it received nothing */
+				fi;
+				rr = OK; rfds = 0; reply = false; norecv = false;
+				lost = false; gone = false; nrfd[me] = 0
+			}
 		:: else ->
 			atomic {
 				assert(reply_to[me] == NONE);
-				rr = OK; drop = false; reply = false
+				rr = OK; rfds = 0; drop = false; reply = false
 			}
 again:
 			kipc_do_recv(me);
@@ -1198,18 +1755,37 @@ again:
 					fi;
 					pick_spin();
 					goto again
-				:: res == OK ->
+				:: else
+				fi;
+				/*
+				 * The status: KIPC_ST_REPLY_LOST exactly when the
+				 * reply_recv's reply was not delivered, whatever
+				 * the receive gave.
+				 */
+				assert(lost == gone);
+				if
+				:: res == OK && abits[me] != 0 ->
+					/* The bound notification's bits. */
+					ntfn_got(me);
+					assert(reply_to[me] == NONE);
+					right = false
+				:: res == OK && abits[me] == 0 ->
 					/* One receive returns each message. */
 					taken[area[me]]++;
 					assert(taken[area[me]] == 1);
 					right = (reply_to[me] != NONE);
 					assert(area_call[me] == right)
-				:: res == EPIPE -> break
+				:: res == EPIPE ->
+					lost = false; gone = false;
+					nrfd[me] = 0; res = OK; phase = IDLE;
+					op_reset();
+					break
 				:: else ->
 					assert(res == EAGAIN || res == ETIMEDOUT ||
 					       res == EINTR || res == ECANCELED);
 					assert(reply_to[me] == NONE)
 				fi;
+				lost = false; gone = false; nrfd[me] = 0;
 				res = OK; phase = IDLE; op_reset()
 			}
 		fi
@@ -1240,7 +1816,7 @@ again:
  */
 proctype closer()
 {
-	byte pt = NONE;
+	byte pt = NONE, held = NONE;
 	bool ws;
 
 	if
@@ -1257,62 +1833,29 @@ proctype closer()
 #define NCANCELS	2
 #endif
 /*
- * kipc_cancel(): end the wait of context c with ECANCELED, exactly as a
- * timeout would withdraw it, but from another task: under the queue's lock
- * if c is still queued there (->qlock is read locklessly; endpoints are
- * freed after a grace period and the lock is trusted only if c is still
- * queued under it), under c's own lock if it waits for a reply.  A context
- * a partner already owns (BUSY) or finished (DONE), or an idle one, is
- * left alone (ENOENT).  Targets the first caller or the last server.
+ * kipc_cancel(): end the wait of context c with ECANCELED
+ * (kipc_end_wait, not own): exactly as a timeout would withdraw it, but
+ * from another task.  The state is read with acquire (a context a partner
+ * already owns, BUSY, or finished, DONE, or an idle one, is left alone:
+ * ENOENT), then ->qlock (see the top: stable per context here).  Targets
+ * the first caller, the last server or the notification waiter.
  */
 proctype canceller()
 {
-	byte st, c, n, held = NONE;
-	bool ws;	/* for -DBUG_LOST_WAKEUP */
+	byte st, c, n, ql, phase, pt = NONE, held = NONE;
+	bool ws, wd;
 
 	for (n : 1 .. NCANCELS) {
 		if
-		:: c = 0
-		:: c = NCTX - 1
+		:: NCALLERS > 0 -> c = 0
+		:: NSERVERS > 0 -> c = LASTSRV
+		:: NWAITERS > 0 -> c = WAITER0
 		fi;
-		st = wstate[c];		/* READ_ONCE(me->wstate) */
+		st = wstate[c];		/* smp_load_acquire(&me->wstate) */
 		if
-		:: st == SENDING || st == RECEIVING ->
-			atomic {
-				lock(eplock);
-				if
-#ifndef BUG_CANCEL_STALE
-				:: wstate[c] == st ->
-#else
-				/* The lockless look trusted: c may be gone from the queue. */
-				:: true ->
-#endif
-					if
-					:: st == SENDING ->
-						assert(senders??[eval(c)]);
-						senders??eval(c)
-					:: else ->
-						assert(receivers??[eval(c)]);
-						receivers??eval(c)
-					fi;
-					complete_done(c, ECANCELED);
-					complete_wake(c)
-				:: else
-				fi;
-				unlock(eplock)
-			}
-		:: st == REPLY ->
-			atomic {
-				ctx_lock(c);
-				if
-				:: wstate[c] == REPLY ->
-					reply_from[c] = NONE;
-					complete_done(c, ECANCELED);
-					complete_wake(c)
-				:: else
-				fi;
-				ctx_unlock(c)
-			}
+		:: queued(st) || st == REPLY ->
+			kipc_end_wait(c, st, ECANCELED, false);
+			wd = false
 		:: else
 		fi
 	}
@@ -1337,8 +1880,8 @@ proctype canceller()
  */
 proctype reaper()
 {
-	byte held = NONE, ar;
-	bool won, wd;
+	byte held = NONE, ar, ql, phase, pt = NONE;
+	bool won, wd, ws;
 
 	if
 	:: parked[0] ->
@@ -1355,10 +1898,410 @@ proctype reaper()
 #define NREAPER		0
 #endif
 
+#ifdef NTFN
+/*
+ * kipc_ntfn_lookup() (got: a reference taken, the descriptor was open),
+ * kipc_ntfn_put(): when the last reference goes, kipc_ntfn_free() warns
+ * if the notification is still bound or has waiters; the endpoint would
+ * keep pointing to it (a use after free).
+ */
+inline ntfn_lookup(got)
+{
+	atomic {
+		if
+		:: nfds > 0 -> nrefs++; got = true
+		:: else -> got = false
+		fi
+	}
+}
+
+inline ntfn_put()
+{
+	atomic {
+		nrefs--;
+		if
+		:: nrefs == 0 -> assert(!nbound && len(nwaiters) == 0)
+		:: else
+		fi
+	}
+}
+
+/*
+ * kipc_ntfn_flush_bound(), both locks held: pending bits go to the
+ * endpoint's first receiver, if one waits (T5 with 0, under ep->lock, its
+ * queue lock).  -DBUG_BOUND_LOSES_BITS clears the word even when no
+ * receiver waits.
+ */
+inline ntfn_flush_bound()
+{
+	if
+	:: nbits != 0 && len(receivers) > 0 ->
+		receivers?pt;
+		ntfn_deliver(pt, nbits);
+		nbits = 0;
+		complete_done(pt, OK);			/* T5 */
+		complete_wake(pt);
+		pt = NONE
+	:: else
+#ifdef BUG_BOUND_LOSES_BITS
+		; nbits = 0
+#endif
+	fi
+}
+
+/*
+ * kipc_ntfn_raise() (KIPC_IOC_NTFN_SIGNAL) of bit b: OR it in; unbound,
+ * the oldest waiter takes all the bits (T5 with 0;
+ * -DBUG_SIGNAL_NO_WAKE leaves it waiting); bound, under both locks the
+ * endpoint's first receiver does (kipc_ntfn_flush_bound()), after a check
+ * that the binding seen under ntfn->lock alone still holds (else start
+ * over; -DBUG_RAISE_STALE_BINDING trusts it).
+ */
+inline ntfn_raise(b)
+{
+	do
+	:: atomic {
+		lock(ntfnlock);
+		nsig = nsig | b;
+		if
+		:: !nbound ->
+			nbits = nbits | b;
+#ifndef BUG_SIGNAL_NO_WAKE
+			if
+			:: len(nwaiters) > 0 ->
+				nwaiters?pt;
+				ntfn_deliver(pt, nbits);
+				nbits = 0;
+				complete_done(pt, OK);		/* T5 */
+				complete_wake(pt);
+				pt = NONE
+			:: else
+			fi;
+#endif
+			ntfn_ok_unbound();
+			unlock(ntfnlock);
+			bnd = false;
+			break
+		:: else ->
+			bnd = true;
+			unlock(ntfnlock)
+		fi
+	   };
+		atomic {
+			lock(eplock);
+			lock(ntfnlock);
+			if
+#ifndef BUG_RAISE_STALE_BINDING
+			:: !nbound	/* unbound meanwhile: start over */
+			:: else ->
+#else
+			:: true ->
+#endif
+				nbits = nbits | b;
+				ntfn_flush_bound();
+				ntfn_ok_bound();
+				ntfn_ok_unbound();
+				bnd = false
+			fi;
+			unlock(ntfnlock);
+			unlock(eplock);
+			if
+			:: !bnd -> break
+			:: else
+			fi
+		}
+	od
+}
+
+/*
+ * kipc_ntfn_wait() (KIPC_IOC_NTFN_WAIT) on context me: EBUSY if bound;
+ * else the pending bits at once, or EPIPE (closed), EAGAIN (poll), or queue
+ * (T1, under ntfn->lock) and kipc_wait().
+ */
+inline kipc_ntfn_wait(me)
+{
+	atomic {
+		assert(wstate[me] == IDLE);
+		res = PENDING;
+		lock(ntfnlock);
+		if
+		:: nbound -> res = EBUSY
+		:: !nbound && nbits != 0 ->
+			ntfn_deliver(me, nbits);
+			nbits = 0;
+			res = OK
+		:: !nbound && nbits == 0 && nclosed -> res = EPIPE
+		:: !nbound && nbits == 0 && !nclosed && rdl == T_POLL -> res = EAGAIN
+		:: !nbound && nbits == 0 && !nclosed && rdl != T_POLL ->
+			qlock[me] = QL_NTFN;	/* kipc_queued() */
+			ws_set(me, RECEIVING);			/* T1 */
+			nwaiters!me;
+			ntfn_ok_unbound()
+		fi;
+		unlock(ntfnlock)
+	};
+	if
+	:: res == PENDING -> kipc_wait(me)
+	:: else
+	fi
+}
+
+/*
+ * kipc_ntfn_bind() (KIPC_IOC_NTFN_BIND), both locks: EBUSY if either is
+ * bound, the notification has waiters or is closed; EPIPE if the
+ * endpoint's last RECV handle closed since the lookup (nobody would ever
+ * undo the binding; -DBUG_BIND_NO_RECHECK binds anyway); else bind and
+ * flush pending bits to a waiting receiver.  Result in br.
+ */
+inline kipc_ntfn_bind()
+{
+	atomic {
+		lock(eplock);
+		lock(ntfnlock);
+		if
+		:: nbound || len(nwaiters) > 0 || nclosed -> br = EBUSY
+		:: else ->
+			if
+#ifndef BUG_BIND_NO_RECHECK
+			:: nr_recv == 0 -> br = EPIPE
+#endif
+			:: else ->
+				nbound = true;
+				ntfn_flush_bound();
+				br = OK
+			fi
+		fi;
+		ep_ok();
+		ntfn_ok_bound();
+		ntfn_ok_unbound();
+		unlock(ntfnlock);
+		unlock(eplock)
+	}
+}
+
+/* KIPC_IOC_NTFN_BIND with KIPC_NTFN_UNBIND, both locks. */
+inline kipc_ntfn_unbind()
+{
+	atomic {
+		lock(eplock);
+		lock(ntfnlock);
+		if
+		:: nbound -> ntfn_unbind_locked()
+		:: else		/* EINVAL */
+		fi;
+		ep_ok();
+		ntfn_ok_unbound();
+		unlock(ntfnlock);
+		unlock(eplock)
+	}
+}
+
+/*
+ * kipc_ntfn_release(): the notification's last descriptor closed.  Under
+ * ntfn->lock it looks whether it is bound; if so, under both locks it
+ * unbinds it (if still bound); then, under ntfn->lock again, it is marked
+ * closed and its waiters fail with EPIPE (T5); the file's reference goes.
+ * As in notify.c, the binding is looked at before ->closed is set, in
+ * another critical section: a bind that looked the notification up before
+ * the close may come in between (-DNTFN_CLOSER lets it).
+ * -DFIX_NTFN_RELEASE marks it closed in the first section instead (a bind
+ * after it gets EBUSY; a bind before it is undone).
+ */
+inline kipc_ntfn_release()
+{
+	atomic {
+		lock(ntfnlock);
+#ifdef FIX_NTFN_RELEASE
+		nclosed = true;
+		fail_all(nwaiters, EPIPE);
+#endif
+		bnd = nbound;
+		unlock(ntfnlock)
+	};
+	if
+	:: bnd ->
+		atomic {
+			lock(eplock);
+			lock(ntfnlock);
+			if
+			:: nbound -> ntfn_unbind_locked()
+			:: else
+			fi;
+			ep_ok();
+			unlock(ntfnlock);
+			unlock(eplock)
+		}
+	:: else
+	fi;
+	atomic {
+		lock(ntfnlock);
+		nclosed = true;
+		fail_all(nwaiters, EPIPE);			/* T5 */
+		unlock(ntfnlock)
+	};
+	ntfn_put()
+}
+
+/* close() of one of the notification's descriptors. */
+inline ntfn_fd_close()
+{
+	atomic { nfds--; bnd = (nfds == 0) };
+	if
+	:: bnd -> kipc_ntfn_release()
+	:: else
+	fi
+}
+
+#ifdef BIND
+#define NBINDER		1
+#else
+#define NBINDER		0
+#endif
+#ifdef NTFN_CLOSER
+#define NNTFNCLOSER	1
+#else
+#define NNTFNCLOSER	0
+#endif
+#define NNTFNPROC	(1 + NBINDER + NNTFNCLOSER)
+
+/*
+ * KIPC_IOC_NTFN_SIGNAL, NSIGNALS times, each with its own bit; then its
+ * descriptor closes (unless -DNTFN_CLOSER's thread closes it).
+ */
+proctype signaller()
+{
+	byte i, pt = NONE, held = NONE;
+	bool ws, bnd, got;
+
+	for (i : 0 .. NSIGNALS - 1) {
+		ntfn_lookup(got);
+		if
+		:: got -> ntfn_raise(1 << i); ntfn_put()
+		:: else
+		fi
+	}
+#ifndef NTFN_CLOSER
+	ntfn_fd_close();
+#endif
+	finished++
+}
+
+/*
+ * A thread waiting on the notification (KIPC_IOC_NTFN_WAIT) NWAITS times,
+ * each with a poll, a signal (-ERESTARTSYS: the wait is issued again), a
+ * finite timeout or none.  It uses a descriptor others close.
+ */
+proctype nwaiter(byte me)
+{
+	byte st, err, act, res, phase, pt = NONE, held = NONE, sdl, rdl, ql, j;
+	byte sigs = NSIG;
+	bool wd, ws, spinning, sigok, sigp, sexp, rexp, srestart, rrestart, got;
+#ifdef BUG_RESTART_RACE
+	byte wst;
+#endif
+
+	for (j : 1 .. NWAITS) {
+		atomic {
+			op_reset();
+			if
+			:: skip
+			:: POLL(rdl = T_POLL)
+			:: sigs > 0 -> sigs--; sigok = true
+			:: TMO(rdl = T_FIN)
+			fi;
+			rrestart = (rdl == T_INF);
+			pick_spin()
+		};
+again:
+		ntfn_lookup(got);
+		if
+		:: got ->
+			kipc_ntfn_wait(me);
+			atomic {
+				if
+				:: res == ERESTART ->
+					assert(phase == RECEIVING && abits[me] == 0);
+					sigp = false; sigok = false;
+					if
+					:: sigs > 0 -> sigs--; sigok = true
+					:: skip
+					fi;
+					pick_spin()
+				:: res == OK -> ntfn_got(me)
+				:: else ->
+					assert(res == EAGAIN || res == ETIMEDOUT ||
+					       res == EINTR || res == ECANCELED ||
+					       res == EPIPE || res == EBUSY);
+					assert(abits[me] == 0)
+				fi;
+				phase = IDLE
+			};
+			ntfn_put();
+			if
+			:: res == ERESTART -> res = OK; goto again
+			:: else -> res = OK
+			fi
+		:: else
+		fi
+	}
+	finished++
+}
+
+#ifdef BIND
+/*
+ * A thread with a RECV handle of the endpoint (the server's, or with
+ * -DCLOSER the shared one: it may have closed since, and the endpoint be
+ * dead) binds the notification to it at any moment (KIPC_IOC_NTFN_BIND),
+ * and may unbind it again later; then it closes its descriptor of the
+ * notification (unless -DNTFN_CLOSER's thread does).
+ */
+proctype binder()
+{
+	byte pt = NONE, held = NONE, br;
+	bool ws, bnd, got;
+
+	ntfn_lookup(got);
+	if
+	:: got ->
+		kipc_ntfn_bind();
+		ntfn_put();
+		if
+		:: br == OK ->
+			ntfn_lookup(got);
+			if
+			:: got -> kipc_ntfn_unbind(); ntfn_put()
+			:: else
+			fi
+		:: skip
+		fi
+	:: else
+	fi;
+#ifndef NTFN_CLOSER
+	ntfn_fd_close();
+#endif
+	finished++
+}
+#endif
+
+#ifdef NTFN_CLOSER
+/* -DNTFN_CLOSER: another thread closes the notification's descriptor. */
+proctype ntfn_closer()
+{
+	byte pt = NONE, held = NONE;
+	bool ws, bnd;
+
+	ntfn_fd_close();
+	finished++
+}
+#endif
+#else
+#define NNTFNPROC	0
+#endif
+
 /*
  * Not kernel code: starts the processes (one context each, numbered as
  * above) and, once all have ended, checks the end state and what became of
- * every message.
+ * every message and every notification bit.
  */
 init
 {
@@ -1371,9 +2314,22 @@ init
 		for (i : NCALLERS .. NCALLERS + NSENDERS - 1) {
 			run sender(i)
 		}
-		for (i : NCALLERS + NSENDERS .. NCTX - 1) {
+		for (i : NCALLERS + NSENDERS .. LASTSRV) {
 			run server(i)
 		}
+#ifdef NTFN
+		for (i : WAITER0 .. NCTX - 1) {
+			qlock[i] = QL_NTFN;
+			run nwaiter(i)
+		}
+		run signaller();
+#ifdef BIND
+		run binder();
+#endif
+#ifdef NTFN_CLOSER
+		run ntfn_closer();
+#endif
+#endif
 #ifdef CLOSER
 		run closer()
 #endif
@@ -1386,13 +2342,15 @@ init
 	}
 
 	/* Everything ended: check what each message went through. */
-	finished == NCTX + NCLOSER + NCANCELLER + NREAPER;
+	finished == NCTX + NCLOSER + NCANCELLER + NREAPER + NNTFNPROC;
 	assert(eplock == 0 && len(senders) == 0 && len(receivers) == 0);
 	assert(nr_send == 0 && nr_recv == 0);
+	assert(ntfnlock == 0 && len(nwaiters) == 0 && !nbound && nrefs == 0);
 	for (i : 0 .. NCTX - 1) {
 		assert(wstate[i] == IDLE && ctxlock[i] == 0 && running[i] &&
 		       !sleeping[i] && reply_to[i] == NONE &&
-		       reply_from[i] == NONE && !parked[i])
+		       reply_from[i] == NONE && !parked[i] && nrfd[i] == 0 &&
+		       abits[i] == 0)
 	}
 	for (i : 1 .. NMSG - 1) {
 		assert(final[i] != PENDING);
@@ -1411,23 +2369,34 @@ init
 		       final[i] == ECANCELED || final[i] == EBADF ||
 		       final[i] == NORET || delivered[i] == 0)
 	}
+	/* Every bit signalled was taken once, or is still pending. */
+	for (i : 0 .. 1) {
+		if
+		:: nsig & (1 << i) -> assert(ntaken[i] + ((nbits >> i) & 1) == 1)
+		:: else -> assert(ntaken[i] == 0 && (nbits & (1 << i)) == 0)
+		fi
+	}
 }
 
 #ifdef LIVENESS
+#ifndef LIVE
+#define LIVE		0
+#endif
 /*
- * Every wait of the first caller ends: once its context leaves IDLE it
- * comes back (the reply, a failure or a withdrawal), whatever the others
- * do, as long as each process that can move eventually moves.  Check with
- * weak fairness: gcc -o pan pan.c && ./pan -a -f
+ * Every wait of context LIVE (the first caller, or -DLIVE=WAITER0: the
+ * notification waiter) ends: once its context leaves IDLE it comes back
+ * (the reply, a failure or a withdrawal), whatever the others do, as long
+ * as each process that can move eventually moves.  Check with weak
+ * fairness: gcc -o pan pan.c && ./pan -a -f
  */
 #ifndef CLOSER
-ltl wait_ends { [] (wstate[0] != IDLE -> <> (wstate[0] == IDLE)) }
+ltl wait_ends { [] (wstate[LIVE] != IDLE -> <> (wstate[LIVE] == IDLE)) }
 #else
 /*
  * With -DCLOSER: once no handle with RECV is left, the last server's wait
  * in recv ends (EPIPE), whether or not a SEND handle stays open.
  */
-ltl recv_ends { [] ((nr_recv == 0 && wstate[NCTX - 1] == RECEIVING) ->
-		    <> (wstate[NCTX - 1] != RECEIVING)) }
+ltl recv_ends { [] ((nr_recv == 0 && wstate[LASTSRV] == RECEIVING) ->
+		    <> (wstate[LASTSRV] != RECEIVING)) }
 #endif
 #endif
