@@ -37,13 +37,13 @@
  *	       notification signal delivering bits to a waiter (0)
  *	lock:  the queue lock
  *	model: kipc_handle_drop, ntfn_unbind_locked, kipc_ntfn_release,
- *	       kipc_do_recv, kipc_end_wait (not own), ntfn_raise,
+ *	       kipc_do_recv, kipc_wait_end (not own), ntfn_raise,
  *	       ntfn_flush_bound
  *  T6  SENDING | RECEIVING, timeout or signal -> IDLE
  *	who:   the owner withdrawing itself (timeout, signal)
  *	lock:  queue lock held; re-check the state under the lock; if it
  *	       moved on, the owner looks again
- *	model: kipc_end_wait (own)
+ *	model: kipc_wait_end (own)
  *  T7  IDLE, its call delivered directly -> REPLY
  *	who:   the caller itself, after it delivered its call directly to a
  *	       waiting receiver, reply_from = that receiver
@@ -61,14 +61,14 @@
  *	       receives again without replying: ECONNRESET), or a cancel
  *	       (ECANCELED)
  *	lock:  ctx->lock
- *	model: kipc_drop_reply, kipc_end_wait (not own)
+ *	model: kipc_drop_reply, kipc_wait_end (not own)
  *  T10 REPLY, withdrawn -> IDLE
  *	who:   the owner withdrawing (timeout, fatal signal, a handler ran
  *	       while parked); after it, a reply finds no caller: the reply
  *	       gets ECONNRESET, and reply_recv's reply finding no caller sets
  *	       KIPC_ST_REPLY_LOST in status but the receive goes on
  *	lock:  ctx->lock
- *	model: kipc_end_wait (own), from kipc_wait and kipc_wait_reply_end
+ *	model: kipc_wait_end (own), from kipc_wait and kipc_wait_reply_end
  *  T11 DONE, result read -> IDLE
  *	who:   the owner, after reading the state with acquire
  *	lock:  none
@@ -76,7 +76,7 @@
  *
  * Withdraw (T6, T10 by the owner) and cancel (T5, T9 with ECANCELED by
  * another task) are one function in wait.c, "end this context's wait in
- * state st with result r": here kipc_end_wait(c, st, r, own).  Every store
+ * state st with result r": here kipc_wait_end(c, st, r, own).  Every store
  * to a wait state goes through ws_set(), which asserts that it is a row of
  * the table above, made with the lock the row names (-DNO_TABLE_CHECK
  * leaves that out, to see what a bug does next).
@@ -573,7 +573,7 @@ inline end_wait_now(c, st, r, own)
  * lock holder moves c out of a queued state (the queue lock) or REPLY (its
  * own lock).
  */
-inline kipc_end_wait(c, st, r, own)
+inline kipc_wait_end(c, st, r, own)
 {
 	if
 	:: queued(st) ->
@@ -707,7 +707,7 @@ inline kipc_sleep(me, st)
 
 /*
  * kipc_wait(): wait until a partner has finished with @me (DONE), or until
- * a signal or a deadline; then withdraw (kipc_end_wait, own), and return
+ * a signal or a deadline; then withdraw (kipc_wait_end, own), and return
  * the error chosen for the state withdrawn from.  Result in res.  Uses
  * the op's sdl, rdl, sexp, rexp, sigok, sigp, srestart, rrestart and
  * spinning (->spin_ok).
@@ -778,7 +778,7 @@ inline kipc_wait(me)
 			res = EPARK; phase = PARKED; break
 #else
 		:: act == A_WITHDRAW && err == EPARK ->
-			kipc_end_wait(me, st, ERESTART, true);
+			kipc_wait_end(me, st, ERESTART, true);
 			if
 			:: wd -> res = ERESTART; break	/* sent again */
 			:: else -> act = A_LOOK
@@ -786,7 +786,7 @@ inline kipc_wait(me)
 #endif
 		:: act == A_WITHDRAW && err != EPARK ->
 #ifndef BUG_RESTART_RACE
-			kipc_end_wait(me, st, err, true);
+			kipc_wait_end(me, st, err, true);
 			if
 			:: wd -> res = err; break
 			:: else -> act = A_LOOK	/* moved on: look again */
@@ -1354,7 +1354,7 @@ inline park_claim(c)
 
 /*
  * kipc_wait_reply_end() of context c, whose park was claimed: end the
- * call's wait for its reply (kipc_end_wait, own: T10) if it still waits,
+ * call's wait for its reply (kipc_wait_end, own: T10) if it still waits,
  * EINTR (a reply then finds no caller), else wait out the partner that
  * owns it (BUSY) and take its result (DONE, T11).  With drop
  * (kipc_park_abandon()), a reply that came is dropped: it was the parked
@@ -1363,7 +1363,7 @@ inline park_claim(c)
  */
 inline kipc_wait_reply_end(c, r, drop)
 {
-	kipc_end_wait(c, REPLY, EINTR, true);
+	kipc_wait_end(c, REPLY, EINTR, true);
 	if
 	:: wd -> wd = false; r = EINTR
 	:: else ->
@@ -1834,7 +1834,7 @@ proctype closer()
 #endif
 /*
  * kipc_cancel(): end the wait of context c with ECANCELED
- * (kipc_end_wait, not own): exactly as a timeout would withdraw it, but
+ * (kipc_wait_end, not own): exactly as a timeout would withdraw it, but
  * from another task.  The state is read with acquire (a context a partner
  * already owns, BUSY, or finished, DONE, or an idle one, is left alone:
  * ENOENT), then ->qlock (see the top: stable per context here).  Targets
@@ -1854,7 +1854,7 @@ proctype canceller()
 		st = wstate[c];		/* smp_load_acquire(&me->wstate) */
 		if
 		:: queued(st) || st == REPLY ->
-			kipc_end_wait(c, st, ECANCELED, false);
+			kipc_wait_end(c, st, ECANCELED, false);
 			wd = false
 		:: else
 		fi
@@ -2098,22 +2098,21 @@ inline kipc_ntfn_unbind()
 
 /*
  * kipc_ntfn_release(): the notification's last descriptor closed.  Under
- * ntfn->lock it looks whether it is bound; if so, under both locks it
- * unbinds it (if still bound); then, under ntfn->lock again, it is marked
- * closed and its waiters fail with EPIPE (T5); the file's reference goes.
- * As in notify.c, the binding is looked at before ->closed is set, in
- * another critical section: a bind that looked the notification up before
- * the close may come in between (-DNTFN_CLOSER lets it).
- * -DFIX_NTFN_RELEASE marks it closed in the first section instead (a bind
- * after it gets EBUSY; a bind before it is undone).
+ * ntfn->lock it is marked closed, its waiters fail with EPIPE (T5) and it
+ * looks whether it is bound; if so, under both locks it unbinds it (if
+ * still bound); the file's reference goes.  A bind that looked the
+ * notification up before the close (-DNTFN_CLOSER lets one race it) gets
+ * EBUSY after it, or is undone.  -DBUG_NTFN_RELEASE_LATE marks it closed
+ * in a later section instead, as notify.c once did: such a bind then binds
+ * it in between and its reference, the last, frees a bound notification.
  */
 inline kipc_ntfn_release()
 {
 	atomic {
 		lock(ntfnlock);
-#ifdef FIX_NTFN_RELEASE
+#ifndef BUG_NTFN_RELEASE_LATE
 		nclosed = true;
-		fail_all(nwaiters, EPIPE);
+		fail_all(nwaiters, EPIPE);			/* T5 */
 #endif
 		bnd = nbound;
 		unlock(ntfnlock)
@@ -2133,12 +2132,14 @@ inline kipc_ntfn_release()
 		}
 	:: else
 	fi;
+#ifdef BUG_NTFN_RELEASE_LATE
 	atomic {
 		lock(ntfnlock);
 		nclosed = true;
 		fail_all(nwaiters, EPIPE);			/* T5 */
 		unlock(ntfnlock)
 	};
+#endif
 	ntfn_put()
 }
 

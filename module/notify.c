@@ -141,7 +141,18 @@ static int kipc_ntfn_release(struct inode *inode, struct file *file)
 	struct kipc_ntfn *ntfn = file->private_data;
 	struct kipc_ep *ep;
 
+	/*
+	 * Nobody can signal it any more, and nobody may bind it: closed
+	 * first, in the section that looks at the binding.  A bind that
+	 * looked the notification up before this close sees ->closed (EBUSY)
+	 * or bound it before we look, and is undone below; were ->closed set
+	 * later, it could bind in between, and its reference, the last, would
+	 * free a bound notification (found by the model, module/kipc.pml).
+	 * Waiters would wait for ever.
+	 */
 	spin_lock(&ntfn->lock);
+	ntfn->closed = true;
+	kipc_fail_waiters(&ntfn->waiters, -EPIPE);
 	ep = ntfn->ep;
 	if (ep)
 		kref_get(&ep->ref);
@@ -158,11 +169,6 @@ static int kipc_ntfn_release(struct inode *inode, struct file *file)
 		spin_unlock(&ep->lock);
 		kipc_ep_put(ep);
 	}
-	/* Nobody can signal any more: waiters would wait forever. */
-	spin_lock(&ntfn->lock);
-	ntfn->closed = true;
-	kipc_fail_waiters(&ntfn->waiters, -EPIPE);
-	spin_unlock(&ntfn->lock);
 	kipc_ntfn_put(ntfn);
 	return 0;
 }

@@ -542,4 +542,67 @@ TEST(notify_no_leaks)
 	EXPECT_EQ(base, kipc_stat("notifications"));
 }
 
+struct binder {
+	struct kipc_ctx *c;
+	volatile int n;		/* the notification to bind, -1: stop */
+	int ep;
+	volatile int go;
+	long bound;
+};
+
+static void *bind_loop(void *arg)
+{
+	struct binder *b = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	while (b->n != -1) {
+		int n = b->n;
+
+		if (b->go && n >= 0 && !kipc_ntfn_bind(&c, n, b->ep))
+			b->bound++;
+	}
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/*
+ * The last close of a notification racing a bind that looked it up just
+ * before: the bind fails (EBUSY, EBADF) or is undone by the close, never
+ * leaves the endpoint bound to a freed notification (a use-after-free
+ * KASAN reports in the debug lane, and a warning everywhere: the model
+ * found it, module/kipc.pml's -DBUG_NTFN_RELEASE_LATE).
+ */
+TEST_F(notify, last_close_races_bind)
+{
+	struct binder b = { .c = &self->c, .n = -2 };
+	pthread_t t;
+	int ep;
+
+	ep = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(ep, 0);
+	b.ep = ep;
+	ASSERT_EQ(0, pthread_create(&t, NULL, bind_loop, &b));
+	for (int i = 0; i < 3000; i++) {
+		int n = kipc_ntfn_create(&self->c, 0);
+
+		ASSERT_GE(n, 0);
+		b.n = n;
+		b.go = 1;
+		/* Let the binder get at it, then close it under its feet. */
+		for (volatile int spin = 0; spin < (i % 64) * 50; spin++)
+			;
+		close(n);
+		b.go = 0;
+		b.n = -2;
+		/* Whatever happened, the endpoint is not bound any more. */
+		ASSERT_EQ(0, fdinfo_value(0, ep, "notification-bound"));
+	}
+	b.n = -1;
+	pthread_join(t, NULL);
+	TH_LOG("%ld binds won the race", b.bound);
+	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, ep, KIPC_TIMEOUT_POLL));
+	close(ep);
+}
+
 TEST_HARNESS_MAIN

@@ -377,6 +377,44 @@ TEST_F(uring, no_descriptors)
  * them all and replies last-first: each CQE comes when its reply does, in
  * reply order, and each reply lands in its own context.
  */
+/* ABI 1.2: a ring receives, replies and calls through registered slots. */
+TEST_F(uring, registered_slots)
+{
+	struct kipc_ctx *c = &self->c[3];
+	int send = kipc_ep_mint(&self->c[0], self->ep, KIPC_RIGHT_SEND, 9,
+				KIPC_MINT_BADGE);
+	struct io_uring_sqe *sqe;
+	uint64_t d;
+
+	ASSERT_GE(send, 0);
+	ASSERT_EQ(0, kipc_register(c, 4, self->ep));
+	ASSERT_EQ(0, kipc_register(&self->c[0], 1, send));
+	close(send);
+	/* An empty slot, and a slot number out of range. */
+	kipc_prep_recv(sqe_for(&self->ring, 1), c, KIPC_SLOT(5), INF);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EBADF, reap_cqe(&self->ring, &d, 20000));
+	sqe = sqe_for(&self->ring, 2);
+	kipc_prep_recv(sqe, c, KIPC_SLOT(4), INF);
+	((struct kipc_uring_cmd *)sqe->cmd)->fd = KIPC_SLOTS;
+	kipc_prep_recv(sqe_for(&self->ring, 3), c, KIPC_SLOT(4), INF);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EINVAL, reap_cqe(&self->ring, &d, 20000));
+	EXPECT_EQ(2, d);
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	/* A registration while the ring's command waits on the context. */
+	EXPECT_EQ(-EBUSY, kipc_register(c, 6, self->ep));
+	kipc_mr(&self->c[0])[0] = 41;
+	ASSERT_EQ(0, kipc_send(&self->c[0], KIPC_SLOT(1), KIPC_TAG(5, 1), INF));
+	EXPECT_EQ(0, reap_cqe(&self->ring, &d, 20000));
+	EXPECT_EQ(3, d);
+	EXPECT_EQ(41, kipc_mr(c)[0]);
+	EXPECT_EQ(9, c->utcb->badge);
+	EXPECT_EQ(0, kipc_unregister(c, 4));
+	EXPECT_EQ(0, kipc_unregister(&self->c[0], 1));
+	EXPECT_EQ(self->async0, kipc_stat("async"));
+}
+
 TEST_F(uring, out_of_order_calls)
 {
 	struct kipc_ctx srv[NCTX];

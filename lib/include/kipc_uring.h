@@ -27,11 +27,19 @@
 extern "C" {
 #endif
 
-/* Any kipc operation @op (a KIPC_IOC_* number) on @ctx. */
+/*
+ * Any kipc operation @op (a KIPC_IOC_* number) on @ctx; @fd may name a
+ * registered endpoint as KIPC_SLOT(n) (ABI 1.2), as for the ioctls.
+ */
 static inline void kipc_prep_cmd(struct io_uring_sqe *sqe, struct kipc_ctx *ctx,
 				 unsigned int op, int fd, uint64_t timeout)
 {
 	struct kipc_uring_cmd c = { .fd = fd, .flags = 0, .timeout = timeout };
+
+	if (KIPC_IS_SLOT(fd)) {
+		c.fd = KIPC_SLOT(0) - fd;
+		c.flags = KIPC_ARGS_SLOT;
+	}
 
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ctx->fd, NULL, 0, 0);
 	sqe->cmd_op = op;

@@ -43,14 +43,12 @@
 #   whose last RECV handle closed since its lookup)
 #  -DBUG_UNBIND_STRANDS (an unbind with no SEND handle left does not fail
 #   the receivers: nothing can wake them any more).
-# One check is a bug of module/notify.c as it is, found by this model:
-# kipc_ntfn_release() looks at the binding before it marks the notification
-# closed, in another critical section, so a KIPC_IOC_NTFN_BIND that looked
-# the notification up before its last close binds it in between; the bind's
-# kipc_ntfn_put() then frees it while ep->ntfn still points to it
-# (kipc_ntfn_free() warns).  That check expects the error; its neighbour
-# checks the fix (-DFIX_NTFN_RELEASE: closed is set first) clean.  When
-# notify.c is fixed, drop the first and make the fix the model's own.
+# The model found a bug of module/notify.c (fixed since): the last close
+# looked at the binding before it marked the notification closed, in
+# another critical section, so a KIPC_IOC_NTFN_BIND that looked the
+# notification up before the close bound it in between and its
+# kipc_ntfn_put() freed it while ep->ntfn still pointed to it; that order
+# is now the bug variant -DBUG_NTFN_RELEASE_LATE, which must fail.
 # Needs Debian's spin and gcc (or clang); skipped without spin.  About two
 # minutes and 600 MB on 2 quiet cores.  KIPC_MODEL_JOBS=N runs N checks at
 # a time (no faster here: pan is memory bound); KIPC_MODEL_FULL=1 adds
@@ -89,8 +87,8 @@ checks=(
 "clean|a bound notification as the endpoint's last RECV and SEND handles close at any moment: unbound, bits kept, no receiver stranded|-DNTFN -DBIND -DCLOSER -DNCALLERS=0 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITERS=0 -DNSIGNALS=1"
 "clean|LTL: every wait of the notification's waiter ends (weak fairness)|-DLIVENESS -DNTFN -DLIVE=WAITER0 -DNCALLERS=0 -DNSERVERS=0"
 "clean|LTL: with a bound notification, a wait in recv ends once no RECV handle is left|-DLIVENESS -DNTFN -DBIND -DCLOSER -DNCALLERS=0 -DNSENDERS=1 -DNSRVOPS=1 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITERS=0 -DNSIGNALS=1"
-"clean|the notification's last descriptor closed at any moment, racing bind, signal and wait, with notify.c's release fixed (-DFIX_NTFN_RELEASE)|-DNTFN -DBIND -DNTFN_CLOSER -DFIX_NTFN_RELEASE -DNCALLERS=0 -DNSENDERS=0 -DNSRVOPS=1 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITS=1 -DNSIGNALS=1"
-"assertion violated ( !(nbound)&&(q_len(nwaiters)==0))|KNOWN BUG in notify.c as it is (not fixed yet): the last close racing KIPC_IOC_NTFN_BIND frees a bound notification|-DNTFN -DBIND -DNTFN_CLOSER -DNCALLERS=0 -DNSENDERS=0 -DNSRVOPS=1 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITS=1 -DNSIGNALS=1"
+"clean|the notification's last descriptor closed at any moment, racing bind, signal and wait|-DNTFN -DBIND -DNTFN_CLOSER -DNCALLERS=0 -DNSENDERS=0 -DNSRVOPS=1 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITS=1 -DNSIGNALS=1"
+"assertion violated ( !(nbound)&&(q_len(nwaiters)==0))|-DBUG_NTFN_RELEASE_LATE (closed set after the binding is looked at) is caught: the last close racing KIPC_IOC_NTFN_BIND frees a bound notification|-DNTFN -DBIND -DNTFN_CLOSER -DBUG_NTFN_RELEASE_LATE -DNCALLERS=0 -DNSENDERS=0 -DNSRVOPS=1 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITS=1 -DNSIGNALS=1"
 "assertion violated|-DBUG_RESTART_RACE (435d35d undone) is caught: a restarted call was delivered|-DBUG_RESTART_RACE"
 "assertion violated|-DBUG_CANCEL_STALE (cancel trusts its lockless look) is caught|-DCANCELLER -DBUG_CANCEL_STALE -DNCALLS=1 -DNSRVOPS=2 -DNOSPIN"
 "assertion violated (((phase==1)|-DBUG_WITHDRAW_NO_RECHECK (T6/T10 without the re-check under the lock) is caught: a withdrawn phase had delivered|-DBUG_WITHDRAW_NO_RECHECK"
@@ -127,7 +125,7 @@ if [ "${KIPC_MODEL_FULL:-0}" = 1 ]; then
 "clean|full: descriptors, a call and a send with timeouts|-DFDS -DNCALLS=1 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL"
 "clean|full: notification, 2 waiters cancelled at any moment|-DNTFN -DCANCELLER -DNCALLERS=0 -DNSERVERS=0 -DNWAITERS=2 -DNWAITS=1 -DNOSPIN"
 "clean|full: a bound notification, its waiter and 2 signals|-DNTFN -DBIND -DNCALLERS=0 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITS=1"
-"clean|full: the notification's last close with the fixed release, a sender and 2 receives|-DNTFN -DBIND -DNTFN_CLOSER -DFIX_NTFN_RELEASE -DNCALLERS=0 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITS=1 -DNSIGNALS=1"
+"clean|full: the notification's last close with the fixed release, a sender and 2 receives|-DNTFN -DBIND -DNTFN_CLOSER -DNCALLERS=0 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO -DNWAITS=1 -DNSIGNALS=1"
 	)
 fi
 
