@@ -309,7 +309,7 @@ debug_verify() {	# debug_verify FLAVOUR .CONFIG
   want: $line, have: $(grep "^$sym=" "$cfg")" ;;
 		*)
 			grep -qxF -- "$line" "$cfg" || missing="$missing
-  want: $line, have: $(grep -E "^(# )?$sym[= ]" "$cfg" || echo '(absent: a dependency is off)')" ;;
+  want: $line, have: $(grep -E "^(# )?${sym}[= ]" "$cfg" || echo '(absent: a dependency is off)')" ;;
 		esac
 	done
 	[ -z "$missing" ] || die "$fl: the config lost options of$(for f in $frags; do
@@ -333,7 +333,7 @@ kernel_release() {	# kernel_release SRC-DIR
 # that src/ is a prepared tree for M= builds.  In $cache/FLAVOUR/KEY.tmp,
 # renamed when done.
 fetch_build() {	# fetch_build FLAVOUR SRC-PKG
-	local fl=$1 pkg=$2 tarball key dir jobs t0 t1 log old frags
+	local fl=$1 pkg=$2 tarball key dir jobs t0 t1 log old frags margs
 	tarball=/usr/src/$pkg.tar.xz
 	if [ ! -r "$tarball" ]; then
 		say "$fl: installing $pkg"
@@ -377,7 +377,8 @@ fetch_build() {	# fetch_build FLAVOUR SRC-PKG
 		make olddefconfig
 	) >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "$fl: configuring failed ($log)"; }
 	debug_verify "$fl" "$dir.tmp/src/.config"
-	if ! (cd "$dir.tmp/src" && make -j"$jobs" $(build_args "$fl") bzImage modules) >>"$log" 2>&1; then
+	read -ra margs <<<"$(build_args "$fl")"
+	if ! (cd "$dir.tmp/src" && make -j"$jobs" "${margs[@]}" bzImage modules) >>"$log" 2>&1; then
 		grep -E 'error|Error' "$log" | head -n 20 >&2
 		die "$fl: the kernel build failed, see $log"
 	fi
