@@ -46,7 +46,7 @@ KSFT		:= $(O)/ksft/kselftest_harness.h
 # Programs that run in the VM are static: the initramfs has no libc.
 STATIC		:= -static -pthread
 
-.PHONY: all module lib tests examples bench bench-smp tools check check-rt check-debug check-kcsan check-all demo deps install \
+.PHONY: all module lib tests examples bench bench-smp tools check check-rt check-debug check-all demo deps install \
 	modules_install uninstall clean help sparse
 
 all: module lib tests examples $(BENCH) tools
@@ -178,6 +178,7 @@ check-debug:
 # weak-memory modelling, interrupt watchers; kipc.ko instrumented too;
 # cached in /var/cache/kipc/kcsan), the whole suite once on 4 CPUs:
 # `make check KERNEL=kcsan`.  Every data-race report is a failure.
+.PHONY: check-kcsan
 check-kcsan:
 	$(MAKE) check KERNEL=kcsan
 
