@@ -8,7 +8,8 @@ KVER		?= $(shell vm/kver.sh)
 KDIR		?= /lib/modules/$(KVER)/build
 # Which Debian kernel to build for and boot (vm/kernel.sh list): bookworm
 # (the host's linux-headers-amd64, KVER/KDIR above), rt, backports, sid,
-# or debug (built from linux-source-6.1, see check-debug).
+# or debug and kcsan (built from linux-source-6.1, see check-debug and
+# check-kcsan).
 KERNEL		?= bookworm
 export KERNEL
 PREFIX		?= /usr/local
@@ -53,10 +54,12 @@ all: module lib tests examples $(BENCH) tools
 help:
 	@echo "make              module, libkipc, selftests, examples, bench"
 	@echo "make check        install deps (root), build -Werror, run host and VM tests"
-	@echo "                  KERNEL=bookworm|rt|backports|sid|debug picks the kernel (default bookworm)"
+	@echo "                  KERNEL=bookworm|rt|backports|sid|debug|kcsan picks the kernel (default bookworm)"
 	@echo "make check-rt     make check on Debian's PREEMPT_RT kernel"
 	@echo "make check-debug  make check on a KASAN/lockdep/kmemleak/UBSAN kernel built from"
 	@echo "                  linux-source-6.1 (cached), on 2 and 4 CPUs; kernel reports fail"
+	@echo "make check-kcsan  make check on a KCSAN (data-race detector) kernel built from"
+	@echo "                  linux-source-6.1 (cached), on 4 CPUs; every race report fails"
 	@echo "make check-all    make check on every kernel flavour, one result line each"
 	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
 	@echo "make bench        kipc-bench in QEMU, 1 CPU under icount: table, CSV, plot, ratios"
@@ -191,6 +194,14 @@ check-rt:
 # million calls, a kmemleak scan at the end: `make check KERNEL=debug`.
 check-debug:
 	$(MAKE) check KERNEL=debug
+
+# The same on a KCSAN kernel (vm/debug.config + vm/kcsan.config: strict,
+# weak-memory modelling, interrupt watchers; kipc.ko instrumented too;
+# cached in /var/cache/kipc/kcsan), the whole suite once on 4 CPUs:
+# `make check KERNEL=kcsan`.  Every data-race report is a failure.
+.PHONY: check-kcsan
+check-kcsan:
+	$(MAKE) check KERNEL=kcsan
 
 check-all:
 	vm/lanes.sh

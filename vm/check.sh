@@ -56,13 +56,25 @@ done
 if [ -n "${KERNEL:-}" ]; then
 	eval "$("$top/vm/kernel.sh" "$KERNEL" vars)" || result fail "vm/kernel.sh $KERNEL vars"
 fi
+# A sanitizer lane's kipc.ko must be instrumented itself, or the lane would
+# pass while checking only the kernel around it: KIPC_KO_CALLS (the kcsan
+# profile: __tsan_) are prefixes of hooks kipc.ko must call.
+for p in ${KIPC_KO_CALLS:-}; do
+	n=$(nm -u "$top/kipc.ko" 2>/dev/null | awk '{ print $NF }' | grep -c "^$p")
+	if [ "$n" -gt 0 ]; then
+		result ok "kipc.ko is instrumented: it calls $n $p* hooks"
+	else
+		result fail "kipc.ko is not instrumented: it calls no $p* hook"
+	fi
+done
+
 runs=${VM_SMP_RUNS:-${VM_SMP:-${KIPC_VM_SMP_RUNS:-2}}}
 nruns=$(echo $runs | wc -w)
 reports_total=0
 
 # Kernel reports in a serial log, one line each: the first line of every
-# BUG/WARNING/UBSAN splat (KASAN, lockdep, sleeping in atomic, list and
-# refcount corruption, soft lockups all start so), oopses, hung tasks, RCU
+# BUG/WARNING/UBSAN splat (KASAN, KCSAN, lockdep, sleeping in atomic, list
+# and refcount corruption, soft lockups all start so), oopses, hung tasks, RCU
 # stalls, kmemleak's leaked objects.  The log holds the console and, after
 # a clean run, the whole kernel log again, and after a panic
 # (panic_print=0x20) a replay: a printk line is counted once (its
@@ -143,7 +155,7 @@ for r in $runs; do
 	# every report is a failure of its own.
 	rep=$(reports "$rlog")
 	if [ -z "$rep" ]; then
-		result ok "${pre}kernel log: no BUG/WARNING/KASAN/UBSAN/lockdep/kmemleak/hung-task reports"
+		result ok "${pre}kernel log: no BUG/WARNING/KASAN/KCSAN/UBSAN/lockdep/kmemleak/hung-task reports"
 	else
 		n=$(printf '%s\n' "$rep" | wc -l)
 		reports_total=$((reports_total + n))

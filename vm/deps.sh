@@ -14,7 +14,7 @@ esac
 case "${KERNEL:-bookworm}" in
 backports) want="$want pahole" ;;	# its linux-kbuild runs pahole (BTF)
 sid) want="$want debootstrap" ;;	# built in a sid chroot
-debug) want="$want flex bison bc libelf-dev libssl-dev" ;;	# a kernel build
+debug|kcsan) want="$want flex bison bc libelf-dev libssl-dev" ;;	# a kernel build
 esac
 missing=""
 for p in $want; do

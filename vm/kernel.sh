@@ -4,7 +4,7 @@
 #
 #   vm/kernel.sh list                      the flavours
 #   vm/kernel.sh FLAVOUR fetch             make sure image + headers are cached
-#                                          (debug: build the kernel)
+#                                          (debug, kcsan: build the kernel)
 #   vm/kernel.sh FLAVOUR cached            exit 0 if fetch has nothing to do
 #   vm/kernel.sh FLAVOUR vars              print KVER=, KDIR=, KERNEL_IMAGE=, ...
 #                                          (shell assignments; fetches first)
@@ -27,6 +27,9 @@
 #              our own (vm/debug.config) and the debugging options of
 #              vm/debug-extra.config (KASAN, lockdep, kmemleak, UBSAN, ...):
 #              `fetch` is a build, 10-20 minutes on 2 CPUs when cold
+#   kcsan      the same source and vm/debug.config with the data-race
+#              detector of vm/kcsan.config instead (KCSAN excludes KASAN):
+#              a second kernel, built and cached the same way
 #
 # Cache: $KIPC_CACHE (default /var/cache/kipc), never inside the repository:
 #   apt/<suite>/                      private apt lists for suites the host's
@@ -40,6 +43,7 @@
 #                                     version, <hash> covers both fragments,
 #                                     the compiler and the recipe
 #   debug/current -> <srcver>-<hash>
+#   kcsan/<srcver>-<hash>/, kcsan/current   the same for the KCSAN kernel
 # Something cached is used as it is, without the network; KIPC_REFRESH=1
 # resolves the archive's newest kernel again (and upgrades a chroot).
 # Everything is made in a *.tmp directory and renamed when complete, so an
@@ -63,6 +67,7 @@ flavour_info() {
 	backports) echo "extract bookworm-backports linux-image-amd64 linux-headers-amd64" ;;
 	sid)       echo "chroot sid linux-image-amd64 linux-headers-amd64" ;;
 	debug)     echo "build bookworm linux-source-6.1 -" ;;
+	kcsan)     echo "build bookworm linux-source-6.1 -" ;;
 	*) return 1 ;;
 	esac
 }
@@ -235,37 +240,80 @@ fetch_chroot() {	# fetch_chroot FLAVOUR SUITE IMAGE-META HEADERS-META
 	ln -sfn "$kver" "$cache/$fl/current"
 }
 
-# The debug kernel.  Bump when the build steps below change what they make.
+# The kernels built here (kind "build"): debug and kcsan, both from
+# linux-source-6.1 with vm/debug.config and one fragment of their own.
+# Bump the recipe when the build steps below change what they make.
 debug_recipe=1
-debug_frags="$top/vm/debug.config $top/vm/debug-extra.config"
+build_frags() {	# build_frags FLAVOUR: its config fragments, in merge order
+	case $1 in
+	debug) echo "$top/vm/debug.config $top/vm/debug-extra.config" ;;
+	kcsan) echo "$top/vm/debug.config $top/vm/kcsan.config" ;;
+	*) die "$1: no config fragments" ;;
+	esac
+}
 
-# Key of a debug build: the source package's version, then a hash of both
-# config fragments, the compiler and the recipe.
-debug_key() {	# debug_key SRC-PKG
-	local v
-	v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null) || v=""
-	[ -n "$v" ] || die "$1 is not installed"
-	echo "$v-$({ cat $debug_frags; "${CC:-gcc}" --version | head -n 1
-		  echo "recipe $debug_recipe"; } | sha256sum | cut -c1-12)"
+# Variables for the kernel's own make (not for kipc's M= build).  kcsan:
+# KCSAN instruments no access of the kernel, only kipc.ko's, whose build
+# does not get this (why: vm/kcsan.config).  CFLAGS_KCSAN is what kbuild
+# adds to every object KCSAN may instrument (scripts/Makefile.kcsan,
+# Makefile.lib); in its place only -D__KCSAN_INSTRUMENT_BARRIERS__, as
+# kernel/sched's Makefile asks for the scheduler: the barriers of the
+# kernel still tell KCSAN's weak-memory modelling where an access of
+# kipc's can no longer be reordered (the release in an out-of-line
+# spin_unlock(), say).  Objects KCSAN must not touch (the vDSO, the boot
+# code) stay without it.
+build_args() {	# build_args FLAVOUR
+	case $1 in
+	kcsan) echo "CFLAGS_KCSAN=-D__KCSAN_INSTRUMENT_BARRIERS__" ;;
+	esac
+}
+
+# Key of a built kernel: the source package's version, then a hash of the
+# flavour's config fragments, the compiler, the recipe and the make
+# variables (if any: debug's key stays what it was before there were any).
+debug_key() {	# debug_key FLAVOUR SRC-PKG
+	local v frags args
+	frags=$(build_frags "$1")
+	args=$(build_args "$1")
+	v=$(dpkg-query -W -f='${Version}' "$2" 2>/dev/null) || v=""
+	[ -n "$v" ] || die "$2 is not installed"
+	echo "$v-$({ cat $frags; "${CC:-gcc}" --version | head -n 1
+		  echo "recipe $debug_recipe"
+		  [ -z "$args" ] || echo "make $args"; } | sha256sum | cut -c1-12)"
 }
 
 # Every line of the fragments as .config has it after olddefconfig: options
 # asked for =y/=value must be there verbatim, "is not set" ones must not be
-# set (absent is fine: a disabled dependency hides them).
-debug_verify() {	# debug_verify .CONFIG
-	local line sym missing=""
+# set (absent is fine: a disabled dependency hides them).  A later fragment
+# overrides an earlier one (merge_config.sh does so), so for an option set
+# in both (kcsan's LOCALVERSION) the last line is the one checked.
+debug_verify() {	# debug_verify FLAVOUR .CONFIG
+	local fl=$1 cfg=$2 line sym missing="" frags
+	local -A want=()
+	local -a order=()
+	frags=$(build_frags "$fl")
 	while IFS= read -r line; do
 		case $line in
-		"# CONFIG_"*" is not set")
-			sym=${line#\# }; sym=${sym%% *}
-			grep -q "^$sym=" "$1" && missing="$missing
-  want: $line, have: $(grep "^$sym=" "$1")" ;;
-		CONFIG_*=*)
-			grep -qxF -- "$line" "$1" || missing="$missing
-  want: $line, have: $(grep -E "^(# )?${line%%=*}[= ]" "$1" || echo '(absent: a dependency is off)')" ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *} ;;
+		CONFIG_*=*) sym=${line%%=*} ;;
+		*) continue ;;
 		esac
-	done < <(cat $debug_frags)
-	[ -z "$missing" ] || die "debug: the config lost options of vm/debug*.config:$missing"
+		[ -n "${want[$sym]+set}" ] || order+=("$sym")
+		want[$sym]=$line
+	done < <(cat $frags)
+	for sym in "${order[@]}"; do
+		line=${want[$sym]}
+		case $line in
+		"# "*)
+			grep -q "^$sym=" "$cfg" && missing="$missing
+  want: $line, have: $(grep "^$sym=" "$cfg")" ;;
+		*)
+			grep -qxF -- "$line" "$cfg" || missing="$missing
+  want: $line, have: $(grep -E "^(# )?${sym}[= ]" "$cfg" || echo '(absent: a dependency is off)')" ;;
+		esac
+	done
+	[ -z "$missing" ] || die "$fl: the config lost options of$(for f in $frags; do
+		printf ' vm/%s' "${f##*/}"; done):$missing"
 }
 
 # The release string of a built tree, alone: a parent make (make check)
@@ -280,11 +328,12 @@ kernel_release() {	# kernel_release SRC-DIR
 	echo "$r"
 }
 
-# Extract linux-source-6.1, configure (allnoconfig + both fragments), build
-# bzImage and the (few) modules with Module.symvers, so that src/ is a
-# prepared tree for M= builds.  In $cache/debug/KEY.tmp, renamed when done.
+# Extract linux-source-6.1, configure (allnoconfig + the flavour's
+# fragments), build bzImage and the (few) modules with Module.symvers, so
+# that src/ is a prepared tree for M= builds.  In $cache/FLAVOUR/KEY.tmp,
+# renamed when done.
 fetch_build() {	# fetch_build FLAVOUR SRC-PKG
-	local fl=$1 pkg=$2 tarball key dir jobs t0 t1 log old
+	local fl=$1 pkg=$2 tarball key dir jobs t0 t1 log old frags margs
 	tarball=/usr/src/$pkg.tar.xz
 	if [ ! -r "$tarball" ]; then
 		say "$fl: installing $pkg"
@@ -292,10 +341,11 @@ fetch_build() {	# fetch_build FLAVOUR SRC-PKG
 			die "cannot install $pkg"
 	fi
 	for t in flex bison bc; do
-		command -v $t >/dev/null || die "$t missing (vm/deps.sh check with KERNEL=debug installs it)"
+		command -v $t >/dev/null || die "$t missing (vm/deps.sh check with KERNEL=$fl installs it)"
 	done
 	[ -e /usr/include/libelf.h ] || die "libelf-dev missing (objtool needs it; vm/deps.sh installs it)"
-	key=$(debug_key "$pkg")
+	frags=$(build_frags "$fl")
+	key=$(debug_key "$fl" "$pkg")
 	dir=$cache/$fl/$key
 	if [ -e "$dir/.ready" ]; then
 		# A cache written before kernel_release() may hold make's
@@ -313,21 +363,22 @@ fetch_build() {	# fetch_build FLAVOUR SRC-PKG
 	log=$dir.tmp/build.log
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
-	say "$fl: building the debug kernel $key with -j$jobs (cold cache:" \
+	say "$fl: building the $fl kernel $key with -j$jobs (cold cache:" \
 		"10-20 minutes; log in $dir/build.log)"
 	t0=$(date +%s)
 	tar -xJf "$tarball" -C "$dir.tmp"
 	mv "$dir.tmp/$pkg" "$dir.tmp/src"
 	(
-		echo "kipc debug kernel $key, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "kipc $fl kernel $key, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 		cd "$dir.tmp/src"
 		# allnoconfig with the fragments forced, then the defaults of
 		# whatever the fragments' options pulled in.
-		scripts/kconfig/merge_config.sh -n $debug_frags
+		scripts/kconfig/merge_config.sh -n $frags
 		make olddefconfig
 	) >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "$fl: configuring failed ($log)"; }
-	debug_verify "$dir.tmp/src/.config"
-	if ! (cd "$dir.tmp/src" && make -j"$jobs" bzImage modules) >>"$log" 2>&1; then
+	debug_verify "$fl" "$dir.tmp/src/.config"
+	read -ra margs <<<"$(build_args "$fl")"
+	if ! (cd "$dir.tmp/src" && make -j"$jobs" "${margs[@]}" bzImage modules) >>"$log" 2>&1; then
 		grep -E 'error|Error' "$log" | head -n 20 >&2
 		die "$fl: the kernel build failed, see $log"
 	fi
@@ -387,6 +438,31 @@ find_image() {	# find_image ROOT KVER
 	die "no vmlinuz for $2 under $1"
 }
 
+# The KCSAN lane's VM profile (vm/run.sh, vm/check.sh).  The whole suite,
+# the stress test and the fuzzer (its default 350000 calls) with it, runs
+# once, on 4 CPUs: races want CPUs that really run at once.  Only kipc.ko
+# is instrumented, so a watchpoint every 50 of its accesses at most
+# (kcsan.skip_watch=50; the default 4000 is tuned for a whole kernel)
+# costs little: measured with the same tests, a run set up 636000
+# watchpoints instead of 9000 and found 6 racing function pairs instead of
+# 2, in 147 s instead of 80.  The stress test runs 60 s instead of 30, as
+# the delays slow its calls (the lane as it is: 1.3 million watchpoints,
+# 200 s in the VM).  KCSAN needs no shadow memory: the default
+# memory does.  The timeouts stretch as in the debug lane (kipcslow=4).
+# panic_on_warn=0 (the last value on the command line wins over
+# vm/run.sh's 1): a KCSAN report counts as a warning, and panicking on the
+# first would hide every race after it; each report still fails the lane
+# (vm/check.sh counts "BUG: KCSAN:" lines), and an oops still panics.
+# KIPC_KO_CALLS: vm/check.sh fails unless kipc.ko calls KCSAN's __tsan_*
+# hooks, i.e. the module itself is instrumented.
+kcsan_profile() {
+	echo "KIPC_VM_MEM=1024"
+	echo "KIPC_VM_SLOW=4"
+	echo "KIPC_VM_SMP_RUNS='4'"
+	echo "KIPC_VM_APPEND='kcsan.skip_watch=50 KIPC_STRESS_SECONDS=60 log_buf_len=8M panic_on_warn=0'"
+	echo "KIPC_KO_CALLS=__tsan_"
+}
+
 vars() {	# vars FLAVOUR
 	local fl=$1 kind suite img hdr kver root
 	read -r kind suite img hdr <<<"$(flavour_info "$fl")"
@@ -410,6 +486,10 @@ vars() {	# vars FLAVOUR
 		echo "KIPC_CHROOT="
 		echo "KERNEL_IMAGE=$root/bzImage"
 		echo "KIPC_MODROOT="
+		if [ "$fl" = kcsan ]; then
+			kcsan_profile
+			return
+		fi
 		# The lane's VM profile (vm/run.sh, vm/check.sh): KASAN's shadow
 		# and quarantine want memory; everything runs several times
 		# slower, so timeouts stretch (kipcslow also tells the tests);
@@ -447,7 +527,7 @@ cached() {	# cached FLAVOUR
 	case $kind in
 	host) return 0 ;;
 	build)
-		key=$(debug_key "$img" 2>/dev/null) || return 1
+		key=$(debug_key "$1" "$img" 2>/dev/null) || return 1
 		[ -e "$cache/$1/$key/.ready" ] ;;
 	chroot) [ -e "$cache/chroot-$suite/.ready" ] && [ -e "$cache/$1/current/.ready" ] ;;
 	*) [ -e "$cache/$1/current/.ready" ] ;;
@@ -469,7 +549,7 @@ kmake() {	# kmake FLAVOUR [ARGS...]
 
 cmd=${1:?usage: vm/kernel.sh list | FLAVOUR fetch|cached|vars|make [ARGS...]}
 if [ "$cmd" = list ]; then
-	echo "bookworm rt backports sid debug"
+	echo "bookworm rt backports sid debug kcsan"
 	exit 0
 fi
 # The release string of a built kernel tree, as the debug cache records it

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run `make check` once per kernel flavour and sum up: by default the four
-# Debian kernels (vm/kernel.sh list also has debug, which .ci/run adds).
+# Debian kernels (vm/kernel.sh list also has debug and kcsan, which .ci/run
+# adds).
 # Each lane ends with "<flavour>: N passed, N failed", the whole run with
 # "kernel reports: N" (their sum; every report is also one of the failures)
 # and "N passed, N failed".   Usage: vm/lanes.sh [FLAVOUR...]

@@ -37,3 +37,9 @@ if [ -w $leak ]; then
 	cat $leak
 	echo "=== KIPC-KMEMLEAK-END"
 fi
+# On a KCSAN kernel (the kcsan lane) its counters: how many watchpoints were
+# set up (that it looked at all) and how many races it found.
+if [ -r /sys/kernel/debug/kcsan ]; then
+	echo "=== KIPC-KCSAN-STATS"
+	cat /sys/kernel/debug/kcsan
+fi
