@@ -127,7 +127,13 @@ void kipc_ident_refresh(struct kipc_ctx *ctx)
 	struct kipc_ident old = ctx->id;
 
 	ctx->id.task = get_task_struct(current);
-	ctx->id.cred = get_cred(cred);
+	/*
+	 * get_cred() also stores 0 into cred->non_rcu, a plain store that
+	 * two tasks sharing these credentials may make at once: the same
+	 * value, a race of the kernel's helper that KCSAN would report as
+	 * ours.
+	 */
+	ctx->id.cred = data_race(get_cred(cred));
 	ctx->id.pid_ns = get_pid_ns(ns);
 	ctx->id.tgid = task_tgid_nr_ns(current, ns);
 	ctx->id.uid = from_kuid_munged(cred->user_ns, cred->euid);

@@ -500,7 +500,7 @@ static __always_inline bool kipc_ident_current(const struct kipc_ctx *ctx)
 }
 
 /* wait.c */
-void kipc_take(struct kipc_ctx *ctx);
+void kipc_take(struct kipc_ctx *ctx) __acquires(&ctx->lock);
 void kipc_fail_waiters(struct list_head *queue, int err);
 int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op);
 bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result);

@@ -84,7 +84,7 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 
 	ctx->reply_to = NULL;
 	spin_lock(&caller->lock);
-	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == ctx) {
+	if (READ_ONCE(caller->wstate) == KIPC_W_REPLY && caller->reply_from == ctx) {
 		caller->reply_from = NULL;
 		kipc_complete(caller, err);
 	}
@@ -112,7 +112,7 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 	int ret = -ECONNRESET;
 
 	spin_lock(&caller->lock);
-	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == ctx) {
+	if (READ_ONCE(caller->wstate) == KIPC_W_REPLY && caller->reply_from == ctx) {
 		if (KIPC_TAG_FDS(tag) > caller->nrfd) {
 			spin_unlock(&caller->lock);
 			return -EMSGSIZE;
@@ -122,14 +122,17 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 		kipc_transfer(caller, ctx, tag, 0, 0);
 		if (expect && ctx->peer != caller->id.task)
 			peer = get_task_struct(caller->id.task);
+		/* Before: once complete, the caller may go on and change. */
+		trace_kipc_reply(caller->id.task->pid, tag, 0);
 		kipc_complete(caller, 0);
 		ret = 0;
+	} else {
+		trace_kipc_reply(0, tag, ret);
 	}
 	ctx->reply_to = NULL;
 	spin_unlock(&caller->lock);
 	if (peer)
 		kipc_peer_set(ctx, peer);
-	trace_kipc_reply(caller->id.task, tag, ret);
 	kipc_ctx_put(caller);
 	return ret;
 }
@@ -144,6 +147,7 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 					 struct kipc_ctx *rcv,
 					 struct kipc_ep *ep, u64 tag, u64 badge,
 					 const bool call)
+	__releases(&ep->lock)
 {
 	struct task_struct *peer;
 
@@ -177,6 +181,7 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
  */
 static __always_inline void kipc_enqueue_receiver(struct kipc_ctx *ctx,
 						  struct kipc_ep *ep)
+	__releases(&ep->lock)
 {
 	kipc_queued(ctx, &ep->lock, KIPC_W_RECEIVING);		/* T1 */
 	list_add_tail(&ctx->node, &ep->receivers);
@@ -369,7 +374,8 @@ int kipc_fast_reply_recv(struct kipc_ctx *ctx, const struct kipc_handle *h,
 		     !ep->nr_recv))
 		goto miss;
 	spin_lock(&caller->lock);
-	if (unlikely(caller->wstate != KIPC_W_REPLY || caller->reply_from != ctx)) {
+	if (unlikely(READ_ONCE(caller->wstate) != KIPC_W_REPLY ||
+		     caller->reply_from != ctx)) {
 		spin_unlock(&caller->lock);
 		goto miss;
 	}
@@ -378,9 +384,9 @@ int kipc_fast_reply_recv(struct kipc_ctx *ctx, const struct kipc_handle *h,
 	WRITE_ONCE(caller->wstate, KIPC_W_BUSY);		/* T8 */
 	kipc_transfer(caller, ctx, tag, 0, 0);
 	peer = ctx->peer != caller->id.task ? get_task_struct(caller->id.task) : NULL;
+	trace_kipc_reply(caller->id.task->pid, tag, 0);
 	kipc_complete(caller, 0);
 	spin_unlock(&caller->lock);
-	trace_kipc_reply(caller->id.task, tag, 0);
 	ctx->reply_to = NULL;
 	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
 	trace_kipc_recv(ep->id, true);
@@ -422,7 +428,7 @@ long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a)
 		goto out;
 	}
 	spin_lock(&caller->lock);
-	if (caller->wstate == KIPC_W_REPLY && caller->reply_from == ctx)
+	if (READ_ONCE(caller->wstate) == KIPC_W_REPLY && caller->reply_from == ctx)
 		a->pid = task_tgid_nr_ns(caller->id.task, task_active_pid_ns(current));
 	else
 		ret = -ECONNRESET;

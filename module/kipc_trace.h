@@ -78,8 +78,9 @@ TRACE_EVENT(kipc_transfer,
 		  __entry->call ? " call" : "")
 );
 
+/* @caller: the caller's pid, 0 if it no longer waited (the reply failed). */
 TRACE_EVENT(kipc_reply,
-	TP_PROTO(struct task_struct *caller, u64 tag, int result),
+	TP_PROTO(pid_t caller, u64 tag, int result),
 	TP_ARGS(caller, tag, result),
 	TP_STRUCT__entry(
 		__field(pid_t, caller)
@@ -88,7 +89,7 @@ TRACE_EVENT(kipc_reply,
 		__field(int, result)
 	),
 	TP_fast_assign(
-		__entry->caller = caller->pid;
+		__entry->caller = caller;
 		__entry->label = tag >> KIPC_TAG_LABEL_SHIFT;
 		__entry->nr = tag & KIPC_TAG_NR_MASK;
 		__entry->result = result;

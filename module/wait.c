@@ -88,6 +88,7 @@ MODULE_PARM_DESC(spin_ns,
  * (kipc_complete() or REPLY) and unlocks it.
  */
 void kipc_take(struct kipc_ctx *ctx)
+	__acquires(&ctx->lock)
 {
 	list_del_init(&ctx->node);
 	spin_lock(&ctx->lock);
@@ -143,7 +144,7 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 	if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
 		lock = READ_ONCE(ctx->qlock);
 		spin_lock(lock);
-		if (ctx->wstate == st && ctx->qlock == lock &&
+		if (READ_ONCE(ctx->wstate) == st && READ_ONCE(ctx->qlock) == lock &&
 		    !list_empty(&ctx->node)) {
 			list_del_init(&ctx->node);
 			if (result > 0)
@@ -155,7 +156,7 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 		spin_unlock(lock);
 	} else if (st == KIPC_W_REPLY) {
 		spin_lock(&ctx->lock);
-		if (ctx->wstate == KIPC_W_REPLY) {
+		if (READ_ONCE(ctx->wstate) == KIPC_W_REPLY) {
 			ctx->reply_from = NULL;
 			if (result > 0)
 				WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
