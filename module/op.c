@@ -598,7 +598,8 @@ static noinline int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd,
 		trace_kipc_send(h->ep->id, tag, h->badge);
 		return kipc_op_sync_end(ctx, &op, kipc_send(ctx, &op, false));
 	}
-	if (unlikely(ctx->reply_to))	/* recv gives a reply right up */
+	/* recv gives a reply right up (reply_recv has none to send here) */
+	if (cmd == KIPC_IOC_RECV && unlikely(ctx->reply_to))
 		kipc_drop_reply(ctx, -ECONNRESET);
 	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
 	trace_kipc_recv(h->ep->id, cmd == KIPC_IOC_REPLY_RECV);
@@ -679,8 +680,10 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 	if (unlikely(!kipc_ident_current(ctx)))
 		kipc_ident_refresh(ctx);
 
+	/* Call and a server's reply_recv that waits for the next call. */
 	if (cmd == KIPC_IOC_CALL ||
-	    (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)) {
+	    (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to &&
+	     recv_timeout == KIPC_TIMEOUT_INFINITE)) {
 		/* Nobody waits to take it: the slow path queues, or fails. */
 		if (cmd == KIPC_IOC_CALL)
 			ret = kipc_fast_call(ctx, h, tag);
@@ -698,6 +701,9 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 		clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
 		return 0;
 	}
+	/* A reply to send and a poll to make: the slow path's reply_recv. */
+	if (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)
+		goto slow;
 	return kipc_op_fast_other(ctx, cmd, ep, send_timeout, recv_timeout, h,
 				  tag);
 

@@ -359,4 +359,48 @@ TEST_F(area, slot_passes_descriptors)
 	kipc_ctx_close(&c);
 }
 
+struct caller_arg {
+	int ep;
+	int ret;
+	__u64 got;
+};
+
+static void *call_once(void *arg)
+{
+	struct caller_arg *a = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	kipc_mr(&c)[0] = 5;
+	a->ret = kipc_register(&c, 0, a->ep) ?:
+		 kipc_call(&c, KIPC_SLOT(0), KIPC_TAG(1, 1), INF);
+	a->got = kipc_mr(&c)[0];
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/*
+ * A server's reply_recv through a slot with a poll timeout: the reply goes
+ * out, the receive finds nothing (EAGAIN) and the server does not wait
+ * (the fast path takes only infinite receives after a reply).
+ */
+TEST_F(area, reply_recv_poll_replies)
+{
+	struct caller_arg a = { .ep = self->ep };
+	pthread_t t;
+
+	ASSERT_EQ(0, kipc_register(&self->c, 0, self->ep));
+	ASSERT_EQ(0, pthread_create(&t, NULL, call_once, &a));
+	ASSERT_EQ(0, kipc_recv(&self->c, KIPC_SLOT(0), INF));
+	kipc_mr(&self->c)[0] = 6;
+	EXPECT_EQ(-EAGAIN, kipc_reply_recv(&self->c, KIPC_SLOT(0),
+					   KIPC_TAG(2, 1), KIPC_TIMEOUT_POLL));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, a.ret);
+	EXPECT_EQ(6, a.got);
+	/* The right went with the reply. */
+	EXPECT_EQ(-ENOENT, kipc_reply(&self->c, KIPC_TAG(3, 0)));
+	EXPECT_EQ(0, kipc_unregister(&self->c, 0));
+}
+
 TEST_HARNESS_MAIN

@@ -595,7 +595,15 @@ TEST_F(notify, last_close_races_bind)
 		close(n);
 		b.go = 0;
 		b.n = -2;
-		/* Whatever happened, the endpoint is not bound any more. */
+		/*
+		 * Whatever happened, the endpoint is not bound for long: the
+		 * last reference to the file may be the binder's (it looked
+		 * the descriptor up before the close), and then the release
+		 * runs when the binder's ioctl returns.
+		 */
+		for (int ms = 0; fdinfo_value(0, ep, "notification-bound") &&
+				 ms < 5000; ms++)
+			sleep_ms(1);
 		ASSERT_EQ(0, fdinfo_value(0, ep, "notification-bound"));
 	}
 	b.n = -1;
