@@ -521,7 +521,8 @@ void kipc_peer_take(struct kipc_ctx *ctx);
  * kipc_wait()'s.
  *
  * Return: the partner's result (0 or -errno) if the wait is over (T11
- * done), 1 to call kipc_wait().
+ * done: the caller then takes up a partner's hint, kipc_peer_take()), 1 to
+ * call kipc_wait().
  */
 static __always_inline int kipc_wait_quick(struct kipc_ctx *ctx)
 {
@@ -540,8 +541,6 @@ static __always_inline int kipc_wait_quick(struct kipc_ctx *ctx)
 	}
 	WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);			/* T11 */
 	ret = ctx->wresult;
-	if (unlikely(READ_ONCE(ctx->peer_next)))
-		kipc_peer_take(ctx);
 	return ret;
 }
 

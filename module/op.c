@@ -697,6 +697,8 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 			return kipc_op_fast_slow(ctx, cmd, ep, send_timeout,
 						 recv_timeout, h,
 						 ret > 0 ? -EINPROGRESS : ret);
+		if (unlikely(READ_ONCE(ctx->peer_next)))
+			kipc_peer_take(ctx);
 		/* The message received wrote status. */
 		clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
 		return 0;

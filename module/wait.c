@@ -341,9 +341,11 @@ int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op)
 	int ret = kipc_wait_quick(ctx);
 
 	/* The partner answered at once, or handed back at once. */
-	if (ret <= 0)
-		return ret;
-	return kipc_wait_loop(ctx, op);
+	if (ret > 0)
+		return kipc_wait_loop(ctx, op);
+	if (unlikely(READ_ONCE(ctx->peer_next)))
+		kipc_peer_take(ctx);
+	return ret;
 }
 
 /* kipc_wait() past its first round. */
