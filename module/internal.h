@@ -536,6 +536,7 @@ static __always_inline int kipc_wait_quick(struct kipc_ctx *ctx)
 		    signal_pending(current))
 			return 1;
 		yield();
+		/* Pairs with the release in kipc_complete(), as above. */
 		if (smp_load_acquire(&ctx->wstate) != KIPC_W_DONE)
 			return 1;
 	}

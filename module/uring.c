@@ -58,6 +58,7 @@ static void kipc_uring_finish(struct io_uring_cmd *ucmd,
 	kipc_uring_cmd_done(ucmd, kipc_op_async_end(ctx, -EIOCBQUEUED),
 			    issue_flags);
 }
+
 KIPC_URING_TW(kipc_uring_finish)
 
 /* ctx->async_done: a partner completed the operation; may hold spinlocks. */

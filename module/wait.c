@@ -136,10 +136,10 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 
 	rcu_read_lock();
 	/*
-	 * Pairs with smp_store_release() in kipc_queued(): a queued state
+	 * A cancel reads the state, then the queue lock: a queued state
 	 * comes with the lock of its own queue, never an older one.
 	 */
-	if (st < 0)
+	if (st < 0)	/* pairs with smp_store_release() in kipc_queued() */
 		st = smp_load_acquire(&ctx->wstate);
 	if (st == KIPC_W_SENDING || st == KIPC_W_RECEIVING) {
 		lock = READ_ONCE(ctx->qlock);

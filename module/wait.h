@@ -26,7 +26,6 @@ static __always_inline void kipc_queued(struct kipc_ctx *ctx,
 	smp_store_release(&ctx->wstate, st);
 }
 
-
 /**
  * kipc_complete - T4, T5, T9: hand a waiting context its result
  * @ctx:	the context, owned by the caller (BUSY with its lock held, or
@@ -49,7 +48,7 @@ static __always_inline void kipc_complete(struct kipc_ctx *ctx, int result)
 	 * for as long as we look at them (on PREEMPT_RT too, where
 	 * spin_lock() takes rcu_read_lock()).
 	 */
-	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(), "kipc_complete() without a lock");
+	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(), "kipc: completed without a lock");
 	ctx->wresult = result;
 	trace_kipc_wake(task, result);
 	/* Pairs with smp_load_acquire() in kipc_wait(): wresult first. */
