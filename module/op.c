@@ -574,6 +574,24 @@ static noinline long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd,
 	return kipc_op_sync(ctx, cmd, &a);
 }
 
+/* The operation of a fast-path ioctl through a registered slot, for the slow part. */
+static __always_inline struct kipc_op kipc_slot_op(unsigned int cmd, s32 ep,
+						   u64 send_timeout,
+						   u64 recv_timeout,
+						   const struct kipc_handle *h)
+{
+	return (struct kipc_op) {
+		.cmd = cmd,
+		.args = { ep, KIPC_ARGS_SLOT, send_timeout, recv_timeout },
+		.h = *h,
+		.borrowed = true,
+		.send_dl = KTIME_MAX,
+		.recv_dl = KTIME_MAX,
+		.send_restart = true,
+		.recv_restart = true,
+	};
+}
+
 /*
  * send, recv and a reply_recv with no reply to send, past the fast path's
  * guards: the general rendezvous, through a registered slot.
@@ -582,17 +600,9 @@ static noinline int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd,
 				       s32 ep, u64 send_timeout, u64 recv_timeout,
 				       const struct kipc_handle *h, u64 tag)
 {
-	struct kipc_op op = {
-		.cmd = cmd,
-		.args = { ep, KIPC_ARGS_SLOT, send_timeout, recv_timeout },
-		.h = *h,
-		.tag = tag,
-		.borrowed = true,
-		.send_dl = KTIME_MAX,
-		.recv_dl = KTIME_MAX,
-		.send_restart = true,
-		.recv_restart = true,
-	};
+	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout, h);
+
+	op.tag = tag;
 
 	if (cmd == KIPC_IOC_SEND) {
 		trace_kipc_send(h->ep->id, tag, h->badge);
@@ -616,17 +626,10 @@ static noinline long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd,
 				       s32 ep, u64 send_timeout, u64 recv_timeout,
 				       const struct kipc_handle *h, int ret)
 {
-	struct kipc_op op = {
-		.cmd = cmd,
-		.args = { ep, KIPC_ARGS_SLOT, send_timeout, recv_timeout },
-		.h = *h,
-		.borrowed = true,
-		.send_dl = KTIME_MAX,
-		.recv_dl = KTIME_MAX,
-		.send_restart = true,
-		.recv_restart = true,
-		.replied = cmd == KIPC_IOC_REPLY_RECV,
-	};
+	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout, h);
+
+	/* It came here from a reply_recv only after its reply went out. */
+	op.replied = cmd == KIPC_IOC_REPLY_RECV;
 
 	if (ret == -EINPROGRESS)
 		ret = kipc_wait(ctx, &op);
