@@ -13,10 +13,13 @@
  *   uring.c     everything asynchronous: io_uring commands, their
  *               completion in task work, their cancellation (before 6.7:
  *               the watchdog)
- *   op.c        one operation's life on a context: claim, the seL4-shaped
- *               fast path, the slow path's argument decoding, the end
- *               (status, descriptors), parking and resuming across signals
- *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv
+ *   fastpath.c  the seL4-shaped fast path of the area operations: the
+ *               guards, the fast call and reply_recv, the handover
+ *   op.c        one operation's life on a context: claim, the slow path's
+ *               argument decoding, the end (status, descriptors), parking
+ *               and resuming across signals
+ *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv; ipc.h
+ *               has the steps the fast path shares, inline
  *   fds.c       descriptors carried by messages
  *   handle.c    endpoint handles: the descriptors that name an endpoint,
  *               their rights and badges, and what the last one's close does
@@ -424,8 +427,13 @@ void kipc_uring_release(struct kipc_ctx *ctx);
 /* op.c */
 long kipc_op_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 		   const struct kipc_ipc __user *uarg);
-long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
-			unsigned long arg);
+long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd, bool claimed);
+int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
+		       u64 send_timeout, u64 recv_timeout,
+		       const struct kipc_handle *h, u64 tag);
+long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
+		       u64 send_timeout, u64 recv_timeout,
+		       const struct kipc_handle *h, int ret);
 long kipc_op_ntfn_wait(struct kipc_ctx *ctx, int fd, u64 timeout);
 int kipc_op_async_start(struct kipc_ctx *ctx, unsigned int cmd,
 			const struct kipc_args *a,
@@ -434,14 +442,14 @@ int kipc_op_async_start(struct kipc_ctx *ctx, unsigned int cmd,
 int kipc_op_async_end(struct kipc_ctx *ctx, int ret);
 void kipc_op_release(struct kipc_ctx *ctx);
 
+/* fastpath.c */
+long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
+			unsigned long arg);
+
 /* ipc.c */
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call);
 int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
 int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect);
-#define KIPC_FAST_MISS	1	/* the fast path cannot: nothing was done */
-int kipc_fast_call(struct kipc_ctx *ctx, const struct kipc_handle *h, u64 tag);
-int kipc_fast_reply_recv(struct kipc_ctx *ctx, const struct kipc_handle *h,
-			 u64 tag);
 void kipc_drop_reply(struct kipc_ctx *ctx, int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
 
@@ -500,7 +508,6 @@ static __always_inline bool kipc_ident_current(const struct kipc_ctx *ctx)
 }
 
 /* wait.c */
-void kipc_take(struct kipc_ctx *ctx) __acquires(&ctx->lock);
 void kipc_fail_waiters(struct list_head *queue, int err);
 int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op);
 bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result);
@@ -508,7 +515,7 @@ int kipc_wait_cancel(struct kipc_ctx *ctx);
 int kipc_wait_reply_end(struct kipc_ctx *ctx);
 int kipc_wait_done(struct kipc_ctx *ctx);
 void kipc_peer_set(struct kipc_ctx *ctx, struct task_struct *task);
-void kipc_peer_hint(struct kipc_ctx *ctx, struct task_struct *task);
+void kipc_peer_hint_slow(struct kipc_ctx *ctx, struct task_struct *task);
 void kipc_peer_take(struct kipc_ctx *ctx);
 
 /**

@@ -4,12 +4,12 @@
  * check the arguments, run the rendezvous (ipc.c), end: write status,
  * install or drop descriptors, account errors, release the context.
  *
- * Two ways in.  The fast path (kipc_op_area_ioctl(), ABI 1.2, arguments in
- * the message area) is a short ladder of guards, each one line that falls
- * to the slow path, then a point of no return after which it goes straight
- * to the rendezvous; the slow path (kipc_op_run()) decodes everything else:
- * descriptors in the arguments or the message, finite timeouts, restarts,
- * notifications, io_uring.  Errors come in the documented order: the
+ * Two ways in.  The fast path (fastpath.c, ABI 1.2, arguments in the
+ * message area) is a short ladder of guards, each one line that falls to
+ * the slow path here, then a point of no return after which it goes
+ * straight to the rendezvous; the slow path (kipc_op_run()) decodes
+ * everything else: descriptors in the arguments or the message, finite
+ * timeouts, restarts, notifications, io_uring.  Errors come in the documented order: the
  * message area, then the handle, then the descriptors, then what the
  * rendezvous finds.
  *
@@ -535,19 +535,18 @@ long kipc_op_ntfn_wait(struct kipc_ctx *ctx, int fd, u64 timeout)
 	return kipc_op_sync(ctx, KIPC_IOC_NTFN_WAIT, &a);
 }
 
-/* KIPC_TIMEOUT_INFINITE or KIPC_TIMEOUT_POLL: no deadline to compute. */
-static __always_inline bool kipc_fast_timeout(u64 timeout)
-{
-	return timeout + 1 <= 1;
-}
-
-/*
- * An area operation the fast path does not take: its arguments read again
- * (user space may have changed them since; they are checked again) and the
- * slow path; @claimed: the fast path holds the context already.
+/**
+ * kipc_op_area_slow - an area operation the fast path does not take
+ * @ctx:	the context, owned by current's address space
+ * @cmd:	the ABI 1.0 number of the operation
+ * @claimed:	the fast path holds the context already
+ *
+ * Its arguments are read again (user space may have changed them since)
+ * and checked again, then the slow path runs it.
+ *
+ * Return: as the ABI 1.0 operation.
  */
-static noinline long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd,
-				       bool claimed)
+long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd, bool claimed)
 {
 	const struct kipc_area_args *ua = &ctx->utcb->args;
 	struct kipc_args a = {
@@ -592,13 +591,22 @@ static __always_inline struct kipc_op kipc_slot_op(unsigned int cmd, s32 ep,
 	};
 }
 
-/*
- * send, recv and a reply_recv with no reply to send, past the fast path's
- * guards: the general rendezvous, through a registered slot.
+/**
+ * kipc_op_fast_other - send, recv, or a reply_recv with no reply to send,
+ * past the fast path's guards: the general rendezvous through a slot
+ * @ctx:	the context, claimed by the fast path
+ * @cmd:	KIPC_IOC_SEND, _RECV or _REPLY_RECV
+ * @ep:		the slot
+ * @send_timeout: as read by the fast path
+ * @recv_timeout: as read by the fast path
+ * @h:		the slot's handle, its right checked
+ * @tag:	the checked tag of a send
+ *
+ * Return: the operation's result; the context is released.
  */
-static noinline int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd,
-				       s32 ep, u64 send_timeout, u64 recv_timeout,
-				       const struct kipc_handle *h, u64 tag)
+int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
+		       u64 send_timeout, u64 recv_timeout,
+		       const struct kipc_handle *h, u64 tag)
 {
 	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout, h);
 
@@ -616,15 +624,27 @@ static noinline int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd,
 	return kipc_op_sync_end(ctx, &op, kipc_recv(ctx, &op));
 }
 
-/*
- * What a fast operation does once kipc_wait_quick() cannot end its wait
- * (the partner runs elsewhere or sleeps, a signal is pending), or once the
- * partner's result is an error: the slow path's wait and end, for an
- * operation that holds nothing but a registered slot.
+/**
+ * kipc_op_fast_slow - the slow path's wait and end for a fast call or
+ * reply_recv past its point of no return
+ * @ctx:	the context, claimed by the fast path and waiting
+ * @cmd:	KIPC_IOC_CALL or _REPLY_RECV
+ * @ep:		the slot
+ * @send_timeout: as read by the fast path
+ * @recv_timeout: as read by the fast path
+ * @h:		the slot's handle
+ * @ret:	-EINPROGRESS to wait on, or the partner's error
+ *
+ * For when kipc_wait_quick() cannot end the wait (the partner runs
+ * elsewhere or sleeps, a signal is pending) or the partner's result is an
+ * error; the operation holds nothing but a registered slot.
+ *
+ * Return: the operation's result; the context is released (or the call
+ * parked).
  */
-static noinline long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd,
-				       s32 ep, u64 send_timeout, u64 recv_timeout,
-				       const struct kipc_handle *h, int ret)
+long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
+		       u64 send_timeout, u64 recv_timeout,
+		       const struct kipc_handle *h, int ret)
 {
 	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout, h);
 
@@ -634,133 +654,6 @@ static noinline long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd,
 	if (ret == -EINPROGRESS)
 		ret = kipc_wait(ctx, &op);
 	return kipc_op_sync_end(ctx, &op, ret);
-}
-
-/*
- * The fast path of KIPC_IOC_MCALL, _MSEND, _MRECV and _MREPLY_RECV, in
- * seL4's shape: guards, each falling to the slow path with nothing done
- * but the claim, then the point of no return.  @cmd is the ABI 1.0 number
- * of the operation (a constant where this is inlined).  A call and the
- * reply_recv of a server that answers one go on to the rendezvous of
- * ipc.c's fast path, which falls back too if the partner is not waiting,
- * and hand the CPU straight to the partner; send and recv, and a
- * reply_recv without a reply to send, take the general rendezvous.
- */
-static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
-					 unsigned int cmd, s32 ep,
-					 u64 send_timeout, u64 recv_timeout)
-{
-	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL;
-	const struct kipc_handle *h;
-	u64 tag = 0;
-	int ret;
-
-	/* Another operation runs, is parked or is to be restarted. */
-	if (unlikely(test_and_set_bit_lock(KIPC_CTX_CLAIMED, &ctx->claim)))
-		return kipc_op_area_slow(ctx, cmd, false);
-	if (unlikely(ctx->resume_task))
-		goto slow;
-	/* A timeout to arm (polls and infinite waits arm none). */
-	if (unlikely(!kipc_fast_timeout(send ? send_timeout : recv_timeout) ||
-		     (cmd == KIPC_IOC_CALL &&
-		      recv_timeout != KIPC_TIMEOUT_INFINITE)))
-		goto slow;
-	/* An empty slot, or one without the right (the slow path says which). */
-	h = &ctx->slots[array_index_nospec(ep, KIPC_SLOTS)].h;
-	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
-		goto slow;
-	/* Descriptors to reserve for a message to receive. */
-	if (unlikely(cmd != KIPC_IOC_SEND && READ_ONCE(ctx->utcb->fd_max)))
-		goto slow;
-	/* A message to send: a bad tag, or descriptors to take. */
-	if (send || (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)) {
-		tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
-		if (unlikely(KIPC_TAG_NR(tag) > KIPC_MSG_REGS ||
-			     (tag & KIPC_TAG_FLAGS_MASK)))
-			goto slow;
-	}
-	/* Another task or new credentials: the identity to cache again. */
-	if (unlikely(!kipc_ident_current(ctx)))
-		kipc_ident_refresh(ctx);
-
-	/* Call and a server's reply_recv that waits for the next call. */
-	if (cmd == KIPC_IOC_CALL ||
-	    (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to &&
-	     recv_timeout == KIPC_TIMEOUT_INFINITE)) {
-		/* Nobody waits to take it: the slow path queues, or fails. */
-		if (cmd == KIPC_IOC_CALL)
-			ret = kipc_fast_call(ctx, h, tag);
-		else
-			ret = kipc_fast_reply_recv(ctx, h, tag);
-		if (unlikely(ret))
-			goto slow;
-		/* Point of no return: delivered, and waiting. */
-		ret = kipc_wait_quick(ctx);
-		if (unlikely(ret))
-			return kipc_op_fast_slow(ctx, cmd, ep, send_timeout,
-						 recv_timeout, h,
-						 ret > 0 ? -EINPROGRESS : ret);
-		if (unlikely(READ_ONCE(ctx->peer_next)))
-			kipc_peer_take(ctx);
-		/* The message received wrote status. */
-		clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
-		return 0;
-	}
-	/* A reply to send and a poll to make: the slow path's reply_recv. */
-	if (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)
-		goto slow;
-	return kipc_op_fast_other(ctx, cmd, ep, send_timeout, recv_timeout, h,
-				  tag);
-
-slow:
-	return kipc_op_area_slow(ctx, cmd, true);
-}
-
-/**
- * kipc_op_area_ioctl - KIPC_IOC_MSEND ... _MREPLY_RECV (ABI 1.2): one IPC
- * operation with its arguments in the message area
- * @ctx:	the context, owned by current's address space
- * @cmd:	the ioctl number
- * @arg:	must be 0
- *
- * Return: 0 or -errno, as the ABI 1.0 operation.
- */
-long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
-			unsigned long arg)
-{
-	const struct kipc_area_args *ua = &ctx->utcb->args;
-	/* Read once: user space may change the area under us. */
-	s32 ep = READ_ONCE(ua->ep);
-	u32 flags = READ_ONCE(ua->flags);
-	u64 send_timeout = READ_ONCE(ua->send_timeout);
-	u64 recv_timeout = READ_ONCE(ua->recv_timeout);
-	unsigned int op = cmd == KIPC_IOC_MSEND ? KIPC_IOC_SEND :
-			  cmd == KIPC_IOC_MRECV ? KIPC_IOC_RECV :
-			  cmd == KIPC_IOC_MCALL ? KIPC_IOC_CALL :
-			  cmd == KIPC_IOC_MREPLY ? KIPC_IOC_REPLY :
-			  KIPC_IOC_REPLY_RECV;
-
-	if (unlikely(arg))
-		return -EINVAL;
-	/* Through a slot, the arguments checked: the fast path. */
-	if (likely(flags == KIPC_ARGS_SLOT && (u32)ep < KIPC_SLOTS &&
-		   !READ_ONCE(ua->__reserved))) {
-		switch (cmd) {
-		case KIPC_IOC_MCALL:
-			return kipc_op_fast(ctx, KIPC_IOC_CALL, ep,
-					    send_timeout, recv_timeout);
-		case KIPC_IOC_MREPLY_RECV:
-			return kipc_op_fast(ctx, KIPC_IOC_REPLY_RECV, ep,
-					    send_timeout, recv_timeout);
-		case KIPC_IOC_MSEND:
-			return kipc_op_fast(ctx, KIPC_IOC_SEND, ep,
-					    send_timeout, recv_timeout);
-		case KIPC_IOC_MRECV:
-			return kipc_op_fast(ctx, KIPC_IOC_RECV, ep,
-					    send_timeout, recv_timeout);
-		}
-	}
-	return kipc_op_area_slow(ctx, op, false);
 }
 
 /**

@@ -81,22 +81,6 @@ MODULE_PARM_DESC(spin_ns,
 	"How long (ns) a waiter keeps its CPU while its partner runs (spinning on SMP, yielding on the same CPU) before it sleeps; 0: sleep at once");
 
 /**
- * kipc_take - T2: a partner takes a queued context off its queue
- * @ctx:	the context, queued; its queue's lock held
- *
- * Leaves @ctx BUSY with its lock held: the caller copies, then moves it on
- * (kipc_complete() or REPLY) and unlocks it.
- */
-void kipc_take(struct kipc_ctx *ctx)
-	__acquires(&ctx->lock)
-{
-	list_del_init(&ctx->node);
-	spin_lock(&ctx->lock);
-	/* Read by the owner with acquire: it then waits for ctx->lock. */
-	WRITE_ONCE(ctx->wstate, KIPC_W_BUSY);
-}
-
-/**
  * kipc_fail_waiters - T5 for a whole queue: end every wait on it
  * @queue:	an endpoint's sender or receiver queue, or a notification's
  *		waiters; its lock held
@@ -212,18 +196,16 @@ void kipc_peer_set(struct kipc_ctx *ctx, struct task_struct *task)
 }
 
 /**
- * kipc_peer_hint - a partner tells a context it owns whom it heard from
+ * kipc_peer_hint_slow - a partner tells a context it owns whom it heard
+ * from, a task that is not its peer (kipc_peer_hint())
  * @ctx:	the context, BUSY or queued, owned by the caller
  * @task:	the partner's task (alive: current, or referenced by the
  *		partner's identity)
  *
- * Nothing to do if that is @ctx's peer already (the usual case: no
- * reference is taken); else the owner takes it up in kipc_peer_take().
+ * The owner takes it up in kipc_peer_take().
  */
-void kipc_peer_hint(struct kipc_ctx *ctx, struct task_struct *task)
+void kipc_peer_hint_slow(struct kipc_ctx *ctx, struct task_struct *task)
 {
-	if (READ_ONCE(ctx->peer) == task)
-		return;
 	get_task_struct(task);
 	/* Pairs with xchg() in kipc_peer_take(); one hint at a time. */
 	if (cmpxchg(&ctx->peer_next, NULL, task))

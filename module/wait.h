@@ -27,6 +27,38 @@ static __always_inline void kipc_queued(struct kipc_ctx *ctx,
 }
 
 /**
+ * kipc_take - T2: a partner takes a queued context off its queue
+ * @ctx:	the context, queued; its queue's lock held
+ *
+ * Leaves @ctx BUSY with its lock held: the caller copies, then moves it on
+ * (kipc_complete() or REPLY) and unlocks it.
+ */
+static __always_inline void kipc_take(struct kipc_ctx *ctx)
+	__acquires(&ctx->lock)
+{
+	list_del_init(&ctx->node);
+	spin_lock(&ctx->lock);
+	/* Read by the owner with acquire: it then waits for ctx->lock. */
+	WRITE_ONCE(ctx->wstate, KIPC_W_BUSY);
+}
+
+/**
+ * kipc_peer_hint - a partner tells a context it owns whom it heard from
+ * @ctx:	the context, BUSY or queued, owned by the caller
+ * @task:	the partner's task (alive: current, or referenced by the
+ *		partner's identity)
+ *
+ * Nothing to do if that is @ctx's peer already (the usual case: no
+ * reference is taken); else the owner takes it up in kipc_peer_take().
+ */
+static __always_inline void kipc_peer_hint(struct kipc_ctx *ctx,
+					   struct task_struct *task)
+{
+	if (unlikely(READ_ONCE(ctx->peer) != task))
+		kipc_peer_hint_slow(ctx, task);
+}
+
+/**
  * kipc_complete - T4, T5, T9: hand a waiting context its result
  * @ctx:	the context, owned by the caller (BUSY with its lock held, or
  *		its queue lock held and off the queue, or REPLY with its lock

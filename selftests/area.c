@@ -403,4 +403,105 @@ TEST_F(area, reply_recv_poll_replies)
 	EXPECT_EQ(0, kipc_unregister(&self->c, 0));
 }
 
+/* The errors column of this process's endpoint in /proc/kipc/endpoints. */
+static long ep_errors(void)
+{
+	char line[256], comm[64];
+	long id, msgs, errors = -1;
+	int owner, n[4];
+	FILE *f = fopen("/proc/kipc/endpoints", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%ld %d %63s %d %d %d %d %ld %ld", &id, &owner,
+			   comm, &n[0], &n[1], &n[2], &n[3], &msgs, &errors) == 9 &&
+		    owner == getpid())
+			break;
+		else
+			errors = -1;
+	fclose(f);
+	return errors;
+}
+
+static void *send_once(void *p)
+{
+	struct caller_arg *a = p;
+	struct kipc_ctx c;
+
+	if (kipc_ctx_open(&c)) {
+		a->ret = -ENODEV;
+		return NULL;
+	}
+	kipc_mr(&c)[0] = 41;
+	a->ret = kipc_send(&c, a->ep, KIPC_TAG(3, 1), INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/*
+ * A receive that polls through a slot (the fast path answers EAGAIN
+ * itself when nobody sends): status cleared and the error counted as on
+ * the slow path; a queued sender, a closed sending side, a bound
+ * notification's bits and a reply right to give up are not EAGAIN.
+ */
+TEST_F(area, poll_recv_through_slot)
+{
+	struct kipc_ctx *c = &self->c;
+	struct caller_arg a = { .ep = self->ep };
+	long errors = ep_errors();
+	int ntfn, recv;
+	pthread_t t;
+
+	ASSERT_GE(errors, 0);
+	ASSERT_EQ(0, kipc_register(c, 0, self->ep));
+	c->utcb->status = 0xdead;
+	EXPECT_EQ(-EAGAIN, kipc_recv(c, KIPC_SLOT(0), KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(0, c->utcb->status);
+	EXPECT_EQ(errors + 1, ep_errors());
+	c->utcb->status = 0xdead;
+	EXPECT_EQ(-EAGAIN, kipc_reply_recv(c, KIPC_SLOT(0), 0, KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(0, c->utcb->status);
+	EXPECT_EQ(errors + 2, ep_errors());
+
+	/* A sender waits: its message. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_once, &a));
+	while (kipc_recv(c, KIPC_SLOT(0), KIPC_TIMEOUT_POLL) == -EAGAIN)
+		usleep(1000);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, a.ret);
+	EXPECT_EQ(KIPC_TAG(3, 1), kipc_tag(c));
+	EXPECT_EQ(41, kipc_mr(c)[0]);
+
+	/* A bound notification's pending bits come first. */
+	ntfn = kipc_ntfn_create(c, 0);
+	ASSERT_GE(ntfn, 0);
+	ASSERT_EQ(0, kipc_ntfn_bind(c, ntfn, self->ep));
+	ASSERT_EQ(0, kipc_ntfn_signal(c, ntfn, 0x5));
+	EXPECT_EQ(0, kipc_recv(c, KIPC_SLOT(0), KIPC_TIMEOUT_POLL));
+	EXPECT_TRUE(c->utcb->status & KIPC_ST_NOTIFY);
+	EXPECT_EQ(0x5, kipc_ntfn_bits(c));
+	EXPECT_EQ(0, kipc_ntfn_unbind(c, ntfn, self->ep));
+	close(ntfn);
+
+	/* A reply right held is given up: its caller learns ECONNRESET. */
+	a.ret = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, call_once, &a));
+	ASSERT_EQ(0, kipc_recv(c, KIPC_SLOT(0), INF));
+	EXPECT_EQ(-EAGAIN, kipc_recv(c, KIPC_SLOT(0), KIPC_TIMEOUT_POLL));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-ECONNRESET, a.ret);
+
+	/* Nobody can send any more: EPIPE, not EAGAIN. */
+	recv = kipc_ep_mint(c, self->ep, KIPC_RIGHT_RECV, 0, 0);
+	ASSERT_GE(recv, 0);
+	ASSERT_EQ(0, kipc_register(c, 1, recv));
+	close(recv);
+	ASSERT_EQ(0, kipc_unregister(c, 0));
+	close(self->ep);
+	self->ep = -1;
+	EXPECT_EQ(-EPIPE, kipc_recv(c, KIPC_SLOT(1), KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(0, kipc_unregister(c, 1));
+}
+
 TEST_HARNESS_MAIN

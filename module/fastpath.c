@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fast path, in the shape of seL4's fastpath.c: KIPC_IOC_MCALL,
+ * _MSEND, _MRECV and _MREPLY_RECV (ABI 1.2, arguments in the message area,
+ * the endpoint in a registered slot).
+ *
+ * A short ladder of guards, each one line that falls to the slow path
+ * (op.c) with nothing done but the claim; then, for a call and for the
+ * reply_recv of a server that answers one, the rendezvous of this file,
+ * which falls back too, before any side effect, if the partner does not
+ * wait; then the point of no return: take the partner, copy the
+ * registers (ipc.h), hand the CPU over (kipc_wait_quick()).  A receive
+ * that polls where nobody sends ends here too (EAGAIN).  Send and recv,
+ * and a reply_recv with no reply to send, pass the same guards and take
+ * the general rendezvous (ipc.c).  Everything is in one file so the
+ * compiler makes one function of each path.
+ */
+#include <linux/nospec.h>
+#include <linux/sched/signal.h>
+
+#include "ipc.h"
+
+#define KIPC_FAST_MISS	1	/* the fast path cannot: nothing was done */
+
+/*
+ * kipc_fast_call - the fast path of call: a receiver waits
+ * @ctx:	the calling context, claimed, its identity current
+ * @h:		a registered handle with KIPC_RIGHT_SEND
+ * @tag:	the checked tag, without descriptors
+ *
+ * Return: 0 when the call was delivered (@ctx waits for the reply,
+ * KIPC_W_REPLY), or KIPC_FAST_MISS with nothing done: nobody receives, or
+ * nobody can (the slow path says which).
+ */
+static __always_inline int kipc_fast_call(struct kipc_ctx *ctx,
+					  const struct kipc_handle *h, u64 tag)
+{
+	struct kipc_ep *ep = h->ep;
+	struct kipc_ctx *rcv;
+
+	spin_lock(&ep->lock);
+	rcv = list_first_entry_or_null(&ep->receivers, struct kipc_ctx, node);
+	if (unlikely(!rcv || !ep->nr_recv)) {
+		spin_unlock(&ep->lock);
+		return KIPC_FAST_MISS;
+	}
+	trace_kipc_call(ep->id, tag, h->badge);
+	kipc_deliver(ctx, rcv, ep, tag, h->badge, true);
+	return 0;
+}
+
+/*
+ * kipc_fast_reply_recv - the fast path of reply_recv: the caller waits for
+ * the reply and the server will wait for the next message
+ * @ctx:	the serving context, claimed, holding a reply right
+ * @h:		a registered handle with KIPC_RIGHT_RECV
+ * @tag:	the reply's checked tag, without descriptors
+ *
+ * As seL4's fastpath_reply_recv: the reply goes out and the server is
+ * queued as a receiver under one hold of the endpoint's lock, which is
+ * taken only if nothing else is to be done first (no sender queued, no
+ * notification bound, the caller still waiting).
+ *
+ * Return: 0 when the reply went out and @ctx waits (KIPC_W_RECEIVING), or
+ * KIPC_FAST_MISS with nothing done.
+ */
+static __always_inline int kipc_fast_reply_recv(struct kipc_ctx *ctx,
+						const struct kipc_handle *h,
+						u64 tag)
+{
+	struct kipc_ctx *caller = ctx->reply_to;
+	struct kipc_ep *ep = h->ep;
+	struct task_struct *peer;
+
+	spin_lock(&ep->lock);
+	if (unlikely(ep->ntfn || !list_empty(&ep->senders) || !ep->nr_send ||
+		     !ep->nr_recv))
+		goto miss;
+	spin_lock(&caller->lock);
+	if (unlikely(READ_ONCE(caller->wstate) != KIPC_W_REPLY ||
+		     caller->reply_from != ctx)) {
+		spin_unlock(&caller->lock);
+		goto miss;
+	}
+	/* Point of no return. */
+	caller->reply_from = NULL;
+	WRITE_ONCE(caller->wstate, KIPC_W_BUSY);		/* T8 */
+	kipc_transfer(caller, ctx, tag, 0, 0);
+	peer = ctx->peer != caller->id.task ? get_task_struct(caller->id.task) : NULL;
+	trace_kipc_reply(caller->id.task->pid, tag, 0);
+	kipc_complete(caller, 0);
+	spin_unlock(&caller->lock);
+	ctx->reply_to = NULL;
+	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
+	trace_kipc_recv(ep->id, true);
+	kipc_enqueue_receiver(ctx, ep);
+	if (peer)
+		kipc_peer_set(ctx, peer);
+	kipc_ctx_put(caller);
+	return 0;
+
+miss:
+	spin_unlock(&ep->lock);
+	return KIPC_FAST_MISS;
+}
+
+/*
+ * kipc_fast_recv_poll - the fast path of a receive that polls: nobody sends
+ * @ctx:	the receiving context, claimed, holding no reply right
+ * @h:		a registered handle with KIPC_RIGHT_RECV
+ * @cmd:	KIPC_IOC_RECV or _REPLY_RECV
+ *
+ * What kipc_recv() answers when no sender is queued, no notification is
+ * bound and the endpoint can still carry messages, and what the end of the
+ * operation then does: status cleared, the error counted.
+ *
+ * Return: -EAGAIN with the context released, or KIPC_FAST_MISS with
+ * nothing done.
+ */
+static __always_inline int kipc_fast_recv_poll(struct kipc_ctx *ctx,
+					       const struct kipc_handle *h,
+					       unsigned int cmd)
+{
+	struct kipc_ep *ep = h->ep;
+	bool none;
+
+	spin_lock(&ep->lock);
+	none = !ep->ntfn && list_empty(&ep->senders) && ep->nr_send &&
+	       ep->nr_recv;
+	spin_unlock(&ep->lock);
+	if (unlikely(!none))
+		return KIPC_FAST_MISS;
+	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
+	trace_kipc_recv(ep->id, cmd == KIPC_IOC_REPLY_RECV);
+	WRITE_ONCE(ctx->utcb->status, 0);
+	trace_kipc_error(cmd, ep->id, -EAGAIN);
+	atomic64_inc(&ep->errors);
+	clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
+	return -EAGAIN;
+}
+
+/* KIPC_TIMEOUT_INFINITE or KIPC_TIMEOUT_POLL: no deadline to compute. */
+static __always_inline bool kipc_fast_timeout(u64 timeout)
+{
+	return timeout + 1 <= 1;
+}
+
+/*
+ * The fast path of KIPC_IOC_MCALL, _MSEND, _MRECV and _MREPLY_RECV, in
+ * seL4's shape: guards, each falling to the slow path with nothing done
+ * but the claim, then the point of no return.  @cmd is the ABI 1.0 number
+ * of the operation (a constant where this is inlined).  A call and the
+ * reply_recv of a server that answers one go on to the rendezvous of
+ * ipc.c's fast path, which falls back too if the partner is not waiting,
+ * and hand the CPU straight to the partner; send and recv, and a
+ * reply_recv without a reply to send, take the general rendezvous.
+ */
+static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
+					 unsigned int cmd, s32 ep,
+					 u64 send_timeout, u64 recv_timeout)
+{
+	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL;
+	const struct kipc_handle *h;
+	u64 tag = 0;
+	int ret;
+
+	/* Another operation runs, is parked or is to be restarted. */
+	if (unlikely(test_and_set_bit_lock(KIPC_CTX_CLAIMED, &ctx->claim)))
+		return kipc_op_area_slow(ctx, cmd, false);
+	if (unlikely(ctx->resume_task))
+		goto slow;
+	/* A timeout to arm (polls and infinite waits arm none). */
+	if (unlikely(!kipc_fast_timeout(send ? send_timeout : recv_timeout) ||
+		     (cmd == KIPC_IOC_CALL &&
+		      recv_timeout != KIPC_TIMEOUT_INFINITE)))
+		goto slow;
+	/* An empty slot, or one without the right (the slow path says which). */
+	h = &ctx->slots[array_index_nospec(ep, KIPC_SLOTS)].h;
+	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
+		goto slow;
+	/* Descriptors to reserve for a message to receive. */
+	if (unlikely(cmd != KIPC_IOC_SEND && READ_ONCE(ctx->utcb->fd_max)))
+		goto slow;
+	/* A message to send: a bad tag, or descriptors to take. */
+	if (send || (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)) {
+		tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
+		if (unlikely(KIPC_TAG_NR(tag) > KIPC_MSG_REGS ||
+			     (tag & KIPC_TAG_FLAGS_MASK)))
+			goto slow;
+	}
+	/* Another task or new credentials: the identity to cache again. */
+	if (unlikely(!kipc_ident_current(ctx)))
+		kipc_ident_refresh(ctx);
+
+	/* Call and a server's reply_recv that waits for the next call. */
+	if (cmd == KIPC_IOC_CALL ||
+	    (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to &&
+	     recv_timeout == KIPC_TIMEOUT_INFINITE)) {
+		/* Nobody waits to take it: the slow path queues, or fails. */
+		if (cmd == KIPC_IOC_CALL)
+			ret = kipc_fast_call(ctx, h, tag);
+		else
+			ret = kipc_fast_reply_recv(ctx, h, tag);
+		if (unlikely(ret))
+			goto slow;
+		/* Point of no return: delivered, and waiting. */
+		ret = kipc_wait_quick(ctx);
+		if (unlikely(ret))
+			return kipc_op_fast_slow(ctx, cmd, ep, send_timeout,
+						 recv_timeout, h,
+						 ret > 0 ? -EINPROGRESS : ret);
+		if (unlikely(READ_ONCE(ctx->peer_next)))
+			kipc_peer_take(ctx);
+		/* The message received wrote status. */
+		clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
+		return 0;
+	}
+	/* A reply to send and a poll to make: the slow path's reply_recv. */
+	if (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)
+		goto slow;
+	/* A poll (no reply right to give up): nobody sends, or the rest. */
+	if (cmd != KIPC_IOC_SEND && recv_timeout == KIPC_TIMEOUT_POLL &&
+	    !ctx->reply_to) {
+		ret = kipc_fast_recv_poll(ctx, h, cmd);
+		if (ret != KIPC_FAST_MISS)
+			return ret;
+	}
+	return kipc_op_fast_other(ctx, cmd, ep, send_timeout, recv_timeout, h,
+				  tag);
+
+slow:
+	return kipc_op_area_slow(ctx, cmd, true);
+}
+
+/**
+ * kipc_op_area_ioctl - KIPC_IOC_MSEND ... _MREPLY_RECV (ABI 1.2): one IPC
+ * operation with its arguments in the message area
+ * @ctx:	the context, owned by current's address space
+ * @cmd:	the ioctl number
+ * @arg:	must be 0
+ *
+ * Return: 0 or -errno, as the ABI 1.0 operation.
+ */
+long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
+			unsigned long arg)
+{
+	const struct kipc_area_args *ua = &ctx->utcb->args;
+	/* Read once: user space may change the area under us. */
+	s32 ep = READ_ONCE(ua->ep);
+	u32 flags = READ_ONCE(ua->flags);
+	u64 send_timeout = READ_ONCE(ua->send_timeout);
+	u64 recv_timeout = READ_ONCE(ua->recv_timeout);
+
+	if (unlikely(arg))
+		return -EINVAL;
+	/* Through a slot, the arguments checked: the fast path. */
+	if (likely(flags == KIPC_ARGS_SLOT && (u32)ep < KIPC_SLOTS &&
+		   !READ_ONCE(ua->__reserved))) {
+		switch (cmd) {
+		case KIPC_IOC_MCALL:
+			return kipc_op_fast(ctx, KIPC_IOC_CALL, ep,
+					    send_timeout, recv_timeout);
+		case KIPC_IOC_MREPLY_RECV:
+			return kipc_op_fast(ctx, KIPC_IOC_REPLY_RECV, ep,
+					    send_timeout, recv_timeout);
+		case KIPC_IOC_MSEND:
+			return kipc_op_fast(ctx, KIPC_IOC_SEND, ep,
+					    send_timeout, recv_timeout);
+		case KIPC_IOC_MRECV:
+			return kipc_op_fast(ctx, KIPC_IOC_RECV, ep,
+					    send_timeout, recv_timeout);
+		}
+	}
+	return kipc_op_area_slow(ctx, cmd == KIPC_IOC_MSEND ? KIPC_IOC_SEND :
+				 cmd == KIPC_IOC_MRECV ? KIPC_IOC_RECV :
+				 cmd == KIPC_IOC_MCALL ? KIPC_IOC_CALL :
+				 cmd == KIPC_IOC_MREPLY ? KIPC_IOC_REPLY :
+				 KIPC_IOC_REPLY_RECV, false);
+}

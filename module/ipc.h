@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The steps of a rendezvous that the general path (ipc.c) and the fast
+ * path (fastpath.c) share, inline: the one copy, a delivery to a waiting
+ * receiver, a receiver entering the queue.
+ */
+#ifndef _KIPC_IPC_H
+#define _KIPC_IPC_H
+
+#include <linux/cred.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched/task.h>
+#include <linux/uidgid.h>
+
+#include "internal.h"
+#include "wait.h"
+#include "kipc_trace.h"
+
+/*
+ * Hand the files of @src's message to @dst, which installs them when its
+ * operation ends.  The caller checked that @dst reserved enough numbers.
+ */
+static __always_inline void kipc_move_files(struct kipc_ctx *dst,
+					    struct kipc_ctx *src)
+{
+	unsigned int i, n = src->nout;
+
+	/* dst->nin is 0 outside the rare operations that received files. */
+	if (likely(!n))
+		return;
+	for (i = 0; i < n; i++)
+		dst->in[i] = src->out[i];
+	dst->nin = n;
+	src->nout = 0;
+}
+
+/*
+ * The one copy: message registers, tag and the sender's identity as the
+ * receiver's namespaces see it.  Both contexts are owned by the caller: one
+ * is current's, the other is BUSY with its lock held.  Between contexts of
+ * the same namespaces the identity cached when the sender's operation
+ * started is delivered as it is; otherwise it is translated.
+ */
+static __always_inline void kipc_transfer(struct kipc_ctx *dst,
+					  struct kipc_ctx *src,
+					  u64 tag, u64 badge, u64 ep_id)
+{
+	struct kipc_utcb *d = dst->utcb;
+	const struct kipc_utcb *s = src->utcb;
+	struct user_namespace *ns = dst->id.cred->user_ns;
+
+	memcpy(d->mr, s->mr, KIPC_TAG_NR(tag) * sizeof(d->mr[0]));
+	kipc_move_files(dst, src);
+	d->tag = tag;
+	d->badge = badge;
+	if (likely(src->id.pid_ns == dst->id.pid_ns))
+		d->pid = src->id.tgid;
+	else
+		d->pid = task_tgid_nr_ns(src->id.task, dst->id.pid_ns);
+	if (likely(src->id.cred->user_ns == ns)) {
+		d->uid = src->id.uid;
+		d->gid = src->id.gid;
+	} else {
+		d->uid = from_kuid_munged(ns, src->id.cred->euid);
+		d->gid = from_kgid_munged(ns, src->id.cred->egid);
+	}
+	d->status = 0;
+	trace_kipc_transfer(ep_id, src->id.task, dst->id.task, tag);
+}
+
+/*
+ * A receiver waits on @ep (whose lock is held, and released here): take it
+ * (T2), copy the message straight into its area, make @ctx its caller for
+ * a call (T7), hand it its result (T4).  The receiver is whom @ctx waits
+ * for (a reply) or hears from next.
+ */
+static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
+					 struct kipc_ctx *rcv,
+					 struct kipc_ep *ep, u64 tag, u64 badge,
+					 const bool call)
+	__releases(&ep->lock)
+{
+	struct task_struct *peer;
+
+	kipc_take(rcv);						/* T2 */
+	ep->msgs++;
+	spin_unlock(&ep->lock);
+
+	kipc_transfer(rcv, ctx, call ? tag | KIPC_TAG_F_CALL : tag, badge, ep->id);
+	kipc_peer_hint(rcv, ctx->id.task);
+	peer = ctx->peer != rcv->id.task ? get_task_struct(rcv->id.task) : NULL;
+	if (call) {
+		/*
+		 * T7: become the receiver's caller before it can run.  Nobody
+		 * else can match reply_from == rcv, so our own lock is not
+		 * needed.
+		 */
+		kref_get(&ctx->ref);
+		rcv->reply_to = ctx;
+		WRITE_ONCE(ctx->reply_from, rcv);
+		WRITE_ONCE(ctx->wstate, KIPC_W_REPLY);
+	}
+	kipc_complete(rcv, 0);					/* T4 */
+	spin_unlock(&rcv->lock);
+	if (peer)
+		kipc_peer_set(ctx, peer);
+}
+
+/*
+ * Queue @ctx on @queue of @ep in state @st (T1), whose lock is held and
+ * released here; pollers of @ep learn @mask.
+ */
+static __always_inline void kipc_enqueue(struct kipc_ctx *ctx,
+					 struct kipc_ep *ep,
+					 struct list_head *queue, int st,
+					 __poll_t mask)
+	__releases(&ep->lock)
+{
+	kipc_queued(ctx, &ep->lock, st);			/* T1 */
+	list_add_tail(&ctx->node, queue);
+	/* Under ep->lock, so a poller's registration cannot be missed. */
+	if (unlikely(waitqueue_active(&ep->wq))) {
+		spin_unlock(&ep->lock);
+		kipc_ep_wake(ep, mask);
+	} else {
+		spin_unlock(&ep->lock);
+	}
+}
+
+/* Queue @ctx as a receiver of @ep, whose lock is held and released here. */
+static __always_inline void kipc_enqueue_receiver(struct kipc_ctx *ctx,
+						  struct kipc_ep *ep)
+	__releases(&ep->lock)
+{
+	kipc_enqueue(ctx, ep, &ep->receivers, KIPC_W_RECEIVING,
+		     EPOLLOUT | EPOLLWRNORM);
+}
+
+#endif /* _KIPC_IPC_H */
