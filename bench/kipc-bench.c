@@ -424,6 +424,39 @@ static int send_round_trip(struct bench *b, uint64_t i)
 	return ret ? ret : kipc_check(b, i);
 }
 
+/*
+ * kipc_send_recv: the same two one-way endpoints, each side sending and
+ * then receiving in one entry (KIPC_IOC_MSEND_RECV, ABI 1.3): two IPC
+ * system calls per round trip, through registered slots.
+ */
+static int send_recv_serve(struct bench *b)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret;
+
+	close_fd(&b->kipc.snd);
+	close_fd(&b->kipc.rrcv);
+	ret = kipc_ctx_open(ctx);
+	if (!ret)
+		ret = kipc_name(b, b->kipc.rcv, b->kipc.rsnd);
+	if (!ret)
+		ret = server_ready(b);
+	if (!ret)
+		ret = kipc_recv(ctx, b->kipc.ep, INF);
+	while (!ret)
+		ret = kipc_send_recv(ctx, b->kipc.rep, kipc_answer(ctx), b->kipc.ep,
+				     INF, INF);
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int send_recv_round_trip(struct bench *b, uint64_t i)
+{
+	int ret = kipc_send_recv(&b->kipc.ctx, b->kipc.ep, kipc_request(b, i),
+				 b->kipc.rep, INF, INF);
+
+	return ret ? ret : kipc_check(b, i);
+}
+
 /* ---- byte streams and records: pipe, UNIX sockets ------------------ */
 
 /*
@@ -1196,6 +1229,7 @@ static const struct mech mechs[] = {
 	{ "kipc_call", 0, call_setup, call_serve, call_client, call_round_trip, kipc_done },
 	{ "kipc_call_fd", 0, call_fd_setup, call_serve, call_client, call_round_trip, kipc_done },
 	{ "kipc_send", 0, send_setup, send_serve, send_client, send_round_trip, kipc_done },
+	{ "kipc_send_recv", 0, send_setup, send_recv_serve, send_client, send_recv_round_trip, kipc_done },
 	{ "pipe", 0, pipe_setup, fd_serve, fd_client, fd_round_trip, fd_done },
 	{ "unix_stream", 0, stream_setup, fd_serve, fd_client, fd_round_trip, fd_done },
 	{ "unix_seqpacket", 0, seqpacket_setup, fd_serve, fd_client, fd_round_trip, fd_done },
@@ -1962,6 +1996,9 @@ int main(int argc, char **argv)
 	ratio(rows, nrows, "sched_yield", "floor", sizes[0]);
 	/* What kipc adds to entering it, without a partner (no payload: 0). */
 	ratio2(rows, nrows, "kipc_recv_eagain", "null_ioctl", "null_ioctl", 0);
+	/* A one-way send plus receive each way, in four entries and in two. */
+	ratio2(rows, nrows, "kipc_send", "sched_yield", "floor", sizes[0]);
+	ratio2(rows, nrows, "kipc_send_recv", "sched_yield", "floor", sizes[0]);
 	if (f && fclose(f)) {
 		perror(csv);
 		return 1;

@@ -23,6 +23,17 @@
 #include <linux/version.h>
 
 /*
+ * signal_pending(current), always inline: the compiler may outline the
+ * header's where the fast path is instantiated several times (a call in
+ * every handover).  The same two flags on every supported kernel.
+ */
+static __always_inline bool kipc_signal_pending(void)
+{
+	return unlikely(read_thread_flags() &
+			(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL));
+}
+
+/*
  * 6.12 made struct fd opaque (its file and flags packed in one word) and
  * added fd_file(), a macro, to read the file.  Before that the file is the
  * plain member; a stable kernel that backported fd_file() has the macro.

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The fast path, in the shape of seL4's fastpath.c: KIPC_IOC_MCALL,
- * _MSEND, _MRECV and _MREPLY_RECV (ABI 1.2, arguments in the message area,
- * the endpoint in a registered slot).
+ * _MSEND, _MRECV, _MREPLY_RECV and _MSEND_RECV (ABI 1.2 and 1.3, arguments
+ * in the message area, the endpoints in registered slots).
  *
  * A short ladder of guards, each one line that falls to the slow path
  * (op.c) with nothing done but the claim; then, for a call and for the
  * reply_recv of a server that answers one, the rendezvous of this file,
  * which falls back too, before any side effect, if the partner does not
  * wait; then the point of no return: take the partner, copy the
- * registers (ipc.h), hand the CPU over (kipc_wait_quick()).  A receive
+ * registers (ipc.h), hand the CPU over (kipc_wait_quick()); a send_recv
+ * sends one way and queues on its second endpoint the same way.  A receive
  * that polls where nobody sends ends here too (EAGAIN).  Send and recv,
  * and a reply_recv with no reply to send, pass the same guards and take
  * the general rendezvous (ipc.c).  Everything is in one file so the
@@ -23,17 +24,20 @@
 #define KIPC_FAST_MISS	1	/* the fast path cannot: nothing was done */
 
 /*
- * kipc_fast_call - the fast path of call: a receiver waits
- * @ctx:	the calling context, claimed, its identity current
+ * kipc_fast_send - the fast path of call and of send_recv's send: a
+ * receiver waits
+ * @ctx:	the sending context, claimed, its identity current
  * @h:		a registered handle with KIPC_RIGHT_SEND
  * @tag:	the checked tag, without descriptors
+ * @call:	a call (else one way)
  *
- * Return: 0 when the call was delivered (@ctx waits for the reply,
+ * Return: 0 when the message was delivered (a call waits for the reply,
  * KIPC_W_REPLY), or KIPC_FAST_MISS with nothing done: nobody receives, or
  * nobody can (the slow path says which).
  */
-static __always_inline int kipc_fast_call(struct kipc_ctx *ctx,
-					  const struct kipc_handle *h, u64 tag)
+static __always_inline int kipc_fast_send(struct kipc_ctx *ctx,
+					  const struct kipc_handle *h, u64 tag,
+					  const bool call)
 {
 	struct kipc_ep *ep = h->ep;
 	struct kipc_ctx *rcv;
@@ -44,8 +48,37 @@ static __always_inline int kipc_fast_call(struct kipc_ctx *ctx,
 		spin_unlock(&ep->lock);
 		return KIPC_FAST_MISS;
 	}
-	trace_kipc_call(ep->id, tag, h->badge);
-	kipc_deliver(ctx, rcv, ep, tag, h->badge, true);
+	if (call)
+		trace_kipc_call(ep->id, tag, h->badge);
+	else
+		trace_kipc_send(ep->id, tag, h->badge);
+	kipc_deliver(ctx, rcv, ep, tag, h->badge, call);
+	return 0;
+}
+
+/*
+ * kipc_fast_recv_wait - the fast path of send_recv's receive: nobody sends
+ * @ctx:	the receiving context, claimed, holding no reply right
+ * @h:		a registered handle with KIPC_RIGHT_RECV
+ *
+ * Return: 0 when @ctx is queued as a receiver (KIPC_W_RECEIVING), or
+ * KIPC_FAST_MISS with nothing done: a sender or a bound notification is
+ * there to take, or the endpoint cannot carry messages any more.
+ */
+static __always_inline int kipc_fast_recv_wait(struct kipc_ctx *ctx,
+					       const struct kipc_handle *h)
+{
+	struct kipc_ep *ep = h->ep;
+
+	spin_lock(&ep->lock);
+	if (unlikely(ep->ntfn || !list_empty(&ep->senders) || !ep->nr_send ||
+		     !ep->nr_recv)) {
+		spin_unlock(&ep->lock);
+		return KIPC_FAST_MISS;
+	}
+	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
+	trace_kipc_recv(ep->id, false);
+	kipc_enqueue_receiver(ctx, ep);
 	return 0;
 }
 
@@ -145,22 +178,35 @@ static __always_inline bool kipc_fast_timeout(u64 timeout)
 	return timeout + 1 <= 1;
 }
 
+/* The end of a fast operation whose wait kipc_wait_quick() ended well. */
+static __always_inline long kipc_op_fast_done(struct kipc_ctx *ctx)
+{
+	if (unlikely(READ_ONCE(ctx->peer_next)))
+		kipc_peer_take(ctx);
+	/* The message received wrote status. */
+	clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
+	return 0;
+}
+
 /*
- * The fast path of KIPC_IOC_MCALL, _MSEND, _MRECV and _MREPLY_RECV, in
- * seL4's shape: guards, each falling to the slow path with nothing done
- * but the claim, then the point of no return.  @cmd is the ABI 1.0 number
- * of the operation (a constant where this is inlined).  A call and the
- * reply_recv of a server that answers one go on to the rendezvous of
- * ipc.c's fast path, which falls back too if the partner is not waiting,
- * and hand the CPU straight to the partner; send and recv, and a
- * reply_recv without a reply to send, take the general rendezvous.
+ * The fast path of KIPC_IOC_MCALL, _MSEND, _MRECV, _MREPLY_RECV and
+ * _MSEND_RECV, in seL4's shape: guards, each falling to the slow path with
+ * nothing done but the claim, then the point of no return.  @cmd is the
+ * ABI 1.0 number of the operation (send_recv: its own), a constant where
+ * this is inlined.  A call, the reply_recv of a server that answers one,
+ * and a send_recv go on to the rendezvous above, which falls back too if
+ * the partner is not waiting, and hand the CPU straight to the partner;
+ * send and recv, and a reply_recv without a reply to send, take the
+ * general rendezvous.
  */
 static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 					 unsigned int cmd, s32 ep,
-					 u64 send_timeout, u64 recv_timeout)
+					 u64 send_timeout, u64 recv_timeout,
+					 s32 recv_ep)
 {
-	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL;
-	const struct kipc_handle *h;
+	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL ||
+		    cmd == KIPC_IOC_MSEND_RECV;
+	const struct kipc_handle *h, *rh;
 	u64 tag = 0;
 	int ret;
 
@@ -172,11 +218,17 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 	/* A timeout to arm (polls and infinite waits arm none). */
 	if (unlikely(!kipc_fast_timeout(send ? send_timeout : recv_timeout) ||
 		     (cmd == KIPC_IOC_CALL &&
-		      recv_timeout != KIPC_TIMEOUT_INFINITE)))
+		      recv_timeout != KIPC_TIMEOUT_INFINITE) ||
+		     (cmd == KIPC_IOC_MSEND_RECV && !kipc_fast_timeout(recv_timeout))))
 		goto slow;
 	/* An empty slot, or one without the right (the slow path says which). */
 	h = &ctx->slots[array_index_nospec(ep, KIPC_SLOTS)].h;
 	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
+		goto slow;
+	/* send_recv: its receiving slot too, and no reply right to give up. */
+	rh = &ctx->slots[array_index_nospec(recv_ep, KIPC_SLOTS)].h;
+	if (cmd == KIPC_IOC_MSEND_RECV &&
+	    unlikely(!(rh->rights & KIPC_RIGHT_RECV) || ctx->reply_to))
 		goto slow;
 	/* Descriptors to reserve for a message to receive. */
 	if (unlikely(cmd != KIPC_IOC_SEND && READ_ONCE(ctx->utcb->fd_max)))
@@ -192,13 +244,33 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 	if (unlikely(!kipc_ident_current(ctx)))
 		kipc_ident_refresh(ctx);
 
+	/* send_recv: send one way, then receive on the second slot. */
+	if (cmd == KIPC_IOC_MSEND_RECV) {
+		/* Nobody waits to take it: the slow path queues, or fails. */
+		if (unlikely(kipc_fast_send(ctx, h, tag, false)))
+			goto slow;
+		/* Point of no return: sent.  Nobody sends: wait. */
+		if (recv_timeout == KIPC_TIMEOUT_INFINITE &&
+		    !kipc_fast_recv_wait(ctx, rh)) {
+			ret = kipc_wait_quick(ctx);
+			if (unlikely(ret))
+				return kipc_op_fast_slow(ctx, cmd, ep, send_timeout,
+							 recv_timeout, recv_ep, rh,
+							 ret > 0 ? -EINPROGRESS : ret);
+			WRITE_ONCE(ctx->utcb->status,
+				   READ_ONCE(ctx->utcb->status) | KIPC_ST_SENT);
+			return kipc_op_fast_done(ctx);
+		}
+		return kipc_op_fast_other(ctx, cmd, ep, send_timeout,
+					  recv_timeout, recv_ep, rh, tag);
+	}
 	/* Call and a server's reply_recv that waits for the next call. */
 	if (cmd == KIPC_IOC_CALL ||
 	    (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to &&
 	     recv_timeout == KIPC_TIMEOUT_INFINITE)) {
 		/* Nobody waits to take it: the slow path queues, or fails. */
 		if (cmd == KIPC_IOC_CALL)
-			ret = kipc_fast_call(ctx, h, tag);
+			ret = kipc_fast_send(ctx, h, tag, true);
 		else
 			ret = kipc_fast_reply_recv(ctx, h, tag);
 		if (unlikely(ret))
@@ -207,13 +279,9 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 		ret = kipc_wait_quick(ctx);
 		if (unlikely(ret))
 			return kipc_op_fast_slow(ctx, cmd, ep, send_timeout,
-						 recv_timeout, h,
+						 recv_timeout, recv_ep, h,
 						 ret > 0 ? -EINPROGRESS : ret);
-		if (unlikely(READ_ONCE(ctx->peer_next)))
-			kipc_peer_take(ctx);
-		/* The message received wrote status. */
-		clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
-		return 0;
+		return kipc_op_fast_done(ctx);
 	}
 	/* A reply to send and a poll to make: the slow path's reply_recv. */
 	if (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)
@@ -225,16 +293,17 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 		if (ret != KIPC_FAST_MISS)
 			return ret;
 	}
-	return kipc_op_fast_other(ctx, cmd, ep, send_timeout, recv_timeout, h,
-				  tag);
+	return kipc_op_fast_other(ctx, cmd, ep, send_timeout, recv_timeout,
+				  recv_ep, h, tag);
 
 slow:
 	return kipc_op_area_slow(ctx, cmd, true);
 }
 
 /**
- * kipc_op_area_ioctl - KIPC_IOC_MSEND ... _MREPLY_RECV (ABI 1.2): one IPC
- * operation with its arguments in the message area
+ * kipc_op_area_ioctl - KIPC_IOC_MSEND ... _MREPLY_RECV (ABI 1.2) and
+ * _MSEND_RECV (ABI 1.3): one IPC operation with its arguments in the
+ * message area
  * @ctx:	the context, owned by current's address space
  * @cmd:	the ioctl number
  * @arg:	must be 0
@@ -250,30 +319,46 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 	u32 flags = READ_ONCE(ua->flags);
 	u64 send_timeout = READ_ONCE(ua->send_timeout);
 	u64 recv_timeout = READ_ONCE(ua->recv_timeout);
+	s32 recv_ep;
 
 	if (unlikely(arg))
 		return -EINVAL;
 	/* Through a slot, the arguments checked: the fast path. */
-	if (likely(flags == KIPC_ARGS_SLOT && (u32)ep < KIPC_SLOTS &&
-		   !READ_ONCE(ua->__reserved))) {
+	if (likely(flags == KIPC_ARGS_SLOT && (u32)ep < KIPC_SLOTS)) {
 		switch (cmd) {
 		case KIPC_IOC_MCALL:
+			if (unlikely(READ_ONCE(ua->__reserved)))
+				break;
 			return kipc_op_fast(ctx, KIPC_IOC_CALL, ep,
-					    send_timeout, recv_timeout);
+					    send_timeout, recv_timeout, 0);
 		case KIPC_IOC_MREPLY_RECV:
+			if (unlikely(READ_ONCE(ua->__reserved)))
+				break;
 			return kipc_op_fast(ctx, KIPC_IOC_REPLY_RECV, ep,
-					    send_timeout, recv_timeout);
+					    send_timeout, recv_timeout, 0);
 		case KIPC_IOC_MSEND:
+			if (unlikely(READ_ONCE(ua->__reserved)))
+				break;
 			return kipc_op_fast(ctx, KIPC_IOC_SEND, ep,
-					    send_timeout, recv_timeout);
+					    send_timeout, recv_timeout, 0);
 		case KIPC_IOC_MRECV:
+			if (unlikely(READ_ONCE(ua->__reserved)))
+				break;
 			return kipc_op_fast(ctx, KIPC_IOC_RECV, ep,
-					    send_timeout, recv_timeout);
+					    send_timeout, recv_timeout, 0);
+		case KIPC_IOC_MSEND_RECV:
+			recv_ep = READ_ONCE(ua->recv_ep);
+			if (unlikely(READ_ONCE(ua->__pad) ||
+				     (u32)recv_ep >= KIPC_SLOTS))
+				break;
+			return kipc_op_fast(ctx, KIPC_IOC_MSEND_RECV, ep,
+					    send_timeout, recv_timeout, recv_ep);
 		}
 	}
 	return kipc_op_area_slow(ctx, cmd == KIPC_IOC_MSEND ? KIPC_IOC_SEND :
 				 cmd == KIPC_IOC_MRECV ? KIPC_IOC_RECV :
 				 cmd == KIPC_IOC_MCALL ? KIPC_IOC_CALL :
 				 cmd == KIPC_IOC_MREPLY ? KIPC_IOC_REPLY :
-				 KIPC_IOC_REPLY_RECV, false);
+				 cmd == KIPC_IOC_MREPLY_RECV ? KIPC_IOC_REPLY_RECV :
+				 KIPC_IOC_MSEND_RECV, false);
 }

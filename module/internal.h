@@ -186,17 +186,22 @@ struct kipc_handle {
  * @flags:	KIPC_ARGS_*
  * @send_timeout: as in struct kipc_ipc
  * @recv_timeout: as in struct kipc_ipc
+ * @recv_ep:	send_recv's receive endpoint, as @ep; 0 for the others
+ * @__pad:	0 (the struct is compared whole: restart.c)
  */
 struct kipc_args {
 	s32 ep;
 	u32 flags;
 	u64 send_timeout;
 	u64 recv_timeout;
+	s32 recv_ep;
+	u32 __pad;
 };
 
 /**
  * struct kipc_op - one IPC operation's state
- * @cmd:	its ioctl number (KIPC_IOC_SEND ... _REPLY_RECV, _NTFN_WAIT)
+ * @cmd:	its ioctl number (KIPC_IOC_SEND ... _REPLY_RECV, _NTFN_WAIT,
+ *		_MSEND_RECV)
  * @args:	its arguments
  * @h:		the endpoint handle; h.ep holds a reference unless @borrowed
  * @ntfn:	the notification a wait holds a reference to, or NULL
@@ -210,7 +215,8 @@ struct kipc_args {
  * @borrowed:	h.ep is a registered slot's: no reference to drop
  * @files:	descriptors reserved or taken: clean up at the end
  * @lost:	reply_recv: the reply found no caller
- * @replied:	reply_recv: the reply part is done
+ * @replied:	the first phase is done: reply_recv's reply, send_recv's
+ *		send
  * @park:	kipc_wait(): park the call (restart.c)
  * @charged:	descriptors charged as in flight
  * @fd_max:	descriptor numbers to reserve (call, recv)
@@ -248,7 +254,8 @@ struct kipc_op {
  *		same, an operation from a signal handler a lower stack.
  * @send_dl:	absolute deadlines the restart goes on with.
  * @recv_dl:	see @send_dl.
- * @replied:	a reply_recv's reply part is done: no SA_RESTART restart.
+ * @replied:	a reply_recv's reply part (a send_recv's send) is done: the
+ *		restart does not do it again.
  * @lost:	and found no caller (KIPC_ST_REPLY_LOST).
  */
 struct kipc_restart {
@@ -429,10 +436,10 @@ long kipc_op_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 		   const struct kipc_ipc __user *uarg);
 long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd, bool claimed);
 int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
-		       u64 send_timeout, u64 recv_timeout,
+		       u64 send_timeout, u64 recv_timeout, s32 recv_ep,
 		       const struct kipc_handle *h, u64 tag);
 long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
-		       u64 send_timeout, u64 recv_timeout,
+		       u64 send_timeout, u64 recv_timeout, s32 recv_ep,
 		       const struct kipc_handle *h, int ret);
 long kipc_op_ntfn_wait(struct kipc_ctx *ctx, int fd, u64 timeout);
 int kipc_op_async_start(struct kipc_ctx *ctx, unsigned int cmd,
@@ -540,7 +547,7 @@ static __always_inline int kipc_wait_quick(struct kipc_ctx *ctx)
 	if (smp_load_acquire(&ctx->wstate) != KIPC_W_DONE) {
 		if (!peer || !READ_ONCE(peer->on_rq) ||
 		    task_cpu(peer) != raw_smp_processor_id() ||
-		    signal_pending(current))
+		    kipc_signal_pending())
 			return 1;
 		yield();
 		/* Pairs with the release in kipc_complete(), as above. */

@@ -20,7 +20,8 @@ static noinline long kipc_version_ioctl(struct kipc_version __user *uarg)
 		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
-			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS,
+			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
+			    KIPC_FEAT_SEND_RECV,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;

@@ -223,6 +223,13 @@
  * made, only drop interleavings that end in a spurious wake-up or re-read
  * a wait state that cannot come back.
  *
+ * send_recv (ABI 1.3) adds no transition and is not a process here: it
+ * is a sender's phase (T1, T2, T4, T5, T6) on one endpoint followed by a
+ * receiver's on another (the model has one endpoint), and a restart after
+ * its send is the rule already modelled for a reply_recv whose reply went
+ * out: the first phase is not done again (selftests/send_recv.c checks it
+ * under a storm of signals).
+ *
  * Bounds (spin -DNAME=VALUE): NCALLERS callers with NCALLS calls each,
  * NSENDERS senders with one send each, NSERVERS servers with up to NSRVOPS
  * receives each, NSIG signals per client (a parked call's resume may be

@@ -69,12 +69,13 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (unlikely(ctx->mm != current->mm))
 		return -EPERM;
-	/* The hot paths first: each set of five numbers is consecutive. */
-	static_assert(KIPC_IOC_MREPLY_RECV - KIPC_IOC_MSEND == 4 &&
+	/* The hot paths first: each set of numbers is consecutive. */
+	static_assert(KIPC_IOC_MSEND_RECV - KIPC_IOC_MSEND == 5 &&
 		      KIPC_IOC_MRECV == KIPC_IOC_MSEND + 1 &&
 		      KIPC_IOC_MCALL == KIPC_IOC_MSEND + 2 &&
-		      KIPC_IOC_MREPLY == KIPC_IOC_MSEND + 3);
-	if (likely(cmd - KIPC_IOC_MSEND <= KIPC_IOC_MREPLY_RECV - KIPC_IOC_MSEND))
+		      KIPC_IOC_MREPLY == KIPC_IOC_MSEND + 3 &&
+		      KIPC_IOC_MREPLY_RECV == KIPC_IOC_MSEND + 4);
+	if (likely(cmd - KIPC_IOC_MSEND <= KIPC_IOC_MSEND_RECV - KIPC_IOC_MSEND))
 		return kipc_op_area_ioctl(ctx, cmd, arg);
 	static_assert(KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND == 4 &&
 		      KIPC_IOC_RECV == KIPC_IOC_SEND + 1 &&

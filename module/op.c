@@ -67,25 +67,37 @@ static __always_inline int kipc_load_fd_max(struct kipc_ctx *ctx,
 	return 0;
 }
 
-/* The handle the operation names, with @right: a slot's or a descriptor's. */
-static int kipc_op_handle(struct kipc_ctx *ctx, struct kipc_op *op, u32 right)
+/*
+ * The handle @ep names (with @flags' KIPC_ARGS_SLOT: a slot's, else a
+ * descriptor's), which must have @right; *@h holds a reference to its
+ * endpoint unless *@borrowed, also when it lacks the right.
+ */
+static int kipc_handle_get(struct kipc_ctx *ctx, u32 flags, s32 ep,
+			   struct kipc_handle *h, bool *borrowed, u32 right)
 {
 	int ret;
 
-	if (op->args.flags & KIPC_ARGS_SLOT) {
+	if (flags & KIPC_ARGS_SLOT) {
 		/* Registered: checked then, held by the slot, changed only by us. */
-		op->h = ctx->slots[array_index_nospec(op->args.ep, KIPC_SLOTS)].h;
-		if (!op->h.ep)
+		*h = ctx->slots[array_index_nospec(ep, KIPC_SLOTS)].h;
+		if (!h->ep)
 			return -EBADF;
-		op->borrowed = true;
+		*borrowed = true;
 	} else {
-		ret = kipc_handle_lookup(op->args.ep, &op->h);
+		ret = kipc_handle_lookup(ep, h);
 		if (ret)
 			return ret;
 	}
-	if (!(op->h.rights & right))
+	if (!(h->rights & right))
 		return -EPERM;
 	return 0;
+}
+
+/* The handle the operation names, with @right. */
+static int kipc_op_handle(struct kipc_ctx *ctx, struct kipc_op *op, u32 right)
+{
+	return kipc_handle_get(ctx, op->args.flags, op->args.ep, &op->h,
+			       &op->borrowed, right);
 }
 
 /* The common case, a message without descriptors, costs one test. */
@@ -233,9 +245,83 @@ static int kipc_op_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 }
 
 /*
+ * send_recv: decode both phases (an argument error, of either, sends
+ * nothing), send one way unless a restart finds that done, then receive
+ * on the second endpoint, whose deadline starts with the receive.
+ */
+static int kipc_op_send_recv(struct kipc_ctx *ctx, struct kipc_op *op)
+{
+	const struct kipc_restart *rs = op->rs;
+	struct kipc_handle rh = { };
+	bool rborrowed = false;
+	int ret;
+
+	if (unlikely(op->async))
+		return -EOPNOTSUPP;
+	if (unlikely(rs))
+		op->replied = rs->replied;
+	if (!op->replied) {
+		ret = kipc_load_tag(ctx, &op->tag);
+		if (ret)
+			return ret;
+	}
+	ret = kipc_load_fd_max(ctx, op);
+	if (ret)
+		return ret;
+	if (!op->replied) {
+		ret = kipc_op_handle(ctx, op, KIPC_RIGHT_SEND);
+		if (ret)
+			return ret;
+	}
+	ret = kipc_handle_get(ctx, op->args.flags, op->args.recv_ep, &rh,
+			      &rborrowed, KIPC_RIGHT_RECV) ?:
+	      kipc_reserve_fds(ctx, op);
+	if (ret)
+		goto put;
+	if (!op->replied) {
+		ret = kipc_get_files(ctx, op, op->h.rights & KIPC_RIGHT_GRANT);
+		if (ret)
+			goto put;
+		op->send_dl = rs ? rs->send_dl : kipc_deadline(op->args.send_timeout);
+		op->send_restart = op->args.send_timeout == KIPC_TIMEOUT_INFINITE;
+		trace_kipc_send(op->h.ep->id, op->tag, op->h.badge);
+		ret = kipc_send(ctx, op, false);
+		if (ret)
+			goto put;
+		op->replied = true;
+		if (unlikely(op->files))
+			kipc_put_files(ctx, op);
+	}
+	/* The receive phase, on the second handle. */
+	if (op->h.ep && !op->borrowed)
+		kipc_ep_put(op->h.ep);
+	op->h = rh;
+	op->borrowed = rborrowed;
+	if (ctx->reply_to)
+		kipc_drop_reply(ctx, -ECONNRESET);
+	ctx->reply_grant = op->h.rights & KIPC_RIGHT_GRANT;
+	trace_kipc_recv(op->h.ep->id, false);
+	op->recv_dl = rs && rs->replied ? rs->recv_dl :
+		      kipc_deadline(op->args.recv_timeout);
+	/*
+	 * Never -ERESTARTSYS once sent: after a handler, SA_RESTART's
+	 * re-issue could not be told from the program's own, and would send
+	 * again.  Without a handler the restart is recognised (restart.c).
+	 */
+	op->recv_restart = false;
+	return kipc_recv(ctx, op);
+
+put:
+	if (rh.ep && !rborrowed)
+		kipc_ep_put(rh.ep);
+	return ret;
+}
+
+/*
  * Leave `status` describing the operation that ends with @ret: a received
  * message or notification wrote it (ipc.c, notify.c), a reply that found
- * no caller adds KIPC_ST_REPLY_LOST, and anything else clears it.  Not for
+ * no caller adds KIPC_ST_REPLY_LOST, a send_recv's send KIPC_ST_SENT, and
+ * anything else clears it.  Not for
  * -EIOCBQUEUED: a partner may still be writing it.
  */
 static __always_inline void kipc_status_end(struct kipc_ctx *ctx,
@@ -243,10 +329,14 @@ static __always_inline void kipc_status_end(struct kipc_ctx *ctx,
 {
 	struct kipc_utcb *u = ctx->utcb;
 
+	u32 add = op->lost ? KIPC_ST_REPLY_LOST : 0;
+
+	if (op->cmd == KIPC_IOC_MSEND_RECV && op->replied)
+		add |= KIPC_ST_SENT;
 	if (unlikely(ret))
-		WRITE_ONCE(u->status, op->lost ? KIPC_ST_REPLY_LOST : 0);
-	else if (unlikely(op->lost))
-		WRITE_ONCE(u->status, READ_ONCE(u->status) | KIPC_ST_REPLY_LOST);
+		WRITE_ONCE(u->status, add);
+	else if (unlikely(add))
+		WRITE_ONCE(u->status, READ_ONCE(u->status) | add);
 	else if (op->cmd == KIPC_IOC_SEND || op->cmd == KIPC_IOC_REPLY)
 		WRITE_ONCE(u->status, 0);
 }
@@ -336,6 +426,8 @@ static int kipc_op_dispatch(struct kipc_ctx *ctx, struct kipc_op *op)
 		return kipc_op_recv(ctx, op);
 	case KIPC_IOC_NTFN_WAIT:
 		return kipc_ntfn_wait(ctx, op);
+	case KIPC_IOC_MSEND_RECV:
+		return kipc_op_send_recv(ctx, op);
 	}
 	return -ENOTTY;
 }
@@ -507,14 +599,13 @@ long kipc_op_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 		   const struct kipc_ipc __user *uarg)
 {
 	struct kipc_ipc u;
-	struct kipc_args a;
+	struct kipc_args a = { };
 
 	if (copy_from_user(&u, uarg, sizeof(u)))
 		return -EFAULT;
 	if (u.flags | u.__reserved[0] | u.__reserved[1])
 		return -EINVAL;
 	a.ep = u.fd;
-	a.flags = 0;
 	a.send_timeout = u.send_timeout;
 	a.recv_timeout = u.recv_timeout;
 	return kipc_op_sync(ctx, cmd, &a);
@@ -538,7 +629,8 @@ long kipc_op_ntfn_wait(struct kipc_ctx *ctx, int fd, u64 timeout)
 /**
  * kipc_op_area_slow - an area operation the fast path does not take
  * @ctx:	the context, owned by current's address space
- * @cmd:	the ABI 1.0 number of the operation
+ * @cmd:	the ABI 1.0 number of the operation (KIPC_IOC_MSEND_RECV has
+ *		none: its own)
  * @claimed:	the fast path holds the context already
  *
  * Its arguments are read again (user space may have changed them since)
@@ -555,8 +647,16 @@ long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd, bool claimed)
 		.send_timeout = READ_ONCE(ua->send_timeout),
 		.recv_timeout = READ_ONCE(ua->recv_timeout),
 	};
+	bool bad;
 
-	if (unlikely((a.flags & ~KIPC_ARGS_SLOT) || READ_ONCE(ua->__reserved) ||
+	if (cmd == KIPC_IOC_MSEND_RECV) {
+		a.recv_ep = READ_ONCE(ua->recv_ep);
+		bad = READ_ONCE(ua->__pad) ||
+		      ((a.flags & KIPC_ARGS_SLOT) && (u32)a.recv_ep >= KIPC_SLOTS);
+	} else {
+		bad = READ_ONCE(ua->__reserved);
+	}
+	if (unlikely(bad || (a.flags & ~KIPC_ARGS_SLOT) ||
 		     ((a.flags & KIPC_ARGS_SLOT) && (u32)a.ep >= KIPC_SLOTS))) {
 		if (claimed)
 			clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
@@ -576,39 +676,45 @@ long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd, bool claimed)
 /* The operation of a fast-path ioctl through a registered slot, for the slow part. */
 static __always_inline struct kipc_op kipc_slot_op(unsigned int cmd, s32 ep,
 						   u64 send_timeout,
-						   u64 recv_timeout,
+						   u64 recv_timeout, s32 recv_ep,
 						   const struct kipc_handle *h)
 {
 	return (struct kipc_op) {
 		.cmd = cmd,
-		.args = { ep, KIPC_ARGS_SLOT, send_timeout, recv_timeout },
+		.args = { ep, KIPC_ARGS_SLOT, send_timeout, recv_timeout, recv_ep },
 		.h = *h,
 		.borrowed = true,
 		.send_dl = KTIME_MAX,
 		.recv_dl = KTIME_MAX,
 		.send_restart = true,
-		.recv_restart = true,
+		/* A send_recv comes here after its send (see kipc_op_send_recv()). */
+		.recv_restart = cmd != KIPC_IOC_MSEND_RECV,
+		.replied = cmd == KIPC_IOC_MSEND_RECV,
 	};
 }
 
 /**
- * kipc_op_fast_other - send, recv, or a reply_recv with no reply to send,
- * past the fast path's guards: the general rendezvous through a slot
+ * kipc_op_fast_other - send, recv, a reply_recv with no reply to send, or
+ * the receive phase of a send_recv, past the fast path's guards: the
+ * general rendezvous through a slot
  * @ctx:	the context, claimed by the fast path
- * @cmd:	KIPC_IOC_SEND, _RECV or _REPLY_RECV
+ * @cmd:	KIPC_IOC_SEND, _RECV, _REPLY_RECV or _MSEND_RECV
  * @ep:		the slot
- * @send_timeout: as read by the fast path
- * @recv_timeout: as read by the fast path
- * @h:		the slot's handle, its right checked
+ * @send_timeout: as the fast path read it
+ * @recv_timeout: as the fast path read it
+ * @recv_ep:	send_recv's receiving slot, else 0
+ * @h:		the slot's handle, its right checked (send_recv: the
+ *		receiving one; its send is done)
  * @tag:	the checked tag of a send
  *
  * Return: the operation's result; the context is released.
  */
 int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
-		       u64 send_timeout, u64 recv_timeout,
+		       u64 send_timeout, u64 recv_timeout, s32 recv_ep,
 		       const struct kipc_handle *h, u64 tag)
 {
-	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout, h);
+	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout,
+					 recv_ep, h);
 
 	op.tag = tag;
 
@@ -621,18 +727,21 @@ int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
 		kipc_drop_reply(ctx, -ECONNRESET);
 	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
 	trace_kipc_recv(h->ep->id, cmd == KIPC_IOC_REPLY_RECV);
+	if (cmd == KIPC_IOC_MSEND_RECV)
+		op.recv_dl = kipc_deadline(recv_timeout);
 	return kipc_op_sync_end(ctx, &op, kipc_recv(ctx, &op));
 }
 
 /**
- * kipc_op_fast_slow - the slow path's wait and end for a fast call or
- * reply_recv past its point of no return
+ * kipc_op_fast_slow - the slow path's wait and end for a fast call,
+ * reply_recv or send_recv past its point of no return
  * @ctx:	the context, claimed by the fast path and waiting
- * @cmd:	KIPC_IOC_CALL or _REPLY_RECV
+ * @cmd:	KIPC_IOC_CALL, _REPLY_RECV or _MSEND_RECV
  * @ep:		the slot
- * @send_timeout: as read by the fast path
- * @recv_timeout: as read by the fast path
- * @h:		the slot's handle
+ * @send_timeout: as the fast path read it
+ * @recv_timeout: as the fast path read it
+ * @recv_ep:	send_recv's receiving slot, else 0
+ * @h:		the slot's handle (send_recv: the receiving one)
  * @ret:	-EINPROGRESS to wait on, or the partner's error
  *
  * For when kipc_wait_quick() cannot end the wait (the partner runs
@@ -643,13 +752,14 @@ int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
  * parked).
  */
 long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
-		       u64 send_timeout, u64 recv_timeout,
+		       u64 send_timeout, u64 recv_timeout, s32 recv_ep,
 		       const struct kipc_handle *h, int ret)
 {
-	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout, h);
+	struct kipc_op op = kipc_slot_op(cmd, ep, send_timeout, recv_timeout,
+					 recv_ep, h);
 
 	/* It came here from a reply_recv only after its reply went out. */
-	op.replied = cmd == KIPC_IOC_REPLY_RECV;
+	op.replied |= cmd == KIPC_IOC_REPLY_RECV;
 
 	if (ret == -EINPROGRESS)
 		ret = kipc_wait(ctx, &op);

@@ -194,7 +194,7 @@ TEST_F(err, unknown_ioctl)
 		_IOW(KIPC_IOC_MAGIC, 0x0f, struct kipc_ipc),
 		_IOW(KIPC_IOC_MAGIC, 0x15, struct kipc_ipc),
 		_IOW(KIPC_IOC_MAGIC, 0x20, struct kipc_ipc),
-		_IO(KIPC_IOC_MAGIC, 0x17), _IO(KIPC_IOC_MAGIC, 0x1d),
+		_IO(KIPC_IOC_MAGIC, 0x17), _IO(KIPC_IOC_MAGIC, 0x1e),
 		_IOW(KIPC_IOC_MAGIC, 0x18, struct kipc_ipc),
 		_IOW(KIPC_IOC_MAGIC, 0xff, struct kipc_ipc),
 		/* A kipc number and size under another magic. */

@@ -824,6 +824,7 @@ static bool new_cmd(unsigned long cmd)
 	case KIPC_IOC_NTFN_WAIT:
 	case KIPC_IOC_NTFN_BIND:
 	case KIPC_IOC_CANCEL:
+	case KIPC_IOC_MSEND_RECV:	/* fuzz.slots fuzzes it */
 		return true;
 	}
 	return false;
@@ -1661,7 +1662,8 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 		.features = KIPC_FEAT_UTCB | KIPC_FEAT_BADGE | KIPC_FEAT_CREDS |
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
-			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS,
+			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
+			    KIPC_FEAT_SEND_RECV,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 
@@ -3832,7 +3834,8 @@ TEST_F_TIMEOUT(fuzz, async, 300)
  * arguments are written once (its slot, KIPC_ARGS_SLOT, its timeouts:
  * polls, infinite, a few milliseconds), and so is its first message; from
  * then on nobody writes a shared area.  The threads make the area
- * operations on them, ABI 1.0 operations with argument structs of their
+ * operations on them (ABI 1.3's send_recv too, receiving through slot 0:
+ * any result of a send or of a receive), ABI 1.0 operations with argument structs of their
  * own, replies and cancels, and register, replace and clear their slots:
  * private handles of every kind, pool fds that other threads close and
  * replace meanwhile, fresh handles whose descriptor is closed at once,
@@ -3872,7 +3875,7 @@ static struct sfz {
 	struct kipc_ctx srv, rcv;	/* E2's server, E0's receiver */
 	int stop;
 	uint64_t budget, ops;
-	uint64_t busy, regs, regs_ok, fresh, cancels, churn, srv_msgs, rcv_msgs;
+	uint64_t busy, regs, regs_ok, fresh, cancels, churn, srv_msgs, rcv_msgs, send_recvs;
 	uint64_t hist[ARRAY_SIZE(etab) + 1];	/* by eidx(), then any other */
 	int bad;
 } SF;
@@ -3970,16 +3973,28 @@ static int spick(struct fz *f, int *rights)
 	return SF.wrong[rn(f, ARRAY_SIZE(SF.wrong))];
 }
 
-/* KIPC_IOC_MSEND ... _MREPLY_RECV on a shared context, its fixed arguments. */
+/*
+ * KIPC_IOC_MSEND ... _MREPLY_RECV and _MSEND_RECV (ABI 1.3: its receive
+ * through slot 0, which may hold anything) on a shared context, its fixed
+ * arguments.
+ */
 static void sarea_op(struct fz *f, struct sctx *s)
 {
 	static const unsigned long cmds[] = {
 		KIPC_IOC_MSEND, KIPC_IOC_MRECV, KIPC_IOC_MCALL, KIPC_IOC_MREPLY_RECV,
+		KIPC_IOC_MSEND_RECV,
 	};
 	int i = rn(f, ARRAY_SIZE(cmds)), err;
+	uint64_t allowed;
 	bool ov;
 
 	err = sioctl(s, cmds[i], NULL, &ov);
+	if (cmds[i] == KIPC_IOC_MSEND_RECV) {
+		allowed = sallowed(s, OP_SEND, s->to, ov) | sallowed(s, OP_RECV, s->to, ov);
+		__atomic_fetch_add(&SF.send_recvs, 1, __ATOMIC_RELAXED);
+		scheck("MSEND_RECV", s, allowed, err, ov);
+		return;
+	}
 	scheck(op_name[cmd_op(cmds[i])], s, sallowed(s, base_op(cmd_op(cmds[i])), s->to, ov),
 	       err, ov);
 }
@@ -4311,10 +4326,11 @@ TEST_F_TIMEOUT(fuzz, slots, 300)
 		}
 		usleep(left ? 2000 : 0);
 	}
-	TH_LOG("%llu operations in %.1f s: %llu registrations (%llu done, %llu of fresh handles closed at once), %llu cancels, %llu pool changes; E2's server %llu messages, E0's receiver %llu",
+	TH_LOG("%llu operations in %.1f s: %llu registrations (%llu done, %llu of fresh handles closed at once), %llu cancels, %llu pool changes, %llu send_recvs; E2's server %llu messages, E0's receiver %llu",
 	       (unsigned long long)SF.ops, (now_ns() - t0) / 1e9, (unsigned long long)SF.regs,
 	       (unsigned long long)SF.regs_ok, (unsigned long long)SF.fresh,
 	       (unsigned long long)SF.cancels, (unsigned long long)SF.churn,
+	       (unsigned long long)SF.send_recvs,
 	       (unsigned long long)SF.srv_msgs, (unsigned long long)SF.rcv_msgs);
 	{
 		char line[512];
@@ -4335,6 +4351,7 @@ TEST_F_TIMEOUT(fuzz, slots, 300)
 	}
 	EXPECT_LT(100, SF.srv_msgs);
 	EXPECT_LT(100, SF.rcv_msgs);
+	EXPECT_LT(100, SF.send_recvs);
 
 	/* Nothing waits; E2's only receive right is the server's slot. */
 	for (int e = 0; e < SE; e++) {

@@ -181,6 +181,32 @@ static inline int kipc_call(struct kipc_ctx *ctx, int ep, uint64_t tag,
 	return kipc__op(ctx, KIPC_IOC_CALL, KIPC_IOC_MCALL, ep, timeout, timeout);
 }
 
+/*
+ * Send @tag and its registers one way to @send_ep (waiting up to
+ * @send_timeout for a receiver), then wait up to @recv_timeout for a
+ * message on @recv_ep, in one kernel entry (ABI 1.3, KIPC_FEAT_SEND_RECV).
+ * Both are slots or both descriptors (-EINVAL otherwise).  After an error,
+ * KIPC_ST_SENT in ctx->utcb->status says the message went out.
+ */
+static inline int kipc_send_recv(struct kipc_ctx *ctx, int send_ep,
+				 uint64_t tag, int recv_ep,
+				 uint64_t send_timeout, uint64_t recv_timeout)
+{
+	struct kipc_area_args *u = &ctx->utcb->args;
+	int slot = KIPC_IS_SLOT(send_ep);
+
+	if (slot != KIPC_IS_SLOT(recv_ep))
+		return -EINVAL;
+	ctx->utcb->tag = tag;
+	u->ep = slot ? KIPC_SLOT(0) - send_ep : send_ep;
+	u->flags = slot ? KIPC_ARGS_SLOT : 0;
+	u->send_timeout = send_timeout;
+	u->recv_timeout = recv_timeout;
+	u->recv_ep = slot ? KIPC_SLOT(0) - recv_ep : recv_ep;
+	u->__pad = 0;
+	return kipc__area_ioctl(ctx->fd, KIPC_IOC_MSEND_RECV);
+}
+
 /* Reply to the caller whose message was received last.  Never blocks. */
 static inline int kipc_reply(struct kipc_ctx *ctx, uint64_t tag)
 {

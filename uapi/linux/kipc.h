@@ -25,7 +25,7 @@
 
 /* Interface version reported by KIPC_IOC_VERSION. */
 #define KIPC_ABI_MAJOR		1
-#define KIPC_ABI_MINOR		2
+#define KIPC_ABI_MINOR		3
 
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
@@ -77,6 +77,11 @@
 /* reply_recv: a reply right was held but its caller had gone. */
 #define KIPC_ST_REPLY_LOST	(1U << 0)
 /*
+ * send_recv (ABI 1.3): its send phase delivered the message, whatever the
+ * receive phase then did: after an error with this bit, do not send again.
+ */
+#define KIPC_ST_SENT		(1U << 1)
+/*
  * recv, reply_recv (through a bound notification) and notification wait:
  * what arrived is not a message but notification bits, which are in
  * @badge (tag 0, pid 0, uid and gid (__u32)-1, registers untouched).
@@ -88,14 +93,18 @@
 
 /**
  * struct kipc_area_args - an operation's arguments in the message area
- * (ABI 1.2: KIPC_IOC_MSEND, _MRECV, _MCALL, _MREPLY, _MREPLY_RECV)
+ * (ABI 1.2: KIPC_IOC_MSEND, _MRECV, _MCALL, _MREPLY, _MREPLY_RECV; ABI
+ * 1.3: KIPC_IOC_MSEND_RECV)
  * @ep:		endpoint handle: a file descriptor, or with KIPC_ARGS_SLOT
  *		the number of a slot registered with KIPC_IOC_REGISTER
  *		(0..KIPC_SLOTS-1); KIPC_IOC_MREPLY takes none and wants -1.
- * @flags:	KIPC_ARGS_SLOT or 0.
+ *		KIPC_IOC_MSEND_RECV sends to it.
+ * @flags:	KIPC_ARGS_SLOT or 0 (for both endpoints of a send_recv).
  * @send_timeout: as in struct kipc_ipc.
  * @recv_timeout: as in struct kipc_ipc.
- * @__reserved:	must be 0.
+ * @__reserved:	must be 0, except for KIPC_IOC_MSEND_RECV, which reads
+ * @recv_ep:	the endpoint it receives on (a descriptor or slot, as @ep) and
+ * @__pad:	which must be 0.
  *
  * The same operations as KIPC_IOC_SEND ... _REPLY_RECV, without an
  * argument to copy in: a loop that calls or serves through one endpoint
@@ -107,7 +116,13 @@ struct kipc_area_args {
 	__u32 flags;
 	__u64 send_timeout;
 	__u64 recv_timeout;
-	__u64 __reserved;
+	union {
+		__u64 __reserved;
+		struct {
+			__s32 recv_ep;
+			__u32 __pad;
+		};
+	};
 };
 
 /**
@@ -255,6 +270,7 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_POLL		(1ULL << 9)	/* poll/epoll on handles */
 #define KIPC_FEAT_URING		(1ULL << 10)	/* IORING_OP_URING_CMD */
 #define KIPC_FEAT_AREA_ARGS	(1ULL << 11)	/* ABI 1.2: KIPC_IOC_M*, REGISTER */
+#define KIPC_FEAT_SEND_RECV	(1ULL << 12)	/* ABI 1.3: KIPC_IOC_MSEND_RECV */
 
 /**
  * struct kipc_version - result of KIPC_IOC_VERSION
@@ -492,6 +508,16 @@ struct kipc_register {
 #define KIPC_IOC_MCALL		_IO(KIPC_IOC_MAGIC, 0x1a)
 #define KIPC_IOC_MREPLY		_IO(KIPC_IOC_MAGIC, 0x1b)
 #define KIPC_IOC_MREPLY_RECV	_IO(KIPC_IOC_MAGIC, 0x1c)
+/*
+ * ABI 1.3: send (one way, as KIPC_IOC_MSEND) to @ep, then receive (as
+ * KIPC_IOC_MRECV) on @recv_ep, in one entry: L4's IPC with both phases.
+ * Neither phase runs unless both endpoints are valid with their rights;
+ * an error of the send phase ends it before the receive; KIPC_ST_SENT in
+ * status says the send phase delivered (also when the receive phase then
+ * fails).  A signal that runs no handler during the receive phase restarts
+ * only the receive.  Not an io_uring command.
+ */
+#define KIPC_IOC_MSEND_RECV	_IO(KIPC_IOC_MAGIC, 0x1d)
 #define KIPC_IOC_REGISTER	_IOW(KIPC_IOC_MAGIC, 0x07, struct kipc_register)
 #define KIPC_IOC_NTFN_CREATE	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_notify_create)
 #define KIPC_IOC_NTFN_SIGNAL	_IOW(KIPC_IOC_MAGIC, 0x31, struct kipc_notify)
