@@ -710,4 +710,37 @@ TEST_F_TIMEOUT(sr, storm_of_signals_without_handlers, 120)
 	EXPECT_EQ(-EAGAIN, kipc_recv(&self->c, self->a, KIPC_TIMEOUT_POLL));
 }
 
+struct sr_thread {
+	int a, b, ret;
+	__u32 status;
+	pthread_t t;
+};
+
+static void *sr_thread_main(void *arg)
+{
+	struct sr_thread *x = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	x->ret = kipc_send_recv(&c, x->a, KIPC_TAG(1, 0), x->b, INF, INF);
+	x->status = c.utcb->status;
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/* The receiving end's last handle closed under the receive phase: EPIPE. */
+TEST_F(sr, receive_end_closed_under_it)
+{
+	struct sr_thread x = { .a = self->a, .b = self->b };
+
+	ASSERT_EQ(0, pthread_create(&x.t, NULL, sr_thread_main, &x));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->a, INF));
+	ASSERT_EQ(0, wait_fdinfo(self->b, "receivers-waiting", 1));
+	close(self->b);
+	self->b = -1;
+	pthread_join(x.t, NULL);
+	EXPECT_EQ(-EPIPE, x.ret);
+	EXPECT_EQ(KIPC_ST_SENT, x.status);
+}
+
 TEST_HARNESS_MAIN

@@ -292,19 +292,22 @@ TEST_F(uring, bad_submissions)
 	/* cancel takes no fd */
 	sqe = sqe_for(&self->ring, 7);
 	kipc_prep_cmd(sqe, c, KIPC_IOC_CANCEL, 3, 0);
-	ASSERT_EQ(7, io_uring_submit(&self->ring));
-	for (int i = 0; i < 7; i++) {
+	/* send_recv (ABI 1.3) is no ring command */
+	sqe = sqe_for(&self->ring, 8);
+	kipc_prep_cmd(sqe, c, KIPC_IOC_MSEND_RECV, self->ep, INF);
+	ASSERT_EQ(8, io_uring_submit(&self->ring));
+	for (int i = 0; i < 8; i++) {
 		int r = reap_cqe(&self->ring, &d, 20000);
 		static const int want[] = { -EINVAL, -EINVAL, -EINVAL, -ENOTTY,
-					    -EBADF, -EAGAIN, -EINVAL };
+					    -EBADF, -EAGAIN, -EINVAL, -ENOTTY };
 
 		ASSERT_LE(1, d);
-		ASSERT_GE(7, d);
+		ASSERT_GE(8, d);
 		EXPECT_EQ(want[d - 1], r);
 	}
 	/* a uring_cmd on another file type is refused by io_uring itself */
 	ASSERT_EQ(0, pipe(pfd));
-	sqe = sqe_for(&self->ring, 8);
+	sqe = sqe_for(&self->ring, 9);
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, pfd[0], NULL, 0, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_NE(0, reap_cqe(&self->ring, &d, 20000));
