@@ -232,5 +232,12 @@ END {
 	# What kipc adds to entering it, without a partner.
 	if (("kipc_recv_eagain" in med) && med["null_ioctl"] > 0)
 		printf "kipc_recv_eagain/null_ioctl ratio: %.2f\n", med["kipc_recv_eagain"] / med["null_ioctl"]
+	# One-way messages each way: four entries, and two (send_recv).
+	if (med["sched_yield"] > 0) {
+		if ("kipc_send" in med)
+			printf "kipc_send/floor round-trip ratio: %.2f\n", med["kipc_send"] / med["sched_yield"]
+		if ("kipc_send_recv" in med)
+			printf "kipc_send_recv/floor round-trip ratio: %.2f\n", med["kipc_send_recv"] / med["sched_yield"]
+	}
 	exit bad
 }' "$csv"
