@@ -2149,6 +2149,187 @@ TEST(slots_go_with_the_context)
 	kipc_ctx_close(&c);
 }
 
+
+/*
+ * send_recv (ABI 1.3) around a ring: RING_N processes, stage i receiving
+ * on endpoint i and sending one way to endpoint i + 1 with send_recv
+ * (slots and descriptors in turn), RING_T tokens going round at once,
+ * while the controller stops, continues and signals the stages without
+ * handlers.  A token's registers derive from its number and hop count, and
+ * each stage checks that every token comes back exactly RING_N hops after
+ * it last saw it: a message sent twice (a restart that sent again) or lost
+ * shows.  Each token makes RING_HOPS hops; then the stages are killed
+ * where they wait, and nothing may be left behind.
+ */
+enum { RING_N = 4, RING_T = 2, RING_HOPS = 6000, RING_REGS = 6 };
+
+static void ring_msg(struct kipc_ctx *c, uint64_t tok, uint64_t hop)
+{
+	__u64 *mr = kipc_mr(c);
+
+	mr[0] = tok;
+	mr[1] = hop;
+	for (int i = 2; i < RING_REGS; i++)
+		mr[i] = mix(tok * 0x10001 + hop * 31 + i);
+}
+
+static int ring_msg_ok(struct kipc_ctx *c, uint64_t *tok, uint64_t *hop)
+{
+	__u64 *mr = kipc_mr(c);
+
+	if (KIPC_TAG_NR(kipc_tag(c)) != RING_REGS || mr[0] >= RING_T)
+		return 0;
+	for (int i = 2; i < RING_REGS; i++)
+		if (mr[i] != mix(mr[0] * 0x10001 + mr[1] * 31 + i))
+			return 0;
+	*tok = mr[0];
+	*hop = mr[1];
+	return 1;
+}
+
+struct ring {
+	int ep[RING_N];
+	int report[2];		/* stages write a line if something is wrong */
+	int done[2];		/* stage 0 writes once every token is home */
+};
+
+static int ring_stage(struct ring *r, int me)
+{
+	int in = r->ep[me], out = r->ep[(me + 1) % RING_N], ret = 0;
+	uint64_t last[RING_T], tok, hop, finished = 0;
+	struct kipc_ctx c;
+	char line[160];
+
+	for (int t = 0; t < RING_T; t++)
+		last[t] = UINT64_MAX;
+	ctx_open(&c);
+	if (kipc_register(&c, 0, in) || kipc_register(&c, 1, out))
+		return 2;
+	if (me == 0) {
+		/* Inject the tokens, each at hop 0 here. */
+		for (tok = 0; tok < RING_T; tok++) {
+			ring_msg(&c, tok, 1);
+			last[tok] = 0;
+			if (kipc_send(&c, KIPC_SLOT(1), KIPC_TAG(1, RING_REGS), INF))
+				return 3;
+		}
+	}
+	ret = kipc_recv(&c, KIPC_SLOT(0), INF);
+	for (;;) {
+		int slot;
+
+		if (ret) {
+			snprintf(line, sizeof(line), "stage %d: send_recv: %d (status %#x)\n",
+				 me, ret, c.utcb->status);
+			break;
+		}
+		if (!ring_msg_ok(&c, &tok, &hop) || hop % RING_N != (uint64_t)me ||
+		    (last[tok] != UINT64_MAX && hop != last[tok] + RING_N)) {
+			snprintf(line, sizeof(line),
+				 "stage %d: token %llu hop %llu after hop %llu\n", me,
+				 (unsigned long long)kipc_mr(&c)[0],
+				 (unsigned long long)kipc_mr(&c)[1],
+				 (unsigned long long)last[kipc_mr(&c)[0] % RING_T]);
+			break;
+		}
+		last[tok] = hop;
+		if (hop >= RING_HOPS) {
+			/* Home: this token goes no further. */
+			if (++finished == RING_T && me == RING_HOPS % RING_N)
+				(void)!write(r->done[1], "d", 1);
+			ret = kipc_recv(&c, KIPC_SLOT(0), INF);
+			continue;
+		}
+		ring_msg(&c, tok, hop + 1);
+		slot = hop & 1;
+		ret = kipc_send_recv(&c, slot ? KIPC_SLOT(1) : out,
+				     KIPC_TAG(1, RING_REGS), slot ? KIPC_SLOT(0) : in,
+				     INF, INF);
+		if (!ret && c.utcb->status != KIPC_ST_SENT) {
+			snprintf(line, sizeof(line), "stage %d: status %#x\n", me,
+				 c.utcb->status);
+			break;
+		}
+	}
+	(void)!write(r->report[1], line, strlen(line));
+	return 1;
+}
+
+TEST(send_recv_ring)
+{
+	static const int sigs[] = { SIGCHLD, SIGWINCH, SIGUSR2 };
+	long contexts = kipc_stat("contexts"), endpoints = kipc_stat("endpoints");
+	uint64_t end = now_ns() + 120000 * MS * kipc_slow();
+	struct ring r;
+	struct kipc_ctx c;
+	pid_t pid[RING_N];
+	int n = 0, home = 0, st;
+	char buf[512];
+	ssize_t len = 0;
+
+	ctx_open(&c);
+	for (int i = 0; i < RING_N; i++) {
+		r.ep[i] = kipc_ep_create(&c, 0);
+		ASSERT_GE(r.ep[i], 0);
+	}
+	ASSERT_EQ(0, pipe2(r.report, O_NONBLOCK));
+	ASSERT_EQ(0, pipe2(r.done, O_NONBLOCK));
+	signal(SIGUSR2, SIG_IGN);	/* ignored from their first instruction */
+	for (int i = 0; i < RING_N; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0)
+			_exit(ring_stage(&r, i));
+		ASSERT_GT(pid[i], 0);
+	}
+	signal(SIGUSR2, SIG_DFL);
+	while (now_ns() < end) {
+		pid_t p = pid[n % RING_N];
+
+		if (read(r.done[0], buf, 1) == 1) {
+			home = 1;
+			break;
+		}
+		len = read(r.report[0], buf, sizeof(buf) - 1);
+		if (len > 0)
+			break;
+		if (n % 16 == 15 && kill(p, SIGSTOP) == 0) {
+			waitpid(p, &st, WUNTRACED);
+			kill(p, SIGCONT);
+			waitpid(p, &st, WCONTINUED);
+		} else {
+			kill(p, sigs[n % 3]);
+		}
+		n++;
+		usleep(100);
+	}
+	for (int i = 0; i < RING_N; i++) {
+		kill(pid[i], SIGKILL);
+		waitpid(pid[i], &st, 0);
+	}
+	if (len <= 0)
+		len = read(r.report[0], buf, sizeof(buf) - 1);
+	buf[len > 0 ? len : 0] = 0;
+	TH_LOG("%d signals; %s", n, home ? "every token home" : "not home");
+	EXPECT_EQ(1, home) TH_LOG("%s", buf);
+	EXPECT_GE(0, len) TH_LOG("%s", buf);
+	for (int i = 0; i < RING_N; i++) {
+		EXPECT_EQ(0, wait_fdinfo(r.ep[i], "senders-waiting", 0));
+		EXPECT_EQ(0, wait_fdinfo(r.ep[i], "receivers-waiting", 0));
+		close(r.ep[i]);
+	}
+	close(r.report[0]);
+	close(r.report[1]);
+	close(r.done[0]);
+	close(r.done[1]);
+	kipc_ctx_close(&c);
+	/* Contexts are freed after an RCU grace period. */
+	for (int i = 0; i < 2000 && (kipc_stat("contexts") != contexts ||
+				     kipc_stat("endpoints") != endpoints); i++)
+		sleep_ms(5);
+	EXPECT_EQ(contexts, kipc_stat("contexts"));
+	EXPECT_EQ(endpoints, kipc_stat("endpoints"));
+}
+
 /* The harness wants the timeout at compile time; the run length is not. */
 static void __attribute__((constructor)) stress_timeout(void)
 {
