@@ -16,6 +16,9 @@ int kipc_ctx_open(struct kipc_ctx *ctx)
 	void *p;
 	int fd, err;
 
+	/* A failed open leaves a closed context: kipc_ctx_close() is safe. */
+	ctx->fd = -1;
+	ctx->utcb = NULL;
 	fd = open(KIPC_DEVICE, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -30,12 +33,18 @@ int kipc_ctx_open(struct kipc_ctx *ctx)
 	return 0;
 }
 
+/*
+ * An open context always has its area mapped: one without (zeroed, never
+ * opened, its open failed, already closed) owns no descriptor, not even
+ * the 0 of a zeroed struct.
+ */
 void kipc_ctx_close(struct kipc_ctx *ctx)
 {
-	if (ctx->utcb)
+	if (ctx->utcb) {
 		munmap(ctx->utcb, KIPC_UTCB_SIZE);
-	if (ctx->fd >= 0)
-		close(ctx->fd);
+		if (ctx->fd >= 0)
+			close(ctx->fd);
+	}
 	ctx->utcb = NULL;
 	ctx->fd = -1;
 }

@@ -14,7 +14,9 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include <sys/syscall.h>
 #include <linux/kipc.h>
 
@@ -27,9 +29,15 @@ struct kipc_ctx {
 	struct kipc_utcb *utcb;		/* its message area */
 };
 
-/* Open a context (O_CLOEXEC) and map its message area. */
+/*
+ * Open a context (O_CLOEXEC) and map its message area; on failure the
+ * context is left closed.
+ */
 int kipc_ctx_open(struct kipc_ctx *ctx);
-/* Unmap and close; a reply still owed is given up (ECONNRESET). */
+/*
+ * Unmap and close; a reply still owed is given up (ECONNRESET).  Safe on
+ * a closed context, and on a zeroed one that was never opened.
+ */
 void kipc_ctx_close(struct kipc_ctx *ctx);
 /* Ask the module for its ABI version and features. */
 int kipc_version(struct kipc_ctx *ctx, struct kipc_version *v);
@@ -88,6 +96,167 @@ static inline __s32 *kipc_fds(struct kipc_ctx *ctx)
 static inline uint64_t kipc_tag(const struct kipc_ctx *ctx)
 {
 	return ctx->utcb->tag;
+}
+
+/*
+ * What the kernel wrote with the last message received: the badge of the
+ * sender's handle, the sender's pid, effective uid and gid as the
+ * receiver's namespaces see them, the descriptors it carried (listed in
+ * kipc_fds()), and the status word, which describes the last operation
+ * (KIPC_ST_*).
+ */
+static inline uint64_t kipc_badge(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->badge;
+}
+
+static inline pid_t kipc_pid(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->pid;
+}
+
+static inline uid_t kipc_uid(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->uid;
+}
+
+static inline gid_t kipc_gid(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->gid;
+}
+
+static inline unsigned int kipc_nfds(const struct kipc_ctx *ctx)
+{
+	return KIPC_TAG_FDS(ctx->utcb->tag);
+}
+
+static inline uint32_t kipc_status(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->status;
+}
+
+/*
+ * Messages as byte streams over the registers, with bounds checks: a
+ * writer appends values from register 0 on and kipc_msg_tag() gives the
+ * tag that sends just the registers used (the rest of the last one
+ * zeroed); a reader takes them back in the same order from a received
+ * message, never past the registers its tag counts.  Values are stored in
+ * the host's byte order, unaligned; a string is its bytes and a NUL.  The
+ * first error sticks (m->err, and every later call returns it): -EMSGSIZE
+ * when a value does not fit in the 64 registers or in the caller's
+ * buffer, -EBADMSG when a reader runs past the end or finds no NUL.
+ */
+struct kipc_msg {
+	unsigned char *p;	/* the registers, as bytes */
+	unsigned int len;	/* written, or what the message holds */
+	unsigned int pos;	/* a reader's position */
+	int err;
+};
+
+#define KIPC_MSG_BYTES		(KIPC_MSG_REGS * 8)
+
+/* Start a message to send in @ctx's registers. */
+static inline void kipc_msg_begin(struct kipc_msg *m, struct kipc_ctx *ctx)
+{
+	m->p = (unsigned char *)ctx->utcb->mr;
+	m->len = 0;
+	m->pos = 0;
+	m->err = 0;
+}
+
+static inline int kipc_msg_put_bytes(struct kipc_msg *m, const void *v,
+				     size_t n)
+{
+	if (m->err)
+		return m->err;
+	if (n > KIPC_MSG_BYTES - m->len)
+		return m->err = -EMSGSIZE;
+	memcpy(m->p + m->len, v, n);
+	m->len += n;
+	return 0;
+}
+
+static inline int kipc_msg_put_u32(struct kipc_msg *m, uint32_t v)
+{
+	return kipc_msg_put_bytes(m, &v, sizeof(v));
+}
+
+static inline int kipc_msg_put_u64(struct kipc_msg *m, uint64_t v)
+{
+	return kipc_msg_put_bytes(m, &v, sizeof(v));
+}
+
+static inline int kipc_msg_put_str(struct kipc_msg *m, const char *s)
+{
+	return kipc_msg_put_bytes(m, s, strlen(s) + 1);
+}
+
+/*
+ * The tag that sends what was written with @label (descriptors: add them
+ * with KIPC_TAG_WITH_FDS()); its registers' unused tail is zeroed.
+ */
+static inline uint64_t kipc_msg_tag(struct kipc_msg *m, uint64_t label)
+{
+	unsigned int words = (m->len + 7) / 8;
+
+	memset(m->p + m->len, 0, words * 8 - m->len);
+	return KIPC_TAG(label, words);
+}
+
+/* Start reading the message received into @ctx. */
+static inline void kipc_msg_read(struct kipc_msg *m, struct kipc_ctx *ctx)
+{
+	m->p = (unsigned char *)ctx->utcb->mr;
+	m->len = KIPC_TAG_NR(ctx->utcb->tag) * 8;
+	m->pos = 0;
+	m->err = 0;
+}
+
+/* Bytes left to read. */
+static inline unsigned int kipc_msg_left(const struct kipc_msg *m)
+{
+	return m->len - m->pos;
+}
+
+static inline int kipc_msg_get_bytes(struct kipc_msg *m, void *v, size_t n)
+{
+	if (m->err)
+		return m->err;
+	if (n > m->len - m->pos)
+		return m->err = -EBADMSG;
+	memcpy(v, m->p + m->pos, n);
+	m->pos += n;
+	return 0;
+}
+
+static inline int kipc_msg_get_u32(struct kipc_msg *m, uint32_t *v)
+{
+	return kipc_msg_get_bytes(m, v, sizeof(*v));
+}
+
+static inline int kipc_msg_get_u64(struct kipc_msg *m, uint64_t *v)
+{
+	return kipc_msg_get_bytes(m, v, sizeof(*v));
+}
+
+/*
+ * A string into @buf of @size bytes (NUL included): -EBADMSG if the
+ * message has no NUL before its end, -EMSGSIZE if it does not fit.
+ */
+static inline int kipc_msg_get_str(struct kipc_msg *m, char *buf, size_t size)
+{
+	const unsigned char *nul;
+	size_t n;
+
+	if (m->err)
+		return m->err;
+	nul = memchr(m->p + m->pos, 0, m->len - m->pos);
+	if (!nul)
+		return m->err = -EBADMSG;
+	n = nul - (m->p + m->pos) + 1;
+	if (n > size)
+		return m->err = -EMSGSIZE;
+	return kipc_msg_get_bytes(m, buf, n);
 }
 
 /*
@@ -205,6 +374,19 @@ static inline int kipc_send_recv(struct kipc_ctx *ctx, int send_ep,
 	u->recv_ep = slot ? KIPC_SLOT(0) - recv_ep : recv_ep;
 	u->__pad = 0;
 	return kipc__area_ioctl(ctx->fd, KIPC_IOC_MSEND_RECV);
+}
+
+/*
+ * kipc_call() with a timeout for the send phase (waiting for a receiver)
+ * and one for the whole call.
+ */
+static inline int kipc_call_timeouts(struct kipc_ctx *ctx, int ep,
+				     uint64_t tag, uint64_t send_timeout,
+				     uint64_t recv_timeout)
+{
+	ctx->utcb->tag = tag;
+	return kipc__op(ctx, KIPC_IOC_CALL, KIPC_IOC_MCALL, ep, send_timeout,
+			recv_timeout);
 }
 
 /* Reply to the caller whose message was received last.  Never blocks. */
