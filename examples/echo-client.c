@@ -6,8 +6,8 @@
  *
  * Gets a handle from the server over SOCKETPATH, sends each TEXT with
  * kipc_call and checks that the same text comes back, then says bye
- * (label 0).  Text is packed into the message registers: label = length
- * in bytes, registers = the bytes, so a TEXT holds at most 512 bytes.
+ * (label 0).  The text travels as a string in the message registers
+ * (kipc_msg_put_str(), label 1), so a TEXT holds at most 511 bytes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,12 +16,11 @@
 #include <kipc.h>
 #include "bootstrap.h"
 
-#define TEXT_MAX	(KIPC_MSG_REGS * 8)
+#define TEXT_MAX	(KIPC_MSG_BYTES - 1)
 
 int main(int argc, char **argv)
 {
 	struct kipc_ctx ctx;
-	__u64 *mr;
 	int ep, i, ret;
 
 	if (argc < 3) {
@@ -51,34 +50,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "echo-client: kipc_ctx_open: %s\n", kipc_strerror(ret));
 		return 1;
 	}
-	mr = kipc_mr(&ctx);
 
 	for (i = 2; i < argc; i++) {
 		const char *text = argv[i];
-		size_t len = strlen(text);
-		unsigned int nr = (len + 7) / 8;
-		uint64_t tag, label, got;
+		char echo[KIPC_MSG_BYTES];
+		struct kipc_msg m;
 
-		memset(mr, 0, nr * 8);
-		memcpy(mr, text, len);
+		kipc_msg_begin(&m, &ctx);
+		kipc_msg_put_str(&m, text);
 
 		/* Send and wait for the answer, which overwrites tag and registers. */
-		ret = kipc_call(&ctx, ep, KIPC_TAG(len, nr), KIPC_TIMEOUT_INFINITE);
+		ret = kipc_call(&ctx, ep, kipc_msg_tag(&m, 1), KIPC_TIMEOUT_INFINITE);
 		if (ret) {
 			fprintf(stderr, "echo-client: kipc_call: %s\n", kipc_strerror(ret));
 			return 1;
 		}
-		tag = kipc_tag(&ctx);
-		label = KIPC_TAG_LABEL(tag);
-		got = KIPC_TAG_NR(tag) * 8;
-		if (label < got)
-			got = label;
-		printf("echo-client: sent \"%s\", got \"%.*s\" back (label %llu)\n",
-		       text, (int)got, (const char *)mr, (unsigned long long)label);
-		if (label != len || KIPC_TAG_NR(tag) != nr || memcmp(mr, text, len)) {
+		kipc_msg_read(&m, &ctx);
+		if (kipc_msg_get_str(&m, echo, sizeof(echo)) || strcmp(echo, text)) {
 			fprintf(stderr, "echo-client: the echo differs from the text\n");
 			return 1;
 		}
+		printf("echo-client: sent \"%s\", got \"%s\" back\n", text, echo);
 	}
 
 	/* Bye: label 0 and no registers.  The server answers it too. */

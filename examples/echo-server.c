@@ -10,9 +10,10 @@
  * prints who sent it: the badge, which the client cannot forge, and the
  * pid and uid, which the kernel fills in.
  *
- * Text travels in the message registers: the label is the length in
- * bytes, the registers hold the bytes.  A call with label 0 says "bye".
- * After NCLIENTS byes the server exits; without NCLIENTS it runs forever.
+ * Text travels in the message registers as a string (kipc_msg_put_str()
+ * on the client, kipc_msg_get_str() here: bounds-checked, no packing by
+ * hand) with label 1; a call with label 0 says "bye".  After NCLIENTS
+ * byes the server exits; without NCLIENTS it runs forever.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -114,32 +115,38 @@ int main(int argc, char **argv)
 	 */
 	ret = kipc_recv(&ctx, s.ep, KIPC_TIMEOUT_INFINITE);
 	while (!ret) {
-		struct kipc_utcb *u = ctx.utcb;
-		uint64_t label = KIPC_TAG_LABEL(u->tag);
-		unsigned int nr = KIPC_TAG_NR(u->tag);
-		uint64_t len = label < nr * 8 ? label : nr * 8;
+		uint64_t tag = kipc_tag(&ctx);
+		char text[KIPC_MSG_BYTES];
+		struct kipc_msg m;
 
-		if (label == 0) {
+		if (KIPC_TAG_LABEL(tag) == 0) {
 			printf("echo-server: badge %llu pid %d uid %u: bye\n",
-			       (unsigned long long)u->badge, u->pid, u->uid);
-			if ((u->tag & KIPC_TAG_F_CALL) && s.nclients &&
+			       (unsigned long long)kipc_badge(&ctx), kipc_pid(&ctx),
+			       kipc_uid(&ctx));
+			if ((tag & KIPC_TAG_F_CALL) && s.nclients &&
 			    ++byes == s.nclients)
 				break;
 		} else {
-			printf("echo-server: badge %llu pid %d uid %u: \"%.*s\"\n",
-			       (unsigned long long)u->badge, u->pid, u->uid,
-			       (int)len, (const char *)u->mr);
+			/* Read once, into our own buffer; then use that. */
+			kipc_msg_read(&m, &ctx);
+			if (kipc_msg_get_str(&m, text, sizeof(text)))
+				snprintf(text, sizeof(text), "(not a string: %s)",
+					 kipc_strerror(m.err));
+			printf("echo-server: badge %llu pid %d uid %u: \"%s\"\n",
+			       (unsigned long long)kipc_badge(&ctx), kipc_pid(&ctx),
+			       kipc_uid(&ctx), text);
 		}
 
 		/*
 		 * The request is still in our registers, so the echo is just
-		 * the same tag: reply with it and wait for the next message,
-		 * in one system call.  The reply cannot block; if the caller
-		 * has given up meanwhile, the kernel tells us in status.
+		 * the same tag (without the call flag): reply with it and wait
+		 * for the next message, in one system call.  The reply cannot
+		 * block; if the caller has given up meanwhile, the kernel
+		 * tells us in status.
 		 */
-		ret = kipc_reply_recv(&ctx, s.ep, KIPC_TAG(label, nr),
+		ret = kipc_reply_recv(&ctx, s.ep, tag & ~KIPC_TAG_F_CALL,
 				      KIPC_TIMEOUT_INFINITE);
-		if (!ret && (u->status & KIPC_ST_REPLY_LOST))
+		if (!ret && (kipc_status(&ctx) & KIPC_ST_REPLY_LOST))
 			printf("echo-server: a caller left before its echo\n");
 	}
 	if (ret)

@@ -19,6 +19,8 @@
 int main(int argc, char **argv)
 {
 	struct kipc_ctx ctx;
+	struct kipc_msg m;
+	uint64_t v;
 	int h, ret;
 
 	if (argc < 3) {
@@ -35,8 +37,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "name-client: lookup %s: %s\n", argv[1], kipc_strerror(h));
 		return 1;
 	}
-	kipc_mr(&ctx)[0] = strtoull(argv[2], NULL, 0);
-	ret = kipc_call(&ctx, h, KIPC_TAG(0, 1), 10000000000ULL);
+	kipc_msg_begin(&m, &ctx);
+	kipc_msg_put_u64(&m, strtoull(argv[2], NULL, 0));
+	ret = kipc_call(&ctx, h, kipc_msg_tag(&m, 0), 10000000000ULL);
 	if (ret) {
 		fprintf(stderr, "name-client: call: %s\n", kipc_strerror(ret));
 		return 1;
@@ -49,6 +52,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "name-client: unexpected answer\n");
 		return 1;
 	}
-	printf("name-client: %llu\n", (unsigned long long)kipc_mr(&ctx)[0]);
+	kipc_msg_read(&m, &ctx);
+	if (kipc_msg_get_u64(&m, &v)) {
+		fprintf(stderr, "name-client: no number in the answer\n");
+		return 1;
+	}
+	printf("name-client: %llu\n", (unsigned long long)v);
 	return 0;
 }

@@ -62,22 +62,28 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	while (!ncalls || served < ncalls) {
-		struct kipc_utcb *u = ctx.utcb;
-		unsigned int n;
+		struct kipc_msg m;
+		uint64_t v;
 
 		ret = kipc_reply_recv(&ctx, ep, tag, KIPC_TIMEOUT_INFINITE);
 		if (ret)
 			die("kipc_reply_recv", ret);
-		n = KIPC_TAG_NR(u->tag);
-		if (u->badge != SERVICE_BADGE || u->uid != uid) {
+		kipc_msg_read(&m, &ctx);
+		if (kipc_badge(&ctx) != SERVICE_BADGE || kipc_uid(&ctx) != uid) {
 			printf("name-server: pid %d uid %u badge %#llx: denied\n",
-			       u->pid, u->uid, (unsigned long long)u->badge);
+			       kipc_pid(&ctx), kipc_uid(&ctx),
+			       (unsigned long long)kipc_badge(&ctx));
+			tag = KIPC_TAG(DENIED, 0);
+		} else if (kipc_msg_get_u64(&m, &v)) {
+			printf("name-server: pid %d: no number\n", kipc_pid(&ctx));
 			tag = KIPC_TAG(DENIED, 0);
 		} else {
-			for (unsigned int i = 0; i < n; i++)
-				u->mr[i]++;
-			printf("name-server: pid %d uid %u: served\n", u->pid, u->uid);
-			tag = KIPC_TAG(SERVED, n);
+			/* The answer: the number + 1. */
+			kipc_msg_begin(&m, &ctx);
+			kipc_msg_put_u64(&m, v + 1);
+			printf("name-server: pid %d uid %u: served\n", kipc_pid(&ctx),
+			       kipc_uid(&ctx));
+			tag = kipc_msg_tag(&m, SERVED);
 		}
 		fflush(stdout);
 		served++;
