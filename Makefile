@@ -115,6 +115,7 @@ URING_LIBS	:= -luring
 TEST_LIBS_uring	:= $(URING_LIBS)
 TEST_LIBS_stress := $(URING_LIBS)
 TEST_LIBS_fuzz	:= $(URING_LIBS)
+TEST_LIBS_lib	:= $(URING_LIBS)
 
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -224,4 +225,68 @@ const char *kipc_strerror(int err)
 	default:
 		return strerror(-err);
 	}
+}
+
+int kipc_pool_open(struct kipc_pool *p, unsigned int n)
+{
+	unsigned int i;
+	int ret;
+
+	p->n = p->nfree = 0;
+	p->ctx = NULL;
+	p->free = NULL;
+	if (!n || n > 65536)
+		return -EINVAL;
+	p->ctx = calloc(n, sizeof(*p->ctx));
+	p->free = calloc(n, sizeof(*p->free));
+	if (!p->ctx || !p->free) {
+		kipc_pool_close(p);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		ret = kipc_ctx_open(&p->ctx[i]);
+		if (ret) {
+			p->n = i;
+			kipc_pool_close(p);
+			return ret;
+		}
+		/* Handed out from index 0 up. */
+		p->free[i] = n - 1 - i;
+	}
+	p->n = p->nfree = n;
+	return 0;
+}
+
+void kipc_pool_close(struct kipc_pool *p)
+{
+	unsigned int i;
+
+	for (i = 0; p->ctx && i < p->n; i++)
+		kipc_ctx_close(&p->ctx[i]);
+	free(p->ctx);
+	free(p->free);
+	p->ctx = NULL;
+	p->free = NULL;
+	p->n = p->nfree = 0;
+}
+
+struct kipc_ctx *kipc_pool_get(struct kipc_pool *p)
+{
+	if (!p->nfree)
+		return NULL;
+	return &p->ctx[p->free[--p->nfree]];
+}
+
+/* -EINVAL for a context that is not the pool's or is free already. */
+int kipc_pool_put(struct kipc_pool *p, struct kipc_ctx *ctx)
+{
+	unsigned int i;
+
+	if (ctx < p->ctx || ctx >= p->ctx + p->n)
+		return -EINVAL;
+	for (i = 0; i < p->nfree; i++)
+		if (p->free[i] == (unsigned int)(ctx - p->ctx))
+			return -EINVAL;
+	p->free[p->nfree++] = ctx - p->ctx;
+	return 0;
 }

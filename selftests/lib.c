@@ -6,7 +6,10 @@
  */
 #include <sys/resource.h>
 
+#include <liburing.h>
+
 #include "kipc_test.h"
+#include <kipc_uring.h>
 
 FIXTURE(lib) {
 	struct kipc_ctx c;
@@ -265,6 +268,132 @@ TEST(ctx_close_any_state)
 	EXPECT_EQ(n0, count_fds());
 	close(p[0]);
 	close(p[1]);
+}
+
+/* A pool hands out each context once, takes back only its own. */
+TEST(pool_basics)
+{
+	struct kipc_pool p;
+	struct kipc_ctx *a, *b, *c, other = { .fd = -1 };
+	int n0 = count_fds();
+
+	EXPECT_EQ(-EINVAL, kipc_pool_open(&p, 0));
+	ASSERT_EQ(0, kipc_pool_open(&p, 3));
+	EXPECT_EQ(n0 + 3, count_fds());
+	a = kipc_pool_get(&p);
+	b = kipc_pool_get(&p);
+	c = kipc_pool_get(&p);
+	ASSERT_TRUE(a && b && c);
+	EXPECT_TRUE(a != b && b != c && a != c);
+	EXPECT_EQ(0, kipc_pool_index(&p, a));
+	EXPECT_EQ(2, kipc_pool_index(&p, c));
+	EXPECT_EQ(NULL, kipc_pool_get(&p));
+	/* Each is a working context of its own. */
+	EXPECT_NE(a->fd, b->fd);
+	EXPECT_GE(kipc_ep_create(a, 0), 0);
+	EXPECT_EQ(0, kipc_pool_put(&p, b));
+	EXPECT_EQ(-EINVAL, kipc_pool_put(&p, b));	/* free already */
+	EXPECT_EQ(-EINVAL, kipc_pool_put(&p, &other));	/* not the pool's */
+	EXPECT_EQ(b, kipc_pool_get(&p));
+	kipc_pool_close(&p);
+	kipc_pool_close(&p);
+	/* The endpoint made above is still open: our one descriptor. */
+	EXPECT_EQ(n0 + 1, count_fds());
+}
+
+/*
+ * An io_uring server on a pool: a receive per pooled context in flight,
+ * each answered with reply_recv on the context it came on; clients call
+ * until they are done, the contexts go back to the pool when cancelled.
+ */
+static void *pool_client(void *arg)
+{
+	int *ep = arg;
+	struct kipc_ctx c;
+	long bad = 0;
+
+	ctx_open(&c);
+	for (int i = 0; i < 200; i++) {
+		kipc_mr(&c)[0] = i;
+		if (kipc_call(&c, *ep, KIPC_TAG(1, 1), INF) || kipc_mr(&c)[0] != i + 1)
+			bad++;
+	}
+	kipc_ctx_close(&c);
+	return (void *)bad;
+}
+
+TEST(pool_uring_server)
+{
+	struct kipc_pool p;
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	struct kipc_ctx *k, mine;
+	pthread_t t[3];
+	int ep, served = 0, pending = 0, cancelled = 0;
+	void *bad;
+
+	ctx_open(&mine);
+	ep = kipc_ep_create(&mine, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, io_uring_queue_init(16, &ring, 0));
+	ASSERT_EQ(0, kipc_pool_open(&p, 4));
+	while ((k = kipc_pool_get(&p))) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		kipc_prep_recv(sqe, k, ep, INF);
+		io_uring_sqe_set_data64(sqe, kipc_pool_index(&p, k));
+		pending++;
+	}
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, pool_client, &ep));
+	while (served < 600) {
+		struct io_uring_sqe *sqe;
+		unsigned int i;
+
+		ASSERT_LE(0, io_uring_submit_and_wait(&ring, 1));
+		ASSERT_EQ(0, io_uring_peek_cqe(&ring, &cqe));
+		i = io_uring_cqe_get_data64(cqe);
+		ASSERT_EQ(0, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		k = &p.ctx[i];
+		kipc_mr(k)[0]++;
+		served++;
+		sqe = io_uring_get_sqe(&ring);
+		kipc_prep_reply_recv(sqe, k, ep, KIPC_TAG(2, 1), INF);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	/* The last answer goes out with its reply_recv. */
+	ASSERT_LE(0, io_uring_submit(&ring));
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], &bad);
+		EXPECT_EQ(0, (long)bad);
+	}
+	/* The last replies went out with the reply_recvs now waiting: cancel. */
+	for (unsigned int i = 0; i < p.n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		kipc_prep_cancel(sqe, &p.ctx[i]);
+		io_uring_sqe_set_data64(sqe, 1000 + i);
+	}
+	ASSERT_LE(0, io_uring_submit(&ring));
+	while (cancelled < (int)p.n) {
+		unsigned int i;
+
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		i = io_uring_cqe_get_data64(cqe);
+		if (i < 1000) {
+			EXPECT_EQ(-ECANCELED, cqe->res);
+			EXPECT_EQ(0, kipc_pool_put(&p, &p.ctx[i]));
+			cancelled++;
+		}
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	EXPECT_EQ(p.n, p.nfree);
+	EXPECT_EQ(600, served);
+	kipc_pool_close(&p);
+	io_uring_queue_exit(&ring);
+	close(ep);
+	kipc_ctx_close(&mine);
 }
 
 TEST_HARNESS_MAIN

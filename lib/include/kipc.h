@@ -273,6 +273,32 @@ static inline int kipc_msg_get_str(struct kipc_msg *m, char *buf, size_t size)
 int kipc_register(struct kipc_ctx *ctx, unsigned int slot, int ep);
 int kipc_unregister(struct kipc_ctx *ctx, unsigned int slot);
 
+/*
+ * A pool of contexts for a server that keeps several operations in flight
+ * (io_uring: one context per operation): kipc_pool_open() opens @n,
+ * kipc_pool_get() hands out a free one (NULL when all are in use: keep no
+ * more operations in flight), kipc_pool_put() takes it back once its
+ * operation is over and no reply is owed from it (its reply right would
+ * go to the next user), kipc_pool_index() numbers it (for user data), and
+ * kipc_pool_close() closes them all.
+ */
+struct kipc_pool {
+	struct kipc_ctx *ctx;		/* the contexts */
+	unsigned int *free;		/* indexes of the free ones */
+	unsigned int n, nfree;
+};
+
+int kipc_pool_open(struct kipc_pool *p, unsigned int n);
+void kipc_pool_close(struct kipc_pool *p);
+struct kipc_ctx *kipc_pool_get(struct kipc_pool *p);
+int kipc_pool_put(struct kipc_pool *p, struct kipc_ctx *ctx);
+
+static inline unsigned int kipc_pool_index(const struct kipc_pool *p,
+					   const struct kipc_ctx *ctx)
+{
+	return ctx - p->ctx;
+}
+
 static inline int kipc__ioctl(struct kipc_ctx *ctx, unsigned long cmd,
 			      int ep, uint64_t send_timeout,
 			      uint64_t recv_timeout)
