@@ -107,8 +107,16 @@ $(KSFT):
 
 tests: $(TESTS)
 
-# The fuzzer's regression corpus is compiled into it (.incbin).
-$(O)/selftests/fuzz: $(wildcard selftests/fuzz-corpus/*.txt)
+# The fuzzer's regression corpus is compiled into it (.incbin): every
+# selftests/fuzz-corpus/NAME.txt (NAME a C identifier), listed for it in a
+# generated header.
+CORPUS		:= $(sort $(wildcard selftests/fuzz-corpus/*.txt))
+$(O)/gen/fuzz-corpus.h: $(CORPUS) Makefile
+	@mkdir -p $(dir $@)
+	@{ printf '#define CORPUS_FILES(X)'; \
+	   for n in $(notdir $(basename $(CORPUS))); do printf ' X(%s)' "$$n"; done; \
+	   echo; } > $@.tmp && mv $@.tmp $@
+$(O)/selftests/fuzz: $(CORPUS) $(O)/gen/fuzz-corpus.h
 
 # Tests of the io_uring paths link liburing (liburing-dev) statically.
 URING_LIBS	:= -luring
@@ -119,7 +127,7 @@ TEST_LIBS_lib	:= $(URING_LIBS)
 
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft $(STATIC) -o $@ $< $(LIB_A) $(TEST_LIBS_$*)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft -I$(O)/gen $(STATIC) -o $@ $< $(LIB_A) $(TEST_LIBS_$*)
 
 tools: $(TOOLS)
 

@@ -68,8 +68,9 @@
  * default 30); both defaults are multiplied by kipcslow (a slow kernel,
  * vm/run.sh).  In the VM: VM_APPEND="KIPC_FUZZ_CALLS=1000000".
  *
- * Corpus format (one input per file, embedded at build time; add a file
- * to selftests/fuzz-corpus/ and its name to CORPUS_FILES below).  Each
+ * Corpus format (one input per file, embedded at build time: a new
+ * selftests/fuzz-corpus/NAME.txt, NAME a C identifier, is all it takes;
+ * the Makefile lists them in fuzz-corpus.h).  Each
  * input starts with a fresh context c (mapped), a second context c2
  * (never mapped) and one endpoint: ep (all rights), s (send, badge 7),
  * r (receive), g (grant only); wrong-type fds pipe, devnull, eventfd,
@@ -2504,11 +2505,8 @@ FIXTURE_TEARDOWN(fuzz)
 
 /* ---- the corpus: inputs that found bugs, and hand-made ones ---- */
 
-#define CORPUS_FILES(X)							\
-	X(straddle) X(bad_pointers) X(reserved_bits) X(tags)		\
-	X(ioctl_numbers) X(wrong_fds) X(rights) X(reply_right)		\
-	X(timeouts) X(version) X(restart_race) X(call_deadline)		\
-	X(register) X(area_args)
+/* CORPUS_FILES(X): X(NAME) for every selftests/fuzz-corpus/NAME.txt. */
+#include "fuzz-corpus.h"
 
 /* Each file is embedded as is (the build runs from the top directory). */
 #define CORPUS_INCBIN(n)						\
