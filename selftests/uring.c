@@ -663,21 +663,25 @@ TEST_F(uring, sqpoll_ring)
 	if (ret == -EPERM)
 		SKIP(return, "SQPOLL not permitted");
 	ASSERT_EQ(0, ret);
+	/*
+	 * On an SQPOLL ring io_uring_submit() counts what the kernel's thread
+	 * has not consumed yet, as liburing says it may: at least ours.
+	 */
 	kipc_prep_recv(sqe_for(&r2, 1), &self->c[0], self->ep, INF);
-	ASSERT_EQ(1, io_uring_submit(&r2));
+	ASSERT_LE(1, io_uring_submit(&r2));
 	ASSERT_EQ(0, pthread_create(&t, NULL, client, &cl));
 	ASSERT_EQ(0, reap_cqe(&r2, &d, 20000));
 	EXPECT_EQ(0, check_mrs(kipc_mr(&self->c[0]), 1, 3));
 	kipc_mr(&self->c[0])[0] = 4;
 	kipc_prep_reply(sqe_for(&r2, 2), &self->c[0], KIPC_TAG(0, 1));
-	ASSERT_EQ(1, io_uring_submit(&r2));
+	ASSERT_LE(1, io_uring_submit(&r2));
 	ASSERT_EQ(0, reap_cqe(&r2, &d, 20000));
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, cl.ret);
 	EXPECT_EQ(4, cl.reply);
 	/* and one left pending when the ring goes */
 	kipc_prep_recv(sqe_for(&r2, 3), &self->c[0], self->ep, INF);
-	ASSERT_EQ(1, io_uring_submit(&r2));
+	ASSERT_LE(1, io_uring_submit(&r2));
 	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
 	io_uring_queue_exit(&r2);
 	EXPECT_EQ(0, wait_stat("async", self->async0));
