@@ -386,7 +386,8 @@ static int send_setup(struct bench *b)
 	return ret;
 }
 
-static int send_serve(struct bench *b)
+/* The server side of both one-way rows: its endpoints, up to the first receive. */
+static int send_serve_start(struct bench *b)
 {
 	struct kipc_ctx *ctx = &b->kipc.ctx;
 	int ret;
@@ -398,13 +399,22 @@ static int send_serve(struct bench *b)
 		ret = kipc_name(b, b->kipc.rcv, b->kipc.rsnd);
 	if (!ret)
 		ret = server_ready(b);
-	while (!ret) {
+	if (!ret)
 		ret = kipc_recv(ctx, b->kipc.ep, INF);
-		if (ret)
-			return ret == -EPIPE ? 0 : ret;
-		ret = kipc_send(ctx, b->kipc.rep, kipc_answer(ctx), INF);
-	}
 	return ret;
+}
+
+static int send_serve(struct bench *b)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret = send_serve_start(b);
+
+	while (!ret) {
+		ret = kipc_send(ctx, b->kipc.rep, kipc_answer(ctx), INF);
+		if (!ret)
+			ret = kipc_recv(ctx, b->kipc.ep, INF);
+	}
+	return ret == -EPIPE ? 0 : ret;
 }
 
 static int send_client(struct bench *b)
@@ -432,17 +442,8 @@ static int send_round_trip(struct bench *b, uint64_t i)
 static int send_recv_serve(struct bench *b)
 {
 	struct kipc_ctx *ctx = &b->kipc.ctx;
-	int ret;
+	int ret = send_serve_start(b);
 
-	close_fd(&b->kipc.snd);
-	close_fd(&b->kipc.rrcv);
-	ret = kipc_ctx_open(ctx);
-	if (!ret)
-		ret = kipc_name(b, b->kipc.rcv, b->kipc.rsnd);
-	if (!ret)
-		ret = server_ready(b);
-	if (!ret)
-		ret = kipc_recv(ctx, b->kipc.ep, INF);
 	while (!ret)
 		ret = kipc_send_recv(ctx, b->kipc.rep, kipc_answer(ctx), b->kipc.ep,
 				     INF, INF);

@@ -319,38 +319,34 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 	u32 flags = READ_ONCE(ua->flags);
 	u64 send_timeout = READ_ONCE(ua->send_timeout);
 	u64 recv_timeout = READ_ONCE(ua->recv_timeout);
-	s32 recv_ep;
+	s32 recv_ep = 0;
 
 	if (unlikely(arg))
 		return -EINVAL;
+	/* The last word: send_recv's receive slot, else reserved (0). */
+	if (cmd == KIPC_IOC_MSEND_RECV) {
+		recv_ep = READ_ONCE(ua->recv_ep);
+		if (unlikely(READ_ONCE(ua->__pad) || (u32)recv_ep >= KIPC_SLOTS))
+			flags = ~0U;
+	} else if (unlikely(READ_ONCE(ua->__reserved))) {
+		flags = ~0U;
+	}
 	/* Through a slot, the arguments checked: the fast path. */
 	if (likely(flags == KIPC_ARGS_SLOT && (u32)ep < KIPC_SLOTS)) {
 		switch (cmd) {
 		case KIPC_IOC_MCALL:
-			if (unlikely(READ_ONCE(ua->__reserved)))
-				break;
 			return kipc_op_fast(ctx, KIPC_IOC_CALL, ep,
 					    send_timeout, recv_timeout, 0);
 		case KIPC_IOC_MREPLY_RECV:
-			if (unlikely(READ_ONCE(ua->__reserved)))
-				break;
 			return kipc_op_fast(ctx, KIPC_IOC_REPLY_RECV, ep,
 					    send_timeout, recv_timeout, 0);
 		case KIPC_IOC_MSEND:
-			if (unlikely(READ_ONCE(ua->__reserved)))
-				break;
 			return kipc_op_fast(ctx, KIPC_IOC_SEND, ep,
 					    send_timeout, recv_timeout, 0);
 		case KIPC_IOC_MRECV:
-			if (unlikely(READ_ONCE(ua->__reserved)))
-				break;
 			return kipc_op_fast(ctx, KIPC_IOC_RECV, ep,
 					    send_timeout, recv_timeout, 0);
 		case KIPC_IOC_MSEND_RECV:
-			recv_ep = READ_ONCE(ua->recv_ep);
-			if (unlikely(READ_ONCE(ua->__pad) ||
-				     (u32)recv_ep >= KIPC_SLOTS))
-				break;
 			return kipc_op_fast(ctx, KIPC_IOC_MSEND_RECV, ep,
 					    send_timeout, recv_timeout, recv_ep);
 		}

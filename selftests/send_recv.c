@@ -523,36 +523,21 @@ TEST_F(sr, stop_continue_receive_phase_descriptors)
 	stop_continue(_metadata, self, 0);
 }
 
-/* A handler without SA_RESTART: EINTR, and status says it was sent. */
-TEST_F(sr, handler_ends_receive_phase_sent)
-{
-	struct kipc_ctx *c = &self->c;
-	struct outcome o;
-	struct lone l;
-
-	ASSERT_EQ(0, lone_start(&l, self->a, self->b, 1, 1));
-	ASSERT_EQ(0, kipc_recv(c, self->a, INF));
-	ASSERT_EQ(0, wait_fdinfo(self->b, "receivers-waiting", 1));
-	ASSERT_EQ(0, wait_sleeping(l.pid));
-	ASSERT_EQ(0, kill(l.pid, SIGUSR1));
-	ASSERT_EQ(0, lone_end(&l, &o));
-	EXPECT_EQ(-EINTR, o.ret);
-	EXPECT_EQ(KIPC_ST_SENT, o.status);
-	EXPECT_EQ(-EAGAIN, kipc_recv(c, self->a, KIPC_TIMEOUT_POLL));
-}
-
 /*
+ * A handler that runs in the receive phase, without SA_RESTART (@restart
+ * 1) or with it (2): EINTR, status says it was sent, and it was sent once.
  * With SA_RESTART too: the kernel's re-issue after a handler could not be
  * told from the program's own, so the receive phase of a send_recv ends
  * with EINTR (as epoll_wait does) rather than risk a second send.
  */
-TEST_F(sr, sa_restart_still_eintr_after_send)
+static void handler_in_receive_phase(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(sr) *self, int restart)
 {
 	struct kipc_ctx *c = &self->c;
 	struct outcome o;
 	struct lone l;
 
-	ASSERT_EQ(0, lone_start(&l, self->a, self->b, 1, 2));
+	ASSERT_EQ(0, lone_start(&l, self->a, self->b, 1, restart));
 	ASSERT_EQ(0, kipc_recv(c, self->a, INF));
 	ASSERT_EQ(0, wait_fdinfo(self->b, "receivers-waiting", 1));
 	ASSERT_EQ(0, wait_sleeping(l.pid));
@@ -562,6 +547,16 @@ TEST_F(sr, sa_restart_still_eintr_after_send)
 	EXPECT_EQ(KIPC_ST_SENT, o.status);
 	/* Sent once. */
 	EXPECT_EQ(-EAGAIN, kipc_recv(c, self->a, KIPC_TIMEOUT_POLL));
+}
+
+TEST_F(sr, handler_ends_receive_phase_sent)
+{
+	handler_in_receive_phase(_metadata, self, 1);
+}
+
+TEST_F(sr, sa_restart_still_eintr_after_send)
+{
+	handler_in_receive_phase(_metadata, self, 2);
 }
 
 /*
