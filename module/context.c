@@ -87,6 +87,8 @@ static void kipc_ctx_free(struct kref *ref)
 		put_task_struct(ctx->peer);
 	if (ctx->peer_next)
 		put_task_struct(ctx->peer_next);
+	/* A server's reply_to borrows a context only while it waits. */
+	WARN_ON_ONCE(ctx->reply_from);
 	free_page((unsigned long)ctx->utcb);
 	mmdrop(ctx->mm);
 	/*
@@ -135,6 +137,7 @@ void kipc_ident_refresh(struct kipc_ctx *ctx)
 	 */
 	ctx->id.cred = data_race(get_cred(cred));
 	ctx->id.pid_ns = get_pid_ns(ns);
+	ctx->id.user_ns = cred->user_ns;	/* the credentials hold it */
 	ctx->id.tgid = task_tgid_nr_ns(current, ns);
 	ctx->id.uid = from_kuid_munged(cred->user_ns, cred->euid);
 	ctx->id.gid = from_kgid_munged(cred->user_ns, cred->egid);

@@ -129,7 +129,7 @@ static __always_inline int kipc_fast_reply_recv(struct kipc_ctx *ctx,
 	kipc_enqueue_receiver(ctx, ep);
 	if (peer)
 		kipc_peer_set(ctx, peer);
-	kipc_ctx_put(caller);
+	/* reply_to borrowed the caller: the loan ends with the link. */
 	return 0;
 
 miss:
@@ -206,7 +206,7 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 {
 	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL ||
 		    cmd == KIPC_IOC_MSEND_RECV;
-	const struct kipc_handle *h, *rh;
+	const struct kipc_handle *h, *rh = NULL;
 	u64 tag = 0;
 	int ret;
 
@@ -226,18 +226,20 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
 		goto slow;
 	/* send_recv: its receiving slot too, and no reply right to give up. */
-	rh = &ctx->slots[array_index_nospec(recv_ep, KIPC_SLOTS)].h;
-	if (cmd == KIPC_IOC_MSEND_RECV &&
-	    unlikely(!(rh->rights & KIPC_RIGHT_RECV) || ctx->reply_to))
-		goto slow;
+	if (cmd == KIPC_IOC_MSEND_RECV) {
+		rh = &ctx->slots[array_index_nospec(recv_ep, KIPC_SLOTS)].h;
+		if (unlikely(!(rh->rights & KIPC_RIGHT_RECV) || ctx->reply_to))
+			goto slow;
+	}
 	/* Descriptors to reserve for a message to receive. */
 	if (unlikely(cmd != KIPC_IOC_SEND && READ_ONCE(ctx->utcb->fd_max)))
 		goto slow;
 	/* A message to send: a bad tag, or descriptors to take. */
 	if (send || (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)) {
 		tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
-		if (unlikely(KIPC_TAG_NR(tag) > KIPC_MSG_REGS ||
-			     (tag & KIPC_TAG_FLAGS_MASK)))
+		/* A flag (descriptors) makes it >= 256: one compare for both. */
+		if (unlikely((tag & (KIPC_TAG_NR_MASK | KIPC_TAG_FLAGS_MASK)) >
+			     KIPC_MSG_REGS))
 			goto slow;
 	}
 	/* Another task or new credentials: the identity to cache again. */

@@ -47,8 +47,10 @@
  *   ntfn->lock      a notification's bits and waiters (after ep->lock when
  *                   bound)
  *   ctx->lock       held by a partner for as long as it owns the context
- *                   (KIPC_W_BUSY), and guards the way into and out of
- *                   KIPC_W_REPLY with ctx->reply_from
+ *                   (KIPC_W_BUSY: a sender taken off its queue, a caller
+ *                   being answered), and guards the way into and out of
+ *                   KIPC_W_REPLY with ctx->reply_from (but T7, under the
+ *                   queue lock its receiver was on)
  *   ctx->wq.lock, ep->wq.lock, ntfn->wq.lock  (wake-ups, innermost)
  *   kipc_users_lock (limits.c, alone)
  */
@@ -284,6 +286,7 @@ enum kipc_wstate {
  * @task:	the task of the current operation (referenced)
  * @cred:	its credentials (referenced)
  * @pid_ns:	its pid namespace (referenced)
+ * @user_ns:	@cred's user namespace (held by @cred)
  * @tgid:	its thread group id in @pid_ns
  * @uid:	its effective uid as @cred's user namespace sees it
  * @gid:	its effective gid, likewise
@@ -297,6 +300,7 @@ struct kipc_ident {
 	struct task_struct *task;
 	const struct cred *cred;
 	struct pid_namespace *pid_ns;
+	struct user_namespace *user_ns;
 	pid_t tgid;
 	u32 uid;
 	u32 gid;
@@ -330,8 +334,10 @@ struct kipc_slot {
  * @tag:	validated tag of the message being sent.
  * @badge:	badge of the handle the message is sent through.
  * @call:	the queued sender waits for a reply.
- * @reply_to:	caller this context owes a reply (holds a reference).
- * @reply_from:	context that owes this one a reply (identity only).
+ * @reply_to:	caller this context owes a reply: borrowed while the
+ *		caller's @reply_from names this context, else referenced
+ *		(see kipc_reply_unlink()).
+ * @reply_from:	context that owes this one a reply, and borrows it.
  * @peer:	the task of the partner of the last rendezvous (referenced),
  *		or NULL: kipc_wait() keeps the CPU only while it runs.
  * @peer_next:	a partner's hint of a new one (referenced), for the owner
@@ -459,6 +465,8 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
 int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect);
 void kipc_drop_reply(struct kipc_ctx *ctx, int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
+void kipc_translate(struct kipc_utcb *d, const struct kipc_ident *src,
+		    const struct kipc_ident *dst);
 
 /* fds.c */
 int kipc_get_files_slow(struct kipc_ctx *ctx, struct kipc_op *op, u64 tag,
@@ -498,6 +506,21 @@ int kipc_names_show(struct seq_file *m, void *v);
 /* context.c */
 struct kipc_ctx *kipc_ctx_new(void);
 void kipc_ctx_put(struct kipc_ctx *ctx);
+
+/**
+ * kipc_reply_unlink - a caller stops waiting for its reply before its
+ * server answered (T9 by a cancel, T10)
+ * @ctx:	the caller, KIPC_W_REPLY, its lock held
+ *
+ * The server's reply_to borrowed @ctx while ->reply_from named the
+ * server; from now on it holds a reference, which the server drops when
+ * it finds the link gone (kipc_reply(), kipc_drop_reply()).
+ */
+static inline void kipc_reply_unlink(struct kipc_ctx *ctx)
+{
+	kref_get(&ctx->ref);
+	ctx->reply_from = NULL;
+}
 void kipc_ctx_release(struct kipc_ctx *ctx);
 void kipc_ident_refresh(struct kipc_ctx *ctx);
 int kipc_ctx_register(struct kipc_ctx *ctx, const struct kipc_register *a);

@@ -4,14 +4,40 @@
  * reply_recv), the reply, and the reply right.
  *
  * Whoever arrives second at an endpoint finds its partner on the endpoint's
- * queue, takes it off (kipc_take(): the partner is then KIPC_W_BUSY and its
- * lock is held by us), copies the message registers once from the sender's
- * message area to the receiver's, and hands the partner its result.  No
+ * queue, takes it off, copies the message registers once from the sender's
+ * message area to the receiver's, and hands the partner its result: a
+ * sender delivers to a waiting receiver under the endpoint's lock
+ * (kipc_deliver()); a receiver takes a waiting sender into KIPC_W_BUSY
+ * (kipc_take(): the sender's lock is then held by us) and copies after
+ * dropping the endpoint's lock.  No
  * payload is ever buffered and nothing is allocated on this path.  The
  * operation's arguments were decoded and checked by op.c; the states and
  * transitions named T1..T11 are wait.c's.
  */
+#include <linux/cred.h>
+#include <linux/pid_namespace.h>
+#include <linux/uidgid.h>
+
 #include "ipc.h"
+
+/**
+ * kipc_translate - the sender's identity for a receiver in other
+ * namespaces
+ * @d:		the receiver's message area
+ * @src:	the sender's identity
+ * @dst:	the receiver's
+ *
+ * kipc_transfer() delivers the cached one between contexts of the same
+ * pid and user namespaces; this translates it for any others.
+ */
+void kipc_translate(struct kipc_utcb *d, const struct kipc_ident *src,
+		    const struct kipc_ident *dst)
+{
+	d->pid = src->pid_ns == dst->pid_ns ? src->tgid :
+		 task_tgid_nr_ns(src->task, dst->pid_ns);
+	d->uid = from_kuid_munged(dst->user_ns, src->cred->euid);
+	d->gid = from_kgid_munged(dst->user_ns, src->cred->egid);
+}
 
 /**
  * kipc_drop_reply - give up the reply right @ctx holds
@@ -22,14 +48,20 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
 
+	bool linked;
+
 	ctx->reply_to = NULL;
 	spin_lock(&caller->lock);
-	if (READ_ONCE(caller->wstate) == KIPC_W_REPLY && caller->reply_from == ctx) {
+	linked = READ_ONCE(caller->wstate) == KIPC_W_REPLY &&
+		 caller->reply_from == ctx;
+	if (linked) {
 		caller->reply_from = NULL;
 		kipc_complete(caller, err);
 	}
 	spin_unlock(&caller->lock);
-	kipc_ctx_put(caller);
+	/* A loan ends with the link; a reference was taken if it broke. */
+	if (!linked)
+		kipc_ctx_put(caller);
 }
 
 /**
@@ -73,7 +105,9 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 	spin_unlock(&caller->lock);
 	if (peer)
 		kipc_peer_set(ctx, peer);
-	kipc_ctx_put(caller);
+	/* The loan ended with the reply; a broken link left a reference. */
+	if (ret)
+		kipc_ctx_put(caller);
 	return ret;
 }
 
@@ -183,8 +217,7 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	kipc_peer_hint(snd, ctx->id.task);
 	peer = ctx->peer != snd->id.task ? get_task_struct(snd->id.task) : NULL;
 	if (snd->call) {
-		/* T3: the caller waits on, now for our reply. */
-		kref_get(&snd->ref);
+		/* T3: the caller waits on, now for our reply (a loan). */
 		ctx->reply_to = snd;
 		snd->reply_from = ctx;
 		WRITE_ONCE(snd->wstate, KIPC_W_REPLY);

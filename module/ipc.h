@@ -7,11 +7,8 @@
 #ifndef _KIPC_IPC_H
 #define _KIPC_IPC_H
 
-#include <linux/cred.h>
-#include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/sched/task.h>
-#include <linux/uidgid.h>
 
 #include "internal.h"
 #include "wait.h"
@@ -48,22 +45,18 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 {
 	struct kipc_utcb *d = dst->utcb;
 	const struct kipc_utcb *s = src->utcb;
-	struct user_namespace *ns = dst->id.cred->user_ns;
 
 	memcpy(d->mr, s->mr, KIPC_TAG_NR(tag) * sizeof(d->mr[0]));
 	kipc_move_files(dst, src);
 	d->tag = tag;
 	d->badge = badge;
-	if (likely(src->id.pid_ns == dst->id.pid_ns))
+	if (likely(src->id.pid_ns == dst->id.pid_ns &&
+		   src->id.user_ns == dst->id.user_ns)) {
 		d->pid = src->id.tgid;
-	else
-		d->pid = task_tgid_nr_ns(src->id.task, dst->id.pid_ns);
-	if (likely(src->id.cred->user_ns == ns)) {
 		d->uid = src->id.uid;
 		d->gid = src->id.gid;
 	} else {
-		d->uid = from_kuid_munged(ns, src->id.cred->euid);
-		d->gid = from_kgid_munged(ns, src->id.cred->egid);
+		kipc_translate(d, &src->id, &dst->id);
 	}
 	d->status = 0;
 	trace_kipc_transfer(ep_id, src->id.task, dst->id.task, tag);
@@ -71,9 +64,11 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 
 /*
  * A receiver waits on @ep (whose lock is held, and released here): take it
- * (T2), copy the message straight into its area, make @ctx its caller for
- * a call (T7), hand it its result (T4).  The receiver is whom @ctx waits
- * for (a reply) or hears from next.
+ * off the queue, copy the message straight into its area, make @ctx its
+ * caller for a call (T7), hand it its result (T5 with 0), all under
+ * ep->lock, which owns a queued context: the receiver cannot withdraw
+ * meanwhile (kipc_wait_end() re-checks under it), and no other lock is
+ * taken.  The receiver is whom @ctx waits for (a reply) or hears from next.
  */
 static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 					 struct kipc_ctx *rcv,
@@ -83,10 +78,8 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 {
 	struct task_struct *peer;
 
-	kipc_take(rcv);						/* T2 */
+	list_del_init(&rcv->node);
 	ep->msgs++;
-	spin_unlock(&ep->lock);
-
 	kipc_transfer(rcv, ctx, call ? tag | KIPC_TAG_F_CALL : tag, badge, ep->id);
 	kipc_peer_hint(rcv, ctx->id.task);
 	peer = ctx->peer != rcv->id.task ? get_task_struct(rcv->id.task) : NULL;
@@ -94,15 +87,15 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 		/*
 		 * T7: become the receiver's caller before it can run.  Nobody
 		 * else can match reply_from == rcv, so our own lock is not
-		 * needed.
+		 * needed.  Its reply_to borrows us (kipc_reply_unlink()).
 		 */
-		kref_get(&ctx->ref);
 		rcv->reply_to = ctx;
 		WRITE_ONCE(ctx->reply_from, rcv);
-		WRITE_ONCE(ctx->wstate, KIPC_W_REPLY);
+		/* Pairs with a cancel's acquire (kipc_wait_end()): link first. */
+		smp_store_release(&ctx->wstate, KIPC_W_REPLY);
 	}
-	kipc_complete(rcv, 0);					/* T4 */
-	spin_unlock(&rcv->lock);
+	kipc_complete(rcv, 0);					/* T5 */
+	spin_unlock(&ep->lock);
 	if (peer)
 		kipc_peer_set(ctx, peer);
 }

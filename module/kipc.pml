@@ -15,11 +15,11 @@
  *	lock:  queue lock held (the queue lock pointer published first, then
  *	       the state with release)
  *	model: kipc_do_send, kipc_do_recv, kipc_ntfn_wait
- *  T2  SENDING | RECEIVING, dequeued -> BUSY
- *	who:   the partner that dequeues it
+ *  T2  SENDING, dequeued -> BUSY
+ *	who:   the receiver that dequeues it
  *	lock:  queue lock held, then takes ctx->lock before dropping the
  *	       queue lock
- *	model: kipc_do_send (a receiver), kipc_do_recv (a sender)
+ *	model: kipc_do_recv
  *  T3  BUSY, the message was a call it received -> REPLY
  *	who:   that partner
  *	lock:  ctx->lock
@@ -27,18 +27,22 @@
  *  T4  BUSY, message delivered -> DONE (result 0)
  *	who:   that partner
  *	lock:  ctx->lock
- *	model: kipc_do_send, kipc_do_recv
+ *	model: kipc_do_recv
  *  T5  SENDING | RECEIVING, the wait ended -> DONE(err)
  *	who:   anyone holding the queue lock ending the wait: the last RECV
  *	       handle closed (EPIPE to senders and receivers), last SEND
  *	       handle closed (EPIPE to receivers unless a notification is
  *	       bound), a sender with more descriptors than the receiver
  *	       reserved (EMSGSIZE to that sender), cancel (ECANCELED), a
- *	       notification signal delivering bits to a waiter (0)
+ *	       notification signal delivering bits to a waiter (0), a
+ *	       sender delivering its message to a receiver (0: dequeued,
+ *	       copied into and completed without ever dropping the lock, so
+ *	       the receiver cannot withdraw meanwhile; -DBUG_DELIVER_UNLOCKED
+ *	       drops it after the dequeue)
  *	lock:  the queue lock
  *	model: kipc_handle_drop, ntfn_unbind_locked, kipc_ntfn_release,
- *	       kipc_do_recv, kipc_wait_end (not own), ntfn_raise,
- *	       ntfn_flush_bound
+ *	       kipc_do_recv, kipc_do_send, kipc_wait_end (not own),
+ *	       ntfn_raise, ntfn_flush_bound
  *  T6  SENDING | RECEIVING, timeout or signal -> IDLE
  *	who:   the owner withdrawing itself (timeout, signal)
  *	lock:  queue lock held; re-check the state under the lock; if it
@@ -47,7 +51,8 @@
  *  T7  IDLE, its call delivered directly -> REPLY
  *	who:   the caller itself, after it delivered its call directly to a
  *	       waiting receiver, reply_from = that receiver
- *	lock:  holding the receiver's lock
+ *	lock:  holding the lock of the queue it took the receiver from,
+ *	       before it completes the receiver (-DBUG_T7_LATE: after)
  *	model: kipc_do_send
  *  T8  REPLY -> BUSY -> DONE(0)
  *	who:   the replier whose identity matches reply_from; a reply with
@@ -465,8 +470,8 @@ inline ql_unlock(q)
  * Every store to a wait state: context c goes to state @to.  The table at
  * the top, row by row: the transition from the state c is in, with the
  * lock the row names held by whoever makes it.  T7's "holding the
- * receiver's lock" is the caller's held context lock, the one reply_from
- * names.
+ * receiver's queue lock" is the lock of the queue the receiver reply_from
+ * names was taken from.
  */
 inline ws_set(c, to)
 {
@@ -478,8 +483,8 @@ inline ws_set(c, to)
 	    wstate[c] == BUSY && to == DONE && cl_held(c) ||		/* T4, T8 */
 	    queued(wstate[c]) && to == DONE && ql_held(c) ||		/* T5 */
 	    queued(wstate[c]) && to == IDLE && ql_held(c) ||		/* T6 */
-	    wstate[c] == IDLE && to == REPLY && held != NONE &&
-	      cl_held(held) && reply_from[c] == held ||			/* T7 */
+	    wstate[c] == IDLE && to == REPLY && reply_from[c] != NONE &&
+	      ql_held(reply_from[c]) ||					/* T7 */
 	    wstate[c] == REPLY && to == BUSY && cl_held(c) ||		/* T8 */
 	    wstate[c] == REPLY && to == DONE && cl_held(c) ||		/* T9 */
 	    wstate[c] == REPLY && to == IDLE && cl_held(c) ||		/* T10 */
@@ -868,11 +873,11 @@ inline kipc_do_send(me, call)
 					pt = NONE;
 					res = EMSGSIZE
 				:: else ->
-					/* Deliver into its area. */
+					/* Deliver into its area, ep->lock held throughout. */
 					receivers?pt;
-					ctx_lock(pt);
-					ws_set(pt, BUSY);		/* T2 */
+#ifdef BUG_DELIVER_UNLOCKED
 					unlock(eplock);
+#endif
 					area[pt] = mymsg;	/* kipc_transfer() */
 					area_call[pt] = call;
 					abits[pt] = 0;
@@ -914,10 +919,14 @@ inline kipc_do_send(me, call)
 #endif
 		:: else -> res = OK
 		fi;
-		complete_done(pt, OK);			/* T4 */
-		atomic { complete_wake(pt); ctx_unlock(pt); pt = NONE }
+		complete_done(pt, OK);			/* T5 (0) */
+#ifndef BUG_DELIVER_UNLOCKED
+		atomic { complete_wake(pt); unlock(eplock); pt = NONE }
+#else
+		atomic { complete_wake(pt); pt = NONE }
+#endif
 #ifdef BUG_T7_LATE
-		/* Its caller only after its lock is dropped: it may have run. */
+		/* Its caller only after ep->lock is dropped: it may have run. */
 		;
 		if
 		:: call ->

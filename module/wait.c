@@ -16,19 +16,22 @@
  *  #   from              event                     to       who        lock held
  *  T1  IDLE              block on a queue          SENDING  owner      queue lock
  *                                                  RECEIVING           (kipc_queued())
- *  T2  SENDING           a partner takes it off    BUSY     partner    queue lock, then
- *      RECEIVING         the queue                                     ctx->lock (kipc_take())
+ *  T2  SENDING           a receiver takes it off   BUSY     partner    queue lock, then
+ *                        the queue                                     ctx->lock (kipc_take())
  *  T3  BUSY              the message taken was a   REPLY    partner    ctx->lock
  *                        call (ipc.c)
  *  T4  BUSY              copy done                 DONE(0)  partner    ctx->lock (kipc_complete())
  *  T5  SENDING           the queue ends the wait:  DONE(e)  anyone     queue lock
  *      RECEIVING         EPIPE (last handle),                          (kipc_complete(),
  *                        EMSGSIZE, notification                        kipc_fail_waiters(),
- *                        bits (0), cancel                              kipc_wait_end())
+ *                        bits (0), cancel; or a                        kipc_wait_end(),
+ *                        sender's message (0):                         kipc_deliver())
+ *                        off the queue, copied in,
+ *                        completed, lock held
  *  T6  SENDING           timeout or signal:        IDLE     owner      queue lock (kipc_wait_end())
  *      RECEIVING         withdrawn
- *  T7  IDLE              the call was delivered    REPLY    owner      the receiver's ctx->lock
- *                        straight to a receiver                        (ipc.c)
+ *  T7  IDLE              the call was delivered    REPLY    owner      the receiver's queue
+ *                        straight to a receiver                        lock (kipc_deliver())
  *  T8  REPLY             the reply                 BUSY     replier    ctx->lock, reply_from
  *                                                  ->DONE(0)           is the replier (ipc.c)
  *  T9  REPLY             the server gives up the   DONE(e)  server,    ctx->lock
@@ -58,6 +61,12 @@
  *    set_current_state(), read by kipc_complete() after a full barrier
  *    that follows its store of DONE: either the waiter sees DONE before it
  *    sleeps or the partner sees it sleeping and wakes it;
+ *  - ctx->reply_from (under ctx->lock): while it names a server, that
+ *    server's reply_to borrows the context, which cannot be freed in
+ *    KIPC_W_REPLY (its operation runs, or is parked); the server clears
+ *    it when it answers (T8, T9), else kipc_reply_unlink() (T9 by a
+ *    cancel, T10) turns the loan into a reference that the server drops
+ *    when it finds the link gone;
  *  - ctx->peer is the owner's alone (WRITE_ONCE, for a partner's
  *    READ_ONCE comparison in kipc_peer_hint()); ctx->peer_next is set by a
  *    partner that owns the context with cmpxchg() from NULL and taken by
@@ -141,7 +150,7 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 	} else if (st == KIPC_W_REPLY) {
 		spin_lock(&ctx->lock);
 		if (READ_ONCE(ctx->wstate) == KIPC_W_REPLY) {
-			ctx->reply_from = NULL;
+			kipc_reply_unlink(ctx);
 			if (result > 0)
 				WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
 			else

@@ -27,8 +27,8 @@ static __always_inline void kipc_queued(struct kipc_ctx *ctx,
 }
 
 /**
- * kipc_take - T2: a partner takes a queued context off its queue
- * @ctx:	the context, queued; its queue's lock held
+ * kipc_take - T2: a receiver takes a queued sender off its queue
+ * @ctx:	the sender, queued; its queue's lock held
  *
  * Leaves @ctx BUSY with its lock held: the caller copies, then moves it on
  * (kipc_complete() or REPLY) and unlocks it.

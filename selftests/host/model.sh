@@ -23,7 +23,11 @@
 #   -DBUG_HANDLER_EINTR_AFTER_REPLY (a parked call resumed after a handler
 #   returns EINTR without looking whether its reply came: a lost reply)
 #  -DBUG_T7_LATE (T7: the caller enters REPLY only after dropping the
-#   receiver's lock: the receiver runs with a call and no reply right)
+#   endpoint's lock: the receiver runs with a call and no reply right)
+#  -DBUG_DELIVER_UNLOCKED (T5: a sender drops the endpoint's lock after
+#   taking a receiver off the queue, before it copies and completes it:
+#   the receiver withdraws meanwhile, and the message is delivered to a
+#   phase that ended)
 #  -DBUG_REPLY_EMSGSIZE_DROPS_RIGHT (T8: a reply refused with EMSGSIZE gives
 #   the right up: the retry finds none, the caller waits for ever)
 #  -DBUG_REPLY_LOST_UNREPORTED (T10: reply_recv's reply finding no caller
@@ -100,7 +104,9 @@ checks=(
 "assertion violated|-DBUG_PARK_WITHDRAW (a parked call withdrawn and sent again) is caught: a delivered call restarted|-DBUG_PARK_WITHDRAW"
 "assertion violated (replied[mymsg]==0)|-DBUG_HANDLER_EINTR_AFTER_REPLY (EINTR after a handler although the reply came) is caught: a lost reply|-DBUG_HANDLER_EINTR_AFTER_REPLY"
 "assertion violated|-DBUG_PARK_UNLOCKED (a park claimed without the context lock) is caught: resumed and abandoned|-DREAPER -DBUG_PARK_UNLOCKED -DNCALLS=1 -DNSRVOPS=2 -DNSRVSIG=0"
-"assertion violated (area_call[me]==right)|-DBUG_T7_LATE (REPLY entered after the receiver's lock is dropped) is caught: a call received without its reply right|-DBUG_T7_LATE"
+"assertion violated (area_call[me]==right)|-DBUG_T7_LATE (REPLY entered after the endpoint's lock is dropped) is caught: a call received without its reply right|-DBUG_T7_LATE"
+"assertion violated 0 (at|-DBUG_DELIVER_UNLOCKED (a receiver copied into and completed after ep->lock is dropped) is caught without the table: the receiver withdraws a delivered phase (it is on no queue)|-DBUG_DELIVER_UNLOCKED -DNO_TABLE_CHECK"
+"assertion violated|-DBUG_DELIVER_UNLOCKED is caught by the table too: T7 without the queue lock|-DBUG_DELIVER_UNLOCKED"
 "assertion violated (rr!=|-DBUG_REPLY_EMSGSIZE_DROPS_RIGHT (EMSGSIZE on a reply gives the right up) is caught: the retry finds no right|-DFDS -DBUG_REPLY_EMSGSIZE_DROPS_RIGHT -DNCALLS=1 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO"
 "assertion violated (lost==gone)|-DBUG_REPLY_LOST_UNREPORTED (no KIPC_ST_REPLY_LOST) is caught|-DBUG_REPLY_LOST_UNREPORTED"
 "invalid end state|-DBUG_EMSGSIZE_STRANDED (a too big sender dequeued, not failed) is caught: it waits for ever|-DFDS -DBUG_EMSGSIZE_STRANDED -DNCALLS=1 -DNSENDERS=1 -DNSRVOPS=2 -DNOSPIN -DNSIG=0 -DNSRVSIG=0 -DNOPOLL -DNOTMO"
