@@ -53,6 +53,51 @@ TEST_F(life, kill_client_mid_call)
 	EXPECT_EQ(0, reap(pid));
 }
 
+/*
+ * A server's reply right borrows its caller's context while the caller
+ * waits; a caller that stops waiting (killed, or timed out and closed)
+ * leaves the server a reference instead: the context outlives its file
+ * until the reply finds it gone (ECONNRESET), then goes.
+ */
+TEST_F(life, reply_right_outlives_dead_caller)
+{
+	long base = kipc_stat("contexts");
+	pid_t pid = spawn(child_call, &self->ep);
+
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, reap(pid));
+	/* The child's context is closed, but the reply right keeps it. */
+	EXPECT_EQ(base + 1, kipc_stat("contexts"));
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, 0));
+	EXPECT_EQ(base, kipc_stat("contexts"));
+}
+
+static int child_call_timeout(void *arg)
+{
+	int ep = *(int *)arg;
+	struct kipc_ctx c;
+	int r;
+
+	ctx_open(&c);
+	r = kipc_call_timeouts(&c, ep, KIPC_TAG(1, 0), INF, 20 * MS);
+	kipc_ctx_close(&c);
+	return r == -ETIMEDOUT ? 0 : 12;
+}
+
+TEST_F(life, reply_right_outlives_timed_out_caller)
+{
+	long base = kipc_stat("contexts");
+	pid_t pid = spawn(child_call_timeout, &self->ep);
+
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	/* Its call times out (T10), it closes its context and exits. */
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(base + 1, kipc_stat("contexts"));
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, 0));
+	EXPECT_EQ(base, kipc_stat("contexts"));
+}
+
 /* SIGKILL of a client queued on the endpoint removes it from the queue. */
 TEST_F(life, kill_client_queued)
 {
