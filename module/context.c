@@ -36,7 +36,7 @@ struct kipc_ctx *kipc_ctx_new(void)
 	}
 	atomic_long_inc(&kipc_stats.contexts);
 	spin_lock_init(&ctx->lock);
-	INIT_LIST_HEAD(&ctx->node);
+	INIT_HLIST_NODE(&ctx->node);
 	init_waitqueue_head(&ctx->wq);
 	kref_init(&ctx->ref);
 	ctx->mm = current->mm;
@@ -138,9 +138,10 @@ void kipc_ident_refresh(struct kipc_ctx *ctx)
 	ctx->id.cred = data_race(get_cred(cred));
 	ctx->id.pid_ns = get_pid_ns(ns);
 	ctx->id.user_ns = cred->user_ns;	/* the credentials hold it */
-	ctx->id.tgid = task_tgid_nr_ns(current, ns);
-	ctx->id.uid = from_kuid_munged(cred->user_ns, cred->euid);
-	ctx->id.gid = from_kgid_munged(cred->user_ns, cred->egid);
+	ctx->id.who.tgid = task_tgid_nr_ns(current, ns);
+	ctx->id.who.uid = from_kuid_munged(cred->user_ns, cred->euid);
+	ctx->id.who.gid = from_kgid_munged(cred->user_ns, cred->egid);
+	ctx->id.who.status = 0;
 	kipc_ident_put(&old);
 }
 

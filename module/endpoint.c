@@ -41,8 +41,8 @@ struct kipc_ep *kipc_ep_new(void)
 	ep->uid = uid;
 	atomic_long_inc(&kipc_stats.endpoints);
 	spin_lock_init(&ep->lock);
-	INIT_LIST_HEAD(&ep->senders);
-	INIT_LIST_HEAD(&ep->receivers);
+	kipc_waitq_init(&ep->senders);
+	kipc_waitq_init(&ep->receivers);
 	init_waitqueue_head(&ep->wq);
 	kref_init(&ep->ref);
 	atomic64_set(&ep->errors, 0);
@@ -60,7 +60,7 @@ static void kipc_ep_free(struct kref *ref)
 {
 	struct kipc_ep *ep = container_of(ref, struct kipc_ep, ref);
 
-	WARN_ON_ONCE(!list_empty(&ep->senders) || !list_empty(&ep->receivers) ||
+	WARN_ON_ONCE(!kipc_waitq_empty(&ep->senders) || !kipc_waitq_empty(&ep->receivers) ||
 		     ep->ntfn);
 	mutex_lock(&kipc_eps_lock);
 	list_del(&ep->all);
@@ -98,16 +98,6 @@ void kipc_ep_wake(struct kipc_ep *ep, __poll_t mask)
 		  poll_to_key(mask));
 }
 
-static unsigned int kipc_list_len(struct list_head *head)
-{
-	struct list_head *pos;
-	unsigned int n = 0;
-
-	list_for_each(pos, head)
-		n++;
-	return n;
-}
-
 /**
  * kipc_ep_snapshot - a consistent copy of an endpoint's counters
  * @ep:		the endpoint
@@ -116,8 +106,8 @@ static unsigned int kipc_list_len(struct list_head *head)
 void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st)
 {
 	spin_lock(&ep->lock);
-	st->senders = kipc_list_len(&ep->senders);
-	st->receivers = kipc_list_len(&ep->receivers);
+	st->senders = ep->senders.len;
+	st->receivers = ep->receivers.len;
 	st->nr_send = ep->nr_send;
 	st->nr_recv = ep->nr_recv;
 	st->msgs = ep->msgs;

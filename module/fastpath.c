@@ -40,14 +40,17 @@ static __always_inline int kipc_fast_send(struct kipc_ctx *ctx,
 					  const bool call)
 {
 	struct kipc_ep *ep = h->ep;
+	struct hlist_node *first;
 	struct kipc_ctx *rcv;
 
 	spin_lock(&ep->lock);
-	rcv = list_first_entry_or_null(&ep->receivers, struct kipc_ctx, node);
-	if (unlikely(!rcv || !ep->nr_recv)) {
+	/* A receiver queued means a RECV handle is open (handle.c). */
+	first = kipc_waitq_first(&ep->receivers);
+	if (unlikely(!first)) {
 		spin_unlock(&ep->lock);
 		return KIPC_FAST_MISS;
 	}
+	rcv = hlist_entry(first, struct kipc_ctx, node);
 	if (call)
 		trace_kipc_call(ep->id, tag, h->badge);
 	else
@@ -71,8 +74,9 @@ static __always_inline int kipc_fast_recv_wait(struct kipc_ctx *ctx,
 	struct kipc_ep *ep = h->ep;
 
 	spin_lock(&ep->lock);
-	if (unlikely(ep->ntfn || !list_empty(&ep->senders) || !ep->nr_send ||
-		     !ep->nr_recv)) {
+	/* nr_recv counts @h, which its slot holds open. */
+	if (unlikely(ep->ntfn || !kipc_waitq_empty(&ep->senders) ||
+		     !ep->nr_send)) {
 		spin_unlock(&ep->lock);
 		return KIPC_FAST_MISS;
 	}
@@ -106,8 +110,9 @@ static __always_inline int kipc_fast_reply_recv(struct kipc_ctx *ctx,
 	struct task_struct *peer;
 
 	spin_lock(&ep->lock);
-	if (unlikely(ep->ntfn || !list_empty(&ep->senders) || !ep->nr_send ||
-		     !ep->nr_recv))
+	/* nr_recv counts @h, which its slot holds open. */
+	if (unlikely(ep->ntfn || !kipc_waitq_empty(&ep->senders) ||
+		     !ep->nr_send))
 		goto miss;
 	spin_lock(&caller->lock);
 	if (unlikely(READ_ONCE(caller->wstate) != KIPC_W_REPLY ||
@@ -158,8 +163,8 @@ static __always_inline int kipc_fast_recv_poll(struct kipc_ctx *ctx,
 	bool none;
 
 	spin_lock(&ep->lock);
-	none = !ep->ntfn && list_empty(&ep->senders) && ep->nr_send &&
-	       ep->nr_recv;
+	/* nr_recv counts @h, which its slot holds open. */
+	none = !ep->ntfn && kipc_waitq_empty(&ep->senders) && ep->nr_send;
 	spin_unlock(&ep->lock);
 	if (unlikely(!none))
 		return KIPC_FAST_MISS;
@@ -325,13 +330,19 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 
 	if (unlikely(arg))
 		return -EINVAL;
-	/* The last word: send_recv's receive slot, else reserved (0). */
-	if (cmd == KIPC_IOC_MSEND_RECV) {
-		recv_ep = READ_ONCE(ua->recv_ep);
-		if (unlikely(READ_ONCE(ua->__pad) || (u32)recv_ep >= KIPC_SLOTS))
+	/*
+	 * The last word: reserved (0), or send_recv's receive slot (0 in a
+	 * word of 0) and padding.
+	 */
+	if (unlikely(READ_ONCE(ua->__reserved))) {
+		if (cmd == KIPC_IOC_MSEND_RECV) {
+			recv_ep = READ_ONCE(ua->recv_ep);
+			if (unlikely(READ_ONCE(ua->__pad) ||
+				     (u32)recv_ep >= KIPC_SLOTS))
+				flags = ~0U;
+		} else {
 			flags = ~0U;
-	} else if (unlikely(READ_ONCE(ua->__reserved))) {
-		flags = ~0U;
+		}
 	}
 	/* Through a slot, the arguments checked: the fast path. */
 	if (likely(flags == KIPC_ARGS_SLOT && (u32)ep < KIPC_SLOTS)) {

@@ -82,7 +82,7 @@ static __poll_t kipc_handle_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &ep->wq, wait);
 	spin_lock(&ep->lock);
 	if (h->rights & KIPC_RIGHT_RECV) {
-		if (!list_empty(&ep->senders) ||
+		if (!kipc_waitq_empty(&ep->senders) ||
 		    (ep->ntfn && READ_ONCE(ep->ntfn->bits)))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		else if (!ep->nr_send && !ep->ntfn)
@@ -91,7 +91,7 @@ static __poll_t kipc_handle_poll(struct file *file, poll_table *wait)
 	if (h->rights & KIPC_RIGHT_SEND) {
 		if (!ep->nr_recv)
 			mask |= EPOLLHUP;
-		else if (!list_empty(&ep->receivers))
+		else if (!kipc_waitq_empty(&ep->receivers))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	spin_unlock(&ep->lock);

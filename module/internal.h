@@ -73,6 +73,7 @@
 #include <linux/kipc.h>
 
 #include "compat.h"
+#include "waitq.h"
 
 struct io_uring_cmd;
 struct pid_namespace;
@@ -103,8 +104,8 @@ struct pid_namespace;
  */
 struct kipc_ep {
 	spinlock_t lock;
-	struct list_head senders;
-	struct list_head receivers;
+	struct kipc_waitq senders;
+	struct kipc_waitq receivers;
 	unsigned int nr_send;
 	unsigned int nr_recv;
 	u64 msgs;
@@ -134,7 +135,7 @@ struct kipc_ep {
 struct kipc_ntfn {
 	spinlock_t lock;
 	u64 bits;
-	struct list_head waiters;
+	struct kipc_waitq waiters;
 	struct kipc_ep *ep;
 	wait_queue_head_t wq;
 	struct kref ref;
@@ -287,24 +288,34 @@ enum kipc_wstate {
  * @cred:	its credentials (referenced)
  * @pid_ns:	its pid namespace (referenced)
  * @user_ns:	@cred's user namespace (held by @cred)
- * @tgid:	its thread group id in @pid_ns
- * @uid:	its effective uid as @cred's user namespace sees it
- * @gid:	its effective gid, likewise
+ * @who:	what a receiver in the same namespaces reads, in the order
+ *		of the message area's pid, uid, gid and status: its thread
+ *		group id in @pid_ns, its effective uid and gid as @cred's
+ *		user namespace sees them, and 0
  *
  * Refreshed when an operation starts with another task or credentials
  * than the last one; a partner reads it while it owns the context.  A
  * message between contexts of the same namespaces (the common case)
- * takes @tgid, @uid and @gid as they are; otherwise they are translated.
+ * takes @who as it is; otherwise the ids are translated.
  */
 struct kipc_ident {
 	struct task_struct *task;
 	const struct cred *cred;
 	struct pid_namespace *pid_ns;
 	struct user_namespace *user_ns;
-	pid_t tgid;
-	u32 uid;
-	u32 gid;
+	struct kipc_who {
+		pid_t tgid;
+		u32 uid;
+		u32 gid;
+		u32 status;
+	} who;
 };
+
+/* kipc_transfer() copies a struct kipc_who over pid ... status at once. */
+static_assert(offsetof(struct kipc_utcb, uid) == offsetof(struct kipc_utcb, pid) + 4 &&
+	      offsetof(struct kipc_utcb, gid) == offsetof(struct kipc_utcb, pid) + 8 &&
+	      offsetof(struct kipc_utcb, status) == offsetof(struct kipc_utcb, pid) + 12 &&
+	      sizeof(struct kipc_who) == 16);
 
 /**
  * struct kipc_slot - a registered endpoint handle (ABI 1.2)
@@ -331,6 +342,7 @@ struct kipc_slot {
  * @id:		who runs the operation (context.c).
  * @node:	link on an endpoint's or a notification's queue.
  * @qlock:	lock of that queue (published before the queued state).
+ * @waitq:	that queue (written with @qlock, read under it).
  * @tag:	validated tag of the message being sent.
  * @badge:	badge of the handle the message is sent through.
  * @call:	the queued sender waits for a reply.
@@ -387,8 +399,9 @@ struct kipc_ctx {
 	int wstate;
 	int wresult;
 	struct kipc_ident id;
-	struct list_head node;
+	struct hlist_node node;
 	spinlock_t *qlock;
+	struct kipc_waitq *waitq;
 	u64 tag;
 	u64 badge;
 	bool call;
@@ -418,6 +431,12 @@ struct kipc_ctx {
 	struct kipc_slot slots[KIPC_SLOTS];
 	struct rcu_head rcu;
 };
+
+/* The oldest context waiting on @q, or NULL; under @q's lock. */
+static inline struct kipc_ctx *kipc_first_waiter(const struct kipc_waitq *q)
+{
+	return hlist_entry_safe(kipc_waitq_first(q), struct kipc_ctx, node);
+}
 
 /* What a user is charged for (kipc_charge()). */
 enum kipc_limit {
@@ -465,6 +484,7 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
 int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect);
 void kipc_drop_reply(struct kipc_ctx *ctx, int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
+void kipc_move_files_slow(struct kipc_ctx *dst, struct kipc_ctx *src);
 void kipc_translate(struct kipc_utcb *d, const struct kipc_ident *src,
 		    const struct kipc_ident *dst);
 
@@ -538,7 +558,7 @@ static __always_inline bool kipc_ident_current(const struct kipc_ctx *ctx)
 }
 
 /* wait.c */
-void kipc_fail_waiters(struct list_head *queue, int err);
+void kipc_fail_waiters(struct kipc_waitq *q, int err);
 int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op);
 bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result);
 int kipc_wait_cancel(struct kipc_ctx *ctx);

@@ -21,6 +21,21 @@
 #include "ipc.h"
 
 /**
+ * kipc_move_files_slow - hand the files of @src's message to @dst
+ * @dst:	the receiving context, owned by the caller
+ * @src:	the sending context, with files (kipc_move_files())
+ */
+void kipc_move_files_slow(struct kipc_ctx *dst, struct kipc_ctx *src)
+{
+	unsigned int i, n = src->nout;
+
+	for (i = 0; i < n; i++)
+		dst->in[i] = src->out[i];
+	dst->nin = n;
+	src->nout = 0;
+}
+
+/**
  * kipc_translate - the sender's identity for a receiver in other
  * namespaces
  * @d:		the receiver's message area
@@ -33,7 +48,7 @@
 void kipc_translate(struct kipc_utcb *d, const struct kipc_ident *src,
 		    const struct kipc_ident *dst)
 {
-	d->pid = src->pid_ns == dst->pid_ns ? src->tgid :
+	d->pid = src->pid_ns == dst->pid_ns ? src->who.tgid :
 		 task_tgid_nr_ns(src->task, dst->pid_ns);
 	d->uid = from_kuid_munged(dst->user_ns, src->cred->euid);
 	d->gid = from_kgid_munged(dst->user_ns, src->cred->egid);
@@ -132,7 +147,7 @@ int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 		spin_unlock(&ep->lock);
 		return -EPIPE;
 	}
-	rcv = list_first_entry_or_null(&ep->receivers, struct kipc_ctx, node);
+	rcv = kipc_first_waiter(&ep->receivers);
 	if (!rcv) {
 		if (op->args.send_timeout == KIPC_TIMEOUT_POLL) {
 			spin_unlock(&ep->lock);
@@ -181,11 +196,11 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 		return 0;
 	}
 	for (;;) {
-		snd = list_first_entry_or_null(&ep->senders, struct kipc_ctx, node);
+		snd = kipc_first_waiter(&ep->senders);
 		if (!snd || likely(KIPC_TAG_FDS(snd->tag) <= ctx->nrfd))
 			break;
 		/* T5: more descriptors than we can take: that sender fails. */
-		list_del_init(&snd->node);
+		kipc_waitq_del(&ep->senders, &snd->node);
 		kipc_complete(snd, -EMSGSIZE);
 	}
 	if (!snd) {

@@ -21,15 +21,9 @@
 static __always_inline void kipc_move_files(struct kipc_ctx *dst,
 					    struct kipc_ctx *src)
 {
-	unsigned int i, n = src->nout;
-
 	/* dst->nin is 0 outside the rare operations that received files. */
-	if (likely(!n))
-		return;
-	for (i = 0; i < n; i++)
-		dst->in[i] = src->out[i];
-	dst->nin = n;
-	src->nout = 0;
+	if (unlikely(src->nout))
+		kipc_move_files_slow(dst, src);
 }
 
 /*
@@ -52,19 +46,19 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 	d->badge = badge;
 	if (likely(src->id.pid_ns == dst->id.pid_ns &&
 		   src->id.user_ns == dst->id.user_ns)) {
-		d->pid = src->id.tgid;
-		d->uid = src->id.uid;
-		d->gid = src->id.gid;
+		/* pid, uid, gid and a status of 0 at once */
+		unsafe_memcpy(&d->pid, &src->id.who, sizeof(src->id.who),
+			      /* the layout is asserted in internal.h */);
 	} else {
 		kipc_translate(d, &src->id, &dst->id);
+		d->status = 0;
 	}
-	d->status = 0;
 	trace_kipc_transfer(ep_id, src->id.task, dst->id.task, tag);
 }
 
 /*
- * A receiver waits on @ep (whose lock is held, and released here): take it
- * off the queue, copy the message straight into its area, make @ctx its
+ * @rcv, the oldest receiver of @ep (whose lock is held, and released
+ * here), waits: take it off the queue, copy the message straight into its area, make @ctx its
  * caller for a call (T7), hand it its result (T5 with 0), all under
  * ep->lock, which owns a queued context: the receiver cannot withdraw
  * meanwhile (kipc_wait_end() re-checks under it), and no other lock is
@@ -78,7 +72,7 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 {
 	struct task_struct *peer;
 
-	list_del_init(&rcv->node);
+	kipc_waitq_pop(&ep->receivers);		/* rcv, the oldest */
 	ep->msgs++;
 	kipc_transfer(rcv, ctx, call ? tag | KIPC_TAG_F_CALL : tag, badge, ep->id);
 	kipc_peer_hint(rcv, ctx->id.task);
@@ -106,12 +100,11 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
  */
 static __always_inline void kipc_enqueue(struct kipc_ctx *ctx,
 					 struct kipc_ep *ep,
-					 struct list_head *queue, int st,
+					 struct kipc_waitq *queue, int st,
 					 __poll_t mask)
 	__releases(&ep->lock)
 {
-	kipc_queued(ctx, &ep->lock, st);			/* T1 */
-	list_add_tail(&ctx->node, queue);
+	kipc_queued(ctx, &ep->lock, queue, st);			/* T1 */
 	/* Under ep->lock, so a poller's registration cannot be missed. */
 	if (unlikely(waitqueue_active(&ep->wq))) {
 		spin_unlock(&ep->lock);

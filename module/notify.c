@@ -26,7 +26,7 @@ static void kipc_ntfn_free(struct kref *ref)
 {
 	struct kipc_ntfn *ntfn = container_of(ref, struct kipc_ntfn, ref);
 
-	WARN_ON_ONCE(ntfn->ep || !list_empty(&ntfn->waiters));
+	WARN_ON_ONCE(ntfn->ep || !kipc_waitq_empty(&ntfn->waiters));
 	/* A cancel may still be looking at ntfn->lock (wait.c). */
 	kfree_rcu(ntfn, rcu);
 	atomic_long_dec(&kipc_stats.notifications);
@@ -87,13 +87,13 @@ static bool kipc_ntfn_flush_bound(struct kipc_ep *ep, struct kipc_ntfn *ntfn)
 
 	if (!ntfn->bits)
 		return false;
-	rcv = list_first_entry_or_null(&ep->receivers, struct kipc_ctx, node);
+	rcv = kipc_first_waiter(&ep->receivers);
 	if (!rcv) {
 		/* Under ep->lock, which kipc_ep_poll() takes after registering. */
 		return waitqueue_active(&ep->wq);
 	}
 	/* Completed under ep->lock, its queue lock: no partner can race. */
-	list_del_init(&rcv->node);
+	kipc_waitq_pop(&ep->receivers);		/* rcv */
 	kipc_ntfn_deliver(rcv, ntfn->bits);
 	ntfn->bits = 0;
 	kipc_complete(rcv, 0);
@@ -190,15 +190,13 @@ static void kipc_ntfn_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_ntfn *ntfn = file->private_data;
 	u64 bits, ep_id = 0;
-	unsigned int waiters = 0;
-	struct kipc_ctx *ctx;
+	unsigned int waiters;
 
 	spin_lock(&ntfn->lock);
 	bits = ntfn->bits;
 	if (ntfn->ep)
 		ep_id = ntfn->ep->id;
-	list_for_each_entry(ctx, &ntfn->waiters, node)
-		waiters++;
+	waiters = ntfn->waiters.len;
 	spin_unlock(&ntfn->lock);
 	seq_puts(m, "kipc-notification:\t1\n");
 	seq_printf(m, "bits:\t%#llx\n", bits);
@@ -251,7 +249,7 @@ int kipc_ntfn_create(u32 flags)
 		return -ENOMEM;
 	atomic_long_inc(&kipc_stats.notifications);
 	spin_lock_init(&ntfn->lock);
-	INIT_LIST_HEAD(&ntfn->waiters);
+	kipc_waitq_init(&ntfn->waiters);
 	init_waitqueue_head(&ntfn->wq);
 	kref_init(&ntfn->ref);
 	fd = anon_inode_getfd("[kipc-notification]", &kipc_ntfn_fops, ntfn,
@@ -280,9 +278,9 @@ again:
 	ep = ntfn->ep;
 	if (!ep) {
 		ntfn->bits |= bits;
-		w = list_first_entry_or_null(&ntfn->waiters, struct kipc_ctx, node);
+		w = kipc_first_waiter(&ntfn->waiters);
 		if (w) {
-			list_del_init(&w->node);
+			kipc_waitq_del(&ntfn->waiters, &w->node);
 			kipc_ntfn_deliver(w, ntfn->bits);
 			ntfn->bits = 0;
 			kipc_complete(w, 0);
@@ -363,8 +361,7 @@ int kipc_ntfn_wait(struct kipc_ctx *ctx, struct kipc_op *op)
 		spin_unlock(&ntfn->lock);
 		return ntfn->closed ? -EPIPE : -EAGAIN;
 	}
-	kipc_queued(ctx, &ntfn->lock, KIPC_W_RECEIVING);
-	list_add_tail(&ctx->node, &ntfn->waiters);
+	kipc_queued(ctx, &ntfn->lock, &ntfn->waiters, KIPC_W_RECEIVING);
 	spin_unlock(&ntfn->lock);
 	return op->async ? -EIOCBQUEUED : kipc_wait(ctx, op);
 }
@@ -395,7 +392,7 @@ int kipc_ntfn_bind(struct kipc_ntfn *ntfn, struct kipc_ep *ep, u32 flags)
 			kipc_ep_put(ep);	/* the binding's: ours remains */
 			ret = 0;
 		}
-	} else if (ep->ntfn || ntfn->ep || !list_empty(&ntfn->waiters) ||
+	} else if (ep->ntfn || ntfn->ep || !kipc_waitq_empty(&ntfn->waiters) ||
 		   ntfn->closed) {
 		ret = -EBUSY;
 	} else if (!ep->nr_recv) {

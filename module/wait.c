@@ -91,18 +91,15 @@ MODULE_PARM_DESC(spin_ns,
 
 /**
  * kipc_fail_waiters - T5 for a whole queue: end every wait on it
- * @queue:	an endpoint's sender or receiver queue, or a notification's
+ * @q:		an endpoint's sender or receiver queue, or a notification's
  *		waiters; its lock held
  * @err:	the result the waiters get
  */
-void kipc_fail_waiters(struct list_head *queue, int err)
+void kipc_fail_waiters(struct kipc_waitq *q, int err)
 {
-	struct kipc_ctx *ctx, *tmp;
-
-	list_for_each_entry_safe(ctx, tmp, queue, node) {
-		list_del_init(&ctx->node);
-		kipc_complete(ctx, err);
-	}
+	while (!kipc_waitq_empty(q))
+		kipc_complete(hlist_entry(kipc_waitq_pop(q), struct kipc_ctx, node),
+			      err);
 }
 
 /**
@@ -138,8 +135,8 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 		lock = READ_ONCE(ctx->qlock);
 		spin_lock(lock);
 		if (READ_ONCE(ctx->wstate) == st && READ_ONCE(ctx->qlock) == lock &&
-		    !list_empty(&ctx->node)) {
-			list_del_init(&ctx->node);
+		    kipc_waitq_on(&ctx->node)) {
+			kipc_waitq_del(ctx->waitq, &ctx->node);
 			if (result > 0)
 				WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
 			else

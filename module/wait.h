@@ -13,14 +13,18 @@
 #include "kipc_trace.h"
 
 /**
- * kipc_queued - T1: a context enters a queue: @lock's, in state @st
+ * kipc_queued - T1: a context enters @q, under @lock, in state @st
  * @ctx:	the context, owned by the caller, @lock held
  * @lock:	the queue's lock (an endpoint's or a notification's)
+ * @q:		the queue
  * @st:		KIPC_W_SENDING or KIPC_W_RECEIVING
  */
 static __always_inline void kipc_queued(struct kipc_ctx *ctx,
-					spinlock_t *lock, int st)
+					spinlock_t *lock,
+					struct kipc_waitq *q, int st)
 {
+	kipc_waitq_add(q, &ctx->node);
+	ctx->waitq = q;
 	WRITE_ONCE(ctx->qlock, lock);
 	/* Pairs with smp_load_acquire() in kipc_wait_end(): lock, then state. */
 	smp_store_release(&ctx->wstate, st);
@@ -36,7 +40,7 @@ static __always_inline void kipc_queued(struct kipc_ctx *ctx,
 static __always_inline void kipc_take(struct kipc_ctx *ctx)
 	__acquires(&ctx->lock)
 {
-	list_del_init(&ctx->node);
+	kipc_waitq_del(ctx->waitq, &ctx->node);
 	spin_lock(&ctx->lock);
 	/* Read by the owner with acquire: it then waits for ctx->lock. */
 	WRITE_ONCE(ctx->wstate, KIPC_W_BUSY);
