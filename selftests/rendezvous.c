@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Rendezvous: both arrival orders, message sizes, FIFO order of senders,
- * one message to exactly one receiver.
+ * Rendezvous: both arrival orders, message sizes, FIFO order of senders
+ * and receivers, one message to exactly one receiver.
  */
 #include "kipc_test.h"
 
@@ -171,6 +171,45 @@ TEST_F(rv, fifo_order_of_senders)
 	for (int i = 0; i < N; i++) {
 		pthread_join(t[i], NULL);
 		EXPECT_EQ(0, p[i].ret);
+	}
+}
+
+/*
+ * Queued receivers are served in the order they arrived, also after
+ * others left the queue from its head, its middle and its end (cancelled),
+ * and one queued after the end left comes last.
+ */
+TEST_F(rv, fifo_order_of_receivers_after_withdrawals)
+{
+	enum { N = 6 };
+	static const int order[] = { 1, 3, 5 };	/* who is left, oldest first */
+	struct peer p[N];
+	pthread_t t[N];
+
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct peer){ .ep = self->ep, .seed = i, .timeout = INF };
+		if (i == N - 1) {
+			/* 0, 2 and 4 (head, middle, end) leave: KIPC_IOC_CANCEL. */
+			for (int j = 0; j < N - 1; j += 2)
+				ASSERT_EQ(0, kipc_cancel(&p[j].c));
+			ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 2));
+		}
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, receiver, &p[i]));
+		ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting",
+					 i < N - 1 ? i + 1 : 3));
+	}
+	for (int i = 0; i < 3; i++) {
+		fill_mrs(kipc_mr(&self->c), 1, order[i]);
+		ASSERT_EQ(0, kipc_send(&self->c, self->ep, KIPC_TAG(10 + i, 1), INF));
+		pthread_join(t[order[i]], NULL);
+		EXPECT_EQ(0, p[order[i]].ret);
+		EXPECT_EQ(10 + i, KIPC_TAG_LABEL(p[order[i]].got_tag)) TH_LOG("receiver %d", order[i]);
+		EXPECT_EQ(0, p[order[i]].got_ok);
+		EXPECT_EQ(2 - i, fdinfo_value(0, self->ep, "receivers-waiting"));
+	}
+	for (int i = 0; i < N - 1; i += 2) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(-ECANCELED, p[i].ret);
 	}
 }
 
