@@ -29,7 +29,8 @@
  *               endpoint slots, references
  *   wait.c      the wait state machine every blocking operation uses
  *               (endpoints, notifications, io_uring): its table is there;
- *               wait.h has the transitions every message takes, inline
+ *               wait.h has the transitions every message takes, inline;
+ *               waitq.h the FIFO queue a context waits on
  *   endpoint.c  the endpoint object: references, pollers, the list
  *   restart.c   which ioctl comes back after a signal, and whether a
  *               handler ran in between
