@@ -69,6 +69,7 @@ help:
 	@echo "make install      libkipc, headers, pkg-config file (PREFIX, DESTDIR)"
 	@echo "make modules_install   kipc.ko for modprobe (KVER, INSTALL_MOD_PATH)"
 	@echo "make sparse       the module through sparse (C=2)"
+	@echo "make docs         the README's and kipc(7)'s error lists from lib/errors.txt"
 	@echo "KVER=$(KVER) KDIR=$(KDIR)"
 
 module:
@@ -85,13 +86,23 @@ sparse:
 
 lib: $(LIB_A) $(LIB_SO)
 
-$(O)/lib/%.pic.o: lib/%.c $(LIB_HDRS)
+$(O)/lib/%.pic.o: lib/%.c $(LIB_HDRS) $(O)/gen/kipc-errors.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -I$(O)/gen -fPIC -fvisibility=default -c -o $@ $<
 
-$(O)/lib/%.o: lib/%.c $(LIB_HDRS)
+$(O)/lib/%.o: lib/%.c $(LIB_HDRS) $(O)/gen/kipc-errors.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -I$(O)/gen -c -o $@ $<
+
+# The error table, one place for kipc_strerror(), the README and kipc(7):
+# lib/errors.txt.  `make docs` rewrites the documents' generated parts.
+$(O)/gen/kipc-errors.h: lib/errors.txt tools/errors.sh
+	@mkdir -p $(dir $@)
+	sh tools/errors.sh c lib/errors.txt > $@.tmp && mv $@.tmp $@
+
+.PHONY: docs
+docs:
+	sh tools/errors.sh docs lib/errors.txt README.md man/kipc.7
 
 $(LIB_A): $(O)/lib/kipc.o
 	$(AR) rcs $@ $^

@@ -194,34 +194,7 @@ int kipc_ntfn_unbind(struct kipc_ctx *ctx, int ntfn, int ep)
 const char *kipc_strerror(int err)
 {
 	switch (-err) {
-	case EPIPE:
-		return "endpoint has no partner left (all handles on the other side closed)";
-	case ECONNRESET:
-		return "peer of the call went away (server died, caller gave up)";
-	case ETIMEDOUT:
-		return "timed out";
-	case EAGAIN:
-		return "no partner waiting (poll)";
-	case ENOENT:
-		return "no reply pending on this context";
-	case EBUSY:
-		return "another operation is running on this context (or the notification is bound)";
-	case ECANCELED:
-		return "the operation was cancelled (KIPC_IOC_CANCEL, task exit, ring teardown)";
-	case EBADF:
-		return "not an open kipc endpoint handle";
-	case EPERM:
-		return "the handle lacks the right, or the context belongs to another process";
-	case EMSGSIZE:
-		return "the receiver does not accept that many descriptors";
-	case ETOOMANYREFS:
-		return "too many descriptors in flight for this user (max_inflight)";
-	case ENOSPC:
-		return "per-user limit of endpoints or names reached";
-	case EACCES:
-		return "the name's mode does not admit the caller";
-	case EEXIST:
-		return "the name is already published in this IPC namespace";
+#include "kipc-errors.h"
 	default:
 		return strerror(-err);
 	}

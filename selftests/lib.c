@@ -396,4 +396,19 @@ TEST(pool_uring_server)
 	kipc_ctx_close(&mine);
 }
 
+/*
+ * kipc_strerror() says what lib/errors.txt says: every meaning of an errno
+ * kipc gives several, and strerror()'s words for what kipc never returns.
+ */
+TEST(strerror_every_meaning)
+{
+	EXPECT_NE(NULL, strstr(kipc_strerror(-ENOENT), "reply right"));
+	EXPECT_NE(NULL, strstr(kipc_strerror(-ENOENT), "name"));
+	EXPECT_NE(NULL, strstr(kipc_strerror(-ENOENT), "cancel"));
+	EXPECT_NE(NULL, strstr(kipc_strerror(-EBUSY), "another operation"));
+	EXPECT_NE(NULL, strstr(kipc_strerror(-EBUSY), "bound"));
+	EXPECT_NE(NULL, strstr(kipc_strerror(-ENFILE), "file table"));
+	EXPECT_STREQ(strerror(ENOEXEC), kipc_strerror(-ENOEXEC));
+}
+
 TEST_HARNESS_MAIN
