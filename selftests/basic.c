@@ -73,24 +73,7 @@ static uint64_t xfer_badge(struct __test_metadata *_metadata,
 	return c->utcb->badge;
 }
 
-FIXTURE(basic) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(basic)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(basic)
-{
-	if (self->ep >= 0)
-		close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(basic)
 
 /* VERSION reports the ABI of the header and writes every byte. */
 TEST_F(basic, version)

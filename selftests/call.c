@@ -4,22 +4,23 @@
  */
 #include "kipc_test.h"
 
-FIXTURE(call) {
-	struct kipc_ctx c;
-	int ep;
-};
+KIPC_FIXTURE(call)
 
-FIXTURE_SETUP(call)
+/* The shared fixture and a partner: a test in about ten lines. */
+TEST_F(call, echo_partner)
 {
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
+	struct partner p;
 
-FIXTURE_TEARDOWN(call)
-{
-	close(self->ep);
-	kipc_ctx_close(&self->c);
+	ASSERT_EQ(0, partner_start(&p, self->ep, partner_echo, NULL));
+	for (int i = 0; i < 100; i++) {
+		fill_mrs(kipc_mr(&self->c), 3, i);
+		ASSERT_EQ(0, kipc_call(&self->c, self->ep, KIPC_TAG(i, 3), INF));
+		EXPECT_EQ(i + 1, KIPC_TAG_LABEL(kipc_tag(&self->c)));
+		EXPECT_EQ(0, check_mrs(kipc_mr(&self->c), 3, i));
+	}
+	close(self->ep);	/* the last handle: the partner's recv fails, EPIPE */
+	self->ep = -1;
+	EXPECT_EQ(100, partner_join(&p));
 }
 
 struct client {

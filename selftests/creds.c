@@ -83,23 +83,7 @@ static void *thread_send(void *arg)
 	return NULL;
 }
 
-FIXTURE(cr) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(cr)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(cr)
-{
-	close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(cr)
 
 /* Each message carries the badge of the handle it went through. */
 TEST_F(cr, badge_per_handle)

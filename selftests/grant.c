@@ -9,23 +9,7 @@
 #define T_CHILD	(10000 * MS)
 #define NOBODY	65534
 
-FIXTURE(gr) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(gr)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(gr)
-{
-	close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(gr)
 
 /* Every rights mask from every rights mask: allowed iff a subset. */
 TEST_F(gr, rights_never_grow)

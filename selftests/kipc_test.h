@@ -298,4 +298,89 @@ static inline long kipc_slow(void)
 	}								\
 } while (0)
 
+/*
+ * The fixture most tests share: a context of the test's own (self->c) and
+ * an endpoint with every right (self->ep; a test that closes it sets it to
+ * -1).  KIPC_FIXTURE(name) declares it, its setup and its teardown; the
+ * tests are TEST_F(name, ...).
+ */
+#define KIPC_FIXTURE(name)						\
+	FIXTURE(name) {							\
+		struct kipc_ctx c;					\
+		int ep;							\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		ctx_open(&self->c);					\
+		self->ep = kipc_ep_create(&self->c, 0);			\
+		ASSERT_GE(self->ep, 0);					\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		if (self->ep >= 0)					\
+			close(self->ep);				\
+		kipc_ctx_close(&self->c);				\
+	}
+
+/*
+ * A partner: a thread with a context of its own (p->c, open before @fn
+ * runs, closed after) that runs @fn on endpoint p->ep; partner_join()
+ * returns what @fn returned.
+ */
+struct partner {
+	pthread_t t;
+	struct kipc_ctx c;
+	int ep;
+	int (*fn)(struct partner *p);
+	void *arg;
+	int ret;
+};
+
+static inline void *partner_main(void *arg)
+{
+	struct partner *p = arg;
+
+	ctx_open(&p->c);
+	p->ret = p->fn(p);
+	kipc_ctx_close(&p->c);
+	return NULL;
+}
+
+static inline int partner_start(struct partner *p, int ep,
+				int (*fn)(struct partner *p), void *arg)
+{
+	*p = (struct partner){ .ep = ep, .fn = fn, .arg = arg };
+	return pthread_create(&p->t, NULL, partner_main, p);
+}
+
+static inline int partner_join(struct partner *p)
+{
+	pthread_join(p->t, NULL);
+	return p->ret;
+}
+
+/*
+ * A partner that serves: each call is answered with its label + 1 and its
+ * registers, each plain message taken, until no sender is left (EPIPE) or
+ * a cancel; returns how many messages it took, or -errno.
+ */
+static inline int partner_echo(struct partner *p)
+{
+	int n = 0, r = kipc_recv(&p->c, p->ep, INF);
+
+	while (!r) {
+		uint64_t tag = kipc_tag(&p->c);
+
+		n++;
+		if (!(tag & KIPC_TAG_F_CALL)) {
+			r = kipc_recv(&p->c, p->ep, INF);
+			continue;
+		}
+		r = kipc_reply_recv(&p->c, p->ep,
+				    KIPC_TAG(KIPC_TAG_LABEL(tag) + 1, KIPC_TAG_NR(tag)),
+				    INF);
+	}
+	return r == -EPIPE || r == -ECANCELED ? n : r;
+}
+
 #endif /* KIPC_TEST_H */

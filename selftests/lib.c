@@ -11,23 +11,7 @@
 #include "kipc_test.h"
 #include <kipc_uring.h>
 
-FIXTURE(lib) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(lib)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(lib)
-{
-	close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(lib)
 
 /* Writing: values end to end, the tag counts the registers used. */
 TEST_F(lib, msg_write)

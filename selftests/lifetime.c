@@ -6,24 +6,7 @@
  */
 #include "kipc_test.h"
 
-FIXTURE(life) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(life)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(life)
-{
-	if (self->ep >= 0)
-		close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(life)
 
 static int child_call(void *arg)
 {

@@ -11,24 +11,7 @@
 
 #define TRACEFS	"/sys/kernel/tracing"
 
-FIXTURE(obs) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(obs)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(obs)
-{
-	if (self->ep >= 0)
-		close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(obs)
 
 /* The line of /proc/kipc/endpoints for endpoint @id, or "" if none. */
 static void proc_line(unsigned long long id, char *out, size_t len)

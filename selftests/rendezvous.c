@@ -44,23 +44,7 @@ static void *receiver(void *arg)
 	return NULL;
 }
 
-FIXTURE(rv) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(rv)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(rv)
-{
-	close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(rv)
 
 /* The sender arrives first and blocks; the receiver copies from it. */
 TEST_F(rv, sender_first)

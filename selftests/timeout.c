@@ -5,23 +5,7 @@
  */
 #include "kipc_test.h"
 
-FIXTURE(to) {
-	struct kipc_ctx c;
-	int ep;
-};
-
-FIXTURE_SETUP(to)
-{
-	ctx_open(&self->c);
-	self->ep = kipc_ep_create(&self->c, 0);
-	ASSERT_GE(self->ep, 0);
-}
-
-FIXTURE_TEARDOWN(to)
-{
-	close(self->ep);
-	kipc_ctx_close(&self->c);
-}
+KIPC_FIXTURE(to)
 
 TEST_F(to, send_poll_without_receiver)
 {
