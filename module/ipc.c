@@ -62,7 +62,6 @@ void kipc_translate(struct kipc_utcb *d, const struct kipc_ident *src,
 void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
-
 	bool linked;
 
 	ctx->reply_to = NULL;

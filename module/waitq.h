@@ -10,7 +10,10 @@
  * links it relies on, inline, as CONFIG_LIST_HARDENED does for list_head
  * since 6.6: on 6.1, CONFIG_DEBUG_LIST (Debian's default) made every
  * list_head change of the fast call an out-of-line call, about 40
- * instructions a round trip (bench/README.md).
+ * instructions a round trip (bench/README.md).  A corrupted queue is
+ * reported (a warning, or BUG() with CONFIG_BUG_ON_DATA_CORRUPTION) and
+ * touched no further than needed for its users to end: a node that cannot
+ * leave is forgotten, a queue that cannot be popped is emptied.
  */
 #ifndef _KIPC_WAITQ_H
 #define _KIPC_WAITQ_H
@@ -90,8 +93,10 @@ static __always_inline void kipc_waitq_del(struct kipc_waitq *q,
 
 	if (CHECK_DATA_CORRUPTION(!pprev || *pprev != n ||
 				  (next ? next->pprev != &n->next : q->last != n),
-				  "kipc: wait queue corrupted (del)\n"))
+				  "kipc: wait queue corrupted (del)\n")) {
+		INIT_HLIST_NODE(n);	/* forgotten; its neighbours untouched */
 		return;
+	}
 	WRITE_ONCE(*pprev, next);
 	if (next)
 		WRITE_ONCE(next->pprev, pprev);
@@ -117,8 +122,15 @@ static __always_inline struct hlist_node *kipc_waitq_pop(struct kipc_waitq *q)
 
 	if (CHECK_DATA_CORRUPTION(n->pprev != &q->head.first ||
 				  (next ? next->pprev != &n->next : q->last != n),
-				  "kipc: wait queue corrupted (pop)\n"))
+				  "kipc: wait queue corrupted (pop)\n")) {
+		/*
+		 * Emptied, so that a caller popping until it is empty ends;
+		 * the others end by their deadlines, signals or cancels.
+		 */
+		kipc_waitq_init(q);
+		INIT_HLIST_NODE(n);
 		return n;
+	}
 	WRITE_ONCE(q->head.first, next);
 	if (next)
 		WRITE_ONCE(next->pprev, &q->head.first);
