@@ -16,6 +16,7 @@
 #ifndef _KIPC_COMPAT_H
 #define _KIPC_COMPAT_H
 
+#include <linux/bug.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/percpu-refcount.h>
@@ -32,6 +33,26 @@ static __always_inline bool kipc_signal_pending(void)
 	return unlikely(read_thread_flags() &
 			(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL));
 }
+
+/*
+ * CHECK_DATA_CORRUPTION() took (condition, fmt, ...) up to 6.12 and takes
+ * (condition, addr, fmt, ...) by 7.2 (addr for mem_dump_obj()), with
+ * nothing to test for: its two-argument form, the same on every kernel (a
+ * warning, or BUG() with CONFIG_BUG_ON_DATA_CORRUPTION).
+ */
+#define kipc_data_corrupted(condition, msg)				\
+	check_data_corruption(({					\
+		bool __corrupt = unlikely(condition);			\
+		if (__corrupt) {					\
+			if (IS_ENABLED(CONFIG_BUG_ON_DATA_CORRUPTION)) {\
+				pr_err(msg);				\
+				BUG();					\
+			} else {					\
+				WARN(1, msg);				\
+			}						\
+		}							\
+		__corrupt;						\
+	}))
 
 /*
  * 6.12 made struct fd opaque (its file and flags packed in one word) and

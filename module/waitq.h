@@ -11,15 +11,17 @@
  * since 6.6: on 6.1, CONFIG_DEBUG_LIST (Debian's default) made every
  * list_head change of the fast call an out-of-line call, about 40
  * instructions a round trip (bench/README.md).  A corrupted queue is
- * reported (a warning, or BUG() with CONFIG_BUG_ON_DATA_CORRUPTION) and
- * touched no further than needed for its users to end: a node that cannot
- * leave is forgotten, a queue that cannot be popped is emptied.
+ * reported (kipc_data_corrupted(): a warning, or BUG() with
+ * CONFIG_BUG_ON_DATA_CORRUPTION) and touched no further than its users
+ * need to end: a node that cannot leave is forgotten, a queue that cannot
+ * be popped is emptied.
  */
 #ifndef _KIPC_WAITQ_H
 #define _KIPC_WAITQ_H
 
-#include <linux/bug.h>
 #include <linux/list.h>
+
+#include "compat.h"
 
 /**
  * struct kipc_waitq - a FIFO of waiting contexts (their struct kipc_ctx
@@ -68,7 +70,7 @@ static __always_inline void kipc_waitq_add(struct kipc_waitq *q,
 {
 	struct hlist_node *last = q->last;
 
-	if (CHECK_DATA_CORRUPTION(kipc_waitq_on(n) || (last && last->next) ||
+	if (kipc_data_corrupted(kipc_waitq_on(n) || (last && last->next) ||
 				  (!last && q->head.first),
 				  "kipc: wait queue corrupted (add)\n"))
 		return;
@@ -91,7 +93,7 @@ static __always_inline void kipc_waitq_del(struct kipc_waitq *q,
 	struct hlist_node **pprev = n->pprev;
 	struct hlist_node *next = n->next;
 
-	if (CHECK_DATA_CORRUPTION(!pprev || *pprev != n ||
+	if (kipc_data_corrupted(!pprev || *pprev != n ||
 				  (next ? next->pprev != &n->next : q->last != n),
 				  "kipc: wait queue corrupted (del)\n")) {
 		INIT_HLIST_NODE(n);	/* forgotten; its neighbours untouched */
@@ -120,7 +122,7 @@ static __always_inline struct hlist_node *kipc_waitq_pop(struct kipc_waitq *q)
 	struct hlist_node *n = q->head.first;
 	struct hlist_node *next = n->next;
 
-	if (CHECK_DATA_CORRUPTION(n->pprev != &q->head.first ||
+	if (kipc_data_corrupted(n->pprev != &q->head.first ||
 				  (next ? next->pprev != &n->next : q->last != n),
 				  "kipc: wait queue corrupted (pop)\n")) {
 		/*
