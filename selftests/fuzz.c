@@ -3857,10 +3857,18 @@ TEST_F_TIMEOUT(fuzz, async, 300)
  */
 enum { SC = 5, ST = 4, SE = 3, SPOOL = 16, SPOOL_BASE = 700 };
 
+/*
+ * The marks of a context's ioctls, in one word so that each start and end
+ * is ordered against every other thread's: the ioctls in progress (low
+ * half) and the ioctls started (high half).  Two counters, each read at
+ * both ends, miss an ioctl that started after ours by one and before ours
+ * by the other (fuzz.slots once failed so: an EBUSY "with no other ioctl").
+ */
+#define SMARK_START	((1ULL << 32) + 1)
+
 struct sctx {
 	struct kipc_ctx c;
-	int busy;		/* marked ioctls in progress on it */
-	uint64_t seq;		/* their starts and ends */
+	uint64_t mark;		/* SMARK_START per start, -1 per end */
 	uint64_t to;		/* its area's timeouts */
 	int slot;		/* the slot its area names */
 };
@@ -3906,17 +3914,18 @@ static bool smsg_ok(const struct kipc_utcb *u)
 
 /*
  * An ioctl on a shared context, marked: *@overlap says whether another
- * marked ioctl on the same context ran at some moment of this one.
+ * marked ioctl on the same context ran at some moment of this one: one was
+ * in progress when this one started, or one started or ended before this
+ * one ended.
  */
 static int sioctl(struct sctx *s, unsigned long cmd, void *arg, bool *overlap)
 {
-	int b0 = __atomic_add_fetch(&s->busy, 1, __ATOMIC_SEQ_CST), b1, err;
-	uint64_t q0 = __atomic_fetch_add(&s->seq, 1, __ATOMIC_SEQ_CST), q1;
+	uint64_t m0 = __atomic_fetch_add(&s->mark, SMARK_START, __ATOMIC_SEQ_CST), m1;
+	int err;
 
 	err = ioctl(s->c.fd, cmd, arg) < 0 ? errno : 0;
-	q1 = __atomic_fetch_add(&s->seq, 1, __ATOMIC_SEQ_CST);
-	b1 = __atomic_fetch_sub(&s->busy, 1, __ATOMIC_SEQ_CST);
-	*overlap = b0 > 1 || b1 > 1 || q1 != q0 + 1;
+	m1 = __atomic_fetch_sub(&s->mark, 1, __ATOMIC_SEQ_CST);
+	*overlap = (uint32_t)m0 || m1 != m0 + SMARK_START;
 	__atomic_fetch_add(&SF.hist[eidx(err) < ARRAY_SIZE(etab) ? eidx(err) : ARRAY_SIZE(etab)],
 			   1, __ATOMIC_RELAXED);
 	return err;
