@@ -38,7 +38,8 @@ static __always_inline bool kipc_signal_pending(void)
  * CHECK_DATA_CORRUPTION() took (condition, fmt, ...) up to 6.12 and takes
  * (condition, addr, fmt, ...) by 7.2 (addr for mem_dump_obj()), with
  * nothing to test for: its two-argument form, the same on every kernel (a
- * warning, or BUG() with CONFIG_BUG_ON_DATA_CORRUPTION).
+ * warning, or BUG() where the administrator asked for it with
+ * CONFIG_BUG_ON_DATA_CORRUPTION, as the kernel's own lists do).
  */
 #define kipc_data_corrupted(condition, msg)				\
 	check_data_corruption(({					\

@@ -542,6 +542,7 @@ static inline void kipc_reply_unlink(struct kipc_ctx *ctx)
 	kref_get(&ctx->ref);
 	ctx->reply_from = NULL;
 }
+
 void kipc_ctx_release(struct kipc_ctx *ctx);
 void kipc_ident_refresh(struct kipc_ctx *ctx);
 int kipc_ctx_register(struct kipc_ctx *ctx, const struct kipc_register *a);

@@ -71,8 +71,8 @@ static __always_inline void kipc_waitq_add(struct kipc_waitq *q,
 	struct hlist_node *last = q->last;
 
 	if (kipc_data_corrupted(kipc_waitq_on(n) || (last && last->next) ||
-				  (!last && q->head.first),
-				  "kipc: wait queue corrupted (add)\n"))
+				(!last && q->head.first),
+				"kipc: wait queue corrupted (add)\n"))
 		return;
 	if (last)
 		hlist_add_behind(n, last);
@@ -94,8 +94,8 @@ static __always_inline void kipc_waitq_del(struct kipc_waitq *q,
 	struct hlist_node *next = n->next;
 
 	if (kipc_data_corrupted(!pprev || *pprev != n ||
-				  (next ? next->pprev != &n->next : q->last != n),
-				  "kipc: wait queue corrupted (del)\n")) {
+				(next ? next->pprev != &n->next : q->last != n),
+				"kipc: wait queue corrupted (del)\n")) {
 		INIT_HLIST_NODE(n);	/* forgotten; its neighbours untouched */
 		return;
 	}
@@ -123,8 +123,8 @@ static __always_inline struct hlist_node *kipc_waitq_pop(struct kipc_waitq *q)
 	struct hlist_node *next = n->next;
 
 	if (kipc_data_corrupted(n->pprev != &q->head.first ||
-				  (next ? next->pprev != &n->next : q->last != n),
-				  "kipc: wait queue corrupted (pop)\n")) {
+				(next ? next->pprev != &n->next : q->last != n),
+				"kipc: wait queue corrupted (pop)\n")) {
 		/*
 		 * Emptied, so that a caller popping until it is empty ends;
 		 * the others end by their deadlines, signals or cancels.
