@@ -16,6 +16,8 @@ PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
+# libkipc(3) and a page per function (a group's page and .so links to it)
+MAN3		:= $(sort $(wildcard man/*.3))
 DESTDIR		?=
 O		:= build
 
@@ -249,7 +251,7 @@ install: lib tools
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    lib/libkipc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
-	install -m 644 man/libkipc.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/kipc.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 man/kipcctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(PREFIX)/sbin
@@ -260,7 +262,8 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/kipc_uring.h \
 	      $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc $(DESTDIR)$(PREFIX)/sbin/kipcctl \
-	      $(DESTDIR)$(MANDIR)/man3/libkipc.3 $(DESTDIR)$(MANDIR)/man7/kipc.7 \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
+	      $(DESTDIR)$(MANDIR)/man7/kipc.7 \
 	      $(DESTDIR)$(MANDIR)/man8/kipcctl.8
 
 # Puts kipc.ko under /lib/modules/$(KVER)/updates, where modprobe looks.

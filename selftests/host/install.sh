@@ -12,7 +12,8 @@ check "installed files" test -f "$tmp/root/usr/include/kipc.h" -a \
 	-f "$tmp/root/usr/include/kipc_uring.h" -a \
 	-f "$tmp/root/usr/include/linux/kipc.h" -a -f "$tmp/root/usr/lib/libkipc.a" -a \
 	-L "$tmp/root/usr/lib/libkipc.so.1" -a -f "$tmp/root/usr/lib/pkgconfig/libkipc.pc" -a \
-	-f "$tmp/root/usr/share/man/man7/kipc.7" -a -x "$tmp/root/usr/sbin/kipcctl"
+	-f "$tmp/root/usr/share/man/man7/kipc.7" -a -x "$tmp/root/usr/sbin/kipcctl" -a \
+	-f "$tmp/root/usr/share/man/man3/kipc_call.3" -a -f "$tmp/root/usr/share/man/man3/kipc_msg_get_str.3"
 cat > "$tmp/prog.c" <<'C'
 #include <kipc.h>
 int main(void)
