@@ -413,13 +413,19 @@ static int stop(pid_t pid)
 	return waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st) ? 0 : -1;
 }
 
+/*
+ * SIGCONT, and wait until the child runs again: continued, or (a handler
+ * ending its operation) already exited, which is left for lone_end() to
+ * reap (WNOWAIT; waitpid() would report and reap the exit instead).
+ */
 static int cont(pid_t pid)
 {
-	int st;
+	siginfo_t si = { 0 };
 
-	if (kill(pid, SIGCONT))
+	if (kill(pid, SIGCONT) ||
+	    waitid(P_PID, pid, &si, WCONTINUED | WEXITED | WNOWAIT))
 		return -1;
-	return waitpid(pid, &st, WCONTINUED) == pid && WIFCONTINUED(st) ? 0 : -1;
+	return si.si_code == CLD_CONTINUED || si.si_code == CLD_EXITED ? 0 : -1;
 }
 
 /* Ctrl-Z and fg during a call's reply phase; the reply comes while stopped. */

@@ -117,6 +117,12 @@ else
 	cpu=(-accel tcg,thread=multi -smp "$smp")
 fi
 append="console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1"
+# Without icount the guest's TSC runs with the host's clock: on a loaded
+# host the clocksource watchdog marks it unstable mid-run, and the switch
+# that follows patches kernel text under running virtual CPUs (a 7.2 guest
+# died of an int3 Oops in sched_clock_cpu(), a 6.12 one panicked right
+# after "Marking TSC unstable").  No guest here needs the watchdog.
+[ -n "${VM_ICOUNT:-}" ] || append="$append tsc=reliable"
 append="$append softlockup_panic=1 rdinit=/init kipcmode=$mode"
 # On a panic, print the whole kernel log again, warnings included
 # (loglevel=4 keeps them off the console while the tests run).
