@@ -58,11 +58,12 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 
 /*
  * @rcv, the oldest receiver of @ep (whose lock is held, and released
- * here), waits: take it off the queue, copy the message straight into its area, make @ctx its
- * caller for a call (T7), hand it its result (T5 with 0), all under
- * ep->lock, which owns a queued context: the receiver cannot withdraw
- * meanwhile (kipc_wait_end() re-checks under it), and no other lock is
- * taken.  The receiver is whom @ctx waits for (a reply) or hears from next.
+ * here), waits: take it off the queue, copy the message straight into its
+ * area, make @ctx its caller for a call (T7), hand it its result (T5 with
+ * 0), all under ep->lock, which owns a queued context: the receiver cannot
+ * withdraw meanwhile (kipc_wait_end() re-checks under it), and no other
+ * lock is taken.  The receiver is whom @ctx waits for (a reply) or hears
+ * from next.
  */
 static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 					 struct kipc_ctx *rcv,
