@@ -63,6 +63,19 @@ int kipc_ep_create(struct kipc_ctx *ctx, unsigned int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+int kipc_ep_create_floor(struct kipc_ctx *ctx, unsigned int flags,
+			 int policy, int priority)
+{
+	struct kipc_ep_create a = {
+		.flags = flags | KIPC_EP_FLOOR,
+		.floor_policy = (uint32_t)policy,
+		.floor_priority = priority,
+	};
+	int fd = ioctl(ctx->fd, KIPC_IOC_EP_CREATE, &a);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int kipc_ep_mint(struct kipc_ctx *ctx, int ep, unsigned int rights,
 		 uint64_t badge, unsigned int flags)
 {

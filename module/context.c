@@ -41,6 +41,7 @@ struct kipc_ctx *kipc_ctx_new(void)
 	kref_init(&ctx->ref);
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
+	kipc_pi_ctx_new(ctx);
 	return ctx;
 }
 
@@ -68,6 +69,7 @@ void kipc_ctx_release(struct kipc_ctx *ctx)
 	struct file *file;
 	unsigned int i;
 
+	kipc_pi_ctx_release(ctx);
 	for (i = 0; i < KIPC_SLOTS; i++) {
 		file = ctx->slots[i].file;
 		ctx->slots[i].file = NULL;
@@ -142,6 +144,8 @@ void kipc_ident_refresh(struct kipc_ctx *ctx)
 	ctx->id.who.uid = from_kuid_munged(cred->user_ns, cred->euid);
 	ctx->id.who.gid = from_kgid_munged(cred->user_ns, cred->egid);
 	ctx->id.who.status = 0;
+	if (old.task != current)
+		kipc_pi_ident(ctx);
 	kipc_ident_put(&old);
 }
 

@@ -67,6 +67,7 @@ static void kipc_ep_free(struct kref *ref)
 	mutex_unlock(&kipc_eps_lock);
 	trace_kipc_ep_destroy(ep->id, ep->msgs, atomic64_read(&ep->errors));
 	put_pid(ep->owner);
+	kipc_sched_ep_free(ep);
 	kipc_uncharge(ep->uid, KIPC_L_ENDPOINTS, 1);
 	/* A cancel may still be looking at ep->lock (wait.c). */
 	kfree_rcu(ep, rcu);

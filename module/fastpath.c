@@ -108,6 +108,7 @@ static __always_inline int kipc_fast_reply_recv(struct kipc_ctx *ctx,
 	struct kipc_ctx *caller = ctx->reply_to;
 	struct kipc_ep *ep = h->ep;
 	struct task_struct *peer;
+	u64 seq = ctx->pi.seq, served = 0;
 
 	spin_lock(&ep->lock);
 	/* nr_recv counts @h, which its slot holds open. */
@@ -123,17 +124,24 @@ static __always_inline int kipc_fast_reply_recv(struct kipc_ctx *ctx,
 	/* Point of no return. */
 	caller->reply_from = NULL;
 	WRITE_ONCE(caller->wstate, KIPC_W_BUSY);		/* T8 */
-	kipc_transfer(caller, ctx, tag, 0, 0);
+	if (unlikely(ctx->pi.acct)) {
+		served = kipc_acct_served(ctx);
+		caller->pi.served = served;
+	}
+	kipc_transfer(caller, ctx, tag, 0, 0, served);
 	peer = ctx->peer != caller->id.task ? get_task_struct(caller->id.task) : NULL;
 	trace_kipc_reply(caller->id.task->pid, tag, 0);
 	kipc_complete(caller, 0);
 	spin_unlock(&caller->lock);
 	ctx->reply_to = NULL;
+	/* The call ends before we can be given the next one. */
+	WRITE_ONCE(ctx->pi.seq, seq + 1);
 	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
 	trace_kipc_recv(ep->id, true);
 	kipc_enqueue_receiver(ctx, ep);
 	if (peer)
 		kipc_peer_set(ctx, peer);
+	kipc_serve_end(ctx, seq);
 	/* reply_to borrowed the caller: the loan ends with the link. */
 	return 0;
 
@@ -183,11 +191,16 @@ static __always_inline bool kipc_fast_timeout(u64 timeout)
 	return timeout + 1 <= 1;
 }
 
-/* The end of a fast operation whose wait kipc_wait_quick() ended well. */
-static __always_inline long kipc_op_fast_done(struct kipc_ctx *ctx)
+/*
+ * The end of a fast operation whose wait kipc_wait_quick() ended well; @h
+ * the handle it went through (a send_recv: the receiving one).
+ */
+static __always_inline long kipc_op_fast_done(struct kipc_ctx *ctx,
+					      const struct kipc_handle *h)
 {
 	if (unlikely(READ_ONCE(ctx->peer_next)))
 		kipc_peer_take(ctx);
+	kipc_serve_todo(ctx, h);
 	/* The message received wrote status. */
 	clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
 	return 0;
@@ -266,7 +279,7 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 							 ret > 0 ? -EINPROGRESS : ret);
 			WRITE_ONCE(ctx->utcb->status,
 				   READ_ONCE(ctx->utcb->status) | KIPC_ST_SENT);
-			return kipc_op_fast_done(ctx);
+			return kipc_op_fast_done(ctx, rh);
 		}
 		return kipc_op_fast_other(ctx, cmd, ep, send_timeout,
 					  recv_timeout, recv_ep, rh, tag);
@@ -288,7 +301,7 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 			return kipc_op_fast_slow(ctx, cmd, ep, send_timeout,
 						 recv_timeout, recv_ep, h,
 						 ret > 0 ? -EINPROGRESS : ret);
-		return kipc_op_fast_done(ctx);
+		return kipc_op_fast_done(ctx, h);
 	}
 	/* A reply to send and a poll to make: the slow path's reply_recv. */
 	if (cmd == KIPC_IOC_REPLY_RECV && ctx->reply_to)

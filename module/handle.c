@@ -128,6 +128,9 @@ static void kipc_handle_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "errors:\t%llu\n", st.errors);
 	seq_printf(m, "owner:\t%d %s\n",
 		   pid_nr_ns(ep->owner, task_active_pid_ns(current)), ep->comm);
+	/* Who calls, and how much they cost: the server's business. */
+	if (h->rights & KIPC_RIGHT_RECV)
+		kipc_sched_show(m, ep);
 }
 
 static const struct file_operations kipc_handle_fops = {
@@ -241,18 +244,26 @@ bool kipc_file_may_pass(struct file *file)
 
 /**
  * kipc_ep_create - a new endpoint and its first handle
- * @flags:	KIPC_FD_INHERIT or 0 (checked)
+ * @a:		the argument of KIPC_IOC_EP_CREATE, its reserved fields
+ *		checked
  *
  * Return: the new file descriptor, with all rights and badge 0, or -errno:
- * ENOSPC when the caller's user has max_endpoints endpoints alive.
+ * ENOSPC when the caller's user has max_endpoints endpoints alive; EINVAL
+ * or EPERM for a floor (kipc_sched_ep_init()).
  */
-int kipc_ep_create(u32 flags)
+int kipc_ep_create(const struct kipc_ep_create *a)
 {
 	struct kipc_ep *ep = kipc_ep_new();
+	int ret;
 
 	if (IS_ERR(ep))
 		return PTR_ERR(ep);
-	return kipc_handle_install(ep, 0, KIPC_RIGHTS_ALL, flags);
+	ret = kipc_sched_ep_init(ep, a);
+	if (ret) {
+		kipc_ep_put(ep);
+		return ret;
+	}
+	return kipc_handle_install(ep, 0, KIPC_RIGHTS_ALL, a->flags & KIPC_FD_INHERIT);
 }
 
 /**

@@ -32,6 +32,10 @@
  *               wait.h has the transitions every message takes, inline;
  *               waitq.h the FIFO queue a context waits on
  *   endpoint.c  the endpoint object: references, pollers, the list
+ *   sched.c     scheduling that follows the call: a server runs at its
+ *               caller's priority while it serves the call (lent at
+ *               delivery, by queued callers, along chains of calls) and
+ *               its CPU time is charged to the caller (accounting)
  *   restart.c   which ioctl comes back after a signal, and whether a
  *               handler ran in between
  *   limits.c    per-user limits and the live-object counters
@@ -52,6 +56,8 @@
  *                   being answered), and guards the way into and out of
  *                   KIPC_W_REPLY with ctx->reply_from (but T7, under the
  *                   queue lock its receiver was on)
+ *   kipc_pi_mutex   (sched.c; no spinlock held: the scheduler calls it
+ *                   makes may sleep) outside every lock below
  *   ctx->wq.lock, ep->wq.lock, ntfn->wq.lock  (wake-ups, innermost)
  *   kipc_users_lock (limits.c, alone)
  */
@@ -102,6 +108,13 @@ struct pid_namespace;
  *		@lock, so the synchronous path pays nothing when nobody polls.
  * @rcu:	the endpoint is freed after a grace period: a cancel may
  *		still look at a queue lock it read locklessly.
+ * @server:	the context a call through this endpoint was last delivered
+ *		to (a hint, never dereferenced outside sched.c's checks).
+ * @server_prio: its task's priority then (task_struct.prio).
+ * @sched:	KIPC_EP_NO_INHERIT, _FLOOR, _ACCOUNT: a delivery that must
+ *		look at them takes sched.c's path.
+ * @floor_key:	with KIPC_EP_FLOOR, the floor as an urgency (sched.c).
+ * @acct:	with KIPC_EP_ACCOUNT, the totals (sched.c).
  */
 struct kipc_ep {
 	spinlock_t lock;
@@ -120,6 +133,11 @@ struct kipc_ep {
 	struct kipc_ntfn *ntfn;
 	wait_queue_head_t wq;
 	struct rcu_head rcu;
+	struct kipc_ctx *server;
+	int server_prio;
+	u32 sched;
+	int floor_key;
+	struct kipc_acct *acct;
 };
 
 /**
@@ -164,6 +182,7 @@ struct kipc_stats {
 	atomic_long_t inflight;
 	atomic_long_t notifications;
 	atomic_long_t async;
+	atomic_long_t boosted;
 };
 extern struct kipc_stats kipc_stats;
 
@@ -318,6 +337,57 @@ static_assert(offsetof(struct kipc_utcb, uid) == offsetof(struct kipc_utcb, pid)
 	      offsetof(struct kipc_utcb, status) == offsetof(struct kipc_utcb, pid) + 12 &&
 	      sizeof(struct kipc_who) == 16);
 
+#define KIPC_PI_TODO_ACCT	0x1	/* sample the start of an accounted call */
+#define KIPC_PI_TODO_LEND	0x2	/* settle the lend of the caller */
+
+/**
+ * struct kipc_pi - a context's part in scheduling that follows the call
+ * (sched.c)
+ * @seq:	odd while the context serves a call (holds its reply right):
+ *		incremented when one is delivered to it and when it ends;
+ *		written by whoever owns the context then, read by lenders.
+ * @lent:	a lend is recorded on the call served: its end goes through
+ *		kipc_pi_end().  Set under kipc_pi_mutex, before a full
+ *		barrier and a check of @seq.
+ * @boosted:	the task of this context is boosted by kipc now (any of its
+ *		contexts): a call delivered to it is recorded even if its
+ *		caller is not more urgent (the boost may end first).
+ * @acct:	the served call is accounted: measure it (@start).
+ * @todo:	KIPC_PI_TODO_*: what the receive that delivered the call
+ *		does before it returns (kipc_serve_todo()).
+ * @pending:	with KIPC_PI_TODO_LEND, what the call lends.
+ * @key_seq:	the call (@seq) that @call_key and @queue_key belong to.
+ * @call_key:	what the served call's caller lends (or the endpoint's
+ *		floor), under kipc_pi_mutex.
+ * @queue_key:	what callers queued behind it lend, also along chains.
+ * @lent_seq:	caller side: the server's @seq the call lent to, or 0.
+ * @ep:		the endpoint of the call served (compared, not used).
+ * @start:	the server thread's run time when the call arrived.
+ * @served:	caller side: the server's time on its call, when the
+ *		reply came from an accounting endpoint (not yet charged).
+ * @task:	@id.task as sched.c's tables know it (under its mutex).
+ * @tnode:	on sched.c's table of contexts by @task.
+ * @lnode:	on sched.c's table of live contexts.
+ */
+struct kipc_pi {
+	u64 seq;
+	bool lent;
+	bool boosted;
+	bool acct;
+	u8 todo;
+	int pending;
+	u64 key_seq;
+	int call_key;
+	int queue_key;
+	u64 lent_seq;
+	const struct kipc_ep *ep;
+	u64 start;
+	u64 served;
+	struct task_struct *task;
+	struct hlist_node tnode;
+	struct hlist_node lnode;
+};
+
 /**
  * struct kipc_slot - a registered endpoint handle (ABI 1.2)
  * @file:	the handle's file (referenced): the endpoint, its rights and
@@ -364,6 +434,7 @@ struct kipc_slot {
  * @nout:	files in @out, the descriptors of the message being sent.
  * @nin:	files in @in, moved here by a partner, to install on wake.
  * @nrfd:	descriptor numbers reserved in @rfd for a received message.
+ * @pi:		scheduling that follows the call (sched.c).
  * @out:	files (references) taken from the sender's fd table.
  * @in:		files delivered to this context (references).
  * @rfd:	reserved, not yet installed descriptor numbers.
@@ -417,6 +488,7 @@ struct kipc_ctx {
 	u8 nout;
 	u8 nin;
 	u8 nrfd;
+	struct kipc_pi pi;
 	struct file *out[KIPC_MSG_FDS];
 	struct file *in[KIPC_MSG_FDS];
 	int rfd[KIPC_MSG_FDS];
@@ -499,7 +571,7 @@ void kipc_fds_end(struct kipc_ctx *ctx, struct kipc_op *op, int ret);
 void kipc_fds_abandon(struct kipc_ctx *ctx, struct kipc_op *op, bool own);
 
 /* handle.c */
-int kipc_ep_create(u32 flags);
+int kipc_ep_create(const struct kipc_ep_create *a);
 int kipc_ep_mint(const struct kipc_ep_mint *a);
 int kipc_handle_lookup(int fd, struct kipc_handle *out);
 struct file *kipc_handle_fget(int fd, struct kipc_handle *out);
@@ -611,6 +683,44 @@ struct kipc_ep *kipc_ep_new(void);
 void kipc_ep_put(struct kipc_ep *ep);
 void kipc_ep_snapshot(struct kipc_ep *ep, struct kipc_ep_stats *st);
 void kipc_ep_wake(struct kipc_ep *ep, __poll_t mask);
+
+/* sched.c */
+struct kipc_acct;
+int kipc_sched_ep_init(struct kipc_ep *ep, const struct kipc_ep_create *a);
+void kipc_sched_ep_free(struct kipc_ep *ep);
+void kipc_sched_show(struct seq_file *m, const struct kipc_ep *ep);
+void kipc_pi_ctx_new(struct kipc_ctx *ctx);
+void kipc_pi_ctx_release(struct kipc_ctx *ctx);
+void kipc_pi_ident(struct kipc_ctx *ctx);
+int kipc_pi_decide(const struct kipc_ep *ep, const struct task_struct *caller,
+		   struct kipc_ctx *srv, bool boosted);
+void kipc_pi_lend_call(struct kipc_ctx *caller, struct kipc_ctx *srv, u64 seq,
+		       int key);
+void kipc_pi_settle(struct kipc_ctx *ctx);
+void kipc_pi_queued(const struct kipc_ep *ep, struct kipc_ctx *srv);
+void kipc_pi_withdrawn(struct kipc_ctx *srv, u64 seq);
+void kipc_pi_end(struct kipc_ctx *ctx, u64 seq);
+void kipc_acct_begin(struct kipc_ctx *ctx);
+u64 kipc_acct_served(struct kipc_ctx *ctx);
+void kipc_acct_charge(struct kipc_ctx *ctx, const struct kipc_handle *h);
+
+/*
+ * The end of an operation that received a call to serve (or a reply):
+ * settle what the call lends and start measuring an accounted call, or
+ * count the served time its reply told (kipc_op_end() and the fast path).
+ */
+static __always_inline void kipc_serve_todo(struct kipc_ctx *ctx,
+					    const struct kipc_handle *h)
+{
+	if (unlikely(ctx->pi.served))
+		kipc_acct_charge(ctx, h);
+	if (unlikely(ctx->pi.todo)) {
+		if (ctx->pi.todo & KIPC_PI_TODO_LEND)
+			kipc_pi_settle(ctx);
+		if (ctx->pi.todo & KIPC_PI_TODO_ACCT)
+			kipc_acct_begin(ctx);
+	}
+}
 
 /* restart.c */
 void kipc_restart_note(struct kipc_restart *rs, unsigned int cmd,

@@ -21,7 +21,7 @@ static noinline long kipc_version_ioctl(struct kipc_version __user *uarg)
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
-			    KIPC_FEAT_SEND_RECV,
+			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -33,10 +33,12 @@ static long kipc_ep_create_ioctl(const struct kipc_ep_create __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if ((a.flags & ~KIPC_FD_INHERIT) || a.__pad || a.__reserved[0] ||
+	if ((a.flags & ~(KIPC_FD_INHERIT | KIPC_EP_NO_INHERIT | KIPC_EP_FLOOR |
+			 KIPC_EP_ACCOUNT)) || a.__pad ||
+	    (!(a.flags & KIPC_EP_FLOOR) && a.__reserved[0]) ||
 	    a.__reserved[1] || a.__reserved[2])
 		return -EINVAL;
-	return kipc_ep_create(a.flags);
+	return kipc_ep_create(&a);
 }
 
 static long kipc_ep_mint_ioctl(const struct kipc_ep_mint __user *uarg)

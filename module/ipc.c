@@ -62,9 +62,12 @@ void kipc_translate(struct kipc_utcb *d, const struct kipc_ident *src,
 void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
+	u64 seq = ctx->pi.seq;
 	bool linked;
 
 	ctx->reply_to = NULL;
+	ctx->pi.acct = false;
+	WRITE_ONCE(ctx->pi.seq, seq + 1);
 	spin_lock(&caller->lock);
 	linked = READ_ONCE(caller->wstate) == KIPC_W_REPLY &&
 		 caller->reply_from == ctx;
@@ -76,6 +79,7 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 	/* A loan ends with the link; a reference was taken if it broke. */
 	if (!linked)
 		kipc_ctx_put(caller);
+	kipc_serve_end(ctx, seq);
 }
 
 /**
@@ -95,6 +99,7 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
 	struct task_struct *peer = NULL;
+	u64 seq = ctx->pi.seq, served = 0;
 	int ret = -ECONNRESET;
 
 	spin_lock(&caller->lock);
@@ -105,7 +110,11 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 		}
 		caller->reply_from = NULL;
 		WRITE_ONCE(caller->wstate, KIPC_W_BUSY);
-		kipc_transfer(caller, ctx, tag, 0, 0);
+		if (unlikely(ctx->pi.acct)) {
+			served = kipc_acct_served(ctx);
+			caller->pi.served = served;
+		}
+		kipc_transfer(caller, ctx, tag, 0, 0, served);
 		if (expect && ctx->peer != caller->id.task)
 			peer = get_task_struct(caller->id.task);
 		/* Before: once complete, the caller may go on and change. */
@@ -116,12 +125,15 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 		trace_kipc_reply(0, tag, ret);
 	}
 	ctx->reply_to = NULL;
+	ctx->pi.acct = false;
+	WRITE_ONCE(ctx->pi.seq, seq + 1);
 	spin_unlock(&caller->lock);
 	if (peer)
 		kipc_peer_set(ctx, peer);
 	/* The loan ended with the reply; a broken link left a reference. */
 	if (ret)
 		kipc_ctx_put(caller);
+	kipc_serve_end(ctx, seq);
 	return ret;
 }
 
@@ -139,7 +151,7 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 {
 	struct kipc_ep *ep = op->h.ep;
-	struct kipc_ctx *rcv;
+	struct kipc_ctx *rcv, *srv = NULL;
 
 	spin_lock(&ep->lock);
 	if (unlikely(!ep->nr_recv)) {
@@ -155,8 +167,14 @@ int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 		ctx->tag = op->tag;
 		ctx->badge = op->h.badge;
 		ctx->call = call;
+		/* A call more urgent than the busy server: lend it ours. */
+		if (call && unlikely(READ_ONCE(current->normal_prio) < ep->server_prio) &&
+		    !(ep->sched & KIPC_EP_NO_INHERIT))
+			srv = ep->server;
 		kipc_enqueue(ctx, ep, &ep->senders, KIPC_W_SENDING,
 			     EPOLLIN | EPOLLRDNORM);
+		if (unlikely(srv))
+			kipc_pi_queued(ep, srv);
 		return op->async ? -EIOCBQUEUED : kipc_wait(ctx, op);
 	}
 
@@ -187,6 +205,7 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	struct kipc_ep *ep = op->h.ep;
 	struct task_struct *peer;
 	struct kipc_ctx *snd;
+	int lend = 0;
 
 	spin_lock(&ep->lock);
 	/* Pending bits of a bound notification come first, as in seL4. */
@@ -223,10 +242,12 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	/* A sender waits: fetch its message straight into our area. */
 	kipc_take(snd);						/* T2 */
 	ep->msgs++;
+	if (snd->call)
+		lend = kipc_serve_start(ctx, snd->id.task, ep);
 	spin_unlock(&ep->lock);
 
 	kipc_transfer(ctx, snd, snd->call ? snd->tag | KIPC_TAG_F_CALL : snd->tag,
-		      snd->badge, ep->id);
+		      snd->badge, ep->id, 0);
 	/* Tell the sender whom it heard from; it is whom we expect next. */
 	kipc_peer_hint(snd, ctx->id.task);
 	peer = ctx->peer != snd->id.task ? get_task_struct(snd->id.task) : NULL;
@@ -234,6 +255,7 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 		/* T3: the caller waits on, now for our reply (a loan). */
 		ctx->reply_to = snd;
 		snd->reply_from = ctx;
+		snd->pi.lent_seq = lend ? ctx->pi.seq : 0;
 		WRITE_ONCE(snd->wstate, KIPC_W_REPLY);
 	} else {
 		kipc_complete(snd, 0);				/* T4 */
@@ -241,6 +263,9 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	spin_unlock(&snd->lock);
 	if (peer)
 		kipc_peer_set(ctx, peer);
+	/* The caller's urgency, which it lends us, before we run for it. */
+	if (unlikely(lend))
+		kipc_pi_lend_call(snd, ctx, ctx->pi.seq, lend);
 	return 0;
 }
 

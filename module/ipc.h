@@ -28,14 +28,16 @@ static __always_inline void kipc_move_files(struct kipc_ctx *dst,
 
 /*
  * The one copy: message registers, tag and the sender's identity as the
- * receiver's namespaces see it.  Both contexts are owned by the caller: one
+ * receiver's namespaces see it, and for a reply the server's time on the
+ * call (@served, 0 if not measured).  Both contexts are owned by the caller: one
  * is current's, the other is BUSY with its lock held.  Between contexts of
  * the same namespaces the identity cached when the sender's operation
  * started is delivered as it is; otherwise it is translated.
  */
 static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 					  struct kipc_ctx *src,
-					  u64 tag, u64 badge, u64 ep_id)
+					  u64 tag, u64 badge, u64 ep_id,
+					  u64 served)
 {
 	struct kipc_utcb *d = dst->utcb;
 	const struct kipc_utcb *s = src->utcb;
@@ -44,6 +46,7 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 	kipc_move_files(dst, src);
 	d->tag = tag;
 	d->badge = badge;
+	d->served_ns = served;
 	if (likely(src->id.pid_ns == dst->id.pid_ns &&
 		   src->id.user_ns == dst->id.user_ns)) {
 		/* pid, uid, gid and a status of 0 at once */
@@ -54,6 +57,46 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 		d->status = 0;
 	}
 	trace_kipc_transfer(ep_id, src->id.task, dst->id.task, tag);
+}
+
+/*
+ * A call from task @caller is delivered to @srv through @ep, under
+ * ep->lock (T7, or the T2 that precedes T3): @srv serves it from now on
+ * (its pi.seq odd).  The caller is not more urgent than the server in
+ * almost every call: that is one comparison; anything else is sched.c's.
+ *
+ * Return: the urgency the call lends its server (kipc_pi_lend_call(),
+ * after the locks), or 0.
+ */
+static __always_inline int kipc_serve_start(struct kipc_ctx *srv,
+					    const struct task_struct *caller,
+					    struct kipc_ep *ep)
+{
+	/* The mark first: a boosted priority is never seen unmarked. */
+	bool boosted = smp_load_acquire(&srv->pi.boosted);
+	int prio = READ_ONCE(srv->id.task->normal_prio);
+
+	WRITE_ONCE(srv->pi.seq, srv->pi.seq + 1);
+	WRITE_ONCE(srv->pi.ep, ep);
+	WRITE_ONCE(ep->server, srv);
+	ep->server_prio = prio;
+	/* Priorities without rt_mutex boosts: settings, which are lent. */
+	if (likely(!ep->sched && !boosted &&
+		   READ_ONCE(caller->normal_prio) >= prio))
+		return 0;
+	return kipc_pi_decide(ep, caller, srv, boosted);
+}
+
+/*
+ * The call @ctx served as @seq has ended (its pi.seq moved on, by the
+ * caller, before): end what was lent to it.  No spinlock held.
+ */
+static __always_inline void kipc_serve_end(struct kipc_ctx *ctx, u64 seq)
+{
+	/* Pairs with kipc_pi_lend(): we see ->lent, or it sees ->seq move. */
+	smp_mb();
+	if (unlikely(READ_ONCE(ctx->pi.lent)))
+		kipc_pi_end(ctx, seq);
 }
 
 /*
@@ -72,13 +115,23 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 	__releases(&ep->lock)
 {
 	struct task_struct *peer;
+	int lend = 0;
+	u64 seq = 0;
 
 	kipc_waitq_pop(&ep->receivers);		/* rcv, the oldest */
 	ep->msgs++;
-	kipc_transfer(rcv, ctx, call ? tag | KIPC_TAG_F_CALL : tag, badge, ep->id);
+	kipc_transfer(rcv, ctx, call ? tag | KIPC_TAG_F_CALL : tag, badge, ep->id, 0);
 	kipc_peer_hint(rcv, ctx->id.task);
 	peer = ctx->peer != rcv->id.task ? get_task_struct(rcv->id.task) : NULL;
 	if (call) {
+		lend = kipc_serve_start(rcv, ctx->id.task, ep);
+		if (unlikely(lend)) {
+			seq = rcv->pi.seq;
+			/* The server settles it too, if it runs first. */
+			rcv->pi.pending = lend;
+			rcv->pi.todo |= KIPC_PI_TODO_LEND;
+		}
+		ctx->pi.lent_seq = seq;
 		/*
 		 * T7: become the receiver's caller before it can run.  Nobody
 		 * else can match reply_from == rcv, so our own lock is not
@@ -93,6 +146,9 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 	spin_unlock(&ep->lock);
 	if (peer)
 		kipc_peer_set(ctx, peer);
+	/* The server may run already: it is boosted where it runs. */
+	if (unlikely(lend))
+		kipc_pi_lend_call(ctx, rcv, seq, lend);
 }
 
 /*

@@ -364,6 +364,7 @@ static __always_inline int kipc_op_end(struct kipc_ctx *ctx, struct kipc_op *op,
 	if (unlikely(op->files))
 		kipc_fds_end(ctx, op, ret);
 	kipc_status_end(ctx, op, ret);
+	kipc_serve_todo(ctx, &op->h);
 	if (unlikely(ret))
 		kipc_op_error(op, ret);
 	if (op->h.ep && !op->borrowed)
@@ -464,6 +465,7 @@ static void kipc_park_abandon(struct kipc_ctx *ctx)
 	struct kipc_op *op = &ctx->held;
 
 	kipc_wait_reply_end(ctx);
+	ctx->pi.served = 0;	/* a reply that came meanwhile is not counted */
 	kipc_fds_abandon(ctx, op, current->files == ctx->park_files);
 	trace_kipc_error(op->cmd, op->h.ep ? op->h.ep->id : 0, -EINTR);
 	if (op->h.ep && !op->borrowed)

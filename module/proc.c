@@ -6,6 +6,7 @@
  * alive and how many descriptors messages hold in flight.
  * /proc/kipc/names: the names published in the reader's IPC namespace.
  * /proc/kipc/version: the ABI version and the version of these formats.
+ * /proc/kipc/served: endpoints' scheduling options and served time.
  *
  * The formats are an interface (kipc(7), "Observability"): key/value files
  * may gain keys, columnar files columns at the end only, fdinfo may gain
@@ -66,6 +67,32 @@ static const struct seq_operations kipc_eps_ops = {
 	.show	= kipc_eps_show,
 };
 
+/*
+ * /proc/kipc/served: the scheduling options of every endpoint created with
+ * any, and the totals of the accounting ones: "endpoint ID" and then the
+ * lines of its fdinfo (kipc_sched_show()).  Root's: who calls whom.
+ */
+static int kipc_served_show(struct seq_file *m, void *v)
+{
+	struct kipc_ep *ep;
+
+	if (v == &kipc_eps)
+		return 0;
+	ep = list_entry(v, struct kipc_ep, all);
+	if (!ep->sched)
+		return 0;
+	seq_printf(m, "endpoint %llu\n", ep->id);
+	kipc_sched_show(m, ep);
+	return 0;
+}
+
+static const struct seq_operations kipc_served_ops = {
+	.start	= kipc_eps_start,
+	.next	= kipc_eps_next,
+	.stop	= kipc_eps_stop,
+	.show	= kipc_served_show,
+};
+
 static int kipc_stats_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "contexts %ld\n", atomic_long_read(&kipc_stats.contexts));
@@ -76,6 +103,7 @@ static int kipc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "notifications %ld\n",
 		   atomic_long_read(&kipc_stats.notifications));
 	seq_printf(m, "async %ld\n", atomic_long_read(&kipc_stats.async));
+	seq_printf(m, "boosted %ld\n", atomic_long_read(&kipc_stats.boosted));
 	return 0;
 }
 
@@ -109,7 +137,8 @@ int kipc_proc_init(void)
 	if (!proc_create_seq("endpoints", 0444, kipc_proc_dir, &kipc_eps_ops) ||
 	    !proc_create_single("stats", 0444, kipc_proc_dir, kipc_stats_show) ||
 	    !proc_create_single("names", 0444, kipc_proc_dir, kipc_names_show) ||
-	    !proc_create_single("version", 0444, kipc_proc_dir, kipc_version_show)) {
+	    !proc_create_single("version", 0444, kipc_proc_dir, kipc_version_show) ||
+	    !proc_create_seq("served", 0400, kipc_proc_dir, &kipc_served_ops)) {
 		proc_remove(kipc_proc_dir);
 		return -ENOMEM;
 	}

@@ -121,8 +121,10 @@ void kipc_fail_waiters(struct kipc_waitq *q, int err)
  */
 bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 {
+	struct kipc_ctx *lent_to = NULL;
 	spinlock_t *lock;
 	bool done = false;
+	u64 lent_seq = 0;
 
 	rcu_read_lock();
 	/*
@@ -147,6 +149,12 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 	} else if (st == KIPC_W_REPLY) {
 		spin_lock(&ctx->lock);
 		if (READ_ONCE(ctx->wstate) == KIPC_W_REPLY) {
+			/* What the call lent its server ends with the wait. */
+			if (unlikely(ctx->pi.lent_seq)) {
+				lent_to = ctx->reply_from;
+				lent_seq = ctx->pi.lent_seq;
+				ctx->pi.lent_seq = 0;
+			}
 			kipc_reply_unlink(ctx);
 			if (result > 0)
 				WRITE_ONCE(ctx->wstate, KIPC_W_IDLE);
@@ -157,6 +165,8 @@ bool kipc_wait_end(struct kipc_ctx *ctx, int st, int result)
 		spin_unlock(&ctx->lock);
 	}
 	rcu_read_unlock();
+	if (unlikely(lent_to))
+		kipc_pi_withdrawn(lent_to, lent_seq);
 	return done;
 }
 

@@ -777,8 +777,9 @@ TEST_F(err, precedence)
 TEST_F(err, ep_create_bad_args)
 {
 	static const struct kipc_ep_create bad[] = {
-		{ .flags = 1u << 1 },		/* KIPC_MINT_BADGE: not here */
-		{ .flags = 1u << 2 },
+		{ .flags = 1u << 4 },		/* past KIPC_EP_ACCOUNT */
+		{ .flags = KIPC_EP_FLOOR, .floor_policy = 99 },
+		{ .flags = KIPC_EP_FLOOR, .floor_policy = SCHED_FIFO },	/* priority 0 */
 		{ .flags = 1u << 31 },
 		{ .flags = ~0u },
 		{ .flags = KIPC_FD_INHERIT | (1u << 5) },

@@ -1264,6 +1264,14 @@ static void gen_call(struct fz *f, struct fcall *k)
 		break;
 	case OP_CREATE:
 		k->a.cr.flags = one_in(f, 2) ? KIPC_FD_INHERIT : 0;
+		if (one_in(f, 4))
+			k->a.cr.flags |= (KIPC_EP_NO_INHERIT | KIPC_EP_FLOOR |
+					  KIPC_EP_ACCOUNT) & rnd(f);
+		/* A floor: mostly sensible, sometimes out of range. */
+		if (one_in(f, 4)) {
+			k->a.cr.floor_policy = rn(f, 8);
+			k->a.cr.floor_priority = (int)rn(f, 140) - 25;
+		}
 		if (one_in(f, 10))
 			k->a.cr.flags |= 1u << rn(f, 32);
 		if (one_in(f, 20))
@@ -1379,9 +1387,30 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 	if (op == OP_VERSION)
 		return pre | (k->ptr == P_RO ? B(EFAULT) : B(0));
 	if (op == OP_CREATE) {
-		if ((cr->flags & ~KIPC_FD_INHERIT) || cr->__pad || cr->__reserved[0] ||
+		int fp = cr->floor_priority;
+
+		if ((cr->flags & ~(KIPC_FD_INHERIT | KIPC_EP_NO_INHERIT |
+				   KIPC_EP_FLOOR | KIPC_EP_ACCOUNT)) || cr->__pad ||
+		    (!(cr->flags & KIPC_EP_FLOOR) && cr->__reserved[0]) ||
 		    cr->__reserved[1] || cr->__reserved[2])
 			return pre | B(EINVAL);
+		if (cr->flags & KIPC_EP_FLOOR) {
+			switch (cr->floor_policy) {
+			case SCHED_FIFO:
+			case SCHED_RR:
+				if (fp < 1 || fp > 99)
+					return pre | B(EINVAL);
+				/* A floor its creator could not take itself. */
+				return pre | B(0) | B(EPERM) | B(EMFILE) | B(ENOMEM);
+			case SCHED_OTHER:
+			case SCHED_BATCH:
+				if (fp < -20 || fp > 19)
+					return pre | B(EINVAL);
+				return pre | B(0) | B(EPERM) | B(EMFILE) | B(ENOMEM);
+			default:
+				return pre | B(EINVAL);
+			}
+		}
 		return pre | B(0) | B(EMFILE) | B(ENOMEM);
 	}
 	if (op == OP_MINT) {
@@ -1664,7 +1693,7 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
-			    KIPC_FEAT_SEND_RECV,
+			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 

@@ -208,6 +208,47 @@ TEST_F(obs, kipcctl_names_stats)
 	EXPECT_EQ(0, kipc_unpublish(&self->c, "test.kipcctl", self->ep));
 }
 
+/* kipcctl served: an accounting endpoint's calls per badge and uid. */
+TEST_F(obs, kipcctl_served)
+{
+	const char *tool = kipcctl_path();
+	int ep = kipc_ep_create(&self->c, KIPC_EP_ACCOUNT);
+	unsigned long long id = fdinfo_value(0, ep, "kipc-endpoint");
+	int h = kipc_ep_mint(&self->c, ep, KIPC_RIGHT_SEND, 0x5e7, KIPC_MINT_BADGE);
+	struct partner p;
+	char cmd[256], line[512], want[64];
+	int by_badge = 0, by_uid = 0;
+	FILE *f;
+
+	if (!tool)
+		SKIP(return, "kipcctl not built");
+	ASSERT_GE(ep, 0);
+	ASSERT_GE(h, 0);
+	ASSERT_EQ(0, partner_start(&p, ep, partner_echo, NULL));
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, kipc_call(&self->c, h, KIPC_TAG(i, 0), INF));
+	snprintf(cmd, sizeof(cmd), "%s served", tool);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	snprintf(want, sizeof(want), "%llu", id);
+	while (fgets(line, sizeof(line), f)) {
+		char e[32], by[16], who[32];
+		unsigned long long calls;
+
+		if (sscanf(line, "%31s %15s %31s %llu", e, by, who, &calls) != 4 ||
+		    strcmp(e, want))
+			continue;
+		by_badge |= !strcmp(by, "badge") && !strcmp(who, "0x5e7") && calls == 3;
+		by_uid |= !strcmp(by, "uid") && !strcmp(who, "0") && calls == 3;
+	}
+	EXPECT_EQ(0, pclose(f));
+	EXPECT_EQ(1, by_badge);
+	EXPECT_EQ(1, by_uid);
+	close(h);
+	close(ep);
+	EXPECT_EQ(3, partner_join(&p));
+}
+
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC);

@@ -41,8 +41,20 @@ int kipc_ctx_open(struct kipc_ctx *ctx);
 void kipc_ctx_close(struct kipc_ctx *ctx);
 /* Ask the module for its ABI version and features. */
 int kipc_version(struct kipc_ctx *ctx, struct kipc_version *v);
-/* New endpoint; returns a handle fd with all rights, or -errno. */
+/*
+ * New endpoint; returns a handle fd with all rights, or -errno.  @flags:
+ * KIPC_FD_INHERIT, KIPC_EP_NO_INHERIT (servers keep their own priority),
+ * KIPC_EP_ACCOUNT (served time per call, totals per badge and uid).
+ */
 int kipc_ep_create(struct kipc_ctx *ctx, unsigned int flags);
+/*
+ * The same with KIPC_EP_FLOOR: its servers run at least at @policy
+ * (SCHED_FIFO, SCHED_RR: @priority 1..99; SCHED_OTHER, SCHED_BATCH: a nice
+ * value) while they serve a call.  EPERM if the caller could not give
+ * itself that priority.
+ */
+int kipc_ep_create_floor(struct kipc_ctx *ctx, unsigned int flags,
+			 int policy, int priority);
 /* Derive a handle with @rights; with KIPC_MINT_BADGE in @flags, @badge. */
 int kipc_ep_mint(struct kipc_ctx *ctx, int ep, unsigned int rights,
 		 uint64_t badge, unsigned int flags);
@@ -133,6 +145,12 @@ static inline unsigned int kipc_nfds(const struct kipc_ctx *ctx)
 static inline uint32_t kipc_status(const struct kipc_ctx *ctx)
 {
 	return ctx->utcb->status;
+}
+
+/* In a call's reply through a KIPC_EP_ACCOUNT endpoint: the server's CPU time on it (ns). */
+static inline uint64_t kipc_served_ns(const struct kipc_ctx *ctx)
+{
+	return ctx->utcb->served_ns;
 }
 
 /*

@@ -25,7 +25,7 @@
 
 /* Interface version reported by KIPC_IOC_VERSION. */
 #define KIPC_ABI_MAJOR		1
-#define KIPC_ABI_MINOR		3
+#define KIPC_ABI_MINOR		4
 
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
@@ -149,6 +149,11 @@ struct kipc_area_args {
  *		descriptors to pass (they stay open in the sender);
  *		receiving: the new descriptors (O_CLOEXEC), as many as
  *		KIPC_TAG_FDS of the delivered tag.
+ * @served_ns:	out (ABI 1.4): in the reply of a call through an endpoint
+ *		created with KIPC_EP_ACCOUNT, the CPU time in nanoseconds
+ *		that the server's thread spent on the call, from the end of
+ *		the receive that delivered it to the reply; 0 in any other
+ *		message received.
  *
  * Registers past the delivered count keep whatever the receiver had in
  * them.  The kernel reads @tag, @mr, @fd_max and @fds of the sender and
@@ -179,6 +184,7 @@ struct kipc_utcb {
 	__u32 fd_max;
 	__u32 __pad;
 	__s32 fds[KIPC_MSG_FDS];
+	__u64 served_ns;
 };
 
 /* Timeouts, in nanoseconds relative to the start of the phase. */
@@ -218,18 +224,43 @@ struct kipc_ipc {
 /* Flags for new handles (create and mint). */
 #define KIPC_FD_INHERIT		(1U << 0)	/* no O_CLOEXEC on the new fd */
 
+/* Endpoint flags, in struct kipc_ep_create.flags besides KIPC_FD_INHERIT (ABI 1.4). */
+#define KIPC_EP_NO_INHERIT	(1U << 1)	/* servers keep their own priority */
+#define KIPC_EP_FLOOR		(1U << 2)	/* servers run at least at the floor */
+#define KIPC_EP_ACCOUNT		(1U << 3)	/* served CPU time, per badge and uid */
+
 /**
  * struct kipc_ep_create - argument of KIPC_IOC_EP_CREATE
- * @flags:	KIPC_FD_INHERIT or 0.
+ * @flags:	KIPC_FD_INHERIT, KIPC_EP_NO_INHERIT, KIPC_EP_FLOOR,
+ *		KIPC_EP_ACCOUNT.
  * @__pad:	must be 0.
- * @__reserved:	must be 0.
+ * @__reserved:	must be 0, except the first word with KIPC_EP_FLOOR:
+ * @floor_policy: SCHED_FIFO, SCHED_RR, SCHED_OTHER or SCHED_BATCH, and
+ * @floor_priority: its real-time priority (1..99) or nice value
+ *		(-20..19): while a server serves a call through this
+ *		endpoint its thread runs at least at this priority.  The
+ *		creator must be allowed to give itself that priority
+ *		(EPERM), as sched_setscheduler(2) and nice(2) check.
  *
  * Returns a new handle with KIPC_RIGHTS_ALL and badge 0.
+ *
+ * By default a server runs at the higher of its own and its caller's
+ * priority while it serves the call (see kipc(7), "Scheduling");
+ * KIPC_EP_NO_INHERIT turns that off for this endpoint.  KIPC_EP_ACCOUNT
+ * measures the CPU time servers spend on each call (struct kipc_utcb
+ * @served_ns) and keeps totals per badge and per caller uid, shown to
+ * holders of the receive right in the handle's fdinfo and in /proc/kipc.
  */
 struct kipc_ep_create {
 	__u32 flags;
 	__u32 __pad;
-	__u64 __reserved[3];
+	union {
+		__u64 __reserved[3];
+		struct {
+			__u32 floor_policy;
+			__s32 floor_priority;
+		};
+	};
 };
 
 /* Mint flags, in struct kipc_ep_mint.flags besides KIPC_FD_INHERIT. */
@@ -271,6 +302,7 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_URING		(1ULL << 10)	/* IORING_OP_URING_CMD */
 #define KIPC_FEAT_AREA_ARGS	(1ULL << 11)	/* ABI 1.2: KIPC_IOC_M*, REGISTER */
 #define KIPC_FEAT_SEND_RECV	(1ULL << 12)	/* ABI 1.3: KIPC_IOC_MSEND_RECV */
+#define KIPC_FEAT_SCHED		(1ULL << 13)	/* ABI 1.4: inheritance, KIPC_EP_* */
 
 /**
  * struct kipc_version - result of KIPC_IOC_VERSION
