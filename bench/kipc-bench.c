@@ -215,6 +215,9 @@ static void close_fd(int *fd)
 /* ---- kipc ---------------------------------------------------------- */
 
 /* One endpoint: a send-only and a receive-only handle. */
+/* -L: the endpoint flags of kipc's rows (KIPC_EP_NO_INHERIT: inheritance off). */
+static unsigned int kipc_ep_flags;
+
 static int kipc_pair(int *snd, int *rcv)
 {
 	struct kipc_ctx ctx;
@@ -225,7 +228,7 @@ static int kipc_pair(int *snd, int *rcv)
 	ret = kipc_ctx_open(&ctx);
 	if (ret)
 		return ret;
-	ep = kipc_ep_create(&ctx, 0);
+	ep = kipc_ep_create(&ctx, kipc_ep_flags);
 	if (ep < 0) {
 		kipc_ctx_close(&ctx);
 		return ep;
@@ -1738,8 +1741,135 @@ static void usage(void)
 		"  -o FILE    also write the results as CSV\n"
 		"  -k         mark each row's measured round trips for the profiler (bench/prof)\n"
 		"  -S LIST    server rows: numbers of clients (default 1,4,16; 0: none)\n"
-		"  -T CALLS   round trips per client in a server row (default 2000)\n");
+		"  -T CALLS   round trips per client in a server row (default 2000)\n"
+		"  -L ITER    latency under load: a SCHED_FIFO client, a SCHED_OTHER server\n"
+		"             and a SCHED_FIFO busy task on CPU 0; ITER round trips per row\n"
+		"             (default 0: not run; needs CAP_SYS_NICE)\n");
 	exit(2);
+}
+
+/* ---- latency under load (-L) ---------------------------------------- */
+
+#define LOAD_CLIENT_PRIO	50	/* the client's SCHED_FIFO priority */
+#define LOAD_BUSY_PRIO		10	/* the background's */
+#define LOAD_BUSY_NS		2000000	/* the background runs this long ... */
+#define LOAD_PERIOD_NS		4000000	/* ... out of every this long */
+
+/*
+ * The background: a SCHED_FIFO task on CPU 0 that spins LOAD_BUSY_NS of
+ * every LOAD_PERIOD_NS until it is killed (or its parent dies).  Less
+ * urgent than the client, more than the server: a server that does not
+ * run at its client's priority waits for it.
+ */
+static pid_t load_start(void)
+{
+	struct sched_param sp = { .sched_priority = LOAD_BUSY_PRIO };
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != 1 && !pin(0) && !sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		for (;;) {
+			uint64_t t = now_ns();
+			struct timespec ts = {
+				.tv_nsec = LOAD_PERIOD_NS - LOAD_BUSY_NS,
+			};
+
+			while (now_ns() - t < LOAD_BUSY_NS)
+				;
+			nanosleep(&ts, NULL);
+		}
+	}
+	_exit(1);
+}
+
+static void load_stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * A real-time client's round trips to a normal server, without and with
+ * the background, 8 bytes, 1 CPU: kipc with inheritance (the default),
+ * kipc on a KIPC_EP_NO_INHERIT endpoint, a pipe and binder.  The servers
+ * are forked with SCHED_RESET_ON_FORK, so they run at SCHED_OTHER.
+ */
+static int load_bench(unsigned long n, unsigned long warm, uint64_t *lat)
+{
+	static const struct {
+		const char *row, *mech;
+		unsigned int ep_flags;
+	} rows[] = {
+		{ "kipc_call", "kipc_call", 0 },
+		{ "kipc_call_noinherit", "kipc_call", KIPC_EP_NO_INHERIT },
+		{ "pipe", "pipe", 0 },
+		{ "binder", "binder", 0 },
+	};
+	struct sched_param sp = { .sched_priority = LOAD_CLIENT_PRIO }, none = { 0 };
+	static struct bench b;
+	int failed = 0;
+
+	printf("\n# latency under load: a SCHED_FIFO %d client, a SCHED_OTHER server, 8 bytes, 1 CPU,\n"
+	       "# %lu round trips; load: a SCHED_FIFO %d task busy %d of every %d ms on the same CPU\n",
+	       LOAD_CLIENT_PRIO, n, LOAD_BUSY_PRIO, LOAD_BUSY_NS / 1000000,
+	       LOAD_PERIOD_NS / 1000000);
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp)) {
+		printf("# skipped: sched_setscheduler: %s\n", strerror(errno));
+		return 0;
+	}
+	b.shm = mmap(NULL, sizeof(*b.shm), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b.shm == MAP_FAILED)
+		return 1;
+	b.ppid = getppid();
+	b.self = getpid();
+	b.cpus = 1;
+	b.bytes = 8;
+	printf("%-20s %10s %10s %10s %10s %8s\n", "mechanism", "p50_us", "p99_us",
+	       "load_p50_us", "load_p99_us", "p99_x");
+	for (unsigned int i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct mech *m = NULL;
+		struct result idle, busy;
+		pid_t load;
+		int ret;
+
+		for (unsigned int k = 0; k < NR_MECHS; k++)
+			if (!strcmp(mechs[k].name, rows[i].mech))
+				m = &mechs[k];
+		kipc_ep_flags = rows[i].ep_flags;
+		ret = run(m, &b, warm, n, lat);
+		if (!ret) {
+			idle = stats(lat, n);
+			load = load_start();
+			ret = load < 0 ? -errno : run(m, &b, warm, n, lat);
+			if (load > 0)
+				load_stop(load);
+			busy = stats(lat, n);
+		}
+		kipc_ep_flags = 0;
+		if (ret == -ENOENT || ret == -ENODEV) {
+			printf("%-20s skipped: %s: %s\n", rows[i].row, mech_dev(m),
+			       strerror(-ret));
+			continue;
+		}
+		if (ret) {
+			printf("%-20s FAILED: %s\n", rows[i].row, strerror(-ret));
+			failed = 1;
+			continue;
+		}
+		printf("%-20s %10.3f %10.3f %10.3f %10.3f %8.2f\n", rows[i].row,
+		       idle.median / 1000.0, idle.p99 / 1000.0, busy.median / 1000.0,
+		       busy.p99 / 1000.0, (double)busy.p99 / idle.p99);
+		fflush(stdout);
+	}
+	sched_setscheduler(0, SCHED_OTHER, &none);
+	munmap(b.shm, sizeof(*b.shm));
+	return failed;
 }
 
 struct row {
@@ -1784,7 +1914,7 @@ int main(int argc, char **argv)
 	unsigned int sizes[MAX_SIZES] = { 0, 8, 64, 512 }, i;
 	int nsizes = 4, sel[NR_MECHS] = { 0 }, any = 0, failed = 0;
 	int place[2] = { 0, 0 }, p, s, ret, opt, nrows = 0, have2;
-	unsigned long n = 20000, warm = 1000, srv_calls = 2000;
+	unsigned long n = 20000, warm = 1000, srv_calls = 2000, load_n = 0;
 	int srv_clients[8] = { 1, 4, 16 }, nsrv = 3;
 	static struct row rows[2 * NR_MECHS * MAX_SIZES];
 	static struct bench b;
@@ -1800,7 +1930,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	have2 = CPU_ISSET(0, &cpus) && CPU_ISSET(1, &cpus);
-	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:S:T:kh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:S:T:L:kh")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, &end, 0);
@@ -1854,6 +1984,11 @@ int main(int argc, char **argv)
 		case 'T':
 			srv_calls = strtoul(optarg, &end, 0);
 			if (*end || !srv_calls)
+				usage();
+			break;
+		case 'L':
+			load_n = strtoul(optarg, &end, 0);
+			if (*end)
 				usage();
 			break;
 		default:
@@ -1991,6 +2126,14 @@ int main(int argc, char **argv)
 			       sr.calls_per_s, sr.r.median / 1000.0, sr.r.p99 / 1000.0);
 			fflush(stdout);
 		}
+	}
+	/* A real-time client's latency with a busy background. */
+	if (load_n) {
+		uint64_t *llat = calloc(load_n, sizeof(*llat));
+
+		if (!llat || load_bench(load_n, warm, llat))
+			failed = 1;
+		free(llat);
 	}
 	/* Ratios of medians, one CPU, at the first size asked for (0 by default). */
 	ratio(rows, nrows, "pipe", "pipe", sizes[0]);

@@ -108,7 +108,6 @@ static __always_inline int kipc_fast_reply_recv(struct kipc_ctx *ctx,
 	struct kipc_ctx *caller = ctx->reply_to;
 	struct kipc_ep *ep = h->ep;
 	struct task_struct *peer;
-	u64 seq = ctx->pi.seq, served = 0;
 
 	spin_lock(&ep->lock);
 	/* nr_recv counts @h, which its slot holds open. */
@@ -124,24 +123,22 @@ static __always_inline int kipc_fast_reply_recv(struct kipc_ctx *ctx,
 	/* Point of no return. */
 	caller->reply_from = NULL;
 	WRITE_ONCE(caller->wstate, KIPC_W_BUSY);		/* T8 */
-	if (unlikely(ctx->pi.acct)) {
-		served = kipc_acct_served(ctx);
-		caller->pi.served = served;
-	}
-	kipc_transfer(caller, ctx, tag, 0, 0, served);
+	kipc_transfer(caller, ctx, tag, 0, 0);
+	if (unlikely(ctx->pi.acct))
+		kipc_acct_served(ctx, caller);
 	peer = ctx->peer != caller->id.task ? get_task_struct(caller->id.task) : NULL;
 	trace_kipc_reply(caller->id.task->pid, tag, 0);
 	kipc_complete(caller, 0);
 	spin_unlock(&caller->lock);
 	ctx->reply_to = NULL;
 	/* The call ends before we can be given the next one. */
-	WRITE_ONCE(ctx->pi.seq, seq + 1);
+	kipc_serve_stop(ctx);
 	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
 	trace_kipc_recv(ep->id, true);
 	kipc_enqueue_receiver(ctx, ep);
 	if (peer)
 		kipc_peer_set(ctx, peer);
-	kipc_serve_end(ctx, seq);
+	kipc_serve_end(ctx);
 	/* reply_to borrowed the caller: the loan ends with the link. */
 	return 0;
 

@@ -183,6 +183,7 @@ struct kipc_stats {
 	atomic_long_t notifications;
 	atomic_long_t async;
 	atomic_long_t boosted;
+	atomic_long_t boosts;
 };
 extern struct kipc_stats kipc_stats;
 
@@ -339,6 +340,7 @@ static_assert(offsetof(struct kipc_utcb, uid) == offsetof(struct kipc_utcb, pid)
 
 #define KIPC_PI_TODO_ACCT	0x1	/* sample the start of an accounted call */
 #define KIPC_PI_TODO_LEND	0x2	/* settle the lend of the caller */
+#define KIPC_PI_TODO_CHARGE	0x4	/* caller: count the served time of the reply */
 
 /**
  * struct kipc_pi - a context's part in scheduling that follows the call
@@ -353,8 +355,8 @@ static_assert(offsetof(struct kipc_utcb, uid) == offsetof(struct kipc_utcb, pid)
  *		contexts): a call delivered to it is recorded even if its
  *		caller is not more urgent (the boost may end first).
  * @acct:	the served call is accounted: measure it (@start).
- * @todo:	KIPC_PI_TODO_*: what the receive that delivered the call
- *		does before it returns (kipc_serve_todo()).
+ * @todo:	KIPC_PI_TODO_*: what the end of the operation that
+ *		received a call or a reply does (kipc_serve_todo()).
  * @pending:	with KIPC_PI_TODO_LEND, what the call lends.
  * @key_seq:	the call (@seq) that @call_key and @queue_key belong to.
  * @call_key:	what the served call's caller lends (or the endpoint's
@@ -364,7 +366,7 @@ static_assert(offsetof(struct kipc_utcb, uid) == offsetof(struct kipc_utcb, pid)
  * @ep:		the endpoint of the call served (compared, not used).
  * @start:	the server thread's run time when the call arrived.
  * @served:	caller side: the server's time on its call, when the
- *		reply came from an accounting endpoint (not yet charged).
+ *		reply came from an accounting endpoint (KIPC_PI_TODO_CHARGE).
  * @task:	@id.task as sched.c's tables know it (under its mutex).
  * @tnode:	on sched.c's table of contexts by @task.
  * @lnode:	on sched.c's table of live contexts.
@@ -699,9 +701,9 @@ void kipc_pi_lend_call(struct kipc_ctx *caller, struct kipc_ctx *srv, u64 seq,
 void kipc_pi_settle(struct kipc_ctx *ctx);
 void kipc_pi_queued(const struct kipc_ep *ep, struct kipc_ctx *srv);
 void kipc_pi_withdrawn(struct kipc_ctx *srv, u64 seq);
-void kipc_pi_end(struct kipc_ctx *ctx, u64 seq);
+void kipc_pi_end(struct kipc_ctx *ctx);
 void kipc_acct_begin(struct kipc_ctx *ctx);
-u64 kipc_acct_served(struct kipc_ctx *ctx);
+void kipc_acct_served(struct kipc_ctx *ctx, struct kipc_ctx *caller);
 void kipc_acct_charge(struct kipc_ctx *ctx, const struct kipc_handle *h);
 
 /*
@@ -712,9 +714,9 @@ void kipc_acct_charge(struct kipc_ctx *ctx, const struct kipc_handle *h);
 static __always_inline void kipc_serve_todo(struct kipc_ctx *ctx,
 					    const struct kipc_handle *h)
 {
-	if (unlikely(ctx->pi.served))
-		kipc_acct_charge(ctx, h);
 	if (unlikely(ctx->pi.todo)) {
+		if (ctx->pi.todo & KIPC_PI_TODO_CHARGE)
+			kipc_acct_charge(ctx, h);
 		if (ctx->pi.todo & KIPC_PI_TODO_LEND)
 			kipc_pi_settle(ctx);
 		if (ctx->pi.todo & KIPC_PI_TODO_ACCT)

@@ -62,12 +62,11 @@ void kipc_translate(struct kipc_utcb *d, const struct kipc_ident *src,
 void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
-	u64 seq = ctx->pi.seq;
 	bool linked;
 
 	ctx->reply_to = NULL;
 	ctx->pi.acct = false;
-	WRITE_ONCE(ctx->pi.seq, seq + 1);
+	kipc_serve_stop(ctx);
 	spin_lock(&caller->lock);
 	linked = READ_ONCE(caller->wstate) == KIPC_W_REPLY &&
 		 caller->reply_from == ctx;
@@ -79,7 +78,7 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
 	/* A loan ends with the link; a reference was taken if it broke. */
 	if (!linked)
 		kipc_ctx_put(caller);
-	kipc_serve_end(ctx, seq);
+	kipc_serve_end(ctx);
 }
 
 /**
@@ -99,7 +98,6 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
 	struct task_struct *peer = NULL;
-	u64 seq = ctx->pi.seq, served = 0;
 	int ret = -ECONNRESET;
 
 	spin_lock(&caller->lock);
@@ -110,11 +108,9 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 		}
 		caller->reply_from = NULL;
 		WRITE_ONCE(caller->wstate, KIPC_W_BUSY);
-		if (unlikely(ctx->pi.acct)) {
-			served = kipc_acct_served(ctx);
-			caller->pi.served = served;
-		}
-		kipc_transfer(caller, ctx, tag, 0, 0, served);
+		kipc_transfer(caller, ctx, tag, 0, 0);
+		if (unlikely(ctx->pi.acct))
+			kipc_acct_served(ctx, caller);
 		if (expect && ctx->peer != caller->id.task)
 			peer = get_task_struct(caller->id.task);
 		/* Before: once complete, the caller may go on and change. */
@@ -126,14 +122,14 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 	}
 	ctx->reply_to = NULL;
 	ctx->pi.acct = false;
-	WRITE_ONCE(ctx->pi.seq, seq + 1);
+	kipc_serve_stop(ctx);
 	spin_unlock(&caller->lock);
 	if (peer)
 		kipc_peer_set(ctx, peer);
 	/* The loan ended with the reply; a broken link left a reference. */
 	if (ret)
 		kipc_ctx_put(caller);
-	kipc_serve_end(ctx, seq);
+	kipc_serve_end(ctx);
 	return ret;
 }
 
@@ -247,7 +243,7 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	spin_unlock(&ep->lock);
 
 	kipc_transfer(ctx, snd, snd->call ? snd->tag | KIPC_TAG_F_CALL : snd->tag,
-		      snd->badge, ep->id, 0);
+		      snd->badge, ep->id);
 	/* Tell the sender whom it heard from; it is whom we expect next. */
 	kipc_peer_hint(snd, ctx->id.task);
 	peer = ctx->peer != snd->id.task ? get_task_struct(snd->id.task) : NULL;

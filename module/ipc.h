@@ -28,16 +28,14 @@ static __always_inline void kipc_move_files(struct kipc_ctx *dst,
 
 /*
  * The one copy: message registers, tag and the sender's identity as the
- * receiver's namespaces see it, and for a reply the server's time on the
- * call (@served, 0 if not measured).  Both contexts are owned by the caller: one
+ * receiver's namespaces see it.  Both contexts are owned by the caller: one
  * is current's, the other is BUSY with its lock held.  Between contexts of
  * the same namespaces the identity cached when the sender's operation
  * started is delivered as it is; otherwise it is translated.
  */
 static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 					  struct kipc_ctx *src,
-					  u64 tag, u64 badge, u64 ep_id,
-					  u64 served)
+					  u64 tag, u64 badge, u64 ep_id)
 {
 	struct kipc_utcb *d = dst->utcb;
 	const struct kipc_utcb *s = src->utcb;
@@ -46,7 +44,6 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 	kipc_move_files(dst, src);
 	d->tag = tag;
 	d->badge = badge;
-	d->served_ns = served;
 	if (likely(src->id.pid_ns == dst->id.pid_ns &&
 		   src->id.user_ns == dst->id.user_ns)) {
 		/* pid, uid, gid and a status of 0 at once */
@@ -87,16 +84,22 @@ static __always_inline int kipc_serve_start(struct kipc_ctx *srv,
 	return kipc_pi_decide(ep, caller, srv, boosted);
 }
 
+/* @ctx stops serving its call (owned by current): pi.seq moves on. */
+static __always_inline void kipc_serve_stop(struct kipc_ctx *ctx)
+{
+	WRITE_ONCE(ctx->pi.seq, ctx->pi.seq + 1);
+}
+
 /*
- * The call @ctx served as @seq has ended (its pi.seq moved on, by the
- * caller, before): end what was lent to it.  No spinlock held.
+ * The call @ctx served has ended (kipc_serve_stop(), before): end what
+ * was lent to it.  No spinlock held.
  */
-static __always_inline void kipc_serve_end(struct kipc_ctx *ctx, u64 seq)
+static __always_inline void kipc_serve_end(struct kipc_ctx *ctx)
 {
 	/* Pairs with kipc_pi_lend(): we see ->lent, or it sees ->seq move. */
 	smp_mb();
 	if (unlikely(READ_ONCE(ctx->pi.lent)))
-		kipc_pi_end(ctx, seq);
+		kipc_pi_end(ctx);
 }
 
 /*
@@ -120,7 +123,7 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 
 	kipc_waitq_pop(&ep->receivers);		/* rcv, the oldest */
 	ep->msgs++;
-	kipc_transfer(rcv, ctx, call ? tag | KIPC_TAG_F_CALL : tag, badge, ep->id, 0);
+	kipc_transfer(rcv, ctx, call ? tag | KIPC_TAG_F_CALL : tag, badge, ep->id);
 	kipc_peer_hint(rcv, ctx->id.task);
 	peer = ctx->peer != rcv->id.task ? get_task_struct(rcv->id.task) : NULL;
 	if (call) {

@@ -465,7 +465,8 @@ static void kipc_park_abandon(struct kipc_ctx *ctx)
 	struct kipc_op *op = &ctx->held;
 
 	kipc_wait_reply_end(ctx);
-	ctx->pi.served = 0;	/* a reply that came meanwhile is not counted */
+	/* A reply that came meanwhile is not counted. */
+	ctx->pi.todo &= ~KIPC_PI_TODO_CHARGE;
 	kipc_fds_abandon(ctx, op, current->files == ctx->park_files);
 	trace_kipc_error(op->cmd, op->h.ep ? op->h.ep->id : 0, -EINTR);
 	if (op->h.ep && !op->borrowed)

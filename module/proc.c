@@ -104,6 +104,7 @@ static int kipc_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&kipc_stats.notifications));
 	seq_printf(m, "async %ld\n", atomic_long_read(&kipc_stats.async));
 	seq_printf(m, "boosted %ld\n", atomic_long_read(&kipc_stats.boosted));
+	seq_printf(m, "boosts %ld\n", atomic_long_read(&kipc_stats.boosts));
 	return 0;
 }
 

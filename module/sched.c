@@ -232,6 +232,7 @@ static void kipc_pi_update(struct task_struct *t)
 		if (!(t->flags & PF_EXITING))
 			sched_setattr_nocheck(t, &attr);
 		b->key = want;
+		atomic_long_inc(&kipc_stats.boosts);
 		return;
 	}
 	if (!b)
@@ -459,20 +460,18 @@ void kipc_pi_withdrawn(struct kipc_ctx *srv, u64 seq)
 }
 
 /**
- * kipc_pi_end - the call @ctx served as @seq ended with lends on it
- * @ctx:	the server's context, current's
- * @seq:	that call
+ * kipc_pi_end - a call @ctx served ended with lends recorded on it
+ * @ctx:	the server's context, current's; it may serve the next call
+ *		already, whose lends stay
  */
-void kipc_pi_end(struct kipc_ctx *ctx, u64 seq)
+void kipc_pi_end(struct kipc_ctx *ctx)
 {
 	rt_mutex_lock(&kipc_pi_mutex);
-	if (ctx->pi.key_seq == seq) {
+	if (!kipc_pi_lends(ctx)) {
 		ctx->pi.call_key = 0;
 		ctx->pi.queue_key = 0;
-	}
-	/* A lend on the next call, if one came already, stays. */
-	if (!kipc_pi_lends(ctx))
 		WRITE_ONCE(ctx->pi.lent, false);
+	}
 	if (ctx->pi.task)
 		kipc_pi_update(ctx->pi.task);
 	rt_mutex_unlock(&kipc_pi_mutex);
@@ -661,17 +660,23 @@ void kipc_acct_begin(struct kipc_ctx *ctx)
 }
 
 /**
- * kipc_acct_served - the server's time on the accounted call it answers
+ * kipc_acct_served - the server's time on the accounted call it answers,
+ * into the reply
  * @ctx:	the server's context, current's
- *
- * Return: nanoseconds, at least 1.
+ * @caller:	its caller, whose message area holds the reply (its lock
+ *		held): KIPC_ST_SERVED and served_ns, and the time to charge
+ *		when its call ends (kipc_serve_todo())
  */
-u64 kipc_acct_served(struct kipc_ctx *ctx)
+void kipc_acct_served(struct kipc_ctx *ctx, struct kipc_ctx *caller)
 {
-	u64 now = kipc_runtime();
+	u64 ns = max_t(u64, kipc_runtime() - ctx->pi.start, 1);
+	struct kipc_utcb *u = caller->utcb;
 
 	ctx->pi.acct = false;
-	return max_t(u64, now - ctx->pi.start, 1);
+	WRITE_ONCE(u->served_ns, ns);
+	WRITE_ONCE(u->status, READ_ONCE(u->status) | KIPC_ST_SERVED);
+	caller->pi.served = ns;
+	caller->pi.todo |= KIPC_PI_TODO_CHARGE;
 }
 
 static void kipc_acct_add(struct kipc_acct_row *rows, unsigned int *n,
@@ -704,6 +709,7 @@ void kipc_acct_charge(struct kipc_ctx *ctx, const struct kipc_handle *h)
 	struct kipc_acct *a = h->ep->acct;
 	u64 ns = ctx->pi.served;
 
+	ctx->pi.todo &= ~KIPC_PI_TODO_CHARGE;
 	ctx->pi.served = 0;
 	if (!a)
 		return;

@@ -66,6 +66,13 @@
  * deadline nor end long after it.  And no call may fail whose reply the
  * server was told went out: a failed call is marked, a delivered reply
  * too, and whoever comes second checks the other's mark.
+ *
+ * Scheduling follows the call (sched.c): every client thread runs at a
+ * random nice value from -5 to 5 and every server thread at its own from
+ * 0 to 10, so calls lend priorities all the time (at delivery, to busy
+ * servers, ended by kills, timeouts and signals); after each plain reply
+ * a server thread must run at exactly its own nice value again, and at
+ * the end no thread may be left boosted ("boosted" back to its baseline).
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -750,8 +757,13 @@ static void *server_thread(void *arg)
 	/* The last thread blocks SIGUSR1: no handler can reach it. */
 	bool quiet = idx == NSRV - 1;
 
+	/* Its own priority, which every reply must give back. */
+	int own_nice = (int)(rnd(&s) % 11);
+
 	if (quiet)
 		block_usr1();
+	if (setpriority(PRIO_PROCESS, 0, own_nice))
+		report("server: setpriority(%d): %d", own_nice, errno);
 	ctx_open(cp);
 	kipc_accept_fds(cp, KIPC_MSG_FDS);
 	if (idx) {
@@ -798,6 +810,10 @@ static void *server_thread(void *arg)
 				report("server: reply: %d", r);
 			else
 				mark_replied(KIPC_TAG_LABEL(tag), style == S_OLD ? "reply" : "MREPLY");
+			/* The call is over, whatever became of it: our own nice again. */
+			if (r != -EBUSY && getpriority(PRIO_PROCESS, 0) != own_nice)
+				report("server: nice %d after a reply, its own is %d",
+				       getpriority(PRIO_PROCESS, 0), own_nice);
 			spin_us(rnd(&s) % 100);
 			t0 = now_ns();
 			ret = MARKED(mk, srv_busy, "server: recv",
@@ -1133,6 +1149,9 @@ static void *client_thread(void *arg)
 	/* Before the controller learns its tid: no handler reaches it. */
 	if (cl->mode != CM_QUIET && !cl->eintr_ok)
 		block_usr1();
+	/* An urgency to lend the servers: more, less or as urgent as theirs. */
+	if (setpriority(PRIO_PROCESS, 0, (int)(rnd(&cl->s) % 11) - 5))
+		report("client %d: setpriority: %d", cl->slot, errno);
 	ctx_open(&cl->c);
 	kipc_accept_fds(&cl->c, 1);
 	if (pipe2(cl->pipe, O_CLOEXEC))
@@ -1543,8 +1562,10 @@ FIXTURE(stress) {
 /* Live kipc objects before the test, from /proc/kipc/stats. */
 static const char *const stat_keys[] = {
 	"contexts", "endpoints", "handles", "notifications", "async", "inflight",
+	"boosted",
 };
 static long stat_base[ARRAY_SIZE(stat_keys)];
+static long boosts_base;
 
 FIXTURE_SETUP(stress)
 {
@@ -1552,6 +1573,7 @@ FIXTURE_SETUP(stress)
 
 	for (int i = 0; i < ARRAY_SIZE(stat_keys); i++)
 		stat_base[i] = kipc_stat(stat_keys[i]);
+	boosts_base = kipc_stat("boosts");
 	memset(&W, 0, sizeof(W));
 	W.b_full = W.b_ctl = -1;
 	for (int i = 0; i < NSLOT; i++)
@@ -1615,6 +1637,9 @@ FIXTURE_TEARDOWN(stress)
 		TH_LOG("%s alive: %ld (before: %ld)", stat_keys[i], v, stat_base[i]);
 		EXPECT_EQ(stat_base[i], v);
 	}
+	/* The servers ran at priorities their callers lent them. */
+	TH_LOG("boosts: %ld", kipc_stat("boosts") - boosts_base);
+	EXPECT_LT(boosts_base, kipc_stat("boosts"));
 }
 
 TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)

@@ -170,6 +170,53 @@ TEST_F(uring, recv_and_reply)
 	EXPECT_EQ(self->async0, kipc_stat("async"));
 }
 
+/* A real-time caller: what the ring thread runs at, after the CQE. */
+static void *rt_client(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 33 };
+	struct client *cl = arg;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		cl->ret = -errno;
+		return NULL;
+	}
+	return client(cl);
+}
+
+/*
+ * A ring server: the thread that submitted the receive runs at the
+ * caller's priority once the call is delivered (before it reaps the CQE),
+ * and at its own again once the reply's CQE came.
+ */
+TEST_F(uring, ring_server_is_boosted)
+{
+	struct client cl = { .ep = self->ep, .seed = 3, .nr = 1 };
+	struct kipc_ctx *s = &self->c[0];
+	struct sched_param sp;
+	uint64_t d;
+	pthread_t t;
+
+	ASSERT_EQ(SCHED_OTHER, sched_getscheduler(0));
+	kipc_prep_recv(sqe_for(&self->ring, 1), s, self->ep, INF);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	ASSERT_EQ(0, pthread_create(&t, NULL, rt_client, &cl));
+	ASSERT_EQ(0, reap_cqe(&self->ring, &d, 20000));
+	/* With SCHED_RESET_ON_FORK: a child would not keep the boost. */
+	EXPECT_EQ(SCHED_FIFO | SCHED_RESET_ON_FORK, sched_getscheduler(0));
+	ASSERT_EQ(0, sched_getparam(0, &sp));
+	EXPECT_EQ(33, sp.sched_priority);
+	kipc_mr(s)[0] = 4;
+	kipc_prep_reply(sqe_for(&self->ring, 2), s, KIPC_TAG(0, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap_cqe(&self->ring, &d, 20000));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, cl.ret);
+	EXPECT_EQ(4, cl.reply);
+	EXPECT_EQ(SCHED_OTHER, sched_getscheduler(0));
+	EXPECT_EQ(0, kipc_stat("boosted"));
+}
+
 /* reply_recv through the ring: the server loop. */
 TEST_F(uring, reply_recv_loop)
 {

@@ -147,10 +147,10 @@ static inline uint32_t kipc_status(const struct kipc_ctx *ctx)
 	return ctx->utcb->status;
 }
 
-/* In a call's reply through a KIPC_EP_ACCOUNT endpoint: the server's CPU time on it (ns). */
+/* In a call's reply through a KIPC_EP_ACCOUNT endpoint: the server's CPU time on it (ns), else 0. */
 static inline uint64_t kipc_served_ns(const struct kipc_ctx *ctx)
 {
-	return ctx->utcb->served_ns;
+	return ctx->utcb->status & KIPC_ST_SERVED ? ctx->utcb->served_ns : 0;
 }
 
 /*

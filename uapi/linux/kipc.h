@@ -82,6 +82,11 @@
  */
 #define KIPC_ST_SENT		(1U << 1)
 /*
+ * call (ABI 1.4): the reply came through an endpoint created with
+ * KIPC_EP_ACCOUNT and @served_ns holds the server's CPU time on the call.
+ */
+#define KIPC_ST_SERVED		(1U << 2)
+/*
  * recv, reply_recv (through a bound notification) and notification wait:
  * what arrived is not a message but notification bits, which are in
  * @badge (tag 0, pid 0, uid and gid (__u32)-1, registers untouched).
@@ -149,11 +154,11 @@ struct kipc_area_args {
  *		descriptors to pass (they stay open in the sender);
  *		receiving: the new descriptors (O_CLOEXEC), as many as
  *		KIPC_TAG_FDS of the delivered tag.
- * @served_ns:	out (ABI 1.4): in the reply of a call through an endpoint
- *		created with KIPC_EP_ACCOUNT, the CPU time in nanoseconds
- *		that the server's thread spent on the call, from the end of
- *		the receive that delivered it to the reply; 0 in any other
- *		message received.
+ * @served_ns:	out (ABI 1.4): with KIPC_ST_SERVED in @status (the reply
+ *		of a call through an endpoint created with KIPC_EP_ACCOUNT),
+ *		the CPU time in nanoseconds that the server's thread spent on
+ *		the call, from the end of the receive that delivered it to the
+ *		reply; not written otherwise.
  *
  * Registers past the delivered count keep whatever the receiver had in
  * them.  The kernel reads @tag, @mr, @fd_max and @fds of the sender and

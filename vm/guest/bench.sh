@@ -30,7 +30,10 @@ echo
 how="$(nproc) CPU$([ "$(nproc)" = 1 ] || echo s), clocksource"
 how="$how $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 echo "=== kipc-bench ($how${kipcicount:+, icount shift=$kipcicount})"
-timeout 700 /bench/kipc-bench -n $iter -w $warm -p $place -o $csv
+# Latency under load (-L) on one CPU only: its busy task is pinned to CPU 0.
+load=2000
+[ "$(nproc)" = 1 ] || load=0
+timeout 700 /bench/kipc-bench -n $iter -w $warm -p $place -L $load -o $csv
 rc=$?
 [ $rc = 0 ] || echo "bench: kipc-bench exited with status $rc"
 
