@@ -355,6 +355,8 @@ static_assert(offsetof(struct kipc_utcb, uid) == offsetof(struct kipc_utcb, pid)
  *		contexts): a call delivered to it is recorded even if its
  *		caller is not more urgent (the boost may end first).
  * @acct:	the served call is accounted: measure it (@start).
+ * @end_pending: a reply_recv answered its call: kipc_recv() ends what was
+ *		lent to it once the context is queued or served anew.
  * @todo:	KIPC_PI_TODO_*: what the end of the operation that
  *		received a call or a reply does (kipc_serve_todo()).
  * @pending:	with KIPC_PI_TODO_LEND, what the call lends.
@@ -376,6 +378,7 @@ struct kipc_pi {
 	bool lent;
 	bool boosted;
 	bool acct;
+	bool end_pending;
 	u8 todo;
 	int pending;
 	u64 key_seq;
@@ -556,7 +559,7 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 /* ipc.c */
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call);
 int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
-int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect);
+int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect, bool recv);
 void kipc_drop_reply(struct kipc_ctx *ctx, int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
 void kipc_move_files_slow(struct kipc_ctx *dst, struct kipc_ctx *src);

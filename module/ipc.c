@@ -87,6 +87,11 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
  * @tag:	the reply's checked tag
  * @expect:	the caller is the task the next wait of @ctx expects to
  *		hear from (kipc_peer_set())
+ * @recv:	a receive follows (reply_recv): what was lent to the call
+ *		ends once @ctx is queued or has its next call
+ *		(kipc_recv_settle()), not before: a server that dropped its
+ *		boost before it receives again could be kept from receiving
+ *		by the very task its next caller is more urgent than.
  *
  * Never blocks.
  *
@@ -94,7 +99,7 @@ void kipc_drop_reply(struct kipc_ctx *ctx, int err)
  * timed out, died), or EMSGSIZE if the reply carries more descriptors
  * than the caller reserved: then the right is kept.
  */
-int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
+int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect, bool recv)
 {
 	struct kipc_ctx *caller = ctx->reply_to;
 	struct task_struct *peer = NULL;
@@ -129,7 +134,10 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect)
 	/* The loan ended with the reply; a broken link left a reference. */
 	if (ret)
 		kipc_ctx_put(caller);
-	kipc_serve_end(ctx);
+	if (recv)
+		ctx->pi.end_pending = true;
+	else
+		kipc_serve_end(ctx);
 	return ret;
 }
 
@@ -185,6 +193,15 @@ int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 	return op->async ? -EIOCBQUEUED : kipc_wait(ctx, op);
 }
 
+/* The end of the call a reply_recv answered, once it receives again. */
+static __always_inline void kipc_recv_settle(struct kipc_ctx *ctx)
+{
+	if (unlikely(ctx->pi.end_pending)) {
+		ctx->pi.end_pending = false;
+		kipc_serve_end(ctx);
+	}
+}
+
 /**
  * kipc_recv - the receive phase of recv and reply_recv
  * @ctx:	the receiving context, claimed
@@ -207,6 +224,7 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	/* Pending bits of a bound notification come first, as in seL4. */
 	if (unlikely(ep->ntfn) && kipc_ntfn_take(ep, ctx)) {
 		spin_unlock(&ep->lock);
+		kipc_recv_settle(ctx);
 		return 0;
 	}
 	for (;;) {
@@ -225,13 +243,16 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 		 */
 		if (unlikely((!ep->nr_send && !ep->ntfn) || !ep->nr_recv)) {
 			spin_unlock(&ep->lock);
+			kipc_recv_settle(ctx);
 			return -EPIPE;
 		}
 		if (op->args.recv_timeout == KIPC_TIMEOUT_POLL) {
 			spin_unlock(&ep->lock);
+			kipc_recv_settle(ctx);
 			return -EAGAIN;
 		}
 		kipc_enqueue_receiver(ctx, ep);
+		kipc_recv_settle(ctx);
 		return op->async ? -EIOCBQUEUED : kipc_wait(ctx, op);
 	}
 
@@ -262,6 +283,7 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	/* The caller's urgency, which it lends us, before we run for it. */
 	if (unlikely(lend))
 		kipc_pi_lend_call(snd, ctx, ctx->pi.seq, lend);
+	kipc_recv_settle(ctx);
 	return 0;
 }
 

@@ -187,7 +187,7 @@ static int kipc_op_reply(struct kipc_ctx *ctx, struct kipc_op *op)
 	ret = kipc_get_files(ctx, op, ctx->reply_grant);
 	if (ret)
 		return ret;
-	return kipc_reply(ctx, op->tag, false);
+	return kipc_reply(ctx, op->tag, false, false);
 }
 
 /* recv and reply_recv: decode, reply if a right is held, receive. */
@@ -225,7 +225,7 @@ static int kipc_op_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 		if (reply) {
 			ret = kipc_get_files(ctx, op, ctx->reply_grant);
 			if (!ret)
-				ret = kipc_reply(ctx, op->tag, !op->async);
+				ret = kipc_reply(ctx, op->tag, !op->async, true);
 			/* Not sent (the right is kept), or a bad argument. */
 			if (ret && ret != -ECONNRESET)
 				return ret;

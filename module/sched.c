@@ -85,6 +85,16 @@ static bool kipc_rt_policy(unsigned int policy)
 	return policy == SCHED_FIFO || policy == SCHED_RR;
 }
 
+/*
+ * Another task's settings, read without its locks: they may change
+ * under us (its own sched_setattr(), setpriority()), and any value read
+ * is one it had.
+ */
+static int kipc_nice(const struct task_struct *p)
+{
+	return PRIO_TO_NICE(READ_ONCE(p->static_prio));
+}
+
 /* The urgency @p lends: SCHED_IDLE and SCHED_DEADLINE lend nothing. */
 static int kipc_pi_key(const struct task_struct *p)
 {
@@ -97,7 +107,7 @@ static int kipc_pi_key(const struct task_struct *p)
 		       (policy == SCHED_FIFO);
 	case SCHED_NORMAL:
 	case SCHED_BATCH:
-		return KIPC_PI_FAIR + 2 * (MAX_NICE - task_nice(p)) +
+		return KIPC_PI_FAIR + 2 * (MAX_NICE - kipc_nice(p)) +
 		       (policy == SCHED_NORMAL);
 	}
 	return 0;
@@ -139,12 +149,13 @@ static void kipc_pi_save(const struct task_struct *p, struct sched_attr *a)
 {
 	*a = (struct sched_attr) {
 		.size = sizeof(*a),
-		.sched_policy = p->policy,
-		.sched_nice = task_nice(p),
+		.sched_policy = READ_ONCE(p->policy),
+		.sched_nice = kipc_nice(p),
 	};
-	if (kipc_rt_policy(p->policy))
-		a->sched_priority = p->rt_priority;
-	if (p->sched_reset_on_fork)
+	if (kipc_rt_policy(a->sched_policy))
+		a->sched_priority = READ_ONCE(p->rt_priority);
+	/* A bit field beside bits the scheduler changes all the time. */
+	if (data_race(!!p->sched_reset_on_fork))
 		a->sched_flags |= SCHED_FLAG_RESET_ON_FORK;
 }
 
@@ -229,7 +240,7 @@ static void kipc_pi_update(struct task_struct *t)
 		if (b->key == want)
 			return;
 		kipc_pi_attr(want, &attr);
-		if (!(t->flags & PF_EXITING))
+		if (!(READ_ONCE(t->flags) & PF_EXITING))
 			sched_setattr_nocheck(t, &attr);
 		b->key = want;
 		atomic_long_inc(&kipc_stats.boosts);
@@ -237,11 +248,14 @@ static void kipc_pi_update(struct task_struct *t)
 	}
 	if (!b)
 		return;
-	if (b->key && !(t->flags & PF_EXITING)) {
+	if (b->key && !(READ_ONCE(t->flags) & PF_EXITING)) {
+		unsigned int policy = READ_ONCE(t->policy);
+
 		kipc_pi_attr(b->key, &attr);
-		if (t->policy == attr.sched_policy &&
-		    (kipc_rt_policy(t->policy) ? t->rt_priority == attr.sched_priority :
-		     task_nice(t) == attr.sched_nice))
+		if (policy == attr.sched_policy &&
+		    (kipc_rt_policy(policy) ?
+		     READ_ONCE(t->rt_priority) == attr.sched_priority :
+		     kipc_nice(t) == attr.sched_nice))
 			sched_setattr_nocheck(t, &b->own);
 	}
 	hash_del(&b->node);
@@ -330,9 +344,15 @@ static void kipc_pi_lend(struct kipc_ctx *srv, u64 seq, int key, bool call,
 	/* Pairs with kipc_serve_end(): it sees ->lent, or we see ->seq move. */
 	smp_mb();
 	if (READ_ONCE(srv->pi.seq) != seq) {
+		/*
+		 * The call ended meanwhile, and its server may have found
+		 * ->lent clear (set for an earlier lend, cleared here): the
+		 * end of the earlier lends is ours to make.
+		 */
 		srv->pi.call_key = 0;
 		srv->pi.queue_key = 0;
 		WRITE_ONCE(srv->pi.lent, false);
+		kipc_pi_update(t);
 		return;
 	}
 	kipc_pi_update(t);

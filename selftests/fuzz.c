@@ -1609,7 +1609,9 @@ static void check_area(struct fz *f, const struct fcall *k, int op, int err,
 	if (n > KIPC_MSG_REGS || (flags & ~KIPC_TAG_F_CALL) || (op == OP_CALL && flags) ||
 	    (op == OP_CALL && u->badge) || u->pid <= 0 || u->uid != geteuid() ||
 	    u->gid != getegid() ||
-	    (u->status && !(op == OP_REPLY_RECV && held0 && u->status == KIPC_ST_REPLY_LOST))) {
+	    /* A reply through an accounting endpoint says so (ABI 1.4). */
+	    ((u->status & ~(op == OP_CALL ? KIPC_ST_SERVED : 0)) &&
+	     !(op == OP_REPLY_RECV && held0 && u->status == KIPC_ST_REPLY_LOST))) {
 		fmt_call(k, b, sizeof(b));
 		fail(f, "received tag %#llx badge %#llx pid %d uid %u gid %u status %u: %s",
 		     (unsigned long long)u->tag, (unsigned long long)u->badge, u->pid,

@@ -811,7 +811,8 @@ static void *server_thread(void *arg)
 			else
 				mark_replied(KIPC_TAG_LABEL(tag), style == S_OLD ? "reply" : "MREPLY");
 			/* The call is over, whatever became of it: our own nice again. */
-			if (r != -EBUSY && getpriority(PRIO_PROCESS, 0) != own_nice)
+			if ((!r || r == -ECONNRESET) &&
+			    getpriority(PRIO_PROCESS, 0) != own_nice)
 				report("server: nice %d after a reply, its own is %d",
 				       getpriority(PRIO_PROCESS, 0), own_nice);
 			spin_us(rnd(&s) % 100);
