@@ -76,6 +76,7 @@
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/prio.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
 #include <linux/sched/task.h>
@@ -268,10 +269,16 @@ static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until)
 		return false;
 	/*
 	 * It runs, or was just woken and is about to (on_rq may follow later:
-	 * a remote wake-up is queued to the other CPU with TASK_WAKING).
+	 * a remote wake-up is queued to the other CPU with TASK_WAKING).  On
+	 * our CPU it runs only once we leave it: a real-time waiter's yield()
+	 * lets no less urgent task run, so such a waiter sleeps at once.
 	 */
-	if (READ_ONCE(peer->on_rq) && task_cpu(peer) == raw_smp_processor_id())
+	if (READ_ONCE(peer->on_rq) && task_cpu(peer) == raw_smp_processor_id()) {
+		if (unlikely(current->prio < MAX_RT_PRIO &&
+			     READ_ONCE(peer->prio) > current->prio))
+			return false;
 		yield();
+	}
 	else if (!need_resched())
 		cpu_relax();
 	else
