@@ -35,7 +35,8 @@
  *   sched.c     scheduling that follows the call: a server runs at its
  *               caller's priority while it serves the call (lent at
  *               delivery, by queued callers, along chains of calls) and
- *               its CPU time is charged to the caller (accounting)
+ *               its CPU time is charged to the caller (accounting);
+ *               kipc-pi.pml models its lend protocol
  *   restart.c   which ioctl comes back after a signal, and whether a
  *               handler ran in between
  *   limits.c    per-user limits and the live-object counters
