@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -275,4 +276,141 @@ int kipc_pool_put(struct kipc_pool *p, struct kipc_ctx *ctx)
 			return -EINVAL;
 	p->free[p->nfree++] = ctx - p->ctx;
 	return 0;
+}
+
+static ssize_t kipc_win_io(struct kipc_ctx *ctx, unsigned long cmd,
+			   unsigned int win, uint64_t off,
+			   const struct iovec *iov, int iovcnt)
+{
+	struct kipc_win_io a = {
+		.win = win,
+		.offset = off,
+		.iov = (uintptr_t)iov,
+		.iovcnt = (uint32_t)iovcnt,
+	};
+	long n;
+
+	if (iovcnt < 0)
+		return -EINVAL;
+	n = ioctl(ctx->fd, cmd, &a);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t kipc_win_readv(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+		       const struct iovec *iov, int iovcnt)
+{
+	return kipc_win_io(ctx, KIPC_IOC_WIN_READ, win, off, iov, iovcnt);
+}
+
+ssize_t kipc_win_writev(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+			const struct iovec *iov, int iovcnt)
+{
+	return kipc_win_io(ctx, KIPC_IOC_WIN_WRITE, win, off, iov, iovcnt);
+}
+
+ssize_t kipc_win_read(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+		      void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+
+	return kipc_win_readv(ctx, win, off, &iov, 1);
+}
+
+ssize_t kipc_win_write(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+		       const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	return kipc_win_writev(ctx, win, off, &iov, 1);
+}
+
+int kipc_rbuf_set(struct kipc_ctx *ctx, void *buf, size_t len)
+{
+	struct kipc_rbuf a = { .addr = (uintptr_t)buf, .len = len };
+
+	return ioctl(ctx->fd, KIPC_IOC_WIN_RBUF, &a) < 0 ? -errno : 0;
+}
+
+int kipc_region_create(struct kipc_ctx *ctx, void *addr, size_t len,
+		       unsigned int rights, unsigned int flags)
+{
+	struct kipc_region_create a = {
+		.addr = (uintptr_t)addr,
+		.len = len,
+		.rights = rights,
+		.flags = flags,
+	};
+	int fd = ioctl(ctx->fd, KIPC_IOC_REGION_CREATE, &a);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int kipc_region_mint(int region, unsigned int rights, unsigned int flags)
+{
+	struct kipc_region_mint a = { .rights = rights, .flags = flags };
+	int fd = ioctl(region, KIPC_IOC_REGION_MINT, &a);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static ssize_t kipc_region_io(int region, unsigned long cmd, uint64_t off,
+			      const struct iovec *iov, int iovcnt,
+			      unsigned int flags)
+{
+	struct kipc_region_io a = {
+		.offset = off,
+		.iov = (uintptr_t)iov,
+		.iovcnt = (uint32_t)iovcnt,
+		.flags = flags,
+	};
+	long n;
+
+	if (iovcnt < 0)
+		return -EINVAL;
+	n = ioctl(region, cmd, &a);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t kipc_region_putv(int region, uint64_t off, const struct iovec *iov,
+			 int iovcnt, unsigned int flags)
+{
+	return kipc_region_io(region, KIPC_IOC_REGION_PUT, off, iov, iovcnt, flags);
+}
+
+ssize_t kipc_region_getv(int region, uint64_t off, const struct iovec *iov,
+			 int iovcnt)
+{
+	return kipc_region_io(region, KIPC_IOC_REGION_GET, off, iov, iovcnt, 0);
+}
+
+ssize_t kipc_region_put(int region, uint64_t off, const void *buf, size_t len,
+			unsigned int flags)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	return kipc_region_putv(region, off, &iov, 1, flags);
+}
+
+ssize_t kipc_region_get(int region, uint64_t off, void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+
+	return kipc_region_getv(region, off, &iov, 1);
+}
+
+int kipc_region_bind(int region, int ntfn, uint64_t bits)
+{
+	struct kipc_region_bind a = { .ntfn = ntfn, .bits = bits };
+
+	return ioctl(region, KIPC_IOC_REGION_BIND, &a) < 0 ? -errno : 0;
+}
+
+int kipc_region_revoke(int region)
+{
+	return ioctl(region, KIPC_IOC_REGION_REVOKE, 0) < 0 ? -errno : 0;
+}
+
+int kipc_region_info(int region, struct kipc_region_info *info)
+{
+	return ioctl(region, KIPC_IOC_REGION_INFO, info) < 0 ? -errno : 0;
 }

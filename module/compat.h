@@ -184,4 +184,17 @@ static void fn##_tw(struct io_uring_cmd *ucmd, unsigned int issue_flags) \
 	io_uring_cmd_done(ucmd, ret, 0, issue_flags)
 #endif
 
+/*
+ * 6.5 dropped the vmas argument of pin_user_pages_remote().  The caller
+ * holds the mmap lock; no retry (locked NULL), so a fault that would wait
+ * (userfaultfd) fails instead.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define kipc_pin_remote(mm, start, n, flags, pages) \
+	pin_user_pages_remote(mm, start, n, flags, pages, NULL, NULL)
+#else
+#define kipc_pin_remote(mm, start, n, flags, pages) \
+	pin_user_pages_remote(mm, start, n, flags, pages, NULL)
+#endif
+
 #endif /* _KIPC_COMPAT_H */

@@ -231,7 +231,8 @@ struct file *kipc_handle_fget(int fd, struct kipc_handle *out)
  * kipc_file_may_pass - may @file travel in a message?
  * @file: a file taken from the sender's descriptor table
  *
- * Any file may, except a kipc endpoint handle without KIPC_RIGHT_GRANT.
+ * Any file may, except a kipc endpoint handle without KIPC_RIGHT_GRANT and
+ * a region handle without KIPC_REGION_GRANT.
  *
  * Return: true if it may.
  */
@@ -239,6 +240,8 @@ bool kipc_file_may_pass(struct file *file)
 {
 	const struct kipc_handle *h = file->private_data;
 
+	if (kipc_is_region(file))
+		return kipc_region_may_pass(file);
 	return file->f_op != &kipc_handle_fops || (h->rights & KIPC_RIGHT_GRANT);
 }
 

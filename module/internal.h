@@ -21,8 +21,13 @@
  *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv; ipc.h
  *               has the steps the fast path shares, inline
  *   fds.c       descriptors carried by messages
+ *   window.c    memory windows of a call: loaded with it, described to
+ *               its receiver, copied through the reply right, ended
+ *               with the call; the receive buffer
  *   handle.c    endpoint handles: the descriptors that name an endpoint,
  *               their rights and badges, and what the last one's close does
+ *   region.c    exposed regions: put/get handles on a range of the
+ *               owner's memory, revoke, the doorbell
  *   notify.c    notification objects, on top of wait.c
  *   names.c     the name table of each IPC namespace
  *   context.c   a context's state: its message area, identity, registered
@@ -37,6 +42,8 @@
  *               delivery, by queued callers, along chains of calls) and
  *               its CPU time is charged to the caller (accounting);
  *               kipc-pi.pml models its lend protocol
+ *   bulk.c      the one copy of bulk data between two address spaces,
+ *               a piece at a time inside the owner's gate
  *   restart.c   which ioctl comes back after a signal, and whether a
  *               handler ran in between
  *   limits.c    per-user limits and the live-object counters
@@ -61,6 +68,10 @@
  *                   makes may sleep) outside every lock below
  *   ctx->wq.lock, ep->wq.lock, ntfn->wq.lock  (wake-ups, innermost)
  *   kipc_users_lock (limits.c, alone)
+ *   region->lock    (region.c, alone)
+ *
+ * A window's copies count themselves under the caller's ctx->lock
+ * (window.c's gate) and wait for nothing there.
  */
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
@@ -84,6 +95,7 @@
 #include "waitq.h"
 
 struct io_uring_cmd;
+struct iov_iter;
 struct pid_namespace;
 
 /**
@@ -185,6 +197,7 @@ struct kipc_stats {
 	atomic_long_t async;
 	atomic_long_t boosted;
 	atomic_long_t boosts;
+	atomic_long_t regions;
 };
 extern struct kipc_stats kipc_stats;
 
@@ -342,6 +355,7 @@ static_assert(offsetof(struct kipc_utcb, uid) == offsetof(struct kipc_utcb, pid)
 #define KIPC_PI_TODO_ACCT	0x1	/* sample the start of an accounted call */
 #define KIPC_PI_TODO_LEND	0x2	/* settle the lend of the caller */
 #define KIPC_PI_TODO_CHARGE	0x4	/* caller: count the served time of the reply */
+#define KIPC_PI_TODO_RBUF	0x8	/* copy a window into the receive buffer */
 
 /**
  * struct kipc_pi - a context's part in scheduling that follows the call
@@ -440,6 +454,18 @@ struct kipc_slot {
  * @nout:	files in @out, the descriptors of the message being sent.
  * @nin:	files in @in, moved here by a partner, to install on wake.
  * @nrfd:	descriptor numbers reserved in @rfd for a received message.
+ * @nwin:	windows of the message being sent, checked (window.c).
+ * @wsend:	that message is a send whose window the receiver copies
+ *		into its buffer: it waits as a call does (window.c).
+ * @win_ack:	the call held is such a send's, not a call: the end of
+ *		the receive gives its hidden reply right up.
+ * @win_rbuf:	1 + the window the end of the receive copies into the
+ *		receive buffer, or 0.
+ * @win_busy:	pieces a server is copying in our windows now, under
+ *		@lock; kipc_win_end() waits for none.
+ * @rbuf_len:	length of the receive buffer, 0: none (KIPC_IOC_WIN_RBUF).
+ * @rbuf:	its address in @mm.
+ * @win:	the windows of the message being sent, as checked.
  * @pi:		scheduling that follows the call (sched.c).
  * @out:	files (references) taken from the sender's fd table.
  * @in:		files delivered to this context (references).
@@ -494,6 +520,14 @@ struct kipc_ctx {
 	u8 nout;
 	u8 nin;
 	u8 nrfd;
+	u8 nwin;
+	bool wsend;
+	bool win_ack;
+	u8 win_rbuf;
+	unsigned int win_busy;
+	u32 rbuf_len;
+	u64 rbuf;
+	struct kipc_window win[KIPC_MSG_WINS];
 	struct kipc_pi pi;
 	struct file *out[KIPC_MSG_FDS];
 	struct file *in[KIPC_MSG_FDS];
@@ -522,6 +556,7 @@ enum kipc_limit {
 	KIPC_L_ENDPOINTS,	/* live endpoints created */
 	KIPC_L_NAMES,		/* published names */
 	KIPC_L_INFLIGHT,	/* descriptors held by messages in flight */
+	KIPC_L_REGION_PAGES,	/* pages of live exposed regions (RLIMIT_MEMLOCK) */
 	KIPC_NR_LIMITS,
 };
 
@@ -529,6 +564,7 @@ enum kipc_limit {
 
 /* ioctl.c */
 long kipc_ioctl_mgmt(struct kipc_ctx *ctx, unsigned int cmd, void __user *uarg);
+int kipc_win_io_check(struct kipc_win_io *a, const struct kipc_win_io __user *uarg);
 
 /* uring.c */
 int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags);
@@ -575,6 +611,41 @@ int kipc_reserve_fds_slow(struct kipc_ctx *ctx, struct kipc_op *op,
 void kipc_put_files(struct kipc_ctx *ctx, struct kipc_op *op);
 void kipc_fds_end(struct kipc_ctx *ctx, struct kipc_op *op, int ret);
 void kipc_fds_abandon(struct kipc_ctx *ctx, struct kipc_op *op, bool own);
+
+/* window.c */
+int kipc_win_load(struct kipc_ctx *ctx, u64 tag, bool call, bool async);
+void kipc_win_deliver(struct kipc_ctx *dst, struct kipc_ctx *src);
+bool kipc_win_fits(const struct kipc_ctx *rcv, const struct kipc_ctx *snd);
+long kipc_win_io(struct kipc_ctx *ctx, const struct kipc_win_io *a, bool write);
+int kipc_win_rbuf(struct kipc_ctx *ctx);
+void kipc_win_end(struct kipc_ctx *ctx);
+long kipc_win_rbuf_set(struct kipc_ctx *ctx, const struct kipc_rbuf *a);
+
+/* region.c */
+int kipc_region_create(const struct kipc_region_create *a);
+bool kipc_region_may_pass(struct file *file);
+bool kipc_is_region(const struct file *file);
+
+/**
+ * struct kipc_bulk_gate - how the owner of a range lets copies in (bulk.c)
+ * @enter:	called before each piece's copy: 0 lets it in, else the
+ *		error the access fails with; no sleeping inside.
+ * @leave:	called after it.
+ * @obj:	their argument.
+ */
+struct kipc_bulk_gate {
+	int (*enter)(void *obj);
+	void (*leave)(void *obj);
+	void *obj;
+};
+
+/* Pages pinned at a time by one copy (64 KiB with 4 KiB pages). */
+#define KIPC_BULK_PAGES		16
+
+/* bulk.c */
+ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
+		       bool into, struct iov_iter *it,
+		       const struct kipc_bulk_gate *gate, int gone);
 
 /* handle.c */
 int kipc_ep_create(const struct kipc_ep_create *a);
@@ -725,6 +796,13 @@ static __always_inline void kipc_serve_todo(struct kipc_ctx *ctx,
 			kipc_pi_settle(ctx);
 		if (ctx->pi.todo & KIPC_PI_TODO_ACCT)
 			kipc_acct_begin(ctx);
+		if (ctx->pi.todo & KIPC_PI_TODO_RBUF) {
+			int ack = kipc_win_rbuf(ctx);
+
+			/* A send's window: its sender waited for the copy. */
+			if (ack <= 0)
+				kipc_drop_reply(ctx, ack);
+		}
 	}
 }
 

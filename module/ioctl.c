@@ -6,6 +6,7 @@
  * operations themselves are op.c's.
  */
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "internal.h"
 
@@ -21,7 +22,8 @@ static noinline long kipc_version_ioctl(struct kipc_version __user *uarg)
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
-			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED,
+			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED |
+			    KIPC_FEAT_BULK,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -253,6 +255,59 @@ static long kipc_register_ioctl(struct kipc_ctx *ctx,
 	return kipc_ctx_register(ctx, &a);
 }
 
+/* KIPC_IOC_WIN_RBUF (ABI 1.5). */
+static long kipc_rbuf_ioctl(struct kipc_ctx *ctx,
+			    const struct kipc_rbuf __user *uarg)
+{
+	struct kipc_rbuf a;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.__pad || a.__reserved[0] || a.__reserved[1])
+		return -EINVAL;
+	return kipc_win_rbuf_set(ctx, &a);
+}
+
+/**
+ * kipc_win_io_check - copy in and check a struct kipc_win_io
+ * @a:		where to
+ * @uarg:	the user's
+ *
+ * Return: 0, EFAULT, or EINVAL (flags, padding or reserved not 0, more
+ * than UIO_MAXIOV iovecs).
+ */
+int kipc_win_io_check(struct kipc_win_io *a, const struct kipc_win_io __user *uarg)
+{
+	if (copy_from_user(a, uarg, sizeof(*a)))
+		return -EFAULT;
+	if (a->flags || a->__pad || a->__reserved[0] || a->__reserved[1] ||
+	    a->iovcnt > UIO_MAXIOV)
+		return -EINVAL;
+	return 0;
+}
+
+/* KIPC_IOC_WIN_READ, _WRITE (ABI 1.5). */
+static long kipc_win_io_ioctl(struct kipc_ctx *ctx,
+			      const struct kipc_win_io __user *uarg, bool write)
+{
+	struct kipc_win_io a;
+	int ret = kipc_win_io_check(&a, uarg);
+
+	return ret ? ret : kipc_win_io(ctx, &a, write);
+}
+
+/* KIPC_IOC_REGION_CREATE (ABI 1.5). */
+static long kipc_region_create_ioctl(const struct kipc_region_create __user *uarg)
+{
+	struct kipc_region_create a;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.__reserved[0] || a.__reserved[1])
+		return -EINVAL;
+	return kipc_region_create(&a);
+}
+
 /**
  * kipc_ioctl_mgmt - a management ioctl on a context
  * @ctx:	the context, owned by current's address space
@@ -290,6 +345,14 @@ long kipc_ioctl_mgmt(struct kipc_ctx *ctx, unsigned int cmd, void __user *uarg)
 		return kipc_cancel_ioctl(ctx, uarg);
 	case KIPC_IOC_REGISTER:
 		return kipc_register_ioctl(ctx, uarg);
+	case KIPC_IOC_WIN_RBUF:
+		return kipc_rbuf_ioctl(ctx, uarg);
+	case KIPC_IOC_WIN_READ:
+		return kipc_win_io_ioctl(ctx, uarg, false);
+	case KIPC_IOC_WIN_WRITE:
+		return kipc_win_io_ioctl(ctx, uarg, true);
+	case KIPC_IOC_REGION_CREATE:
+		return kipc_region_create_ioctl(uarg);
 	}
 	return -ENOTTY;
 }

@@ -148,8 +148,12 @@ int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect, bool recv)
  *		op->tag the checked tag, deadlines set
  * @call:	wait for a reply
  *
+ * A send with a window (@ctx->wsend) comes here as a call: it waits for
+ * the receiver to have copied the window (window.c).
+ *
  * Return: 0, -EPIPE (nobody can receive), -EAGAIN (poll and no receiver),
- * -EMSGSIZE (the receiver reserved fewer descriptors), -EIOCBQUEUED
+ * -EMSGSIZE (the receiver reserved fewer descriptors, or has no buffer
+ * for a send's window), -EIOCBQUEUED
  * (asynchronous, waiting), or what kipc_wait() returns.
  */
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
@@ -183,7 +187,8 @@ int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call)
 	}
 
 	/* A receiver waits: deliver straight into its area, if it can take it. */
-	if (unlikely(KIPC_TAG_FDS(op->tag) > rcv->nrfd)) {
+	if (unlikely(KIPC_TAG_FDS(op->tag) > rcv->nrfd ||
+		     (ctx->wsend && !kipc_win_fits(rcv, ctx)))) {
 		spin_unlock(&ep->lock);
 		return -EMSGSIZE;
 	}
@@ -229,9 +234,13 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	}
 	for (;;) {
 		snd = kipc_first_waiter(&ep->senders);
-		if (!snd || likely(KIPC_TAG_FDS(snd->tag) <= ctx->nrfd))
+		if (!snd || likely(KIPC_TAG_FDS(snd->tag) <= ctx->nrfd &&
+				   !(snd->wsend && !kipc_win_fits(ctx, snd))))
 			break;
-		/* T5: more descriptors than we can take: that sender fails. */
+		/*
+		 * T5: more descriptors than we can take, or a send's window
+		 * our buffer cannot: that sender fails.
+		 */
 		kipc_waitq_del(&ep->senders, &snd->node);
 		kipc_complete(snd, -EMSGSIZE);
 	}

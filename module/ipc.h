@@ -43,6 +43,9 @@ static __always_inline void kipc_transfer(struct kipc_ctx *dst,
 	memcpy(d->mr, s->mr, KIPC_TAG_NR(tag) * sizeof(d->mr[0]));
 	kipc_move_files(dst, src);
 	d->tag = tag;
+	/* Windows: described, never their addresses (window.c). */
+	if (unlikely(src->nwin))
+		kipc_win_deliver(dst, src);
 	d->badge = badge;
 	if (likely(src->id.pid_ns == dst->id.pid_ns &&
 		   src->id.user_ns == dst->id.user_ns)) {

@@ -2,7 +2,8 @@
 /*
  * Per-user limits: how many endpoints a user may have alive, how many names
  * it may have published and how many descriptors its messages may hold in
- * flight at once.  A user is a real uid (the kuid, so users of different
+ * flight at once, and how many pages its exposed regions span (within the
+ * creator's RLIMIT_MEMLOCK, as mlock(2) counts; CAP_IPC_LOCK: none).  A user is a real uid (the kuid, so users of different
  * user namespaces that map to one kuid share a count), as for the kernel's
  * own per-user limits.  Counts are kept for everybody; a task with
  * CAP_SYS_RESOURCE is not held to the limits.  A limit of 0 means none.
@@ -17,6 +18,7 @@
 #include <linux/capability.h>
 #include <linux/hashtable.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -54,6 +56,16 @@ struct kipc_user {
 static DEFINE_HASHTABLE(kipc_users, 6);
 static DEFINE_SPINLOCK(kipc_users_lock);
 
+static bool kipc_user_idle(const struct kipc_user *u)
+{
+	unsigned int i;
+
+	for (i = 0; i < KIPC_NR_LIMITS; i++)
+		if (u->count[i])
+			return false;
+	return true;
+}
+
 static struct kipc_user *kipc_user_find(kuid_t uid)
 {
 	struct kipc_user *u;
@@ -64,16 +76,29 @@ static struct kipc_user *kipc_user_find(kuid_t uid)
 	return NULL;
 }
 
-static unsigned int kipc_limit_of(enum kipc_limit what)
+/* @what's limit for current's user; ULONG_MAX: none. */
+static unsigned long kipc_limit_of(enum kipc_limit what)
 {
+	unsigned int v;
+
 	switch (what) {
+	case KIPC_L_REGION_PAGES:
+		if (capable(CAP_IPC_LOCK))
+			return ULONG_MAX;
+		return rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	case KIPC_L_ENDPOINTS:
-		return READ_ONCE(max_endpoints);
+		v = READ_ONCE(max_endpoints);
+		break;
 	case KIPC_L_NAMES:
-		return READ_ONCE(max_names);
+		v = READ_ONCE(max_names);
+		break;
 	default:
-		return READ_ONCE(max_inflight);
+		v = READ_ONCE(max_inflight);
+		break;
 	}
+	if (!v || capable(CAP_SYS_RESOURCE))
+		return ULONG_MAX;
+	return v;
 }
 
 /**
@@ -83,18 +108,16 @@ static unsigned int kipc_limit_of(enum kipc_limit what)
  * @n:		how many
  *
  * Context: process context, no locks held.
- * Return: 0; -ENOSPC (endpoints, names) or -ETOOMANYREFS (descriptors in
- * flight) when the user's limit would be exceeded; -ENOMEM.  Nothing is
- * charged on failure.
+ * Return: 0; -ENOSPC (endpoints, names), -ETOOMANYREFS (descriptors in
+ * flight) or -ENOMEM (region pages) when the user's limit would be
+ * exceeded; -ENOMEM.  Nothing is charged on failure.
  */
 int kipc_charge(kuid_t uid, enum kipc_limit what, unsigned int n)
 {
-	unsigned int limit = kipc_limit_of(what);
+	unsigned long limit = kipc_limit_of(what);
 	struct kipc_user *u, *fresh = NULL;
 	int ret = 0;
 
-	if (limit && capable(CAP_SYS_RESOURCE))
-		limit = 0;
 	spin_lock(&kipc_users_lock);
 	u = kipc_user_find(uid);
 	if (!u) {
@@ -111,12 +134,13 @@ int kipc_charge(kuid_t uid, enum kipc_limit what, unsigned int n)
 			hash_add(kipc_users, &u->node, __kuid_val(uid));
 		}
 	}
-	if (limit && (u->count[what] + n > limit || u->count[what] + n < n))
-		ret = what == KIPC_L_INFLIGHT ? -ETOOMANYREFS : -ENOSPC;
+	if ((unsigned long)u->count[what] + n > limit ||
+	    u->count[what] + n < n)
+		ret = what == KIPC_L_INFLIGHT ? -ETOOMANYREFS :
+		      what == KIPC_L_REGION_PAGES ? -ENOMEM : -ENOSPC;
 	else
 		u->count[what] += n;
-	if (ret && !u->count[KIPC_L_ENDPOINTS] && !u->count[KIPC_L_NAMES] &&
-	    !u->count[KIPC_L_INFLIGHT]) {
+	if (ret && kipc_user_idle(u)) {
 		hash_del(&u->node);
 		fresh = u;
 	}
@@ -141,8 +165,7 @@ void kipc_uncharge(kuid_t uid, enum kipc_limit what, unsigned int n)
 	u = kipc_user_find(uid);
 	if (!WARN_ON_ONCE(!u || u->count[what] < n)) {
 		u->count[what] -= n;
-		if (!u->count[KIPC_L_ENDPOINTS] && !u->count[KIPC_L_NAMES] &&
-		    !u->count[KIPC_L_INFLIGHT]) {
+		if (kipc_user_idle(u)) {
 			hash_del(&u->node);
 			dead = u;
 		}

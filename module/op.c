@@ -32,15 +32,21 @@
  * memory and may change under us.  KIPC_TAG_F_CALL, which the kernel sets
  * on received messages, is ignored so a message can be sent back as is
  * (its descriptor count is not: a received count must be cleared or the
- * descriptors are passed back).
+ * descriptors are passed back).  Only a send or call (@wins) may name
+ * memory windows.
  */
-static __always_inline int kipc_load_tag(struct kipc_ctx *ctx, u64 *tagp)
+static __always_inline int kipc_load_tag(struct kipc_ctx *ctx, u64 *tagp,
+					 bool wins)
 {
 	u64 tag = READ_ONCE(ctx->utcb->tag) & ~KIPC_TAG_F_CALL;
 
 	if (unlikely(KIPC_TAG_NR(tag) > KIPC_MSG_REGS ||
-		     (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) ||
+		     (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK &
+		      ~KIPC_TAG_WINS_MASK) ||
 		     KIPC_TAG_FDS(tag) > KIPC_MSG_FDS))
+		return -EINVAL;
+	/* Windows: send and call load them (kipc_win_load()); no reply has any. */
+	if (unlikely(tag & KIPC_TAG_WINS_MASK) && !wins)
 		return -EINVAL;
 	*tagp = tag;
 	return 0;
@@ -135,11 +141,16 @@ static int kipc_op_send(struct kipc_ctx *ctx, struct kipc_op *op)
 	bool call = op->cmd == KIPC_IOC_CALL;
 	int ret;
 
-	ret = kipc_load_tag(ctx, &op->tag);
+	ret = kipc_load_tag(ctx, &op->tag, true);
 	if (ret)
 		return ret;
 	if (op->async && KIPC_TAG_FDS(op->tag))
 		return -EOPNOTSUPP;
+	if (unlikely(op->tag & KIPC_TAG_WINS_MASK)) {
+		ret = kipc_win_load(ctx, op->tag, call, op->async);
+		if (ret)
+			return ret;
+	}
 	ret = kipc_async_timeout(op, op->args.send_timeout) ?:
 	      kipc_async_timeout(op, op->args.recv_timeout);
 	if (ret)
@@ -163,7 +174,8 @@ static int kipc_op_send(struct kipc_ctx *ctx, struct kipc_op *op)
 	op->send_restart = op->args.send_timeout == KIPC_TIMEOUT_INFINITE;
 	if (!call) {
 		trace_kipc_send(op->h.ep->id, op->tag, op->h.badge);
-		return kipc_send(ctx, op, false);
+		/* A window: it waits until the receiver has copied it. */
+		return kipc_send(ctx, op, ctx->wsend);
 	}
 	trace_kipc_call(op->h.ep->id, op->tag, op->h.badge);
 	/* A restart would start the whole call's deadline again. */
@@ -179,7 +191,7 @@ static int kipc_op_reply(struct kipc_ctx *ctx, struct kipc_op *op)
 
 	if (op->args.ep != -1 || (op->args.flags & KIPC_ARGS_SLOT))
 		return -EINVAL;
-	ret = kipc_load_tag(ctx, &op->tag);
+	ret = kipc_load_tag(ctx, &op->tag, false);
 	if (ret)
 		return ret;
 	if (!ctx->reply_to)
@@ -206,7 +218,7 @@ static int kipc_op_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 		return ret;
 	/* The reply's tag: without a reply right, no reply is sent. */
 	if (reply && ctx->reply_to) {
-		ret = kipc_load_tag(ctx, &op->tag);
+		ret = kipc_load_tag(ctx, &op->tag, false);
 		if (ret)
 			return ret;
 		if (op->async && KIPC_TAG_FDS(op->tag))
@@ -261,7 +273,7 @@ static int kipc_op_send_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	if (unlikely(rs))
 		op->replied = rs->replied;
 	if (!op->replied) {
-		ret = kipc_load_tag(ctx, &op->tag);
+		ret = kipc_load_tag(ctx, &op->tag, false);
 		if (ret)
 			return ret;
 	}
@@ -363,6 +375,9 @@ static __always_inline int kipc_op_end(struct kipc_ctx *ctx, struct kipc_op *op,
 {
 	if (unlikely(op->files))
 		kipc_fds_end(ctx, op, ret);
+	/* Windows sent end with the call: no copy may still run. */
+	if (unlikely(ctx->nwin))
+		kipc_win_end(ctx);
 	kipc_status_end(ctx, op, ret);
 	kipc_serve_todo(ctx, &op->h);
 	if (unlikely(ret))
@@ -465,6 +480,8 @@ static void kipc_park_abandon(struct kipc_ctx *ctx)
 	struct kipc_op *op = &ctx->held;
 
 	kipc_wait_reply_end(ctx);
+	if (ctx->nwin)
+		kipc_win_end(ctx);
 	/* A reply that came meanwhile is not counted. */
 	ctx->pi.todo &= ~KIPC_PI_TODO_CHARGE;
 	kipc_fds_abandon(ctx, op, current->files == ctx->park_files);

@@ -105,6 +105,7 @@ static int kipc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "async %ld\n", atomic_long_read(&kipc_stats.async));
 	seq_printf(m, "boosted %ld\n", atomic_long_read(&kipc_stats.boosted));
 	seq_printf(m, "boosts %ld\n", atomic_long_read(&kipc_stats.boosts));
+	seq_printf(m, "regions %ld\n", atomic_long_read(&kipc_stats.regions));
 	return 0;
 }
 

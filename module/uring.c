@@ -166,6 +166,36 @@ void kipc_uring_release(struct kipc_ctx *ctx)
 	kipc_uring_disarm(ctx);
 }
 
+/*
+ * KIPC_IOC_WIN_READ and _WRITE from a ring (ABI 1.5): no wait, but the
+ * copy may fault and sleep, so an issue that must not block goes to
+ * io_uring's workers (-EAGAIN), which run in our address space.
+ */
+static int kipc_uring_win(struct io_uring_cmd *ucmd, unsigned int issue_flags)
+{
+	const struct kipc_uring_cmd *c = kipc_uring_payload(ucmd);
+	struct kipc_win_io a;
+	s32 fd = READ_ONCE(c->fd);
+	u32 flags = READ_ONCE(c->flags);
+	u64 arg = READ_ONCE(c->arg);
+	int ret;
+
+	if (fd != -1 || flags)
+		return -EINVAL;
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
+	ret = kipc_win_io_check(&a, u64_to_user_ptr(arg));
+	if (!ret)
+		ret = kipc_win_io(ucmd->file->private_data, &a,
+				  ucmd->cmd_op == KIPC_IOC_WIN_WRITE);
+	/*
+	 * Completed here, whatever the kernel: before 6.3 a worker that
+	 * returns a count (> 0) from ->uring_cmd never posts a CQE.
+	 */
+	kipc_uring_cmd_done(ucmd, ret, issue_flags);
+	return -EIOCBQUEUED;
+}
+
 /**
  * kipc_uring_cmd - ->uring_cmd of a context: one operation from a ring
  * @ucmd:	the command; sqe->cmd_op is the operation's ioctl number and
@@ -199,6 +229,9 @@ int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	case KIPC_IOC_REPLY:
 	case KIPC_IOC_CANCEL:
 		break;
+	case KIPC_IOC_WIN_READ:
+	case KIPC_IOC_WIN_WRITE:
+		return kipc_uring_win(ucmd, issue_flags);
 	default:
 		return -ENOTTY;
 	}

@@ -157,7 +157,8 @@ TEST_F(area, version_1_2)
 	EXPECT_EQ(64, offsetof(struct kipc_utcb, mr));
 	/* ABI 1.4 appended served_ns after fds: nothing before it moved. */
 	EXPECT_EQ(616, offsetof(struct kipc_utcb, served_ns));
-	EXPECT_EQ(624, sizeof(struct kipc_utcb));
+	EXPECT_EQ(624, offsetof(struct kipc_utcb, win));
+	EXPECT_EQ(816, sizeof(struct kipc_utcb));
 }
 
 /* ABI 1.0 caller, ABI 1.2 servers (descriptor and slot), and back. */

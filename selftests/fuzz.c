@@ -876,6 +876,8 @@ static void write_msg(struct kipc_utcb *u, uint64_t tag)
 	unsigned int n = KIPC_TAG_NR(tag);
 
 	u->tag = tag;
+	/* No window is valid: a window count in a tag stays EINVAL (tag_ok()). */
+	memset(u->win, 0, sizeof(u->win));
 	for (unsigned int i = 0; i < n && i < KIPC_MSG_REGS; i++)
 		u->mr[i] = val(KIPC_TAG_LABEL(tag), i);
 	for (unsigned int i = 0; i < KIPC_TAG_FDS(tag) && i < KIPC_MSG_FDS; i++)
@@ -1695,7 +1697,7 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
-			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED,
+			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED | KIPC_FEAT_BULK,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 

@@ -5,6 +5,7 @@
  * ring teardown, task death and exec with operations pending.
  */
 #include <liburing.h>
+#include <sys/uio.h>
 #include <poll.h>
 
 #include "kipc_test.h"
@@ -168,6 +169,80 @@ TEST_F(uring, recv_and_reply)
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(-ENOENT, reap_cqe(&self->ring, &d, 20000));
 	EXPECT_EQ(self->async0, kipc_stat("async"));
+}
+
+/* ABI 1.5: a ring server reads and writes its caller's windows. */
+struct wclient {
+	int ep, ret;
+	unsigned char in[100000], out[100000];
+};
+
+static void *win_client(void *arg)
+{
+	struct wclient *w = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	for (size_t i = 0; i < sizeof(w->in); i++)
+		w->in[i] = (unsigned char)(i * 7);
+	kipc_win_set(&c, 0, w->in, sizeof(w->in), KIPC_WIN_READ);
+	kipc_win_set(&c, 1, w->out, sizeof(w->out), KIPC_WIN_WRITE);
+	w->ret = kipc_call(&c, w->ep, KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 2), INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+TEST_F(uring, window_read_and_write)
+{
+	static struct wclient w;
+	static unsigned char buf[100000];
+	struct kipc_ctx *s = &self->c[0];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct kipc_win_io rd = { .win = 0, .iov = (uintptr_t)&iov, .iovcnt = 1 };
+	struct kipc_win_io wr = { .win = 1, .iov = (uintptr_t)&iov, .iovcnt = 1 };
+	struct kipc_win_io bad = { .win = 1, .iov = (uintptr_t)&iov, .iovcnt = 1 };
+	uint64_t d;
+	pthread_t t;
+
+	w.ep = self->ep;
+	ASSERT_EQ(0, pthread_create(&t, NULL, win_client, &w));
+	ASSERT_EQ(0, kipc_recv(s, self->ep, INF));
+	ASSERT_EQ(2, kipc_nwins(s));
+	kipc_prep_win_io(sqe_for(&self->ring, 1), s, &rd, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ((int)sizeof(buf), reap_cqe(&self->ring, &d, 20000));
+	EXPECT_EQ(1, d);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(buf[i] + 1);
+	kipc_prep_win_io(sqe_for(&self->ring, 2), s, &wr, 1);
+	/* and a read of the WRITE window: refused */
+	kipc_prep_win_io(sqe_for(&self->ring, 3), s, &bad, 0);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	for (int k = 0; k < 2; k++) {
+		int res = reap_cqe(&self->ring, &d, 20000);
+
+		EXPECT_EQ(d == 2 ? (int)sizeof(buf) : -EACCES, res);
+	}
+	/* fd and flags of the command must be -1 and 0 */
+	{
+		struct io_uring_sqe *sqe = sqe_for(&self->ring, 4);
+		struct kipc_uring_cmd *c;
+
+		kipc_prep_win_io(sqe, s, &rd, 0);
+		c = (struct kipc_uring_cmd *)sqe->cmd;
+		c->fd = 0;
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		EXPECT_EQ(-EINVAL, reap_cqe(&self->ring, &d, 20000));
+	}
+	ASSERT_EQ(0, kipc_reply(s, 0));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, w.ret);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ASSERT_EQ((unsigned char)(i * 7 + 1), w.out[i]);
+	/* the call is over: ENOENT from the ring too */
+	kipc_prep_win_io(sqe_for(&self->ring, 5), s, &rd, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-ENOENT, reap_cqe(&self->ring, &d, 20000));
 }
 
 /* A real-time caller: what the ring thread runs at, after the CQE. */

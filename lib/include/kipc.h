@@ -520,4 +520,74 @@ static inline int kipc_cancel(struct kipc_ctx *ctx)
 }
 #endif
 
+/*
+ * Memory windows (ABI 1.5, kipc_win(3)).  A caller names up to
+ * KIPC_MSG_WINS ranges of its memory with kipc_win_set() (window @i of the
+ * next message; the tag says how many: KIPC_TAG_WITH_WINS()); the server
+ * of the call copies out of a READ window and into a WRITE window while
+ * the call waits for its reply.  Each returns the bytes copied or
+ * -errno.
+ */
+struct iovec;
+
+static inline void kipc_win_set(struct kipc_ctx *ctx, unsigned int i,
+				const void *addr, size_t len, unsigned int flags)
+{
+	struct kipc_window *w = &ctx->utcb->win[i];
+
+	w->addr = (uintptr_t)addr;
+	w->len = len;
+	w->flags = flags;
+	w->__reserved = 0;
+}
+
+/* In a received message: how many windows, window @i's length and bits. */
+static inline unsigned int kipc_nwins(const struct kipc_ctx *ctx)
+{
+	return KIPC_TAG_WINS(ctx->utcb->tag);
+}
+
+static inline uint64_t kipc_win_len(const struct kipc_ctx *ctx, unsigned int i)
+{
+	return ctx->utcb->win[i].len;
+}
+
+static inline unsigned int kipc_win_flags(const struct kipc_ctx *ctx,
+					  unsigned int i)
+{
+	return ctx->utcb->win[i].flags;
+}
+
+ssize_t kipc_win_read(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+		      void *buf, size_t len);
+ssize_t kipc_win_write(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+		       const void *buf, size_t len);
+ssize_t kipc_win_readv(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+		       const struct iovec *iov, int iovcnt);
+ssize_t kipc_win_writev(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
+			const struct iovec *iov, int iovcnt);
+/* Post (@len > 0) or remove (NULL, 0) the context's receive buffer. */
+int kipc_rbuf_set(struct kipc_ctx *ctx, void *buf, size_t len);
+
+/*
+ * Exposed regions (ABI 1.5, kipc_region(3)): kipc_region_create() exposes
+ * [@addr, @addr + @len) of the caller's memory and returns a handle with
+ * @rights (KIPC_REGION_READ, _WRITE, _GRANT); holders put into and get out
+ * of it by offset.  Each returns the bytes copied (put, get), a new
+ * descriptor (create, mint), 0, or -errno.
+ */
+int kipc_region_create(struct kipc_ctx *ctx, void *addr, size_t len,
+		       unsigned int rights, unsigned int flags);
+int kipc_region_mint(int region, unsigned int rights, unsigned int flags);
+ssize_t kipc_region_put(int region, uint64_t off, const void *buf, size_t len,
+			unsigned int flags);
+ssize_t kipc_region_get(int region, uint64_t off, void *buf, size_t len);
+ssize_t kipc_region_putv(int region, uint64_t off, const struct iovec *iov,
+			 int iovcnt, unsigned int flags);
+ssize_t kipc_region_getv(int region, uint64_t off, const struct iovec *iov,
+			 int iovcnt);
+int kipc_region_bind(int region, int ntfn, uint64_t bits);
+int kipc_region_revoke(int region);
+int kipc_region_info(int region, struct kipc_region_info *info);
+
 #endif /* LIBKIPC_H */

@@ -103,6 +103,22 @@ static inline void kipc_prep_cancel(struct io_uring_sqe *sqe, struct kipc_ctx *c
 	kipc_prep_cmd(sqe, ctx, KIPC_IOC_CANCEL, -1, 0);
 }
 
+/*
+ * KIPC_IOC_WIN_READ or _WRITE (@write) of the call @ctx serves (ABI 1.5):
+ * @a must stay valid until the completion (a copy that may block is issued
+ * from io_uring's workers).  The CQE's res is the bytes copied or -errno.
+ */
+static inline void kipc_prep_win_io(struct io_uring_sqe *sqe, struct kipc_ctx *ctx,
+				    const struct kipc_win_io *a, int write)
+{
+	struct kipc_uring_cmd c = { .fd = -1, .flags = 0 };
+
+	c.arg = (uintptr_t)a;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ctx->fd, NULL, 0, 0);
+	sqe->cmd_op = write ? KIPC_IOC_WIN_WRITE : KIPC_IOC_WIN_READ;
+	memcpy(sqe->cmd, &c, sizeof(c));
+}
+
 #ifdef __cplusplus
 }
 #endif

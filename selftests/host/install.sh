@@ -34,7 +34,7 @@ versioned() { readelf --dyn-syms -W "$tmp/prog" | grep -q 'kipc_ctx_open@LIBKIPC
 check "it links to the versioned symbol kipc_ctx_open@LIBKIPC_1.0" versioned
 exports() { ! readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" |
 	awk '$5 == "GLOBAL" && $7 != "UND" { print $8 }' |
-	grep -Ev '^kipc_[a-z_]+@@LIBKIPC_1\.[0-4]$|^LIBKIPC_1\.[0-4]$' | grep .; }
+	grep -Ev '^kipc_[a-z_]+@@LIBKIPC_1\.[0-5]$|^LIBKIPC_1\.[0-5]$' | grep .; }
 check "libkipc.so exports only versioned kipc_* symbols" exports
 v11() { readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" | grep -q 'kipc_lookup@@LIBKIPC_1.1'; }
 check "the 1.1 functions are versioned LIBKIPC_1.1" v11
@@ -42,6 +42,8 @@ v13() { readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" | grep -q 'kipc_p
 check "the 1.3 functions are versioned LIBKIPC_1.3" v13
 v14() { readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" | grep -q 'kipc_ep_create_floor@@LIBKIPC_1.4'; }
 check "the 1.4 functions are versioned LIBKIPC_1.4" v14
+v15() { readelf --dyn-syms -W "$tmp/root/usr/lib/libkipc.so.1" | grep -q 'kipc_region_put@@LIBKIPC_1.5'; }
+check "the 1.5 functions are versioned LIBKIPC_1.5" v15
 if [ -d "/lib/modules/$kver/build" ]; then
 	check "make modules_install INSTALL_MOD_PATH" make -s modules_install INSTALL_MOD_PATH="$tmp/mod"
 	found() { modprobe -d "$tmp/mod" -S "$kver" --show-depends kipc | grep -q "/lib/modules/$kver/updates/kipc.ko"; }

@@ -25,13 +25,19 @@
 
 /* Interface version reported by KIPC_IOC_VERSION. */
 #define KIPC_ABI_MAJOR		1
-#define KIPC_ABI_MINOR		4
+#define KIPC_ABI_MINOR		5
 
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
 
 /* Most file descriptors one message can carry. */
 #define KIPC_MSG_FDS		8
+
+/* Memory windows one call can carry (ABI 1.5, struct kipc_utcb.win). */
+#define KIPC_MSG_WINS		8
+
+/* Largest receive buffer of a context (ABI 1.5, KIPC_IOC_WIN_RBUF). */
+#define KIPC_RBUF_MAX		65536
 
 /* Registered endpoint handles per context (ABI 1.2, KIPC_IOC_REGISTER). */
 #define KIPC_SLOTS		16
@@ -46,7 +52,9 @@
  *   bits  7..15  flags: KIPC_TAG_F_* (kernel-set on receive; on send
  *                KIPC_TAG_F_CALL is ignored and the others must be 0)
  *                except bits 8..11, the number of file descriptors the
- *                message carries (0..KIPC_MSG_FDS, see struct kipc_utcb)
+ *                message carries (0..KIPC_MSG_FDS, see struct kipc_utcb),
+ *                and bits 12..15 (ABI 1.5), the number of memory windows
+ *                (0..KIPC_MSG_WINS, struct kipc_window)
  *   bits 16..63  label, 48 bits chosen freely by the sender
  */
 #define KIPC_TAG_NR_MASK	0x7fULL
@@ -62,6 +70,10 @@
 #define KIPC_TAG_FDS_SHIFT	8
 #define KIPC_TAG_FDS_MASK	(0xfULL << KIPC_TAG_FDS_SHIFT)
 
+/* Number of memory windows: bits 12..15 (ABI 1.5; values above 8 invalid). */
+#define KIPC_TAG_WINS_SHIFT	12
+#define KIPC_TAG_WINS_MASK	(0xfULL << KIPC_TAG_WINS_SHIFT)
+
 #define KIPC_TAG(label, nr) \
 	((((__u64)(label)) << KIPC_TAG_LABEL_SHIFT) | ((__u64)(nr) & KIPC_TAG_NR_MASK))
 #define KIPC_TAG_NR(tag)	((unsigned int)((tag) & KIPC_TAG_NR_MASK))
@@ -72,6 +84,12 @@
 #define KIPC_TAG_WITH_FDS(tag, n) \
 	(((__u64)(tag) & ~KIPC_TAG_FDS_MASK) | \
 	 (((__u64)(n) << KIPC_TAG_FDS_SHIFT) & KIPC_TAG_FDS_MASK))
+#define KIPC_TAG_WINS(tag) \
+	((unsigned int)(((tag) & KIPC_TAG_WINS_MASK) >> KIPC_TAG_WINS_SHIFT))
+/* @tag with its window count set to @n. */
+#define KIPC_TAG_WITH_WINS(tag, n) \
+	(((__u64)(tag) & ~KIPC_TAG_WINS_MASK) | \
+	 (((__u64)(n) << KIPC_TAG_WINS_SHIFT) & KIPC_TAG_WINS_MASK))
 
 /* struct kipc_utcb.status bits, written by the kernel. */
 /* reply_recv: a reply right was held but its caller had gone. */
@@ -130,6 +148,44 @@ struct kipc_area_args {
 	};
 };
 
+/* struct kipc_window.flags */
+#define KIPC_WIN_READ		(1U << 0)	/* the server may read it */
+#define KIPC_WIN_WRITE		(1U << 1)	/* the server may write it */
+/* out: the window's bytes are at the start of the receive buffer */
+#define KIPC_WIN_COPIED		(1U << 2)
+
+/**
+ * struct kipc_window - a memory window of a call (ABI 1.5)
+ * @addr:	sending: the start of the window in the caller's memory;
+ *		received: 0 (a server never learns the caller's addresses).
+ * @len:	its length in bytes (0 is allowed: nothing to access).
+ * @flags:	sending: KIPC_WIN_READ and/or KIPC_WIN_WRITE, not 0;
+ *		received: the same, plus KIPC_WIN_COPIED when the window was
+ *		copied into the receiver's buffer (KIPC_IOC_WIN_RBUF).
+ * @__reserved:	sending: must be 0; received: 0.
+ *
+ * A caller names up to KIPC_MSG_WINS windows of its own memory in
+ * struct kipc_utcb @win and their number in the tag (KIPC_TAG_WINS).
+ * While the call waits for its reply, the context that received it, and
+ * only it, may copy out of a READ window and into a WRITE window with
+ * KIPC_IOC_WIN_READ and _WRITE.  The windows end when the call ends:
+ * reply, cancel, timeout, signal, death of either side.  Nothing is
+ * mapped or buffered: each access copies straight between the two
+ * address spaces.  The caller's bytes may change while the server reads
+ * them: a server validates what it copied, never the caller's memory
+ * twice.
+ *
+ * A send (not a call) may carry one READ window, delivered only into the
+ * receive buffer of the receiving context (KIPC_IOC_WIN_RBUF): the sender
+ * waits until it was copied.  A reply and a send_recv carry none.
+ */
+struct kipc_window {
+	__u64 addr;
+	__u64 len;
+	__u32 flags;
+	__u32 __reserved;
+};
+
 /**
  * struct kipc_utcb - the message area of one context (mmap offset 0)
  * @tag:	message tag; the sender fills it in, the kernel writes the
@@ -159,6 +215,9 @@ struct kipc_area_args {
  *		the CPU time in nanoseconds that the server's thread spent on
  *		the call, from the end of the receive that delivered it to the
  *		reply; not written otherwise.
+ * @win:	(ABI 1.5) sending: the first KIPC_TAG_WINS(tag) entries are
+ *		the message's memory windows; receiving: their lengths and
+ *		access bits, as many as KIPC_TAG_WINS of the delivered tag.
  *
  * Registers past the delivered count keep whatever the receiver had in
  * them.  The kernel reads @tag, @mr, @fd_max and @fds of the sender and
@@ -190,6 +249,7 @@ struct kipc_utcb {
 	__u32 __pad;
 	__s32 fds[KIPC_MSG_FDS];
 	__u64 served_ns;
+	struct kipc_window win[KIPC_MSG_WINS];
 };
 
 /* Timeouts, in nanoseconds relative to the start of the phase. */
@@ -308,6 +368,7 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_AREA_ARGS	(1ULL << 11)	/* ABI 1.2: KIPC_IOC_M*, REGISTER */
 #define KIPC_FEAT_SEND_RECV	(1ULL << 12)	/* ABI 1.3: KIPC_IOC_MSEND_RECV */
 #define KIPC_FEAT_SCHED		(1ULL << 13)	/* ABI 1.4: inheritance, KIPC_EP_* */
+#define KIPC_FEAT_BULK		(1ULL << 14)	/* ABI 1.5: windows and regions */
 
 /**
  * struct kipc_version - result of KIPC_IOC_VERSION
@@ -485,8 +546,12 @@ struct kipc_cancel {
  *		EINVAL; bound the wait with KIPC_IOC_CANCEL instead); for
  *		call it is both the send and the receive timeout.
  *
+ * @arg:	(ABI 1.5) KIPC_IOC_WIN_READ and _WRITE: the address of their
+ *		struct kipc_win_io (@fd -1, @flags 0); read when the command
+ *		is issued.
+ *
  * sqe->cmd_op is KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV,
- * _NTFN_WAIT or _CANCEL.  The message goes from and comes into the
+ * _NTFN_WAIT, _CANCEL, _WIN_READ or _WIN_WRITE.  The message goes from and comes into the
  * context's message area as with the ioctl; the CQE's res is what the
  * ioctl would have returned (0 or -errno).  A context runs one operation
  * at a time: use one context per operation in flight.
@@ -494,7 +559,10 @@ struct kipc_cancel {
 struct kipc_uring_cmd {
 	__s32 fd;
 	__u32 flags;
-	__u64 timeout;
+	union {
+		__u64 timeout;
+		__u64 arg;
+	};
 };
 
 /* struct kipc_register.flags */
@@ -524,6 +592,174 @@ struct kipc_register {
 	__u32 __pad;
 	__u64 __reserved[2];
 };
+
+/**
+ * struct kipc_rbuf - argument of KIPC_IOC_WIN_RBUF (ABI 1.5)
+ * @addr:	start of the receive buffer in the context's address space.
+ * @len:	its length, 0..KIPC_RBUF_MAX; 0 removes the buffer (then
+ *		@addr must be 0).
+ * @flags:	must be 0.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Posts a receive buffer on the context, kept until changed: when a
+ * message received on this context (recv, reply_recv) carries a READ
+ * window no longer than the buffer, the first such window is copied to
+ * the buffer's start before the receive returns, and its entry in @win
+ * carries KIPC_WIN_COPIED, so a small request needs no KIPC_IOC_WIN_READ.
+ * The copy is a snapshot like any other.  Fails with EBUSY while an
+ * operation runs on the context.
+ */
+struct kipc_rbuf {
+	__u64 addr;
+	__u64 len;
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct kipc_win_io - argument of KIPC_IOC_WIN_READ and _WRITE (ABI 1.5)
+ * @win:	the window: 0..KIPC_TAG_WINS(tag)-1 of the call received.
+ * @flags:	must be 0.
+ * @offset:	where in the window the access starts.
+ * @iov:	address of an array of struct iovec in the server's memory:
+ *		where read bytes go, or where written bytes come from.
+ * @iovcnt:	its length, 0..1024.
+ * @__pad:	must be 0.
+ * @__reserved:	must be 0.
+ *
+ * Copies between the window of the call this context holds the reply
+ * right for and the server's own memory: the whole range [@offset,
+ * @offset + the iovecs' total) must lie inside the window (ERANGE) and
+ * the window must allow the access (EACCES).  Returns the number of bytes
+ * copied, always the whole range; ENOENT without a reply right,
+ * ECONNRESET once the caller stopped waiting, EFAULT when a page of
+ * either side cannot be accessed.  Ranges are copied 64 KiB at a time,
+ * each piece all or nothing: after EFAULT, the pieces before the faulting
+ * one were copied.  Also an io_uring command (struct kipc_uring_cmd).
+ */
+struct kipc_win_io {
+	__u32 win;
+	__u32 flags;
+	__u64 offset;
+	__u64 iov;
+	__u32 iovcnt;
+	__u32 __pad;
+	__u64 __reserved[2];
+};
+
+/* Rights of a region handle (ABI 1.5). */
+#define KIPC_REGION_READ	(1U << 0)	/* get: copy out of it */
+#define KIPC_REGION_WRITE	(1U << 1)	/* put: copy into it */
+#define KIPC_REGION_GRANT	(1U << 2)	/* may be passed on, minted */
+#define KIPC_REGION_RIGHTS_ALL	(KIPC_REGION_READ | KIPC_REGION_WRITE | KIPC_REGION_GRANT)
+
+/**
+ * struct kipc_region_create - argument of KIPC_IOC_REGION_CREATE, on a
+ * context (ABI 1.5)
+ * @addr:	start of the range of the caller's memory to expose.
+ * @len:	its length, 1 byte or more.
+ * @rights:	the new handle's rights, KIPC_REGION_*: READ or WRITE or
+ *		both, and GRANT if it may be passed on or minted.
+ * @flags:	KIPC_FD_INHERIT or 0.
+ * @__reserved:	must be 0.
+ *
+ * Returns a region handle: a file descriptor whose holders copy into
+ * (KIPC_IOC_REGION_PUT) and out of (_GET) the range, in the creator's
+ * address space, without the creator running, as its rights allow.  The
+ * creator's mapping never changes; pages are pinned only while a copy
+ * runs.  A region counts its pages against the creator's real uid,
+ * limited by the creator's RLIMIT_MEMLOCK (ENOMEM) unless it has
+ * CAP_IPC_LOCK, until its last handle closes.  Handles pass in messages
+ * like endpoint handles (KIPC_REGION_GRANT needed).
+ */
+struct kipc_region_create {
+	__u64 addr;
+	__u64 len;
+	__u32 rights;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct kipc_region_mint - argument of KIPC_IOC_REGION_MINT, on a region
+ * handle (ABI 1.5)
+ * @rights:	the new handle's rights: a subset of the handle's, which
+ *		must carry KIPC_REGION_GRANT.
+ * @flags:	KIPC_FD_INHERIT or 0.
+ * @__reserved:	must be 0.
+ *
+ * Returns a new handle of the same region.
+ */
+struct kipc_region_mint {
+	__u32 rights;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+
+/* struct kipc_region_io.flags */
+#define KIPC_REGION_SIGNAL	(1U << 0)	/* put: ring the doorbell */
+
+/**
+ * struct kipc_region_io - argument of KIPC_IOC_REGION_PUT and _GET, on a
+ * region handle (ABI 1.5)
+ * @offset:	where in the region the copy starts.
+ * @iov:	address of an array of struct iovec in the caller's memory.
+ * @iovcnt:	its length, 0..1024.
+ * @flags:	put: KIPC_REGION_SIGNAL or 0; get: 0.
+ * @__reserved:	must be 0.
+ *
+ * Copies between the region and the caller's memory; [@offset, @offset +
+ * the iovecs' total) must lie inside the region (ERANGE); the handle
+ * must carry KIPC_REGION_WRITE (put) or _READ (get) (EPERM).  Returns the
+ * number of bytes copied (the whole range); EPIPE once the region was
+ * revoked or its creator's address space is gone; EFAULT as for windows
+ * (64 KiB pieces, each all or nothing).  A put with KIPC_REGION_SIGNAL
+ * signals the notification bound to the region (KIPC_IOC_REGION_BIND)
+ * after its bytes are in place.
+ */
+struct kipc_region_io {
+	__u64 offset;
+	__u64 iov;
+	__u32 iovcnt;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct kipc_region_bind - argument of KIPC_IOC_REGION_BIND (ABI 1.5)
+ * @ntfn:	a notification descriptor, or -1 to unbind.
+ * @flags:	must be 0.
+ * @bits:	the bits a signalling put raises, not 0 (0 to unbind).
+ * @__reserved:	must be 0.
+ *
+ * The region's doorbell.  Only its creator's address space may bind,
+ * revoke (KIPC_IOC_REGION_REVOKE: puts and gets that run finish the
+ * 64 KiB piece they copy, later ones fail with EPIPE; returns once no
+ * copy runs) or replace the binding.
+ */
+struct kipc_region_bind {
+	__s32 ntfn;
+	__u32 flags;
+	__u64 bits;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct kipc_region_info - result of KIPC_IOC_REGION_INFO (ABI 1.5)
+ * @len:	the region's length.
+ * @rights:	this handle's rights.
+ * @flags:	KIPC_REGION_REVOKED when revoked.
+ * @__reserved:	zero.
+ */
+struct kipc_region_info {
+	__u64 len;
+	__u32 rights;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+#define KIPC_REGION_REVOKED	(1U << 0)
 
 #define KIPC_IOC_MAGIC		0xD7
 
@@ -561,5 +797,17 @@ struct kipc_register {
 #define KIPC_IOC_NTFN_WAIT	_IOW(KIPC_IOC_MAGIC, 0x32, struct kipc_notify)
 #define KIPC_IOC_NTFN_BIND	_IOW(KIPC_IOC_MAGIC, 0x33, struct kipc_notify_bind)
 #define KIPC_IOC_CANCEL		_IOW(KIPC_IOC_MAGIC, 0x34, struct kipc_cancel)
+/* ABI 1.5: memory windows (on a context) and regions. */
+#define KIPC_IOC_WIN_RBUF	_IOW(KIPC_IOC_MAGIC, 0x40, struct kipc_rbuf)
+#define KIPC_IOC_WIN_READ	_IOW(KIPC_IOC_MAGIC, 0x41, struct kipc_win_io)
+#define KIPC_IOC_WIN_WRITE	_IOW(KIPC_IOC_MAGIC, 0x42, struct kipc_win_io)
+#define KIPC_IOC_REGION_CREATE	_IOW(KIPC_IOC_MAGIC, 0x50, struct kipc_region_create)
+/* On a region handle: */
+#define KIPC_IOC_REGION_MINT	_IOW(KIPC_IOC_MAGIC, 0x51, struct kipc_region_mint)
+#define KIPC_IOC_REGION_PUT	_IOW(KIPC_IOC_MAGIC, 0x52, struct kipc_region_io)
+#define KIPC_IOC_REGION_GET	_IOW(KIPC_IOC_MAGIC, 0x53, struct kipc_region_io)
+#define KIPC_IOC_REGION_BIND	_IOW(KIPC_IOC_MAGIC, 0x54, struct kipc_region_bind)
+#define KIPC_IOC_REGION_REVOKE	_IO(KIPC_IOC_MAGIC, 0x55)
+#define KIPC_IOC_REGION_INFO	_IOR(KIPC_IOC_MAGIC, 0x56, struct kipc_region_info)
 
 #endif /* _UAPI_LINUX_KIPC_H */

@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory windows (ABI 1.5): a caller names ranges of its memory beside its
+ * registers; the server of the call copies out of READ windows and into
+ * WRITE windows through its reply right, until the call ends.  The receive
+ * buffer, and a send's one window through it.
+ */
+#include <sys/uio.h>
+
+#include "kipc_test.h"
+
+#define LABEL	7
+
+KIPC_FIXTURE(window);
+
+static void fill(unsigned char *p, size_t n, unsigned int seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(mix(seed + i / 8) >> (i % 8 * 8));
+}
+
+static int same(const unsigned char *p, size_t n, unsigned int seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(mix(seed + i / 8) >> (i % 8 * 8)))
+			return 0;
+	return 1;
+}
+
+static void *map(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * In a forked child (a context belongs to its address space): open one,
+ * name window @addr/@len/@flags as window 0, and make @cmd (call, send).
+ * Returns what it returned, negated, for _exit().
+ */
+static int child_op(int ep, unsigned int cmd, uint64_t label, const void *addr,
+		    uint64_t len, unsigned int flags)
+{
+	uint64_t tag = KIPC_TAG_WITH_WINS(KIPC_TAG(label, 0), 1);
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	kipc_win_set(&c, 0, addr, len, flags);
+	return -(cmd == KIPC_IOC_CALL ? kipc_call(&c, ep, tag, INF) :
+		 kipc_send(&c, ep, tag, INF));
+}
+
+/*
+ * The server of most tests: receives one call, checks what it was told
+ * about the windows, runs its script, replies.  Returns 0 or the first
+ * failing step's line.
+ */
+struct script {
+	int (*run)(struct partner *p);
+	size_t len;		/* every window's length */
+	unsigned int nwin;
+	int expect;		/* what the client's call returns */
+};
+
+static int serve_one(struct partner *p)
+{
+	struct script *s = p->arg;
+	int ret = kipc_recv(&p->c, p->ep, INF);
+
+	if (ret)
+		return __LINE__;
+	if (!(kipc_tag(&p->c) & KIPC_TAG_F_CALL) || kipc_nwins(&p->c) != s->nwin)
+		return __LINE__;
+	for (unsigned int i = 0; i < s->nwin; i++)
+		if (p->c.utcb->win[i].addr || kipc_win_len(&p->c, i) != s->len)
+			return __LINE__;
+	ret = s->run(p);
+	if (ret)
+		return ret;
+	return kipc_reply(&p->c, KIPC_TAG(LABEL + 1, 0)) ? __LINE__ : 0;
+}
+
+/* Window 0 READ: read it whole in three uneven iovecs, then at offsets. */
+static int run_read(struct partner *p)
+{
+	struct script *s = p->arg;
+	unsigned char *buf = malloc(s->len);
+	struct iovec iov[3] = {
+		{ buf, 1 }, { buf + 1, 4095 }, { buf + 4096, s->len - 4096 },
+	};
+	unsigned char b[100];
+	int bad = 0;
+
+	if (!buf)
+		return __LINE__;
+	if (kipc_win_flags(&p->c, 0) != KIPC_WIN_READ ||
+	    kipc_win_readv(&p->c, 0, 0, iov, 3) != (ssize_t)s->len ||
+	    !same(buf, s->len, 1))
+		bad = __LINE__;
+	else if (kipc_win_read(&p->c, 0, s->len - 100, b, 100) != 100 ||
+		 memcmp(b, buf + s->len - 100, 100))
+		bad = __LINE__;
+	/* Window 1 is WRITE: fill it with seed 2. */
+	fill(buf, s->len, 2);
+	if (!bad && (kipc_win_flags(&p->c, 1) != KIPC_WIN_WRITE ||
+		     kipc_win_write(&p->c, 1, 0, buf, s->len) != (ssize_t)s->len))
+		bad = __LINE__;
+	free(buf);
+	return bad;
+}
+
+TEST_F(window, read_and_write_one_mib)
+{
+	struct script s = { run_read, 1 << 20, 2, 0 };
+	unsigned char *in = map(s.len), *out = map(s.len);
+	struct partner srv;
+
+	ASSERT_TRUE(in && out);
+	fill(in, s.len, 1);
+	memset(out, 0, s.len);
+	ASSERT_EQ(0, partner_start(&srv, self->ep, serve_one, &s));
+	kipc_win_set(&self->c, 0, in, s.len, KIPC_WIN_READ);
+	kipc_win_set(&self->c, 1, out, s.len, KIPC_WIN_WRITE);
+	ASSERT_EQ(0, kipc_call(&self->c, self->ep,
+			       KIPC_TAG_WITH_WINS(KIPC_TAG(LABEL, 0), 2), INF));
+	EXPECT_EQ(0, partner_join(&srv));
+	EXPECT_EQ(LABEL + 1, KIPC_TAG_LABEL(kipc_tag(&self->c)));
+	EXPECT_TRUE(same(out, s.len, 2));
+	EXPECT_TRUE(same(in, s.len, 1));
+}
+
+/* Every refusal of an access, by the server, while the call waits. */
+static int run_errors(struct partner *p)
+{
+	unsigned char b[8];
+	struct iovec bad_iov = { (void *)8, 8 };
+	struct kipc_win_io a = { .win = 0, .iov = (uintptr_t)&bad_iov, .iovcnt = 1 };
+
+	if (kipc_win_read(&p->c, 2, 0, b, 1) != -EINVAL)	/* no such window */
+		return __LINE__;
+	if (kipc_win_read(&p->c, 0, 4096, b, 1) != -ERANGE)	/* past the end */
+		return __LINE__;
+	if (kipc_win_read(&p->c, 0, 4090, b, 8) != -ERANGE)	/* straddles it */
+		return __LINE__;
+	if (kipc_win_read(&p->c, 0, ~0ULL, b, 1) != -ERANGE)
+		return __LINE__;
+	if (kipc_win_write(&p->c, 0, 0, b, 1) != -EACCES)	/* READ only */
+		return __LINE__;
+	if (kipc_win_read(&p->c, 1, 0, b, 1) != -EACCES)	/* WRITE only */
+		return __LINE__;
+	if (kipc_win_read(&p->c, 0, 4096, b, 0) != 0)		/* empty, at the end */
+		return __LINE__;
+	if (kipc_win_read(&p->c, 0, 0, b, 8) != 8)
+		return __LINE__;
+	/* Our own bad buffer: EFAULT, and the window is still there. */
+	if (ioctl(p->c.fd, KIPC_IOC_WIN_READ, &a) != -1 || errno != EFAULT)
+		return __LINE__;
+	a.flags = 1;
+	if (ioctl(p->c.fd, KIPC_IOC_WIN_READ, &a) != -1 || errno != EINVAL)
+		return __LINE__;
+	a.flags = 0;
+	a.__reserved[1] = 1;
+	if (ioctl(p->c.fd, KIPC_IOC_WIN_READ, &a) != -1 || errno != EINVAL)
+		return __LINE__;
+	a.__reserved[1] = 0;
+	a.iovcnt = 1025;
+	if (ioctl(p->c.fd, KIPC_IOC_WIN_READ, &a) != -1 || errno != EINVAL)
+		return __LINE__;
+	if (kipc_win_read(&p->c, 0, 0, b, 8) != 8)
+		return __LINE__;
+	/* A reply carries no windows. */
+	p->c.utcb->tag = KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1);
+	if (ioctl(p->c.fd, KIPC_IOC_REPLY, &(struct kipc_ipc){ .fd = -1 }) != -1 ||
+	    errno != EINVAL)
+		return __LINE__;
+	return 0;
+}
+
+TEST_F(window, refusals)
+{
+	struct script s = { run_errors, 4096, 2, 0 };
+	unsigned char *in = map(4096), *out = map(4096);
+	struct partner srv;
+	unsigned char b[8];
+
+	ASSERT_TRUE(in && out);
+	ASSERT_EQ(0, partner_start(&srv, self->ep, serve_one, &s));
+	kipc_win_set(&self->c, 0, in, 4096, KIPC_WIN_READ);
+	kipc_win_set(&self->c, 1, out, 4096, KIPC_WIN_WRITE);
+	ASSERT_EQ(0, kipc_call(&self->c, self->ep,
+			       KIPC_TAG_WITH_WINS(KIPC_TAG(LABEL, 0), 2), INF));
+	EXPECT_EQ(0, partner_join(&srv));
+	/* No reply right: ENOENT. */
+	EXPECT_EQ(-ENOENT, kipc_win_read(&self->c, 0, 0, b, 1));
+}
+
+/* What a caller may not name. */
+TEST_F(window, bad_windows)
+{
+	unsigned char *in = map(4096);
+	struct {
+		uint64_t addr, len;
+		unsigned int flags, res, nwin;
+		int err;
+	} bad[] = {
+		{ (uintptr_t)in, 4096, 0, 0, 1, -EINVAL },		/* no bits */
+		{ (uintptr_t)in, 4096, 8, 0, 1, -EINVAL },		/* unknown bit */
+		{ (uintptr_t)in, 4096, KIPC_WIN_COPIED, 0, 1, -EINVAL },
+		{ (uintptr_t)in, 4096, KIPC_WIN_READ, 1, 1, -EINVAL },	/* reserved */
+		{ ~0ULL - 10, 100, KIPC_WIN_READ, 0, 1, -EINVAL },	/* wraps */
+		{ 1ULL << 63, 4096, KIPC_WIN_READ, 0, 1, -EFAULT },	/* kernel */
+		{ (uintptr_t)in, 4096, KIPC_WIN_READ, 0, 9, -EINVAL },	/* too many */
+	};
+
+	ASSERT_TRUE(in != NULL);
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kipc_window *w = &self->c.utcb->win[0];
+
+		for (unsigned int j = 0; j < KIPC_MSG_WINS; j++)
+			kipc_win_set(&self->c, j, in, 4096, KIPC_WIN_READ);
+		w->addr = bad[i].addr;
+		w->len = bad[i].len;
+		w->flags = bad[i].flags;
+		w->__reserved = bad[i].res;
+		EXPECT_EQ(bad[i].err,
+			  kipc_call(&self->c, self->ep,
+				    KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), bad[i].nwin),
+				    KIPC_TIMEOUT_POLL)) TH_LOG("case %u", i);
+	}
+	/* Valid windows and nobody receiving: the usual EAGAIN. */
+	kipc_win_set(&self->c, 0, in, 4096, KIPC_WIN_READ);
+	EXPECT_EQ(-EAGAIN, kipc_call(&self->c, self->ep,
+				     KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1),
+				     KIPC_TIMEOUT_POLL));
+	/* A send's window: one, READ only. */
+	EXPECT_EQ(-EINVAL, kipc_send(&self->c, self->ep,
+				     KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 2),
+				     KIPC_TIMEOUT_POLL));
+	kipc_win_set(&self->c, 0, in, 4096, KIPC_WIN_READ | KIPC_WIN_WRITE);
+	EXPECT_EQ(-EINVAL, kipc_send(&self->c, self->ep,
+				     KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1),
+				     KIPC_TIMEOUT_POLL));
+	/* send_recv carries none. */
+	kipc_win_set(&self->c, 0, in, 4096, KIPC_WIN_READ);
+	EXPECT_EQ(-EINVAL, kipc_send_recv(&self->c, self->ep,
+					  KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1),
+					  self->ep, KIPC_TIMEOUT_POLL, KIPC_TIMEOUT_POLL));
+}
+
+/* A hole in the middle of a window, read-only pages, empty windows. */
+static int run_holes(struct partner *p)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *b = malloc(3 * pg);
+	int bad = 0;
+
+	if (!b)
+		return __LINE__;
+	/* Window 0: three pages, the middle one unmapped. */
+	if (kipc_win_read(&p->c, 0, 0, b, pg) != pg || !same(b, pg, 3))
+		bad = __LINE__;
+	else if (kipc_win_read(&p->c, 0, 0, b, 3 * pg) != -EFAULT)
+		bad = __LINE__;
+	else if (kipc_win_read(&p->c, 0, pg + 10, b, 1) != -EFAULT)
+		bad = __LINE__;
+	else if (kipc_win_read(&p->c, 0, 2 * pg, b, pg) != pg || !same(b, pg, 4))
+		bad = __LINE__;
+	/* Window 1: read-only pages, READ|WRITE: reads work, writes fault. */
+	else if (kipc_win_read(&p->c, 1, 0, b, pg) != pg || !same(b, pg, 5))
+		bad = __LINE__;
+	else if (kipc_win_write(&p->c, 1, 0, b, 1) != -EFAULT)
+		bad = __LINE__;
+	/* Window 2: empty. */
+	else if (kipc_win_len(&p->c, 2) != 0 ||
+		 kipc_win_read(&p->c, 2, 0, b, 0) != 0 ||
+		 kipc_win_read(&p->c, 2, 0, b, 1) != -ERANGE)
+		bad = __LINE__;
+	free(b);
+	return bad;
+}
+
+static int serve_raw(struct partner *p)
+{
+	int (*run)(struct partner *) = p->arg;
+	int ret;
+
+	if (kipc_recv(&p->c, p->ep, INF))
+		return __LINE__;
+	ret = run(p);
+	if (ret)
+		return ret;
+	return kipc_reply(&p->c, KIPC_TAG(LABEL + 1, 0)) ? __LINE__ : 0;
+}
+
+TEST_F(window, hole_readonly_and_empty)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *a = map(3 * pg), *ro = map(pg);
+	struct partner srv;
+
+	ASSERT_TRUE(a && ro);
+	fill(a, pg, 3);
+	fill(a + 2 * pg, pg, 4);
+	ASSERT_EQ(0, munmap(a + pg, pg));
+	fill(ro, pg, 5);
+	ASSERT_EQ(0, mprotect(ro, pg, PROT_READ));
+	ASSERT_EQ(0, partner_start(&srv, self->ep, serve_raw, run_holes));
+	kipc_win_set(&self->c, 0, a, 3 * pg, KIPC_WIN_READ);
+	kipc_win_set(&self->c, 1, ro, pg, KIPC_WIN_READ | KIPC_WIN_WRITE);
+	kipc_win_set(&self->c, 2, a, 0, KIPC_WIN_READ);
+	ASSERT_EQ(0, kipc_call(&self->c, self->ep,
+			       KIPC_TAG_WITH_WINS(KIPC_TAG(LABEL, 0), 3), INF));
+	EXPECT_EQ(0, partner_join(&srv));
+	EXPECT_TRUE(same(ro, pg, 5));
+}
+
+/* Overlapping windows see each other's writes; a huge window of nothing. */
+static int run_overlap(struct partner *p)
+{
+	unsigned char b[64], c[64];
+
+	memset(b, 0xab, sizeof(b));
+	if (kipc_win_write(&p->c, 1, 32, b, 64) != 64)
+		return __LINE__;
+	/* Window 0 starts 32 bytes before window 1. */
+	if (kipc_win_read(&p->c, 0, 64, c, 64) != 64 || memcmp(b, c, 64))
+		return __LINE__;
+	/* Window 2: 1 TiB of which nothing is mapped at offset 0. */
+	if (kipc_win_len(&p->c, 2) != 1ULL << 40 ||
+	    kipc_win_read(&p->c, 2, 0, c, 64) != -EFAULT ||
+	    kipc_win_read(&p->c, 2, (1ULL << 40) - 64, c, 65) != -ERANGE)
+		return __LINE__;
+	return 0;
+}
+
+TEST_F(window, overlapping_and_huge)
+{
+	unsigned char *a = map(4096);
+	struct partner srv;
+
+	ASSERT_TRUE(a != NULL);
+	memset(a, 0, 4096);
+	ASSERT_EQ(0, partner_start(&srv, self->ep, serve_raw, run_overlap));
+	kipc_win_set(&self->c, 0, a, 1024, KIPC_WIN_READ);
+	kipc_win_set(&self->c, 1, a + 32, 1024, KIPC_WIN_WRITE);
+	/* Just above the 1 GiB mark of a 47-bit address space, unmapped. */
+	kipc_win_set(&self->c, 2, (void *)(1ULL << 44), 1ULL << 40, KIPC_WIN_READ);
+	ASSERT_EQ(0, kipc_call(&self->c, self->ep,
+			       KIPC_TAG_WITH_WINS(KIPC_TAG(LABEL, 0), 3), INF));
+	EXPECT_EQ(0, partner_join(&srv));
+	for (int i = 0; i < 64; i++)
+		ASSERT_EQ(0xab, a[64 + i]);
+}
+
+/*
+ * The windows end with the call: a caller that times out sees no byte
+ * land in its memory afterwards, however fast its server writes.
+ */
+struct late {
+	int ep;
+	volatile int stop;
+	long writes, resets;
+};
+
+static void *late_writer(void *arg)
+{
+	struct late *l = arg;
+	static unsigned char b[256 << 10];
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	while (!l->stop) {
+		if (kipc_recv(&c, l->ep, 50 * MS))
+			continue;
+		for (unsigned char v = 1;; v++) {
+			ssize_t n;
+
+			memset(b, v, sizeof(b));
+			n = kipc_win_write(&c, 0, 0, b, sizeof(b));
+			if (n < 0) {
+				if (n == -ECONNRESET)
+					l->resets++;
+				break;
+			}
+			l->writes++;
+		}
+	}
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+TEST_F(window, no_write_after_the_call_ended)
+{
+	size_t len = 256 << 10;
+	unsigned char *a = map(len), *snap = malloc(len);
+	struct late l = { .ep = self->ep };
+	pthread_t t;
+
+	ASSERT_TRUE(a && snap);
+	ASSERT_EQ(0, pthread_create(&t, NULL, late_writer, &l));
+	for (int i = 0; i < 40; i++) {
+		kipc_win_set(&self->c, 0, a, len, KIPC_WIN_WRITE);
+		ASSERT_EQ(-ETIMEDOUT,
+			  kipc_call(&self->c, self->ep,
+				    KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1), 5 * MS));
+		memcpy(snap, a, len);
+		sleep_ms(2);
+		ASSERT_EQ(0, memcmp(snap, a, len)) TH_LOG("round %d", i);
+	}
+	l.stop = 1;
+	pthread_join(t, NULL);
+	EXPECT_GT(l.writes, 0);
+	EXPECT_GT(l.resets, 0);
+	TH_LOG("%ld writes, %ld ended by the caller's timeout", l.writes, l.resets);
+}
+
+/* A caller killed while its server copies; a server killed holding windows. */
+TEST_F(window, caller_killed_during_copy)
+{
+	size_t len = 64 << 20;
+	long before = kipc_stat("contexts");
+	unsigned char *b = malloc(1 << 20);
+	pid_t pid = fork();
+	ssize_t n;
+	long reads = 0;
+
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		unsigned char *a = map(len);
+
+		if (!a)
+			_exit(1);
+		memset(a, 7, len);
+		_exit(child_op(self->ep, KIPC_IOC_CALL, 1, a, len, KIPC_WIN_READ));
+	}
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(len, kipc_win_len(&self->c, 0));
+	for (;;) {
+		n = kipc_win_read(&self->c, 0, (reads % 64) << 20, b, 1 << 20);
+		if (n < 0)
+			break;
+		ASSERT_EQ(1 << 20, n);
+		ASSERT_EQ(7, b[12345]);
+		if (++reads == 20)
+			kill(pid, SIGKILL);
+	}
+	EXPECT_EQ(-ECONNRESET, n);
+	reap(pid);
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, 0));
+	EXPECT_EQ(before, kipc_stat("contexts"));
+	free(b);
+}
+
+TEST_F(window, server_killed_holding_windows)
+{
+	unsigned char *a = map(4096);
+	long before = kipc_stat("contexts");
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct kipc_ctx c;
+
+		ctx_open(&c);
+		if (kipc_recv(&c, self->ep, INF))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_TRUE(a != NULL);
+	kipc_win_set(&self->c, 0, a, 4096, KIPC_WIN_READ | KIPC_WIN_WRITE);
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "receivers-waiting", 1));
+	/* Killed once it holds the call and its windows. */
+	if (fork() == 0) {
+		sleep_ms(100);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	EXPECT_EQ(-ECONNRESET, kipc_call(&self->c, self->ep,
+					 KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1), INF));
+	reap(pid);
+	while (wait(NULL) > 0)
+		;
+	EXPECT_EQ(before, kipc_stat("contexts"));
+}
+
+/* The receive buffer: the first READ window of a call, when it fits. */
+TEST_F(window, receive_buffer)
+{
+	static unsigned char rbuf[1000];
+	unsigned char *a = map(8192);
+	pid_t pid;
+
+	ASSERT_TRUE(a != NULL);
+	fill(a, 8192, 9);
+	EXPECT_EQ(-EINVAL, kipc_rbuf_set(&self->c, rbuf, KIPC_RBUF_MAX + 1));
+	EXPECT_EQ(-EFAULT, kipc_rbuf_set(&self->c, (void *)(1ULL << 63), 16));
+	EXPECT_EQ(-EINVAL, kipc_rbuf_set(&self->c, rbuf, 0));
+	ASSERT_EQ(0, kipc_rbuf_set(&self->c, rbuf, sizeof(rbuf)));
+	/* Windows: WRITE, READ 1000 (the first READ, fits: copied), READ 100. */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct kipc_ctx c;
+
+		ctx_open(&c);
+		kipc_win_set(&c, 0, a, 100, KIPC_WIN_WRITE);
+		kipc_win_set(&c, 1, a + 100, 1000, KIPC_WIN_READ);
+		kipc_win_set(&c, 2, a + 1100, 100, KIPC_WIN_READ);
+		_exit(-kipc_call(&c, self->ep,
+				 KIPC_TAG_WITH_WINS(KIPC_TAG(LABEL, 0), 3), INF));
+	}
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	EXPECT_EQ(3, kipc_nwins(&self->c));
+	EXPECT_EQ(KIPC_WIN_WRITE, kipc_win_flags(&self->c, 0));
+	EXPECT_EQ(KIPC_WIN_READ | KIPC_WIN_COPIED, kipc_win_flags(&self->c, 1));
+	EXPECT_EQ(KIPC_WIN_READ, kipc_win_flags(&self->c, 2));
+	EXPECT_EQ(0, memcmp(rbuf, a + 100, 1000));
+	EXPECT_EQ(0, kipc_reply(&self->c, 0));
+	EXPECT_EQ(0, reap(pid));
+	/* A first READ window longer than the buffer: not copied. */
+	memset(rbuf, 0, sizeof(rbuf));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(child_op(self->ep, KIPC_IOC_CALL, 1, a, 1001, KIPC_WIN_READ));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	EXPECT_EQ(KIPC_WIN_READ, kipc_win_flags(&self->c, 0));
+	EXPECT_EQ(0, rbuf[0] | rbuf[999]);
+	EXPECT_EQ(0, kipc_reply(&self->c, 0));
+	EXPECT_EQ(0, reap(pid));
+	/* Removed: nothing copied any more. */
+	EXPECT_EQ(0, kipc_rbuf_set(&self->c, NULL, 0));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(child_op(self->ep, KIPC_IOC_CALL, 1, a, 10, KIPC_WIN_READ));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	EXPECT_EQ(KIPC_WIN_READ, kipc_win_flags(&self->c, 0));
+	EXPECT_EQ(0, rbuf[0]);
+	EXPECT_EQ(0, kipc_reply(&self->c, 0));
+	EXPECT_EQ(0, reap(pid));
+}
+
+/* A send's one READ window goes only into a receive buffer. */
+TEST_F(window, send_with_a_window)
+{
+	static unsigned char rbuf[4096];
+	unsigned char *a = map(8192);
+	struct kipc_ctx s;
+	pid_t pid;
+
+	ASSERT_TRUE(a != NULL);
+	fill(a, 8192, 11);
+	ctx_open(&s);
+	/* No buffer: the send fails (EMSGSIZE), the receiver waits on. */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(child_op(self->ep, KIPC_IOC_SEND, 3, a, 100, KIPC_WIN_READ));
+	EXPECT_EQ(-ETIMEDOUT, kipc_recv(&s, self->ep, 200 * MS));
+	EXPECT_EQ(EMSGSIZE, reap(pid));
+	/* With one: copied before the send returns; no reply right. */
+	ASSERT_EQ(0, kipc_rbuf_set(&s, rbuf, sizeof(rbuf)));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(child_op(self->ep, KIPC_IOC_SEND, 3, a + 8, 4096, KIPC_WIN_READ));
+	ASSERT_EQ(0, kipc_recv(&s, self->ep, INF));
+	EXPECT_EQ(0, kipc_tag(&s) & KIPC_TAG_F_CALL);
+	EXPECT_EQ(3, KIPC_TAG_LABEL(kipc_tag(&s)));
+	EXPECT_EQ(KIPC_WIN_READ | KIPC_WIN_COPIED, kipc_win_flags(&s, 0));
+	EXPECT_EQ(0, memcmp(rbuf, a + 8, 4096));
+	EXPECT_EQ(-ENOENT, kipc_reply(&s, 0));
+	EXPECT_EQ(0, reap(pid));
+	/* Too long for the buffer: EMSGSIZE. */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(child_op(self->ep, KIPC_IOC_SEND, 3, a, 4097, KIPC_WIN_READ));
+	EXPECT_EQ(-ETIMEDOUT, kipc_recv(&s, self->ep, 200 * MS));
+	EXPECT_EQ(EMSGSIZE, reap(pid));
+	/* A window that is not there: the sender fails, nothing copied. */
+	memset(rbuf, 0, sizeof(rbuf));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		munmap(a, 8192);
+		_exit(child_op(self->ep, KIPC_IOC_SEND, 4, a, 4096, KIPC_WIN_READ));
+	}
+	ASSERT_EQ(0, kipc_recv(&s, self->ep, INF));
+	EXPECT_EQ(4, KIPC_TAG_LABEL(kipc_tag(&s)));
+	EXPECT_EQ(KIPC_WIN_READ, kipc_win_flags(&s, 0));
+	EXPECT_EQ(EFAULT, reap(pid));
+	kipc_ctx_close(&s);
+}
+
+TEST_HARNESS_MAIN
