@@ -5,6 +5,7 @@
  * in messages, revoke (also while puts run on another CPU), the owner's
  * exit, the doorbell, the per-user limit.
  */
+#include <linux/userfaultfd.h>
 #include <sys/uio.h>
 
 #include "kipc_test.h"
@@ -371,6 +372,63 @@ TEST_F(region, memlock_limit)
 	}
 	EXPECT_EQ(0, reap(pid));
 	EXPECT_EQ(0, kipc_stat("regions"));
+}
+
+/*
+ * A putter stalled on a userfaultfd page of its own source buffer does not
+ * hold the owner's revoke: the fault is taken outside the region's gate.
+ */
+struct stuckput {
+	int r;
+	void *src;
+	volatile ssize_t ret;
+	volatile int done;
+};
+
+static void *stuck_put(void *arg)
+{
+	struct stuckput *sp = arg;
+
+	sp->ret = kipc_region_put(sp->r, 0, sp->src, 4096, 0);
+	sp->done = 1;
+	return NULL;
+}
+
+TEST_F(region, revoke_not_held_by_a_stalled_putter)
+{
+	unsigned char *mem = map(4096), *trap = map(4096);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)trap, 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct stuckput sp = { 0 };
+	pthread_t t;
+	uint64_t t0;
+	int uffd;
+
+	ASSERT_TRUE(mem && trap);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	memset(mem, 6, 4096);
+	sp.r = kipc_region_create(&self->c, mem, 4096, ALL, 0);
+	sp.src = trap;
+	ASSERT_GE(sp.r, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, stuck_put, &sp));
+	sleep_ms(200);
+	EXPECT_FALSE(sp.done);
+	t0 = now_ns();
+	EXPECT_EQ(0, kipc_region_revoke(sp.r));
+	EXPECT_LT(now_ns() - t0, 500 * MS);
+	EXPECT_EQ(6, mem[0]);
+	close(uffd);
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EPIPE, sp.ret);
+	EXPECT_EQ(6, mem[0]);
+	close(sp.r);
 }
 
 TEST_HARNESS_MAIN

@@ -5,6 +5,7 @@
  * WRITE windows through its reply right, until the call ends.  The receive
  * buffer, and a send's one window through it.
  */
+#include <linux/userfaultfd.h>
 #include <sys/uio.h>
 
 #include "kipc_test.h"
@@ -595,6 +596,127 @@ TEST_F(window, send_with_a_window)
 	EXPECT_EQ(KIPC_WIN_READ, kipc_win_flags(&s, 0));
 	EXPECT_EQ(EFAULT, reap(pid));
 	kipc_ctx_close(&s);
+}
+
+/*
+ * Hostile memory.  A userfaultfd range stalls whoever faults on it until
+ * its handler answers; a window's copies must never let one side's stall
+ * hold the other: a server stuck on a fault in its own buffer does not
+ * keep its caller from timing out, and a caller's window under
+ * userfaultfd fails the server's access at once instead of stalling it.
+ */
+static int uffd_range(void *addr, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)addr, len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+struct stuck {
+	struct kipc_ctx *c;
+	void *buf;
+	volatile ssize_t ret;
+	volatile int done;
+};
+
+static void *stuck_read(void *arg)
+{
+	struct stuck *st = arg;
+
+	st->ret = kipc_win_read(st->c, 0, 0, st->buf, 4096);
+	st->done = 1;
+	return NULL;
+}
+
+TEST_F(window, server_stalled_on_its_own_fault_holds_nobody)
+{
+	unsigned char *a = map(4096), *trap = map(4096);
+	struct stuck st = { 0 };
+	uint64_t t0;
+	pthread_t t;
+	pid_t pid;
+	int uffd;
+
+	ASSERT_TRUE(a && trap);
+	uffd = uffd_range(trap, 4096);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(-uffd));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct kipc_ctx c;
+		uint64_t start, took;
+		int ret;
+
+		ctx_open(&c);
+		kipc_win_set(&c, 0, a, 4096, KIPC_WIN_READ);
+		start = now_ns();
+		ret = kipc_call(&c, self->ep, KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1),
+				300 * MS);
+		took = now_ns() - start;
+		/* Its own deadline, not the server's stall (until we end it). */
+		_exit(ret == -ETIMEDOUT && took < 2000 * MS ? 0 : 1);
+	}
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	st.c = &self->c;
+	st.buf = trap;
+	ASSERT_EQ(0, pthread_create(&t, NULL, stuck_read, &st));
+	t0 = now_ns();
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_LT(now_ns() - t0, 2500 * MS);
+	sleep_ms(100);
+	EXPECT_FALSE(st.done);		/* still stuck on its own page */
+	/* Let the fault go: the server's access ends, the call being over. */
+	close(uffd);
+	pthread_join(t, NULL);
+	EXPECT_TRUE(st.ret == -ECONNRESET || st.ret == -EFAULT) TH_LOG("%zd", st.ret);
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&self->c, 0));
+}
+
+TEST_F(window, caller_window_under_userfaultfd_fails_at_once)
+{
+	unsigned char *trap = map(8192), b[16];
+	pid_t pid;
+	int uffd;
+	uint64_t t0;
+
+	ASSERT_TRUE(trap != NULL);
+	/* The child registers its own window's pages, never populated. */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int fd = uffd_range(trap, 8192);
+		struct kipc_ctx c;
+
+		if (fd < 0)
+			_exit(fd == -EPERM || fd == -ENOSYS ? 2 : 1);
+		ctx_open(&c);
+		kipc_win_set(&c, 0, trap, 8192, KIPC_WIN_READ | KIPC_WIN_WRITE);
+		_exit(kipc_call(&c, self->ep, KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1),
+				INF) ? 1 : 0);
+	}
+	uffd = kipc_recv(&self->c, self->ep, 5000 * MS);
+	if (uffd) {
+		EXPECT_EQ(2, reap(pid));
+		SKIP(return, "userfaultfd not available");
+	}
+	t0 = now_ns();
+	EXPECT_EQ(-EFAULT, kipc_win_read(&self->c, 0, 0, b, sizeof(b)));
+	EXPECT_EQ(-EFAULT, kipc_win_write(&self->c, 0, 4096, b, sizeof(b)));
+	EXPECT_LT(now_ns() - t0, 1000 * MS);
+	EXPECT_EQ(0, kipc_reply(&self->c, 0));
+	EXPECT_EQ(0, reap(pid));
 }
 
 TEST_HARNESS_MAIN
