@@ -40,7 +40,7 @@ TEST_SRCS	:= $(wildcard selftests/*.c)
 TESTS		:= $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
 EXAMPLES	:= $(O)/examples/echo-server $(O)/examples/echo-client \
 		   $(O)/examples/name-server $(O)/examples/name-client \
-		   $(O)/examples/uring-server
+		   $(O)/examples/uring-server $(O)/examples/file-server
 BENCH		:= $(O)/bench/kipc-bench
 TOOLS		:= $(O)/tools/kipcctl
 KSFT		:= $(O)/ksft/kselftest_harness.h

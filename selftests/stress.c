@@ -67,6 +67,17 @@
  * server was told went out: a failed call is marked, a delivered reply
  * too, and whoever comes second checks the other's mark.
  *
+ * Bulk data (ABI 1.5): one call in four on B also names two memory
+ * windows of 1 byte to 256 KiB, a READ window holding a pattern of its
+ * label and a WRITE window; the synchronous server threads read the first
+ * whole, check it, and fill the second with the reply's pattern, which
+ * the client checks after the reply (not on A: the ring server does not
+ * copy).  And every server exposes a region (its "board", a 4 KiB record
+ * per slot); clients take a handle of the current server's board with
+ * pidfd_getfd() and put a record of the call into it before half of their
+ * window calls, which the server checks in its own memory without having
+ * run for it; a killed server's board fails every put with EPIPE.
+ *
  * Scheduling follows the call (sched.c): every client thread runs at a
  * random nice value from -5 to 5 and every server thread at its own from
  * 0 to 10, so calls lend priorities all the time (at delivery, to busy
@@ -132,6 +143,8 @@ struct counts {
 	uint64_t slot_calls, area_calls, srv_slot_ops, srv_area_ops, uring_slot;
 	uint64_t churns, churn_busy, busy_calls, srv_busy;
 	uint64_t stop_max_ns;	/* longest stop (SIGSTOP to SIGCONT) */
+	/* ABI 1.5: window calls, bytes checked, board puts and their checks */
+	uint64_t win_calls, win_bytes, win_reset, puts, put_epipe, board_checks;
 };
 
 /* Created before any fork, MAP_SHARED: everybody's view of the run. */
@@ -140,6 +153,9 @@ struct shared {
 	int kills_started;	/* server kills begun (bumped before SIGKILL) */
 	int kills_done;		/* server kills finished (new server up) */
 	int b_gen;		/* generation of the current endpoint B */
+	int board_gen;		/* generation of the server's board, 0: none yet */
+	int board_fd;		/* its region handle in the server process */
+	pid_t board_pid;	/* that process */
 	struct counts n;
 	int nmsg;
 	char msg[NMSG][MSGLEN];
@@ -238,6 +254,31 @@ static unsigned int fds_of(uint64_t label)
 static unsigned int fds_on(uint64_t label, bool on_b)
 {
 	return on_b ? fds_of(label) : 0;
+}
+
+/* ABI 1.5: a call on B with two windows, one in four; their length. */
+#define WIN_MAX		(256 << 10)
+#define BOARD_REC	4096
+
+static bool wins_on(uint64_t label, bool on_b)
+{
+	return on_b && ((label >> 2) % 4) == 1;
+}
+
+static size_t win_len(uint64_t label)
+{
+	return 1 + (label * 0x9e3779b97f4a7c15ULL >> 40) % WIN_MAX;
+}
+
+/* Byte @i of the request (READ window; its first 8 bytes: a board gen). */
+static unsigned char req_byte(uint64_t label, size_t i)
+{
+	return (unsigned char)(label + i * 7 + (i >> 9));
+}
+
+static unsigned char rep_byte(uint64_t label, size_t i)
+{
+	return (unsigned char)(label * 3 + i * 5 + (i >> 11));
 }
 
 static bool is_fifo(int fd)
@@ -516,6 +557,97 @@ enum { M_NONE, M_REPLY, M_SPLIT, M_DROP };
  * Check the request that arrived in @c (on B if @on_b) and put the reply
  * into @c.  Returns the reply's tag; *@mode says how to answer.
  */
+/* The server's board: a region of its memory, a record per slot. */
+static unsigned char *board;
+
+static struct mark *srv_mark(struct kipc_ctx *c);
+
+/*
+ * A window access on a server thread's context, marked like its other
+ * ioctls: EBUSY only while the churner registers there (then again).
+ */
+static ssize_t win_io(struct kipc_ctx *c, bool write, unsigned int w, void *buf,
+		      size_t len)
+{
+	return MARKED(srv_mark(c), srv_busy, "server: window access",
+		      (int)(write ? kipc_win_write(c, w, 0, buf, len) :
+				    kipc_win_read(c, w, 0, buf, len)));
+}
+
+/*
+ * A request with windows: read the READ window whole and check it, fill
+ * the WRITE window with the reply's bytes; if the client put the call's
+ * record on our board, it is there, in our memory.
+ */
+static void serve_windows(struct kipc_ctx *c, uint64_t label, bool on_b)
+{
+	static __thread unsigned char *buf;
+	size_t len = win_len(label);
+	uint64_t gen;
+	ssize_t n;
+
+	if (kipc_nwins(c) != (wins_on(label, on_b) ? 2 : 0)) {
+		report("server: label %#llx came with %u windows", (unsigned long long)label,
+		       kipc_nwins(c));
+		return;
+	}
+	if (!kipc_nwins(c))
+		return;
+	if (kipc_win_len(c, 0) != len || kipc_win_len(c, 1) != len ||
+	    kipc_win_flags(c, 0) != KIPC_WIN_READ || kipc_win_flags(c, 1) != KIPC_WIN_WRITE) {
+		report("server: label %#llx: windows %llu/%#x %llu/%#x, not %zu",
+		       (unsigned long long)label, (unsigned long long)kipc_win_len(c, 0),
+		       kipc_win_flags(c, 0), (unsigned long long)kipc_win_len(c, 1),
+		       kipc_win_flags(c, 1), len);
+		return;
+	}
+	if (!buf)
+		buf = malloc(WIN_MAX);
+	n = win_io(c, false, 0, buf, len);
+	if (n == -ECONNRESET) {
+		ADD(win_reset, 1);
+		return;
+	}
+	if (n != (ssize_t)len) {
+		report("server: label %#llx: window read: %zd", (unsigned long long)label, n);
+		return;
+	}
+	for (size_t i = 8; i < len; i++) {
+		if (buf[i] != req_byte(label, i)) {
+			report("server: label %#llx: window byte %zu is %#x",
+			       (unsigned long long)label, i, buf[i]);
+			return;
+		}
+	}
+	/* Our copy says whether the client put a record on this board. */
+	if (len >= 8) {
+		memcpy(&gen, buf, 8);
+		if (gen && gen == (uint64_t)W.srv_gen && board) {
+			uint64_t rec;
+
+			/*
+			 * This call's record, or a later call's of the same
+			 * slot (its caller may have given this one up).
+			 */
+			memcpy(&rec, board + LABEL_SLOT(label) * BOARD_REC, 8);
+			if (rec < label || LABEL_SLOT(rec) != LABEL_SLOT(label))
+				report("server: label %#llx: the board holds %#llx",
+				       (unsigned long long)label, (unsigned long long)rec);
+			ADD(board_checks, 1);
+		}
+	}
+	for (size_t i = 0; i < len; i++)
+		buf[i] = rep_byte(label, i);
+	n = win_io(c, true, 1, buf, len);
+	if (n == -ECONNRESET) {
+		ADD(win_reset, 1);
+		return;
+	}
+	if (n != (ssize_t)len)
+		report("server: label %#llx: window write: %zd", (unsigned long long)label, n);
+	ADD(win_bytes, 2 * len);
+}
+
 static uint64_t serve_request(struct kipc_ctx *c, bool on_b, int *mode,
 			      int *pending)
 {
@@ -529,8 +661,8 @@ static uint64_t serve_request(struct kipc_ctx *c, bool on_b, int *mode,
 	slot = LABEL_SLOT(label);
 	badge = c->utcb->badge;
 	if (!(tag & KIPC_TAG_F_CALL) ||
-	    (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK) != KIPC_TAG_F_CALL ||
-	    slot >= NSLOT || n > KIPC_MSG_REGS) {
+	    (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK & ~KIPC_TAG_WINS_MASK) !=
+	    KIPC_TAG_F_CALL || slot >= NSLOT || n > KIPC_MSG_REGS) {
 		report("server: bad tag %#llx", (unsigned long long)tag);
 		for (unsigned int i = 0; i < KIPC_TAG_FDS(tag); i++)
 			close(kipc_fds(c)[i]);
@@ -571,6 +703,7 @@ static uint64_t serve_request(struct kipc_ctx *c, bool on_b, int *mode,
 				__ATOMIC_RELAXED) == label + 1)
 		report("server: label %#llx (slot %u) delivered twice",
 		       (unsigned long long)label, slot);
+	serve_windows(c, label, on_b);
 
 	/* The reply: own values, then a checksum of what arrived. */
 	rn = reply_nr(n);
@@ -681,6 +814,15 @@ static struct {
 } srv_ctx[NSRV];
 
 /* A receive, or a reply and a receive, named as @style says. */
+/* The mark of a synchronous server thread's context. */
+static struct mark *srv_mark(struct kipc_ctx *c)
+{
+	for (int i = 0; i < NSRV; i++)
+		if (&srv_ctx[i].c == c)
+			return &srv_ctx[i].mk;
+	abort();
+}
+
 static int srv_recv(struct kipc_ctx *c, int style, bool on_b, bool reply, uint64_t tag,
 		    uint64_t to)
 {
@@ -874,6 +1016,24 @@ static void *server_thread(void *arg)
 static int server_main(void *unused)
 {
 	pthread_t t[NSRV], u, ch;
+	struct kipc_ctx bc;
+	int r;
+
+	/* The board, exposed before anybody may call; its handle stays open. */
+	board = mmap(NULL, NSLOT * BOARD_REC, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ctx_open(&bc);
+	r = board == MAP_FAILED ? -ENOMEM :
+	    kipc_region_create(&bc, board, NSLOT * BOARD_REC, KIPC_REGION_WRITE, 0);
+	kipc_ctx_close(&bc);
+	if (r < 0) {
+		report("server: board: %d", r);
+		board = NULL;
+	} else {
+		SH->board_fd = r;
+		SH->board_pid = getpid();
+		__atomic_store_n(&SH->board_gen, W.srv_gen, __ATOMIC_RELEASE);
+	}
 
 	catch_signal(SIGUSR1, W.srv_gen & 1);
 	signal(SIGUSR2, SIG_IGN);
@@ -924,7 +1084,90 @@ struct client {
 	struct mark mk;		/* its context's ioctls, the churner's included */
 	int ready;		/* the churner may register in its slots */
 	int *churner_done;	/* before its context closes */
+	/* ABI 1.5 */
+	unsigned char *win_in, *win_out;	/* its windows */
+	int board;		/* a handle of a server's board, or -1 */
+	int board_gen;		/* that server's generation */
 };
+
+/* A handle of the current server's board, taken with pidfd_getfd(). */
+static void client_take_board(struct client *cl)
+{
+	int gen = LOAD(SH->board_gen), pidfd, fd;
+
+	if (gen == cl->board_gen)
+		return;
+	if (cl->board >= 0)
+		close(cl->board);
+	cl->board = -1;
+	cl->board_gen = gen;
+	pidfd = syscall(SYS_pidfd_open, SH->board_pid, 0);
+	if (pidfd < 0)
+		return;		/* gone already */
+	fd = syscall(SYS_pidfd_getfd, pidfd, SH->board_fd, 0);
+	close(pidfd);
+	/* A new server could have come meanwhile: its gen is checked later. */
+	if (fd >= 0 && LOAD(SH->board_gen) == gen)
+		cl->board = fd;
+	else if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Half of the window calls put the call's record on the board first: the
+ * READ window's first 8 bytes say on which server's (0: none).
+ */
+static void client_windows(struct client *cl, uint64_t label, bool on_b)
+{
+	size_t len = win_len(label);
+	uint64_t gen = 0;
+
+	if (!wins_on(label, on_b))
+		return;
+	if (!cl->win_in) {
+		cl->win_in = malloc(WIN_MAX);
+		cl->win_out = malloc(WIN_MAX);
+	}
+	for (size_t i = 0; i < len; i++)
+		cl->win_in[i] = req_byte(label, i);
+	memset(cl->win_out, 0, len);
+	if (len >= 8 && (label & 1)) {
+		client_take_board(cl);
+		if (cl->board >= 0) {
+			ssize_t n = kipc_region_put(cl->board, LABEL_SLOT(label) * BOARD_REC,
+						    &label, 8, 0);
+
+			ADD(puts, 1);
+			if (n == 8)
+				gen = cl->board_gen;
+			else if (n == -EPIPE && LOAD(SH->kills_started) >= cl->board_gen)
+				ADD(put_epipe, 1);
+			else
+				report("client %d: board put: %zd", cl->slot, n);
+		}
+	}
+	if (len >= 8)
+		memcpy(cl->win_in, &gen, 8);
+	kipc_win_set(&cl->c, 0, cl->win_in, len, KIPC_WIN_READ);
+	kipc_win_set(&cl->c, 1, cl->win_out, len, KIPC_WIN_WRITE);
+	ADD(win_calls, 1);
+}
+
+/* After the reply: the WRITE window holds the reply's bytes. */
+static void client_windows_check(struct client *cl, uint64_t label, bool on_b)
+{
+	size_t len = win_len(label);
+
+	if (!wins_on(label, on_b))
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (cl->win_out[i] != rep_byte(label, i)) {
+			report("client %d: call %#llx: reply window byte %zu is %#x",
+			       cl->slot, (unsigned long long)label, i, cl->win_out[i]);
+			return;
+		}
+	}
+}
 
 /* Take the newest handle of B that the controller sent, if any. */
 static void client_take_b(struct client *cl)
@@ -1031,7 +1274,9 @@ static void client_call(struct client *cl)
 	uint64_t label = LABEL(cl->slot, SEQ(cl->gen, cl->cnt++));
 	unsigned int n = rnd(&cl->s) % (KIPC_MSG_REGS + 1);
 	uint64_t to = pick_timeout(&cl->s, 20);
-	uint64_t tag = KIPC_TAG_WITH_FDS(KIPC_TAG(label, n), fds_on(label, on_b));
+	uint64_t tag = KIPC_TAG_WITH_WINS(KIPC_TAG_WITH_FDS(KIPC_TAG(label, n),
+							   fds_on(label, on_b)),
+					  wins_on(label, on_b) ? 2 : 0);
 	int style = cl->slots ? (int)(rnd(&cl->s) % S_NUM) : S_OLD;
 	struct span sp;
 	bool ov;
@@ -1051,6 +1296,7 @@ static void client_call(struct client *cl)
 		kipc_mr(&cl->c)[i] = i < n ? req_val(label, i) : POISON + i;
 	for (unsigned int i = 0; i < fds_on(label, on_b); i++)
 		kipc_fds(&cl->c)[i] = cl->pipe[1];
+	client_windows(cl, label, on_b);
 	done0 = LOAD(SH->kills_done);
 	SH->inflight[cl->slot].label = label;
 	SH->inflight[cl->slot].timeout = to;
@@ -1088,8 +1334,10 @@ static void client_call(struct client *cl)
 		if (dropped(label))
 			report("client %d: call %#llx was answered, but the server dropped it",
 			       cl->slot, (unsigned long long)label);
-		else if (!reply_ok(cl, label, n))
+		else if (!reply_ok(cl, label, n)) {
+			client_windows_check(cl, label, on_b);
 			ADD(ok, 1);
+		}
 		return;
 	case -EAGAIN:
 		if (to != KIPC_TIMEOUT_POLL)
@@ -1265,6 +1513,7 @@ static int client_main(int p)
 			.slots = (p * NTHR + i + W.cli_gen[p]) % 3 != 2,
 			.bslot_gen = -1,
 			.churner_done = &ch.done,
+			.board = -1,
 		};
 		cl[i].s = mix(now_ns() ^ ((uint64_t)cl[i].slot << 32) ^ cl[i].gen) | 1;
 		if (pthread_create(&t[i], NULL, client_thread, &cl[i]))
@@ -1563,7 +1812,7 @@ FIXTURE(stress) {
 /* Live kipc objects before the test, from /proc/kipc/stats. */
 static const char *const stat_keys[] = {
 	"contexts", "endpoints", "handles", "notifications", "async", "inflight",
-	"boosted",
+	"boosted", "regions",
 };
 static long stat_base[ARRAY_SIZE(stat_keys)];
 static long boosts_base;
@@ -1807,10 +2056,17 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 		       (unsigned long long)n->uring_slot, (unsigned long long)n->churns,
 		       (unsigned long long)n->churn_busy, (unsigned long long)n->busy_calls,
 		       (unsigned long long)n->srv_busy);
+	ksft_print_msg("stress: ABI 1.5: %llu calls with windows, %llu bytes copied and checked, %llu accesses ended by the caller; %llu board puts (%llu EPIPE from a dead server), %llu records checked by a server\n",
+		       (unsigned long long)n->win_calls, (unsigned long long)n->win_bytes,
+		       (unsigned long long)n->win_reset, (unsigned long long)n->puts,
+		       (unsigned long long)n->put_epipe, (unsigned long long)n->board_checks);
 	for (int i = 0; i < NMSG && i < SH->nmsg; i++)
 		ksft_print_msg("error: %s\n", SH->msg[i]);
 
 	EXPECT_EQ(0, hung);
+	EXPECT_GT(n->win_calls, 100);
+	EXPECT_GT(n->win_bytes, 1000000);
+	EXPECT_GT(n->board_checks, 10);
 	EXPECT_EQ(0, n->errors);
 	EXPECT_GT(n->ok, 1000);
 	EXPECT_EQ(2, n->server_kills);

@@ -719,4 +719,53 @@ TEST_F(window, caller_window_under_userfaultfd_fails_at_once)
 	EXPECT_EQ(0, reap(pid));
 }
 
+/* examples/file-server: three files through its callers' windows. */
+TEST(example_file_server)
+{
+	static const char *const paths[] = {
+		"/examples/file-server", "build/examples/file-server",
+	};
+	static const size_t sizes[] = { 0, 100, 300000, (1 << 20) + 7 };
+	char dir[] = "/tmp/kipc-files-XXXXXX", path[64];
+	const char *prog = NULL;
+	pid_t pid;
+
+	for (int i = 0; i < 2 && !prog; i++)
+		if (!access(paths[i], X_OK))
+			prog = paths[i];
+	if (!prog)
+		SKIP(return, "examples/file-server is not built");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	for (unsigned int i = 0; i < 4; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/f%u", dir, i);
+		f = fopen(path, "w");
+		ASSERT_NE(NULL, f);
+		for (size_t b = 0; b < sizes[i]; b++)
+			fputc((int)(mix(b) & 0xff), f);
+		fclose(f);
+	}
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		execl(prog, prog, dir, "f0", "f1", "f2", "f3", (char *)NULL);
+		_exit(127);
+	}
+	EXPECT_EQ(0, reap(pid));
+	/* A name with a '/' is refused by the server (the client fails). */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		execl(prog, prog, dir, "../etc/passwd", (char *)NULL);
+		_exit(127);
+	}
+	EXPECT_EQ(1, reap(pid));
+	for (unsigned int i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/f%u", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 TEST_HARNESS_MAIN
