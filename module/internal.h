@@ -23,7 +23,8 @@
  *   fds.c       descriptors carried by messages
  *   window.c    memory windows of a call: loaded with it, described to
  *               its receiver, copied through the reply right, ended
- *               with the call; the receive buffer
+ *               with the call; the receive buffer; kipc-bulk.pml models
+ *               its gate (and region.c's)
  *   handle.c    endpoint handles: the descriptors that name an endpoint,
  *               their rights and badges, and what the last one's close does
  *   region.c    exposed regions: put/get handles on a range of the
