@@ -4,6 +4,7 @@
  *
  *   kipc-bench [-n ITER] [-w WARMUP] [-s SIZES] [-m NAMES] [-p 1|2|both]
  *              [-o FILE.csv] [-k]
+ *   kipc-bench -B [-b SIZES] [-V MIB] [-m NAMES] [-p 1|2|both] [-o FILE.csv]
  *
  * For each mechanism, payload size and placement the program forks: the
  * child is a server that answers every request, the parent a client that
@@ -43,6 +44,16 @@
  * per client and answers with read and write.  Reported: calls per second
  * (all calls over the time from the first start to the last end) and the
  * median and 99th percentile of the clients' round trips.
+ *
+ * Bulk data (-B, instead of all the above): a request of 4 KiB to 16 MiB
+ * (-b) from client to server and an answer as large back, through memory
+ * windows (kipc_window, kipc_window_rbuf), an exposed region (kipc_region),
+ * process_vm_readv/_writev (process_vm, and process_vm_read1: one read
+ * alone), a memfd mapped once or per transfer (memfd, memfd_map), pipes, a
+ * UNIX stream socket and binder (up to 64 KiB): the rows of bulk_mechs[],
+ * with the same fork, loop and report; the round trips per row scale down
+ * with the size (-V).  Four words of every request and answer are checked
+ * (see "bulk data" below).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +75,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +102,7 @@ struct shm {
 	unsigned char req[MAX_BYTES];	/* request slot */
 	unsigned char rsp[MAX_BYTES];	/* answer slot */
 	uint64_t srv_cpu_ns;		/* the server's CPU time while serving */
+	uint64_t addr;			/* process_vm_read1: the server's buffer */
 };
 
 struct bench {
@@ -98,6 +111,7 @@ struct bench {
 	int ready[2];			/* server -> client: "ready to serve" */
 	pid_t ppid;			/* what getppid() must return */
 	pid_t self;			/* the client's pid */
+	pid_t peer;			/* the other side's pid */
 	uint64_t cpu0;			/* server: CPU time at server_ready() */
 	uint64_t cpu_ns;		/* client: CPU time of its round trips */
 	struct shm *shm;
@@ -120,12 +134,25 @@ struct bench {
 		void *map;
 		binder_uintptr_t held;	/* a received buffer not yet freed */
 	} binder;
+	/* Bulk rows (-B): b->bytes each way, in buffers of their own. */
+	struct {
+		unsigned char *buf;	/* server: where it processes a request */
+		unsigned char *req;	/* client: the request it sends */
+		unsigned char *rsp;	/* client: where the answer lands */
+		unsigned char *map;	/* memfd: its mapping, 2 * bytes */
+		int memfd;		/* memfd rows: request half, answer half */
+		int region;		/* kipc_region: the client's handle */
+	} bulk;
 };
 
 /* The mechanism has no payload: measured once, reported as 0 bytes. */
 #define M_NOPAYLOAD	(1U << 0)
 /* The mechanism is defined on one CPU only. */
 #define M_ONECPU	(1U << 1)
+/* Bulk rows (-B): the mechanism carries at most BULK_64K bytes. */
+#define M_BULK_64K	(1U << 2)
+/* Bulk rows: one copy of BYTES, no answer (its MB/s: BYTES / median). */
+#define M_ONEWAY	(1U << 3)
 
 struct mech {
 	const char *name;
@@ -214,11 +241,15 @@ static void close_fd(int *fd)
 
 /* ---- kipc ---------------------------------------------------------- */
 
-/* One endpoint: a send-only and a receive-only handle. */
 /* -L: the endpoint flags of kipc's rows (KIPC_EP_NO_INHERIT: inheritance off). */
 static unsigned int kipc_ep_flags;
 
-static int kipc_pair(int *snd, int *rcv)
+/*
+ * One endpoint: a send-only and a receive-only handle, both with
+ * KIPC_RIGHT_GRANT if @grant is (a message may carry descriptors if its
+ * sender's handle has it, a reply if the server's receive handle has).
+ */
+static int kipc_pair_grant(int *snd, int *rcv, unsigned int grant)
 {
 	struct kipc_ctx ctx;
 	int ep, ret;
@@ -233,8 +264,8 @@ static int kipc_pair(int *snd, int *rcv)
 		kipc_ctx_close(&ctx);
 		return ep;
 	}
-	*snd = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_SEND, 0, 0);
-	*rcv = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_RECV, 0, 0);
+	*snd = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_SEND | grant, 0, 0);
+	*rcv = kipc_ep_mint(&ctx, ep, KIPC_RIGHT_RECV | grant, 0, 0);
 	close(ep);
 	kipc_ctx_close(&ctx);
 	ret = *snd < 0 ? *snd : *rcv < 0 ? *rcv : 0;
@@ -246,6 +277,11 @@ static int kipc_pair(int *snd, int *rcv)
 		*snd = *rcv = -1;
 	}
 	return ret;
+}
+
+static int kipc_pair(int *snd, int *rcv)
+{
+	return kipc_pair_grant(snd, rcv, 0);
 }
 
 static void kipc_reset(struct bench *b)
@@ -986,21 +1022,31 @@ static int binder_setup(struct bench *b)
 	return access(BINDER_DEV, R_OK | W_OK) ? -errno : 0;
 }
 
-/* Answer one BR_TRANSACTION: code + 1, the data with its round number + 1. */
+static int bulk_answer(unsigned char *p, size_t len, uint64_t *round);
+
+/*
+ * Answer one BR_TRANSACTION: code + 1, the data with its round number + 1
+ * (a bulk row's server, -B, has its own buffer and checks the request).
+ */
 static int binder_answer(struct bench *b, struct binder_io *io,
 			 const struct binder_transaction_data *tr)
 {
+	unsigned char *buf = b->bulk.buf ? b->bulk.buf : b->buf;
 	struct binder_transaction_data rep = {
 		.code = tr->code + 1,
 		.data_size = b->bytes,
-		.data.ptr.buffer = (uintptr_t)b->buf,
+		.data.ptr.buffer = (uintptr_t)buf,
 	};
+	uint64_t round;
 
 	if (tr->data_size != b->bytes || tr->offsets_size)
 		return -EPROTO;
 	if (b->bytes) {
-		memcpy(b->buf, (const void *)(uintptr_t)tr->data.ptr.buffer, b->bytes);
-		put_seq(b->buf, b->bytes, get_seq(b->buf, b->bytes) + 1);
+		memcpy(buf, (const void *)(uintptr_t)tr->data.ptr.buffer, b->bytes);
+		if (!b->bulk.buf)
+			put_seq(buf, b->bytes, get_seq(buf, b->bytes) + 1);
+		else if (bulk_answer(buf, b->bytes, &round) || (uint32_t)round != tr->code)
+			return -EPROTO;
 	}
 	b->binder.held = tr->data.ptr.buffer;
 	binder_free(io, &b->binder.held);
@@ -1070,22 +1116,28 @@ static int binder_client(struct bench *b)
 	return binder_open(b);
 }
 
-static int binder_round_trip(struct bench *b, uint64_t i)
+/*
+ * Send @data (b->bytes) to the server with code @i and wait for its answer:
+ * 0 with the answer's data at *@rep (in our binder mapping, freed in the
+ * next transaction), or -errno.  Inlined, so that the latency row's round
+ * trip stays what it was before the bulk row shared it.
+ */
+static inline __attribute__((always_inline)) int
+binder_transact(struct bench *b, uint64_t i, const void *data,
+		const unsigned char **rep)
 {
 	static struct binder_io io;
 	struct binder_transaction_data tr = {
 		.target.handle = 0,
 		.code = (uint32_t)i,
 		.data_size = b->bytes,
-		.data.ptr.buffer = (uintptr_t)b->buf,
+		.data.ptr.buffer = (uintptr_t)data,
 	};
 	uint32_t cmd;
 	size_t at, len;
 	int ret;
 
 	binder_free(&io, &b->binder.held);
-	if (b->bytes)
-		put_seq(b->buf, b->bytes, i);
 	binder_put(&io, BC_TRANSACTION, &tr, sizeof(tr));
 	for (;;) {
 		ret = binder_talk(b->binder.fd, &io, 1);
@@ -1106,10 +1158,7 @@ static int binder_round_trip(struct bench *b, uint64_t i)
 				    (tr.flags & TF_STATUS_CODE) ||
 				    tr.data_size != b->bytes)
 					return -EPROTO;
-				if (b->bytes &&
-				    get_seq((const void *)(uintptr_t)tr.data.ptr.buffer,
-					    b->bytes) != i + 1)
-					return -EPROTO;
+				*rep = (const void *)(uintptr_t)tr.data.ptr.buffer;
 				return 0;
 			case BR_DEAD_REPLY:
 				return -EPIPE;
@@ -1118,6 +1167,19 @@ static int binder_round_trip(struct bench *b, uint64_t i)
 			}
 		}
 	}
+}
+
+static int binder_round_trip(struct bench *b, uint64_t i)
+{
+	const unsigned char *rep;
+	int ret;
+
+	if (b->bytes)
+		put_seq(b->buf, b->bytes, i);
+	ret = binder_transact(b, i, b->buf, &rep);
+	if (!ret && b->bytes && get_seq(rep, b->bytes) != i + 1)
+		ret = -EPROTO;
+	return ret;
 }
 
 static void binder_done(struct bench *b)
@@ -1248,6 +1310,717 @@ static const struct mech mechs[] = {
 };
 #define NR_MECHS	(sizeof(mechs) / sizeof(mechs[0]))
 
+/* ---- bulk data (-B) ------------------------------------------------- */
+
+/*
+ * A request of BYTES (4 KiB to 16 MiB by default) from the client to the
+ * server and an answer of as many back.  The client builds each request in
+ * its request buffer and must find the answer in its answer buffer (or, for
+ * binder, in its binder mapping): two buffers, so that a request left
+ * where it was is no answer.  The check rides on four 8-byte words: the
+ * round number at offset 0, and at the middle, at the end and at an offset
+ * that moves with the round a value of the round and the offset.  The
+ * server checks them in the request and adds one to the round number; the
+ * client checks all four in the answer.  Every buffer is touched before
+ * the first round trip, so no row pays for first faults in its measured
+ * ones (memfd_map excepted, whose point is the mapping).
+ */
+#define BULK_ITER_MIN	10
+#define BULK_ITER_MAX	2000
+#define BULK_VOLUME	(256UL << 20)	/* -V: bytes each way per row */
+/* binder: a transaction in BINDER_MAP; kipc: KIPC_RBUF_MAX */
+#define BULK_64K	65536
+
+static void *bulk_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0x5a, len);
+	return p;
+}
+
+static void bulk_unmap(unsigned char **p, size_t len)
+{
+	if (*p)
+		munmap(*p, len);
+	*p = NULL;
+}
+
+static uint64_t bulk_word(const unsigned char *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static void bulk_set(unsigned char *p, size_t off, uint64_t v)
+{
+	memcpy(p + off, &v, 8);
+}
+
+/* The three checked words past the first, for round @i. */
+static void bulk_spots(size_t len, uint64_t i, size_t off[3])
+{
+	off[0] = (len / 2) & ~(size_t)7;
+	off[1] = len - 8;
+	off[2] = 8 + (i * 4099 % (len / 8 - 1)) * 8;
+}
+
+static uint64_t bulk_spot(uint64_t i, size_t off)
+{
+	return (i + 1) * 0x9e3779b97f4a7c15ULL ^ off;
+}
+
+static void bulk_request(unsigned char *p, size_t len, uint64_t i)
+{
+	size_t off[3];
+
+	bulk_spots(len, i, off);
+	bulk_set(p, 0, i);
+	for (int k = 0; k < 3; k++)
+		bulk_set(p, off[k], bulk_spot(i, off[k]));
+}
+
+/* The server: check the request at @p in place, make it the answer. */
+static int bulk_answer(unsigned char *p, size_t len, uint64_t *round)
+{
+	uint64_t i = bulk_word(p, 0);
+	size_t off[3];
+
+	bulk_spots(len, i, off);
+	for (int k = 0; k < 3; k++)
+		if (bulk_word(p, off[k]) != bulk_spot(i, off[k]))
+			return -EPROTO;
+	bulk_set(p, 0, i + 1);
+	*round = i;
+	return 0;
+}
+
+/* The client: is @p the answer to round @i? */
+static int bulk_check(const unsigned char *p, size_t len, uint64_t i)
+{
+	size_t off[3];
+
+	bulk_spots(len, i, off);
+	if (bulk_word(p, 0) != i + 1)
+		return -EPROTO;
+	for (int k = 0; k < 3; k++)
+		if (bulk_word(p, off[k]) != bulk_spot(i, off[k]))
+			return -EPROTO;
+	return 0;
+}
+
+/* What libkipc's copies return: 0 for the whole @len, or -errno. */
+static int bulk_all(ssize_t n, size_t len)
+{
+	return n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EPROTO;
+}
+
+/* The same for a system call's count (-1 and errno). */
+static int bulk_sys(ssize_t n, size_t len)
+{
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EPROTO;
+}
+
+static int bulk_server_buf(struct bench *b)
+{
+	b->bulk.buf = bulk_map(b->bytes);
+	return b->bulk.buf ? 0 : -ENOMEM;
+}
+
+static int bulk_client_bufs(struct bench *b)
+{
+	b->bulk.req = bulk_map(b->bytes);
+	b->bulk.rsp = bulk_map(b->bytes);
+	return b->bulk.req && b->bulk.rsp ? 0 : -ENOMEM;
+}
+
+static void bulk_client_free(struct bench *b)
+{
+	bulk_unmap(&b->bulk.req, b->bytes);
+	bulk_unmap(&b->bulk.rsp, b->bytes);
+}
+
+/* The server of the kipc rows, up to its first receive: @prep in between. */
+static int bulk_kipc_serve_start(struct bench *b, int (*prep)(struct bench *b))
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret;
+
+	close_fd(&b->kipc.snd);
+	ret = kipc_ctx_open(ctx);
+	if (!ret)
+		ret = kipc_name(b, b->kipc.rcv, -1);
+	if (!ret)
+		ret = prep(b);
+	if (!ret)
+		ret = server_ready(b);
+	if (!ret)
+		ret = kipc_recv(ctx, b->kipc.ep, INF);
+	return ret;
+}
+
+/* The answer's tag of the kipc rows: the label (the round) + 1. */
+static uint64_t bulk_kipc_answer(struct kipc_ctx *ctx)
+{
+	return KIPC_TAG(KIPC_TAG_LABEL(kipc_tag(ctx)) + 1, 0);
+}
+
+static int bulk_kipc_client(struct bench *b)
+{
+	return call_client(b) ?: bulk_client_bufs(b);
+}
+
+/* kipc_call with @tag (its label the round, @i): the answer's label is i + 1. */
+static int bulk_kipc_call(struct bench *b, uint64_t i, uint64_t tag)
+{
+	int ret = kipc_call(&b->kipc.ctx, b->kipc.ep, tag, INF);
+
+	if (!ret && KIPC_TAG_LABEL(kipc_tag(&b->kipc.ctx)) != i + 1)
+		ret = -EPROTO;
+	return ret;
+}
+
+static void bulk_kipc_done(struct bench *b)
+{
+	kipc_done(b);
+	bulk_client_free(b);
+}
+
+/*
+ * kipc_window: the client calls with two windows, its request buffer
+ * (READ) and its answer buffer (WRITE); the server copies the request into
+ * its buffer (kipc_win_read), makes the answer there, copies it into the
+ * answer window (kipc_win_write) and replies with reply_recv.  Two copies
+ * per round trip, each straight between the two address spaces.
+ */
+static int win_rbuf_prep(struct bench *b);
+
+static int win_serve_rows(struct bench *b, int rbuf)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	size_t len = b->bytes;
+	uint64_t round;
+	int ret = bulk_kipc_serve_start(b, rbuf ? win_rbuf_prep : bulk_server_buf);
+
+	while (!ret) {
+		if (kipc_nwins(ctx) != 2 || kipc_win_len(ctx, 0) != len ||
+		    kipc_win_len(ctx, 1) != len ||
+		    !(kipc_win_flags(ctx, 0) & KIPC_WIN_COPIED) != !rbuf)
+			return -EPROTO;
+		if (!rbuf)
+			ret = bulk_all(kipc_win_read(ctx, 0, 0, b->bulk.buf, len), len);
+		if (ret)
+			break;
+		if (bulk_answer(b->bulk.buf, len, &round) ||
+		    round != KIPC_TAG_LABEL(kipc_tag(ctx)))
+			return -EPROTO;
+		ret = bulk_all(kipc_win_write(ctx, 1, 0, b->bulk.buf, len), len);
+		if (!ret)
+			ret = kipc_reply_recv(ctx, b->kipc.ep, bulk_kipc_answer(ctx), INF);
+	}
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int win_serve(struct bench *b)
+{
+	return win_serve_rows(b, 0);
+}
+
+/*
+ * kipc_window_rbuf (up to KIPC_RBUF_MAX): the same client; the server's
+ * buffer is its context's receive buffer (kipc_rbuf_set), so the request
+ * window arrives in it with the message (KIPC_WIN_COPIED) and only the
+ * answer needs a kipc_win_write.
+ */
+static int win_rbuf_prep(struct bench *b)
+{
+	return bulk_server_buf(b) ?: kipc_rbuf_set(&b->kipc.ctx, b->bulk.buf, b->bytes);
+}
+
+static int win_rbuf_serve(struct bench *b)
+{
+	return win_serve_rows(b, 1);
+}
+
+static int win_round_trip(struct bench *b, uint64_t i)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	size_t len = b->bytes;
+	int ret;
+
+	bulk_request(b->bulk.req, len, i);
+	kipc_win_set(ctx, 0, b->bulk.req, len, KIPC_WIN_READ);
+	kipc_win_set(ctx, 1, b->bulk.rsp, len, KIPC_WIN_WRITE);
+	ret = bulk_kipc_call(b, i, KIPC_TAG_WITH_WINS(KIPC_TAG(i, 0), 2));
+	return ret ? ret : bulk_check(b->bulk.rsp, len, i);
+}
+
+/*
+ * kipc_region: the server exposes one region of its memory, 2 * BYTES, the
+ * request half and the answer half, and hands the client a handle to it in
+ * the answer to the client's first call.  A round trip: the client puts
+ * the request into the request half (kipc_region_put), calls with an empty
+ * message to tell the server, the server makes the answer in its own
+ * memory (a copy from the request half into the answer half) and replies,
+ * the client gets the answer half (kipc_region_get).  Three copies.  The
+ * answer to the first call carries a descriptor: the endpoint's handles
+ * have KIPC_RIGHT_GRANT.
+ */
+static int region_setup(struct bench *b)
+{
+	kipc_reset(b);
+	return kipc_pair_grant(&b->kipc.snd, &b->kipc.rcv, KIPC_RIGHT_GRANT);
+}
+
+static int region_prep(struct bench *b)
+{
+	b->bulk.map = bulk_map(2 * (size_t)b->bytes);
+	if (!b->bulk.map)
+		return -ENOMEM;
+	b->bulk.region = kipc_region_create(&b->kipc.ctx, b->bulk.map, 2 * (size_t)b->bytes,
+					    KIPC_REGION_RIGHTS_ALL, 0);
+	return b->bulk.region < 0 ? b->bulk.region : 0;
+}
+
+static int region_serve(struct bench *b)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	size_t len = b->bytes;
+	uint64_t round;
+	int ret = bulk_kipc_serve_start(b, region_prep);
+
+	/* The first call asks for the region. */
+	if (!ret) {
+		kipc_fds(ctx)[0] = b->bulk.region;
+		ret = kipc_reply_recv(ctx, b->kipc.ep,
+				      KIPC_TAG_WITH_FDS(KIPC_TAG(1, 0), 1), INF);
+	}
+	while (!ret) {
+		memcpy(b->bulk.map + len, b->bulk.map, len);
+		if (bulk_answer(b->bulk.map + len, len, &round) ||
+		    round != KIPC_TAG_LABEL(kipc_tag(ctx)))
+			return -EPROTO;
+		ret = kipc_reply_recv(ctx, b->kipc.ep, bulk_kipc_answer(ctx), INF);
+	}
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int region_client(struct bench *b)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret;
+
+	b->bulk.region = -1;
+	ret = bulk_kipc_client(b);
+	if (ret)
+		return ret;
+	kipc_accept_fds(ctx, 1);
+	ret = kipc_call(ctx, b->kipc.ep, KIPC_TAG(0, 0), INF);
+	kipc_accept_fds(ctx, 0);
+	if (ret)
+		return ret;
+	if (kipc_nfds(ctx) != 1 || KIPC_TAG_LABEL(kipc_tag(ctx)) != 1)
+		return -EPROTO;
+	b->bulk.region = kipc_fds(ctx)[0];
+	return 0;
+}
+
+static int region_round_trip(struct bench *b, uint64_t i)
+{
+	size_t len = b->bytes;
+	int ret;
+
+	bulk_request(b->bulk.req, len, i);
+	ret = bulk_all(kipc_region_put(b->bulk.region, 0, b->bulk.req, len, 0), len);
+	if (!ret)
+		ret = bulk_kipc_call(b, i, KIPC_TAG(i, 0));
+	if (!ret)
+		ret = bulk_all(kipc_region_get(b->bulk.region, len, b->bulk.rsp, len), len);
+	return ret ? ret : bulk_check(b->bulk.rsp, len, i);
+}
+
+static void region_done(struct bench *b)
+{
+	close_fd(&b->bulk.region);
+	bulk_kipc_done(b);
+}
+
+/*
+ * process_vm: kipc_window's round trip with process_vm_readv and
+ * process_vm_writev in place of the window copies.  The client calls with
+ * the addresses of its request and answer buffers in two registers and
+ * waits in kipc_call (the doorbell and the wait for the answer); the
+ * server, woken in reply_recv, reads the request out of the client with
+ * process_vm_readv, makes the answer in its buffer, writes it into the
+ * client's answer buffer with process_vm_writev and replies.  Two copies.
+ * The server needs the right to ptrace the client (Yama: the client names
+ * every process its tracer while the row runs).
+ */
+static int pvm_serve(struct bench *b)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	size_t len = b->bytes;
+	struct iovec local = { .iov_len = len }, remote = { .iov_len = len };
+	uint64_t round;
+	int ret = bulk_kipc_serve_start(b, bulk_server_buf);
+
+	local.iov_base = b->bulk.buf;
+	while (!ret) {
+		if (KIPC_TAG_NR(kipc_tag(ctx)) != 2)
+			return -EPROTO;
+		remote.iov_base = (void *)(uintptr_t)kipc_mr(ctx)[0];
+		ret = bulk_sys(process_vm_readv(b->peer, &local, 1, &remote, 1, 0), len);
+		if (ret)
+			return ret;
+		if (bulk_answer(b->bulk.buf, len, &round) ||
+		    round != KIPC_TAG_LABEL(kipc_tag(ctx)))
+			return -EPROTO;
+		remote.iov_base = (void *)(uintptr_t)kipc_mr(ctx)[1];
+		ret = bulk_sys(process_vm_writev(b->peer, &local, 1, &remote, 1, 0), len);
+		if (ret)
+			return ret;
+		ret = kipc_reply_recv(ctx, b->kipc.ep, bulk_kipc_answer(ctx), INF);
+	}
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int pvm_client(struct bench *b)
+{
+	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);	/* EINVAL without Yama */
+	return bulk_kipc_client(b);
+}
+
+static int pvm_round_trip(struct bench *b, uint64_t i)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	size_t len = b->bytes;
+	int ret;
+
+	bulk_request(b->bulk.req, len, i);
+	kipc_mr(ctx)[0] = (uintptr_t)b->bulk.req;
+	kipc_mr(ctx)[1] = (uintptr_t)b->bulk.rsp;
+	ret = bulk_kipc_call(b, i, KIPC_TAG(i, 2));
+	return ret ? ret : bulk_check(b->bulk.rsp, len, i);
+}
+
+static void pvm_done(struct bench *b)
+{
+	prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+	bulk_kipc_done(b);
+}
+
+/*
+ * process_vm_read1: one process_vm_readv of BYTES out of a server that
+ * waits in read() on a pipe the whole time (no doorbell, no answer): the
+ * copy alone, for the window's target.  The server fills its buffer as a
+ * request of round PVM1_ROUND made into its answer; the client clears
+ * two of the checked words before each read.
+ */
+#define PVM1_ROUND	0x4b495043ULL
+
+static int pvm1_setup(struct bench *b)
+{
+	int p[2];
+
+	fd_reset(b);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	b->fd[0] = p[1];
+	b->fd[2] = p[0];
+	return 0;
+}
+
+static int pvm1_serve(struct bench *b)
+{
+	uint64_t round;
+	ssize_t n;
+	char c;
+	int ret;
+
+	close_fd(&b->fd[0]);
+	ret = bulk_server_buf(b);
+	if (ret)
+		return ret;
+	bulk_request(b->bulk.buf, b->bytes, PVM1_ROUND);
+	bulk_answer(b->bulk.buf, b->bytes, &round);
+	b->shm->addr = (uintptr_t)b->bulk.buf;
+	ret = server_ready(b);
+	/* Until the client closes its end. */
+	while (!ret && (n = read(b->fd[2], &c, 1)) != 0)
+		if (n < 0 && errno != EINTR)
+			ret = -errno;
+	return ret;
+}
+
+static int pvm1_client(struct bench *b)
+{
+	close_fd(&b->fd[2]);
+	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+	return bulk_client_bufs(b);
+}
+
+static int pvm1_round_trip(struct bench *b, uint64_t i)
+{
+	size_t len = b->bytes;
+	struct iovec local = { b->bulk.rsp, len };
+	struct iovec remote = { (void *)(uintptr_t)b->shm->addr, len };
+	int ret;
+
+	bulk_set(b->bulk.rsp, 0, 0);
+	bulk_set(b->bulk.rsp, len - 8, 0);
+	ret = bulk_sys(process_vm_readv(b->peer, &local, 1, &remote, 1, 0), len);
+	return ret ? ret : bulk_check(b->bulk.rsp, len, PVM1_ROUND);
+}
+
+static void pvm1_done(struct bench *b)
+{
+	prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+	fd_done(b);
+	bulk_client_free(b);
+}
+
+/*
+ * memfd: a memfd of 2 * BYTES, the request half and the answer half,
+ * mapped once by each side; kipc_call with an empty message is the
+ * doorbell.  The client copies the request in, calls, and copies the
+ * answer out; the server makes the answer in the shared memory (a copy
+ * from the request half into the answer half).  Three copies.
+ *
+ * memfd_map: the same with a mapping per transfer: the client maps the
+ * request half, copies the request in and unmaps it, calls, then maps the
+ * answer half, copies the answer out and unmaps it; the server maps both
+ * halves for each request and unmaps them before it replies.  Every
+ * mapping faults its pages in again.
+ */
+static int memfd_setup(struct bench *b)
+{
+	int ret;
+
+	b->bulk.memfd = memfd_create("kipc-bench", MFD_CLOEXEC);
+	if (b->bulk.memfd < 0)
+		return -errno;
+	if (ftruncate(b->bulk.memfd, 2 * (off_t)b->bytes)) {
+		ret = -errno;
+		close_fd(&b->bulk.memfd);
+		return ret;
+	}
+	ret = call_setup(b);
+	if (ret)
+		close_fd(&b->bulk.memfd);
+	return ret;
+}
+
+static unsigned char *memfd_map(struct bench *b, off_t off, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       b->bulk.memfd, off);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int memfd_prep(struct bench *b)
+{
+	b->bulk.map = memfd_map(b, 0, 2 * (size_t)b->bytes);
+	if (!b->bulk.map)
+		return -errno;
+	memset(b->bulk.map, 0x5a, 2 * (size_t)b->bytes);
+	return 0;
+}
+
+/* Both memfd rows: the server maps the memfd for each request or once. */
+static int memfd_serve_rows(struct bench *b, int per_transfer)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	size_t len = b->bytes;
+	uint64_t round;
+	int ret = bulk_kipc_serve_start(b, memfd_prep);
+
+	if (!ret && per_transfer)
+		bulk_unmap(&b->bulk.map, 2 * len);
+	while (!ret) {
+		if (per_transfer && !(b->bulk.map = memfd_map(b, 0, 2 * len)))
+			return -errno;
+		memcpy(b->bulk.map + len, b->bulk.map, len);
+		if (bulk_answer(b->bulk.map + len, len, &round) ||
+		    round != KIPC_TAG_LABEL(kipc_tag(ctx)))
+			return -EPROTO;
+		if (per_transfer)
+			bulk_unmap(&b->bulk.map, 2 * len);
+		ret = kipc_reply_recv(ctx, b->kipc.ep, bulk_kipc_answer(ctx), INF);
+	}
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int memfd_serve(struct bench *b)
+{
+	return memfd_serve_rows(b, 0);
+}
+
+static int memfd_map_serve(struct bench *b)
+{
+	return memfd_serve_rows(b, 1);
+}
+
+static int memfd_client(struct bench *b)
+{
+	return bulk_kipc_client(b) ?: memfd_prep(b);
+}
+
+static int memfd_map_client(struct bench *b)
+{
+	return bulk_kipc_client(b);
+}
+
+static int memfd_round_trip(struct bench *b, uint64_t i)
+{
+	size_t len = b->bytes;
+	int ret;
+
+	bulk_request(b->bulk.req, len, i);
+	memcpy(b->bulk.map, b->bulk.req, len);
+	ret = bulk_kipc_call(b, i, KIPC_TAG(i, 0));
+	if (ret)
+		return ret;
+	memcpy(b->bulk.rsp, b->bulk.map + len, len);
+	return bulk_check(b->bulk.rsp, len, i);
+}
+
+static int memfd_map_round_trip(struct bench *b, uint64_t i)
+{
+	size_t len = b->bytes;
+	unsigned char *p;
+	int ret;
+
+	bulk_request(b->bulk.req, len, i);
+	p = memfd_map(b, 0, len);
+	if (!p)
+		return -errno;
+	memcpy(p, b->bulk.req, len);
+	munmap(p, len);
+	ret = bulk_kipc_call(b, i, KIPC_TAG(i, 0));
+	if (ret)
+		return ret;
+	p = memfd_map(b, len, len);
+	if (!p)
+		return -errno;
+	memcpy(b->bulk.rsp, p, len);
+	munmap(p, len);
+	return bulk_check(b->bulk.rsp, len, i);
+}
+
+static void memfd_done(struct bench *b)
+{
+	bulk_unmap(&b->bulk.map, 2 * (size_t)b->bytes);
+	close_fd(&b->bulk.memfd);
+	bulk_kipc_done(b);
+}
+
+/*
+ * pipe and unix_stream: the latency rows' channels (two pipes; one
+ * socketpair), BYTES written and read in loops each way; the server reads
+ * the request into its buffer, makes the answer there and writes it back.
+ * Four copies (in and out of the pipe or socket buffers), in pieces of
+ * their capacity (64 KiB for a pipe).
+ */
+static int bulk_fd_serve(struct bench *b)
+{
+	size_t len = b->bytes;
+	uint64_t round;
+	int ret;
+
+	fd_close2(b, 0, 1);
+	ret = bulk_server_buf(b);
+	if (!ret)
+		ret = server_ready(b);
+	while (!ret && (ret = read_msg(b, b->fd[2], b->bulk.buf, len)) > 0) {
+		if (bulk_answer(b->bulk.buf, len, &round))
+			return -EPROTO;
+		ret = write_msg(b->fd[3], b->bulk.buf, len);
+	}
+	return ret;
+}
+
+static int bulk_fd_client(struct bench *b)
+{
+	return fd_client(b) ?: bulk_client_bufs(b);
+}
+
+static int bulk_fd_round_trip(struct bench *b, uint64_t i)
+{
+	size_t len = b->bytes;
+	int ret;
+
+	bulk_request(b->bulk.req, len, i);
+	ret = write_msg(b->fd[0], b->bulk.req, len);
+	if (ret)
+		return ret;
+	ret = read_msg(b, b->fd[1], b->bulk.rsp, len);
+	if (ret <= 0)
+		return ret ? ret : -EPIPE;
+	return bulk_check(b->bulk.rsp, len, i);
+}
+
+static void bulk_fd_done(struct bench *b)
+{
+	fd_done(b);
+	bulk_client_free(b);
+}
+
+/*
+ * binder: the latency row's transaction with a BYTES data buffer, up to
+ * 64 KiB (the transaction and its answer must fit the 128 KiB binder
+ * mapping of each side).  binder copies the request into the server's
+ * mapping; the server copies it into its buffer, makes the answer there
+ * and sends it, which binder copies into the client's mapping, where the
+ * client checks it.  Three copies.
+ */
+static int bulk_binder_serve(struct bench *b)
+{
+	return bulk_server_buf(b) ?: binder_serve(b);
+}
+
+static int bulk_binder_client(struct bench *b)
+{
+	return binder_client(b) ?: bulk_client_bufs(b);
+}
+
+static int bulk_binder_round_trip(struct bench *b, uint64_t i)
+{
+	const unsigned char *rep;
+	int ret;
+
+	bulk_request(b->bulk.req, b->bytes, i);
+	ret = binder_transact(b, i, b->bulk.req, &rep);
+	return ret ? ret : bulk_check(rep, b->bytes, i);
+}
+
+static void bulk_binder_done(struct bench *b)
+{
+	binder_done(b);
+	bulk_client_free(b);
+}
+
+static const struct mech bulk_mechs[] = {
+	{ "kipc_window", 0, call_setup, win_serve, bulk_kipc_client, win_round_trip, bulk_kipc_done },
+	{ "kipc_window_rbuf", M_BULK_64K, call_setup, win_rbuf_serve, bulk_kipc_client, win_round_trip,
+	  bulk_kipc_done },
+	{ "kipc_region", 0, region_setup, region_serve, region_client, region_round_trip, region_done },
+	{ "process_vm", 0, call_setup, pvm_serve, pvm_client, pvm_round_trip, pvm_done },
+	{ "process_vm_read1", M_ONEWAY, pvm1_setup, pvm1_serve, pvm1_client, pvm1_round_trip, pvm1_done },
+	{ "memfd", 0, memfd_setup, memfd_serve, memfd_client, memfd_round_trip, memfd_done },
+	{ "memfd_map", 0, memfd_setup, memfd_map_serve, memfd_map_client, memfd_map_round_trip, memfd_done },
+	{ "pipe", 0, pipe_setup, bulk_fd_serve, bulk_fd_client, bulk_fd_round_trip, bulk_fd_done },
+	{ "unix_stream", 0, stream_setup, bulk_fd_serve, bulk_fd_client, bulk_fd_round_trip, bulk_fd_done },
+	{ "binder", M_BULK_64K, binder_setup, bulk_binder_serve, bulk_binder_client,
+	  bulk_binder_round_trip, bulk_binder_done },
+};
+#define NR_BULK		(sizeof(bulk_mechs) / sizeof(bulk_mechs[0]))
+
 /* ---- measuring ------------------------------------------------------ */
 
 /*
@@ -1269,7 +2042,8 @@ static const char *mech_dev(const struct mech *m)
 	if (m->setup == binder_setup)
 		return BINDER_DEV;
 	if (m->setup == call_setup || m->setup == send_setup ||
-	    m->setup == kipc_alone_setup)
+	    m->setup == kipc_alone_setup || m->setup == memfd_setup ||
+	    m->setup == region_setup)
 		return KIPC_DEVICE;
 	return "a device";
 }
@@ -1381,6 +2155,7 @@ static int run(const struct mech *m, struct bench *b, unsigned long warm,
 			return ret;
 		}
 		if (pid == 0) {
+			b->peer = b->self;
 			close(b->ready[0]);
 			/* No orphan server, whatever way the client ends. */
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1398,6 +2173,7 @@ static int run(const struct mech *m, struct bench *b, unsigned long warm,
 			_exit(ret ? 1 : 0);
 		}
 		close(b->ready[1]);
+		b->peer = pid;
 	}
 
 	ret = m->client(b);
@@ -1678,31 +2454,60 @@ static int srv_bench(int uring, int clients, unsigned long calls,
 	return ret;
 }
 
-/* Mark the mechanisms named in @list (comma-separated, or "all") in @sel. */
-static int select_mechs(char *list, int *sel)
+/*
+ * Mark the mechanisms of @tab (@n rows) named in @list (comma-separated, or
+ * "all") in @sel.
+ */
+static int select_mechs(char *list, const struct mech *tab, unsigned int n,
+			int *sel)
 {
 	char *name, *save;
 	unsigned int i;
-	int k;
 
 	for (name = strtok_r(list, ",", &save); name;
 	     name = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(name, "all")) {
-			for (i = 0; i < NR_MECHS; i++)
+		for (i = 0; i < n; i++)
+			if (!strcmp(name, "all") || !strcmp(name, tab[i].name))
 				sel[i] = 1;
+		if (!strcmp(name, "all"))
 			continue;
-		}
-		k = mech_index(name);
-		if (k < 0) {
+		for (i = 0; i < n && strcmp(name, tab[i].name); i++)
+			;
+		if (i == n) {
 			fprintf(stderr, "kipc-bench: unknown mechanism %s; known:", name);
-			for (i = 0; i < NR_MECHS; i++)
-				fprintf(stderr, " %s", mechs[i].name);
-			fprintf(stderr, "\n");
+			for (i = 0; i < n; i++)
+				fprintf(stderr, " %s", tab[i].name);
+			fprintf(stderr, "%s\n", tab == mechs ? " (-B: bulk rows)" : "");
 			return -1;
 		}
-		sel[k] = 1;
 	}
 	return 0;
+}
+
+/*
+ * -b: a comma-separated list of bulk sizes, in bytes or with a suffix K, M
+ * or G (binary), multiples of the page size from one page up to 1 GiB.
+ */
+static int parse_bulk_sizes(char *list, size_t *sizes)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *s, *save, *end;
+	unsigned long long v;
+	int n = 0;
+
+	for (s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		v = strtoull(s, &end, 0);
+		if (*end == 'K' || *end == 'k')
+			v <<= 10, end++;
+		else if (*end == 'M' || *end == 'm')
+			v <<= 20, end++;
+		else if (*end == 'G' || *end == 'g')
+			v <<= 30, end++;
+		if (*end || !v || v % page || v > (1ULL << 30) || n == MAX_SIZES)
+			return -1;
+		sizes[n++] = v;
+	}
+	return n;
 }
 
 /* Parse a comma-separated list of payload sizes. */
@@ -1727,6 +2532,7 @@ static void usage(void)
 
 	fprintf(stderr,
 		"usage: kipc-bench [-n ITER] [-w WARMUP] [-s SIZES] [-m NAMES] [-p 1|2|both] [-o FILE.csv] [-k]\n"
+		"       kipc-bench -B [-b SIZES] [-V MIB] [-m NAMES] [-p 1|2|both] [-o FILE.csv] [-k]\n"
 		"  -n ITER    measured round trips per row (default 20000)\n"
 		"  -w WARMUP  unmeasured round trips before them (default 1000)\n"
 		"  -s SIZES   payload sizes, multiples of 8 up to %d (default 0,8,64,512)\n"
@@ -1744,7 +2550,16 @@ static void usage(void)
 		"  -T CALLS   round trips per client in a server row (default 2000)\n"
 		"  -L ITER    latency under load: a SCHED_FIFO client, a SCHED_OTHER server\n"
 		"             and a SCHED_FIFO busy task on CPU 0; ITER round trips per row\n"
-		"             (default 0: not run; needs CAP_SYS_NICE)\n");
+		"             (default 0: not run; needs CAP_SYS_NICE)\n"
+		"  -B         bulk data only: a request and an answer of SIZES bytes each (not\n"
+		"             the table above, the servers or -L)\n"
+		"  -b SIZES   -B's sizes, suffix K, M or G allowed (default 4K,64K,1M,16M)\n"
+		"  -V MIB     -B: MiB each way per row; round trips = that / size, %d to %d\n"
+		"             (default %lu)\n"
+		"  -m NAMES   with -B, of:", BULK_ITER_MIN, BULK_ITER_MAX, BULK_VOLUME >> 20);
+	for (i = 0; i < NR_BULK; i++)
+		fprintf(stderr, " %s", bulk_mechs[i].name);
+	fprintf(stderr, "\n");
 	exit(2);
 }
 
@@ -1909,6 +2724,101 @@ static void ratio(const struct row *rows, int nrows, const char *what,
 	ratio2(rows, nrows, "kipc_call", what, label, bytes);
 }
 
+/* -B: round trips at @size, so that a row moves about @volume bytes each way. */
+static unsigned long bulk_iters(size_t size, unsigned long volume)
+{
+	unsigned long n = volume / size;
+
+	return n < BULK_ITER_MIN ? BULK_ITER_MIN : n > BULK_ITER_MAX ? BULK_ITER_MAX : n;
+}
+
+/*
+ * -B: the bulk rows of the mechanisms in @sel, at each size and placement
+ * asked for; the CSV's rows as the latency table's, the size in bytes, the
+ * round trips per row in iterations.  Returns 1 if a row failed.
+ */
+static int bulk_bench(struct bench *b, const int *sel, const int *place,
+		      const size_t *sizes, int nsizes, unsigned long volume, FILE *f)
+{
+	uint64_t *lat = calloc(BULK_ITER_MAX, sizeof(*lat));
+	int p, s, ret, failed = 0;
+	unsigned int i;
+
+	if (!lat) {
+		perror("kipc-bench");
+		return 1;
+	}
+	printf("# bulk: a request of BYTES client -> server and an answer of BYTES back;\n"
+	       "# round trips per row: %lu MiB / BYTES (%d to %d), a tenth of them (at least 2)\n"
+	       "# as warm-up before; MB/s: 2 * BYTES / median (process_vm_read1, one way:\n"
+	       "# BYTES / median); times in us\n",
+	       volume >> 20, BULK_ITER_MIN, BULK_ITER_MAX);
+	printf("%-16s %9s %4s %10s %10s %10s %10s %9s %5s\n", "mechanism", "bytes", "cpus",
+	       "median_us", "p99_us", "mean_us", "cpu_us", "MB/s", "n");
+	fflush(stdout);
+	for (p = 1; p <= 2; p++) {
+		if (!place[p - 1])
+			continue;
+		b->cpus = p;
+		for (i = 0; i < NR_BULK; i++) {
+			const struct mech *m = &bulk_mechs[i];
+
+			if (!sel[i])
+				continue;
+			for (s = 0; s < nsizes; s++) {
+				unsigned long n = bulk_iters(sizes[s], volume);
+				unsigned long warm = n / 10 < 2 ? 2 : n / 10;
+				struct result r;
+				double cpu;
+
+				if ((m->flags & M_BULK_64K) && sizes[s] > BULK_64K)
+					continue;
+				b->bytes = sizes[s];
+				ret = run(m, b, warm, n, lat);
+				if (ret == -ENOENT || ret == -ENODEV) {
+					printf("%-16s %9s %4d skipped: %s: %s\n", m->name, "-",
+					       p, mech_dev(m), strerror(-ret));
+					fflush(stdout);
+					break;
+				}
+				if (ret) {
+					printf("%-16s %9u %4d FAILED: %s\n", m->name, b->bytes,
+					       p, strerror(-ret));
+					fflush(stdout);
+					failed = 1;
+					continue;
+				}
+				r = stats(lat, n);
+				cpu = (double)(b->cpu_ns + b->shm->srv_cpu_ns) / (warm + n);
+				printf("%-16s %9u %4d %10.3f %10.3f %10.3f %10.3f %9.1f %5lu\n",
+				       m->name, b->bytes, p, r.median / 1000.0, r.p99 / 1000.0,
+				       r.mean / 1000.0, cpu / 1000.0,
+				       (m->flags & M_ONEWAY ? 1e3 : 2e3) * b->bytes / r.median, n);
+				fflush(stdout);
+				if (f) {
+					fprintf(f, "%s,%u,%d,%llu,%llu,%.0f,%lu,%.0f\n", m->name,
+						b->bytes, p, (unsigned long long)r.median,
+						(unsigned long long)r.p99, r.mean, n, cpu);
+					fflush(f);
+				}
+			}
+		}
+	}
+	for (i = 0; i < NR_BULK; i++)
+		if (sel[i] && (bulk_mechs[i].flags & M_BULK_64K))
+			for (s = 0; s < nsizes; s++)
+				if (sizes[s] > BULK_64K) {
+					printf("# %s: not above %d bytes (%s)\n",
+					       bulk_mechs[i].name, BULK_64K,
+					       bulk_mechs[i].setup == binder_setup ?
+					       "a transaction and its answer fill the binder mapping" :
+					       "KIPC_RBUF_MAX");
+					break;
+				}
+	free(lat);
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int sizes[MAX_SIZES] = { 0, 8, 64, 512 }, i;
@@ -1918,6 +2828,10 @@ int main(int argc, char **argv)
 	int srv_clients[8] = { 1, 4, 16 }, nsrv = 3;
 	static struct row rows[2 * NR_MECHS * MAX_SIZES];
 	static struct bench b;
+	size_t bulk_sizes[MAX_SIZES] = { 4096, 65536, 1 << 20, 16 << 20 };
+	int bulk = 0, nbulk = 4, bsel[NR_BULK] = { 0 };
+	unsigned long volume = BULK_VOLUME;
+	char *mlist = NULL;
 	const char *csv = NULL;
 	struct sigaction sa;
 	cpu_set_t cpus;
@@ -1930,7 +2844,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	have2 = CPU_ISSET(0, &cpus) && CPU_ISSET(1, &cpus);
-	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:S:T:L:kh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:s:m:p:co:S:T:L:kBb:V:h")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, &end, 0);
@@ -1948,8 +2862,7 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'm':
-			if (select_mechs(optarg, sel))
-				return 2;
+			mlist = optarg;	/* -B may come later */
 			any = 1;
 			break;
 		case 'p':
@@ -1991,15 +2904,34 @@ int main(int argc, char **argv)
 			if (*end)
 				usage();
 			break;
+		case 'B':
+			bulk = 1;
+			break;
+		case 'b':
+			nbulk = parse_bulk_sizes(optarg, bulk_sizes);
+			if (nbulk <= 0)
+				usage();
+			break;
+		case 'V':
+			volume = strtoul(optarg, &end, 0) << 20;
+			if (*end || !volume)
+				usage();
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || !n)
 		usage();
+	if (mlist && select_mechs(mlist, bulk ? bulk_mechs : mechs,
+				  bulk ? NR_BULK : NR_MECHS, bulk ? bsel : sel))
+		return 2;
 	if (!any)
 		for (i = 0; i < NR_MECHS; i++)
 			sel[i] = 1;
+	if (!any)
+		for (i = 0; i < NR_BULK; i++)
+			bsel[i] = 1;
 	if (!place[0] && !place[1])
 		place[0] = 1, place[1] = have2;
 	if (!CPU_ISSET(0, &cpus)) {
@@ -2036,8 +2968,11 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_sigchld;	/* no SA_RESTART: blocked calls return */
 	sigaction(SIGCHLD, &sa, NULL);
 
-	printf("# kipc-bench: %lu round trips per row after %lu warm-up; times in us\n",
-	       n, warm);
+	if (bulk)
+		printf("# kipc-bench -B: bulk data\n");
+	else
+		printf("# kipc-bench: %lu round trips per row after %lu warm-up; times in us\n",
+		       n, warm);
 	printf("# cpus 1: client and server on CPU 0; cpus 2: client on CPU 0, server on CPU 1\n");
 	/* The client stays on CPU 0; a 2-CPU server moves itself to CPU 1. */
 	ret = pin(0);
@@ -2047,6 +2982,15 @@ int main(int argc, char **argv)
 	}
 	printf("# a clock reading costs %.3f us; it is included in every figure\n",
 	       clock_cost() / 1000.0);
+	if (bulk) {
+		printf("# cpu_us: CPU time (user + system) of client and server per round trip\n");
+		failed = bulk_bench(&b, bsel, place, bulk_sizes, nbulk, volume, f);
+		if (f && fclose(f)) {
+			perror(csv);
+			return 1;
+		}
+		return failed;
+	}
 	printf("# cpu_us: CPU time (user + system) of client and server per round trip\n");
 	printf("%-15s %5s %4s %10s %10s %10s %10s\n", "mechanism", "bytes", "cpus",
 	       "median_us", "p99_us", "mean_us", "cpu_us");

@@ -246,13 +246,15 @@ void kipc_peer_take(struct kipc_ctx *ctx)
  * synchronous partner usually answers within microseconds, and a sleep
  * costs a dequeue, a wake-up and, across CPUs, an IPI.  If the partner
  * waits for this CPU, yield it (the partner runs next, as a direct
- * handoff); if it runs on another CPU, or was just woken to run there,
- * spin, as a mutex owner spin does; if it sleeps (or nobody is known),
- * sleep at once.
+ * handoff), a few times at most; if it runs on another CPU, or was just
+ * woken to run there, spin, as a mutex owner spin does; if it sleeps (or
+ * nobody is known), sleep at once.
  * Returns true while it is worth looking again, false when the wait
  * should sleep: the partner does not run, or the budget ran out.
  */
-static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until)
+#define KIPC_SPIN_YIELDS	2
+static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until,
+		      unsigned int *yields)
 {
 	struct task_struct *peer;
 	unsigned int state;
@@ -271,11 +273,17 @@ static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until)
 	 * It runs, or was just woken and is about to (on_rq may follow later:
 	 * a remote wake-up is queued to the other CPU with TASK_WAKING).  On
 	 * our CPU it runs only once we leave it: a real-time waiter's yield()
-	 * lets no less urgent task run, so such a waiter sleeps at once.
+	 * lets no less urgent task run, so such a waiter sleeps at once.  A
+	 * yield that brings us back is worth one more try (CFS picks the
+	 * partner once our run time has caught up a little), not more: after
+	 * KIPC_SPIN_YIELDS the partner ran far longer than we did (a server
+	 * copying bulk data, say), the scheduler will keep picking us, and
+	 * more yields would only burn the budget.  Sleeping lets it run.
 	 */
 	if (READ_ONCE(peer->on_rq) && task_cpu(peer) == raw_smp_processor_id()) {
 		if (unlikely(current->prio < MAX_RT_PRIO &&
-			     READ_ONCE(peer->prio) > current->prio))
+			     READ_ONCE(peer->prio) > current->prio) ||
+		    ++*yields > KIPC_SPIN_YIELDS)
 			return false;
 		yield();
 	}
@@ -357,6 +365,7 @@ int kipc_wait(struct kipc_ctx *ctx, struct kipc_op *op)
 static noinline int kipc_wait_loop(struct kipc_ctx *ctx, struct kipc_op *op)
 {
 	bool spin = READ_ONCE(spin_ns), notify = false;
+	unsigned int yields = 0;
 	u64 until = 0;
 	int st, err;
 	ktime_t dl;
@@ -395,7 +404,7 @@ static noinline int kipc_wait_loop(struct kipc_ctx *ctx, struct kipc_op *op)
 			err = -ETIMEDOUT;
 		} else {
 			if (spin)
-				spin = kipc_spin(ctx, st, &until);
+				spin = kipc_spin(ctx, st, &until, &yields);
 			else
 				kipc_sleep(ctx, st, dl);
 			continue;

@@ -1,7 +1,8 @@
 # Runs inside the VM (from /init) for `make bench` and `make bench-smp`:
 # load kipc and binder, run kipc-bench on one CPU (and on two if there are
-# two), then `perf bench sched pipe` as a reference, and print the results
-# as CSV between markers for bench/report.sh on the host.
+# two), then `perf bench sched pipe` as a reference, then (`make bench`
+# only) the bulk rows, `kipc-bench -B`, and print the results as CSV
+# between markers for bench/report.sh on the host.
 #
 # Under icount (kipcicount set) guest time counts instructions: the figures
 # do not vary from run to run, so fewer round trips suffice.
@@ -60,6 +61,26 @@ if [ -x /usr/bin/perf ]; then
 	[ "$(nproc)" -ge 2 ] && perf_row 2 0,1
 else
 	echo "bench: no perf in the initramfs: no reference row"
+fi
+
+# Bulk data (kipc-bench -B, bench/README.md "Bulk data"): a request and an
+# answer of 4 KiB to 16 MiB, one CPU, in `make bench` (icount) only.  Its
+# rows join the CSV.
+if [ -n "$kipcicount" ]; then
+	echo
+	echo "=== kipc-bench -B ($how, icount shift=$kipcicount)"
+	t0=$(date +%s)
+	timeout 600 /bench/kipc-bench -B -p 1 -o /tmp/bulk.csv
+	rc=$?
+	[ $rc = 0 ] || echo "bench: kipc-bench -B exited with status $rc"
+	echo "bench: kipc-bench -B took $(($(date +%s) - t0)) s of guest time"
+	if [ -f /tmp/bulk.csv ]; then
+		if [ -f $csv ]; then
+			tail -n +2 /tmp/bulk.csv >> $csv
+		else
+			cp /tmp/bulk.csv $csv
+		fi
+	fi
 fi
 
 if [ -f $csv ]; then
