@@ -286,11 +286,11 @@ static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until,
 		    ++*yields > KIPC_SPIN_YIELDS)
 			return false;
 		yield();
-	}
-	else if (!need_resched())
+	} else if (!need_resched()) {
 		cpu_relax();
-	else
+	} else {
 		return false;
+	}
 	if (READ_ONCE(ctx->wstate) != st || signal_pending(current))
 		return true;
 	/* Most spins end in the first round: only then read the clock. */

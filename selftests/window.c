@@ -719,6 +719,74 @@ TEST_F(window, caller_window_under_userfaultfd_fails_at_once)
 	EXPECT_EQ(0, reap(pid));
 }
 
+/*
+ * The caller's other thread unmaps the window while the server copies
+ * from it: the server's accesses fail with EFAULT from then on, nothing
+ * else happens, and the call ends as usual.
+ */
+struct unmapper {
+	int ep;
+	unsigned char *addr;
+	size_t len;
+	volatile int go;
+	int ret;
+};
+
+static void *unmap_later(void *arg)
+{
+	struct unmapper *u = arg;
+
+	while (!u->go)
+		sleep_ms(1);
+	sleep_ms(50);
+	munmap(u->addr, u->len);
+	return NULL;
+}
+
+static void *call_with_window(void *arg)
+{
+	struct unmapper *u = arg;
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	kipc_win_set(&c, 0, u->addr, u->len, KIPC_WIN_READ);
+	u->ret = kipc_call(&c, u->ep, KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1), INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+TEST_F(window, unmapped_by_the_caller_during_the_call)
+{
+	struct unmapper u = { .ep = self->ep, .len = 8 << 20 };
+	unsigned char *b = malloc(1 << 20);
+	pthread_t tc, tu;
+	long ok = 0;
+	ssize_t n;
+
+	u.addr = map(u.len);
+	ASSERT_TRUE(u.addr && b);
+	memset(u.addr, 3, u.len);
+	ASSERT_EQ(0, pthread_create(&tc, NULL, call_with_window, &u));
+	ASSERT_EQ(0, pthread_create(&tu, NULL, unmap_later, &u));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	u.go = 1;
+	for (;;) {
+		n = kipc_win_read(&self->c, 0, (ok % 8) << 20, b, 1 << 20);
+		if (n != 1 << 20)
+			break;
+		ASSERT_EQ(3, b[4321]);
+		ok++;
+	}
+	EXPECT_EQ(-EFAULT, n);
+	EXPECT_EQ(-EFAULT, kipc_win_read(&self->c, 0, 0, b, 1));
+	EXPECT_EQ(0, kipc_reply(&self->c, 0));
+	pthread_join(tu, NULL);
+	pthread_join(tc, NULL);
+	EXPECT_EQ(0, u.ret);
+	TH_LOG("%ld reads of 1 MiB before the unmap", ok);
+	free(b);
+}
+
 /* examples/file-server: three files through its callers' windows. */
 TEST(example_file_server)
 {
