@@ -195,9 +195,14 @@ static __always_inline bool kipc_fast_timeout(u64 timeout)
 static __always_inline long kipc_op_fast_done(struct kipc_ctx *ctx,
 					      const struct kipc_handle *h)
 {
+	int ack;
+
 	if (unlikely(READ_ONCE(ctx->peer_next)))
 		kipc_peer_take(ctx);
-	kipc_serve_todo(ctx, h);
+	ack = kipc_serve_todo(ctx, h);
+	/* A send's window: its sender waited for the copy. */
+	if (unlikely(ack <= 0))
+		kipc_drop_reply(ctx, ack);
 	/* The message received wrote status. */
 	clear_bit_unlock(KIPC_CTX_CLAIMED, &ctx->claim);
 	return 0;

@@ -785,11 +785,18 @@ void kipc_acct_charge(struct kipc_ctx *ctx, const struct kipc_handle *h);
 /*
  * The end of an operation that received a call to serve (or a reply):
  * settle what the call lends and start measuring an accounted call, or
- * count the served time its reply told (kipc_op_end() and the fast path).
+ * count the served time its reply told, copy a window into the receive
+ * buffer (kipc_op_end() and the fast path).
+ *
+ * Return: 1, or for a send's window copied into the receive buffer what
+ * the sender gets (0 or -EFAULT): the caller then gives up the hidden
+ * reply right with it (kipc_drop_reply()).
  */
-static __always_inline void kipc_serve_todo(struct kipc_ctx *ctx,
-					    const struct kipc_handle *h)
+static __always_inline int kipc_serve_todo(struct kipc_ctx *ctx,
+					   const struct kipc_handle *h)
 {
+	int ack = 1;
+
 	if (unlikely(ctx->pi.todo)) {
 		if (ctx->pi.todo & KIPC_PI_TODO_CHARGE)
 			kipc_acct_charge(ctx, h);
@@ -797,14 +804,10 @@ static __always_inline void kipc_serve_todo(struct kipc_ctx *ctx,
 			kipc_pi_settle(ctx);
 		if (ctx->pi.todo & KIPC_PI_TODO_ACCT)
 			kipc_acct_begin(ctx);
-		if (ctx->pi.todo & KIPC_PI_TODO_RBUF) {
-			int ack = kipc_win_rbuf(ctx);
-
-			/* A send's window: its sender waited for the copy. */
-			if (ack <= 0)
-				kipc_drop_reply(ctx, ack);
-		}
+		if (ctx->pi.todo & KIPC_PI_TODO_RBUF)
+			ack = kipc_win_rbuf(ctx);
 	}
+	return ack;
 }
 
 /* restart.c */

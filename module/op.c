@@ -373,13 +373,18 @@ static noinline void kipc_op_error(struct kipc_op *op, int ret)
 static __always_inline int kipc_op_end(struct kipc_ctx *ctx, struct kipc_op *op,
 				       int ret)
 {
+	int ack;
+
 	if (unlikely(op->files))
 		kipc_fds_end(ctx, op, ret);
 	/* Windows sent end with the call: no copy may still run. */
 	if (unlikely(ctx->nwin))
 		kipc_win_end(ctx);
 	kipc_status_end(ctx, op, ret);
-	kipc_serve_todo(ctx, &op->h);
+	ack = kipc_serve_todo(ctx, &op->h);
+	/* A send's window: its sender waited for the copy. */
+	if (unlikely(ack <= 0))
+		kipc_drop_reply(ctx, ack);
 	if (unlikely(ret))
 		kipc_op_error(op, ret);
 	if (op->h.ep && !op->borrowed)
