@@ -8,7 +8,9 @@
 #
 # Environment (kernel command line, from bench/prof/profile.sh):
 # KIPC_PROF_MECHS (comma-separated kipc-bench rows, default
-# kipc_call,sched_yield), KIPC_PROF_N1, KIPC_PROF_N2, KIPC_PROF_WARM.
+# kipc_call,sched_yield; a bulk row as NAME@SIZEK, e.g. kipc_window@64K,
+# whose round trips N1 and N2 must make whole MiB, up to 2000),
+# KIPC_PROF_N1, KIPC_PROF_N2, KIPC_PROF_WARM.
 n1=${KIPC_PROF_N1:-1000}
 n2=${KIPC_PROF_N2:-3000}
 warm=${KIPC_PROF_WARM:-1000}
@@ -37,9 +39,20 @@ k=0
 for m in $mechs; do
 	for n in $n1 $n2; do
 		k=$((k + 1))
-		echo "=== KIPC-PROF interval $k mechanism $m round-trips $n"
-		/bench/kipc-bench -k -p 1 -s 0 -S 0 -m "$m" -n "$n" -w "$warm" ||
-			echo "=== KIPC-PROF-FAILED interval $k"
+		case $m in
+		*@*)	# a bulk row at a size in KiB, NAME@SIZEK: -B, n round trips
+			kib=${m#*@}; kib=${kib%K}
+			echo "=== KIPC-PROF interval $k mechanism $m round-trips $n"
+			/bench/kipc-bench -k -B -p 1 -m "${m%@*}" -b "${kib}K" \
+				-V $((n * kib / 1024)) ||
+				echo "=== KIPC-PROF-FAILED interval $k"
+			;;
+		*)
+			echo "=== KIPC-PROF interval $k mechanism $m round-trips $n"
+			/bench/kipc-bench -k -p 1 -s 0 -S 0 -m "$m" -n "$n" -w "$warm" ||
+				echo "=== KIPC-PROF-FAILED interval $k"
+			;;
+		esac
 	done
 done
 echo "=== KIPC-PROF-DONE intervals $k"
