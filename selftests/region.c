@@ -72,6 +72,8 @@ TEST_F(region, rights_and_ranges)
 {
 	unsigned char *mem = map(8192), b[16];
 	struct kipc_region_info info;
+	struct kipc_region_io a;
+	struct iovec iov;
 	int r, ro, wo;
 
 	ASSERT_TRUE(mem != NULL);
@@ -112,25 +114,22 @@ TEST_F(region, rights_and_ranges)
 	EXPECT_EQ(0, kipc_region_get(ro, 8192, b, 0));
 	EXPECT_EQ(-EFAULT, kipc_region_get(ro, 0, (void *)8, 1));
 	/* Reserved fields and flags. */
-	{
-		struct iovec iov = { b, 1 };
-		struct kipc_region_io a = { .iov = (uintptr_t)&iov, .iovcnt = 1 };
-
-		a.flags = KIPC_REGION_SIGNAL;
-		EXPECT_EQ(-1, ioctl(ro, KIPC_IOC_REGION_GET, &a));
-		EXPECT_EQ(EINVAL, errno);
-		a.flags = 2;
-		EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_REGION_PUT, &a));
-		EXPECT_EQ(EINVAL, errno);
-		a.flags = 0;
-		a.__reserved[0] = 1;
-		EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_REGION_PUT, &a));
-		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_REGION_REVOKE, 1));
-		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_CALL, 0));
-		EXPECT_EQ(ENOTTY, errno);
-	}
+	iov = (struct iovec){ b, 1 };
+	a = (struct kipc_region_io){ .iov = (uintptr_t)&iov, .iovcnt = 1 };
+	a.flags = KIPC_REGION_SIGNAL;
+	EXPECT_EQ(-1, ioctl(ro, KIPC_IOC_REGION_GET, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = 2;
+	EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_REGION_PUT, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = 0;
+	a.__reserved[0] = 1;
+	EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_REGION_PUT, &a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_REGION_REVOKE, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(wo, KIPC_IOC_CALL, 0));
+	EXPECT_EQ(ENOTTY, errno);
 	close(ro);
 	close(wo);
 	close(r);
