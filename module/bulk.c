@@ -5,25 +5,25 @@
  * region's owner), user memory to user memory, with nothing mapped,
  * buffered or allocated per byte.
  *
- * The range is copied in pieces of at most KIPC_BULK_PAGES pages: pin the
- * piece's pages in the other address space (a page that is not there, or
- * not writable for a copy into it, fails the access with EFAULT before any
- * byte of the piece moves), copy, unpin.  The copy itself runs inside a
- * *gate* that the object owning the range opens and closes (a window's
- * call still waiting, a region not revoked): inside it nothing may sleep
- * or fault, so that closing the object (kipc_win_end(), region revoke)
- * waits for at most one piece in flight, whatever the other side's memory
- * does.  Page faults on our own side are taken outside the gate
- * (fault_in_iov_iter_*()) and the piece goes on where it stopped; a fault
- * in the other address space is never taken while its owner waits:
- * pinning does not retry (no FAULT_FLAG_ALLOW_RETRY), so a userfaultfd
- * range there fails with EFAULT instead of stalling us.
+ * The range is copied in pieces of at most KIPC_BULK_PAGES pages: fault in
+ * our own side of the piece, pin its pages in the other address space (a
+ * page that is not there, or not writable for a copy into it, fails the
+ * access with EFAULT before any byte of the piece moves), copy, unpin.
+ * The copy itself runs inside a *gate* that the object owning the range
+ * opens and closes (a window's call still waiting, a region not revoked):
+ * inside it nothing may sleep or fault, so that closing the object
+ * (kipc_win_end(), a parked call, region revoke) waits for at most one
+ * piece in flight, whatever either side's memory does.  Faults in the
+ * other address space are taken killably outside the gate, as
+ * process_vm_readv() takes them; a range there under userfaultfd fails
+ * with EFAULT instead of waiting for its owner's handler.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
+#include <linux/userfaultfd_k.h>
 
 #include "internal.h"
 
@@ -47,6 +47,58 @@ static size_t kipc_bulk_pages(struct page **pages, size_t off, size_t len,
 	return done;
 }
 
+/*
+ * Is any of [@start, @end) of @mm registered with userfaultfd?  Its faults
+ * would wait for a handler that the owner of @mm runs, or never does.
+ * Under the mmap lock.
+ */
+static bool kipc_bulk_uffd(struct mm_struct *mm, unsigned long start,
+			   unsigned long end)
+{
+	struct vm_area_struct *vma;
+
+	for (vma = find_vma(mm, start); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end))
+		if (userfaultfd_armed(vma))
+			return true;
+	return false;
+}
+
+/*
+ * Pin the @n pages from @start of @mm: fills @pages, 0; or -EFAULT (a
+ * page is not there, not writable for @into, or under userfaultfd),
+ * -EINTR (a fatal signal).  Faults are taken killably, the mmap lock
+ * dropped while they wait, as process_vm_readv() does.
+ */
+static int kipc_bulk_pin(struct mm_struct *mm, unsigned long start,
+			 unsigned int n, bool into, struct page **pages)
+{
+	int locked = 1;
+	long got;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	if (kipc_bulk_uffd(mm, start, start + n * PAGE_SIZE)) {
+		mmap_read_unlock(mm);
+		return -EFAULT;
+	}
+	got = kipc_pin_remote(mm, start, n, into ? FOLL_WRITE : 0, pages, &locked);
+	if (locked)
+		mmap_read_unlock(mm);
+	if (got == n)
+		return 0;
+	if (got > 0)
+		unpin_user_pages(pages, got);
+	return fatal_signal_pending(current) ? -EINTR : -EFAULT;
+}
+
+/* Fault in up to @len of our own side of @it: the bytes that can be. */
+static size_t kipc_bulk_fault_in(struct iov_iter *it, size_t len, bool into)
+{
+	return len - (into ? fault_in_iov_iter_readable(it, len) :
+			     fault_in_iov_iter_writeable(it, len));
+}
+
 /**
  * kipc_bulk_copy - copy between @it and a range of another address space
  * @mm:		that address space (held by the caller with mmgrab())
@@ -57,78 +109,75 @@ static size_t kipc_bulk_pages(struct page **pages, size_t off, size_t len,
  * @gate:	the owner's gate, opened around every copy
  * @gone:	what to fail with when @mm has no users left
  *
+ * Each piece: our own side faulted in first, then the other side's pages
+ * pinned (holding @mm's users only for the piece), then the copy inside
+ * the gate with page faults disabled, then unpinned.  A fault of ours
+ * that comes back meanwhile (another thread unmapped it) unpins and goes
+ * on from where the copy stopped, so no page of the other side stays
+ * pinned, and no address space is kept alive, while we wait for our own
+ * memory.
+ *
  * Context: process context, no lock held; current's memory is @it's.
  * Return: @len, or -errno: @gone, EFAULT (a page of the range is not
- * there or not writable, or @it's memory cannot be accessed), EINTR (a
- * fatal signal), or what @gate's enter() returned.  Pieces before the
- * failing one were copied.
+ * there, not writable, or under userfaultfd: nothing of its piece was
+ * copied; or our own memory cannot be accessed), EINTR (a fatal signal),
+ * or what @gate's enter() returned.  Pieces before the failing one were
+ * copied.
  */
 ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 		       bool into, struct iov_iter *it,
 		       const struct kipc_bulk_gate *gate, int gone)
 {
 	struct page *pages[KIPC_BULK_PAGES];
+	unsigned int stuck = 0;
 	size_t done = 0;
 	int ret = 0;
 
-	if (!len)
-		return 0;
-	if (!mmget_not_zero(mm))
-		return gone;
 	while (done < len && !ret) {
 		unsigned long start = addr + done;
 		size_t off = offset_in_page(start);
 		size_t piece = min_t(size_t, len - done,
 				     KIPC_BULK_PAGES * PAGE_SIZE - off);
-		unsigned int n = DIV_ROUND_UP(off + piece, PAGE_SIZE);
-		size_t c = 0;
-		long got;
+		unsigned int n;
+		size_t c;
 
-		if (mmap_read_lock_killable(mm)) {
-			ret = -EINTR;
+		/* Ours first, where a fault may wait: nothing of theirs held. */
+		piece = kipc_bulk_fault_in(it, piece, into);
+		if (!piece) {
+			ret = -EFAULT;
 			break;
 		}
-		got = kipc_pin_remote(mm, start & PAGE_MASK, n,
-				      into ? FOLL_WRITE : 0, pages);
-		mmap_read_unlock(mm);
-		if (got != n) {
-			if (got > 0)
-				unpin_user_pages(pages, got);
-			ret = fatal_signal_pending(current) ? -EINTR : -EFAULT;
+		n = DIV_ROUND_UP(off + piece, PAGE_SIZE);
+		if (!mmget_not_zero(mm)) {
+			ret = gone;
 			break;
 		}
-		while (c < piece) {
-			size_t k, left;
-
+		ret = kipc_bulk_pin(mm, start & PAGE_MASK, n, into, pages);
+		if (!ret) {
 			ret = gate->enter(gate->obj);
-			if (ret)
-				break;
-			pagefault_disable();
-			k = kipc_bulk_pages(pages, off + c, piece - c, it, into);
-			pagefault_enable();
-			gate->leave(gate->obj);
-			c += k;
-			if (c == piece)
-				break;
-			/* Our own memory: fault it in outside the gate, go on. */
-			left = piece - c;
-			if ((into ? fault_in_iov_iter_readable(it, left) :
-				    fault_in_iov_iter_writeable(it, left)) == left) {
-				ret = -EFAULT;
-				break;
+			if (!ret) {
+				pagefault_disable();
+				c = kipc_bulk_pages(pages, off, piece, it, into);
+				pagefault_enable();
+				gate->leave(gate->obj);
+				done += c;
+				/* Ours went away again: fault it in anew, twice at most. */
+				if (c < piece && ++stuck > 2)
+					ret = -EFAULT;
+				else if (c == piece)
+					stuck = 0;
+			} else {
+				c = 0;
 			}
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				break;
-			}
+			if (into)
+				unpin_user_pages_dirty_lock(pages, n, c != 0);
+			else
+				unpin_user_pages(pages, n);
 		}
-		if (into)
-			unpin_user_pages_dirty_lock(pages, n, c != 0);
-		else
-			unpin_user_pages(pages, n);
-		done += c;
+		mmput(mm);
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
 		cond_resched();
 	}
-	mmput(mm);
 	return ret ? ret : (ssize_t)done;
 }

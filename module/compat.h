@@ -186,15 +186,15 @@ static void fn##_tw(struct io_uring_cmd *ucmd, unsigned int issue_flags) \
 
 /*
  * 6.5 dropped the vmas argument of pin_user_pages_remote().  The caller
- * holds the mmap lock; no retry (locked NULL), so a fault that would wait
- * (userfaultfd) fails instead.
+ * holds the mmap lock and *locked is 1; the kernel may drop it (then
+ * *locked is 0) while a fault waits, killably.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
-#define kipc_pin_remote(mm, start, n, flags, pages) \
-	pin_user_pages_remote(mm, start, n, flags, pages, NULL, NULL)
+#define kipc_pin_remote(mm, start, n, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, n, flags, pages, NULL, locked)
 #else
-#define kipc_pin_remote(mm, start, n, flags, pages) \
-	pin_user_pages_remote(mm, start, n, flags, pages, NULL)
+#define kipc_pin_remote(mm, start, n, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, n, flags, pages, locked)
 #endif
 
 #endif /* _KIPC_COMPAT_H */

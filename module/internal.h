@@ -460,6 +460,8 @@ struct kipc_slot {
  *		into its buffer: it waits as a call does (window.c).
  * @win_ack:	the call held is such a send's, not a call: the end of
  *		the receive gives its hidden reply right up.
+ * @win_parked:	the call with windows is parked: they are closed (under
+ *		@lock; kipc_win_park()).
  * @win_rbuf:	1 + the window the end of the receive copies into the
  *		receive buffer, or 0.
  * @win_busy:	pieces a server is copying in our windows now, under
@@ -524,6 +526,7 @@ struct kipc_ctx {
 	u8 nwin;
 	bool wsend;
 	bool win_ack;
+	bool win_parked;
 	u8 win_rbuf;
 	unsigned int win_busy;
 	u32 rbuf_len;
@@ -620,6 +623,8 @@ bool kipc_win_fits(const struct kipc_ctx *rcv, const struct kipc_ctx *snd);
 long kipc_win_io(struct kipc_ctx *ctx, const struct kipc_win_io *a, bool write);
 int kipc_win_rbuf(struct kipc_ctx *ctx);
 void kipc_win_end(struct kipc_ctx *ctx);
+void kipc_win_park(struct kipc_ctx *ctx);
+void kipc_win_unpark(struct kipc_ctx *ctx);
 long kipc_win_rbuf_set(struct kipc_ctx *ctx, const struct kipc_rbuf *a);
 
 /* region.c */

@@ -12,10 +12,16 @@
  * (its first and last byte) so that an interleaving can end the call in
  * the middle of it.
  *
+ * The call may also be parked by a signal (kipc_win_park()): its task
+ * goes back to user space (stopped, or running a handler that may reuse
+ * the memory and never come back), then either resumes the call
+ * (kipc_win_unpark()) or ends it.
+ *
  * What must hold: no byte lands in the caller's memory after its
- * operation returned (the caller reuses it then), and the caller never
- * returns while a piece is in flight; the stale server never copies at
- * all; nothing stays counted (busy back to 0) once all are done.
+ * operation returned (the caller reuses it then) or while its task is
+ * back in user space with the call parked, and the caller never returns
+ * while a piece is in flight; the stale server never copies at all;
+ * nothing stays counted (busy back to 0) once all are done.
  *
  * Bug variants, each must fail:
  *  -DBUG_ONCE: the server checks that the call is live once, before its
@@ -24,7 +30,9 @@
  *  -DBUG_NO_DRAIN: the caller returns without waiting for the piece in
  *   flight (kipc_win_end() left out);
  *  -DBUG_NO_FROM: the gate checks only that the caller waits for a reply,
- *   not that it waits for this server (the stale right copies).
+ *   not that it waits for this server (the stale right copies);
+ *  -DBUG_PARK_OPEN: a parked call's windows stay open (the gate does not
+ *   look at the park, as before the review of session 8).
  */
 
 #ifndef NSRV
@@ -42,6 +50,8 @@ byte reply_from = 1;
 byte busy = 0;		/* pieces inside the gate */
 bit returned = 0;	/* the caller's operation returned: memory reused */
 bit replied = 0;
+bit parked = 0;		/* the call is parked: windows closed */
+bit in_user = 0;	/* and its task runs in user space (a handler) */
 
 inline gate_enter(me, ok)
 {
@@ -51,9 +61,14 @@ inline gate_enter(me, ok)
 		:: wstate == W_REPLY -> busy++; ok = 1
 		:: else -> ok = 0
 		fi
-#else
+#elif defined(BUG_PARK_OPEN)
 		if
 		:: wstate == W_REPLY && reply_from == me -> busy++; ok = 1
+		:: else -> ok = 0
+		fi
+#else
+		if
+		:: wstate == W_REPLY && reply_from == me && !parked -> busy++; ok = 1
 		:: else -> ok = 0
 		fi
 #endif
@@ -71,7 +86,7 @@ inline gate_leave()
  */
 inline land(me)
 {
-	assert(me == 1 && !returned)
+	assert(me == 1 && !returned && !in_user)
 }
 
 proctype server(byte me)
@@ -95,7 +110,7 @@ proctype server(byte me)
 		gate_enter(me, ok);
 #endif
 		if
-		:: !ok -> break	/* ECONNRESET */
+		:: !ok -> break	/* ECONNRESET, or EAGAIN: given up here */
 		:: else -> skip
 		fi;
 		land(me);	/* the piece's first byte ... */
@@ -123,6 +138,15 @@ done:
 
 proctype caller()
 {
+	/* A signal may park the call first: the windows close, drain. */
+	if
+	:: atomic { wstate == W_REPLY -> parked = 1 };
+		busy == 0;
+		in_user = 1;	/* a handler runs, or the task is stopped */
+		/* It comes back to the call (which may have been answered). */
+		atomic { in_user = 0; parked = 0 }
+	:: skip
+	fi;
 	/* Either the reply comes (T8), or the caller stops waiting (T10). */
 	if
 	:: atomic { wstate == W_IDLE && replied }

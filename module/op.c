@@ -416,6 +416,9 @@ static noinline int kipc_op_interrupted(struct kipc_ctx *ctx,
 	}
 	op->park = false;
 	op->rs = NULL;		/* it may point into a frame that returns */
+	/* Its windows close until it resumes. */
+	if (unlikely(ctx->nwin))
+		kipc_win_park(ctx);
 	ctx->held = *op;
 	kipc_restart_note(&ctx->park_rs, op->cmd, &op->args);
 	ctx->park_files = current->files;
@@ -506,6 +509,8 @@ static noinline int kipc_op_resume(struct kipc_ctx *ctx)
 	struct kipc_op op = ctx->held;
 	int ret;
 
+	if (unlikely(ctx->nwin))
+		kipc_win_unpark(ctx);
 	if (kipc_restart_unmark())
 		ret = kipc_wait(ctx, &op);
 	else

@@ -21,7 +21,10 @@
  *    to wait (T9, T10: timeout, cancel, signal, death), after which no
  *    piece starts and the caller's operation waits for the one in flight
  *    before it returns (kipc_win_end()): no byte lands in the caller's
- *    memory after its call returned.
+ *    memory after its call returned;
+ *  - they close while the call is parked (its task back in user space,
+ *    stopped or in a handler that may never come back: kipc_win_park()),
+ *    the same way, and open again when it resumes (EAGAIN meanwhile).
  *
  * The receive buffer (KIPC_IOC_WIN_RBUF): a receiver may post one buffer
  * of its own; the first READ window of a message it receives is copied
@@ -127,28 +130,40 @@ bool kipc_win_fits(const struct kipc_ctx *rcv, const struct kipc_ctx *snd)
 	return !snd->wsend || (rcv->rbuf_len && snd->win[0].len <= rcv->rbuf_len);
 }
 
-/* The gate of a window (bulk.c): its call still waits for @srv's reply. */
+/*
+ * The gate of a window (bulk.c): its call still waits for @srv's reply,
+ * and (unless @parked_ok) its caller is not parked.
+ */
 struct kipc_win_gate {
 	struct kipc_ctx *caller;
 	struct kipc_ctx *srv;
+	bool parked_ok;
 };
 
-/* Caller's lock: the windows are live while the call waits for @srv. */
-static bool kipc_win_live(const struct kipc_ctx *caller, const struct kipc_ctx *srv)
+/*
+ * Under the caller's lock: 0 while the windows are open to @srv,
+ * -EAGAIN while the call is parked (its caller stopped, traced, or in a
+ * signal handler: it may leave the call there, siglongjmp() out of it),
+ * -ECONNRESET once the call is over.
+ */
+static int kipc_win_state(const struct kipc_ctx *caller, const struct kipc_ctx *srv,
+			  bool parked_ok)
 {
-	return READ_ONCE(caller->wstate) == KIPC_W_REPLY && caller->reply_from == srv;
+	if (READ_ONCE(caller->wstate) != KIPC_W_REPLY ||
+	    READ_ONCE(caller->reply_from) != srv)
+		return -ECONNRESET;
+	return caller->win_parked && !parked_ok ? -EAGAIN : 0;
 }
 
 static int kipc_win_enter(void *obj)
 {
 	struct kipc_win_gate *g = obj;
-	int ret = -ECONNRESET;
+	int ret;
 
 	spin_lock(&g->caller->lock);
-	if (kipc_win_live(g->caller, g->srv)) {
+	ret = kipc_win_state(g->caller, g->srv, g->parked_ok);
+	if (!ret)
 		g->caller->win_busy++;
-		ret = 0;
-	}
 	spin_unlock(&g->caller->lock);
 	return ret;
 }
@@ -179,14 +194,14 @@ static void kipc_win_leave(void *obj)
 static int kipc_win_get(struct kipc_ctx *srv, struct kipc_ctx *caller,
 			unsigned int i, struct kipc_window *w)
 {
-	int ret = 0;
+	int ret;
 
 	spin_lock(&caller->lock);
-	if (!kipc_win_live(caller, srv))
-		ret = -ECONNRESET;
-	else if (i >= caller->nwin)
+	/* The windows' geometry stays as it is while the call lasts. */
+	ret = kipc_win_state(caller, srv, true);
+	if (!ret && i >= caller->nwin)
 		ret = -EINVAL;
-	else
+	else if (!ret)
 		*w = caller->win[array_index_nospec(i, KIPC_MSG_WINS)];
 	spin_unlock(&caller->lock);
 	return ret;
@@ -201,8 +216,10 @@ static int kipc_win_get(struct kipc_ctx *srv, struct kipc_ctx *caller,
  *
  * Return: the number of bytes copied, or -errno: EBUSY (an operation runs
  * on @ctx), ENOENT (no reply right), ECONNRESET (its caller stopped
- * waiting), EINVAL (no such window, a bad iovec array), EACCES (the
- * window does not allow it), ERANGE (outside the window), EFAULT.
+ * waiting), EAGAIN (its caller is interrupted: stopped, traced or in a
+ * signal handler; the call goes on when it comes back), EINVAL (no such
+ * window, a bad iovec array), EACCES (the window does not allow it),
+ * ERANGE (outside the window), EFAULT.
  */
 long kipc_win_io(struct kipc_ctx *ctx, const struct kipc_win_io *a, bool write)
 {
@@ -264,7 +281,11 @@ out:
  */
 int kipc_win_rbuf(struct kipc_ctx *ctx)
 {
-	struct kipc_win_gate g = { .caller = ctx->reply_to, .srv = ctx };
+	/*
+	 * The copy as the receive ends is part of the delivery: a caller
+	 * interrupted since does not stop it (it only reads the window).
+	 */
+	struct kipc_win_gate g = { .caller = ctx->reply_to, .srv = ctx, .parked_ok = true };
 	struct kipc_bulk_gate gate = {
 		.enter = kipc_win_enter,
 		.leave = kipc_win_leave,
@@ -312,6 +333,35 @@ void kipc_win_end(struct kipc_ctx *ctx)
 	wait_var_event(&ctx->win_busy, !READ_ONCE(ctx->win_busy));
 	ctx->nwin = 0;
 	ctx->wsend = false;
+	ctx->win_parked = false;
+}
+
+/**
+ * kipc_win_park - a call with windows is parked by a signal
+ * @ctx:	the caller's context, claimed, KIPC_W_REPLY
+ *
+ * Its task goes back to user space, maybe into a handler that never
+ * returns to the call (siglongjmp()): the windows close (a server's
+ * access fails with EAGAIN) before it leaves, and the piece in flight
+ * lands first, until kipc_win_unpark() when the call resumes.
+ */
+void kipc_win_park(struct kipc_ctx *ctx)
+{
+	spin_lock(&ctx->lock);
+	ctx->win_parked = true;
+	spin_unlock(&ctx->lock);
+	wait_var_event(&ctx->win_busy, !READ_ONCE(ctx->win_busy));
+}
+
+/**
+ * kipc_win_unpark - the parked call resumes: its windows open again
+ * @ctx:	the caller's context, claimed
+ */
+void kipc_win_unpark(struct kipc_ctx *ctx)
+{
+	spin_lock(&ctx->lock);
+	ctx->win_parked = false;
+	spin_unlock(&ctx->lock);
 }
 
 /**

@@ -72,7 +72,8 @@
  * label and a WRITE window; the synchronous server threads read the first
  * whole, check it, and fill the second with the reply's pattern, which
  * the client checks after the reply (not on A: the ring server does not
- * copy).  And every server exposes a region (its "board", a 4 KiB record
+ * copy); an access that finds the caller interrupted (EAGAIN: stopped,
+ * traced, in a handler) is made again.  And every server exposes a region (its "board", a 4 KiB record
  * per slot); clients take a handle of the current server's board with
  * pidfd_getfd() and put a record of the call into it before half of their
  * window calls, which the server checks in its own memory without having
@@ -145,6 +146,7 @@ struct counts {
 	uint64_t stop_max_ns;	/* longest stop (SIGSTOP to SIGCONT) */
 	/* ABI 1.5: window calls, bytes checked, board puts and their checks */
 	uint64_t win_calls, win_bytes, win_reset, puts, put_epipe, board_checks;
+	uint64_t win_parked;
 };
 
 /* Created before any fork, MAP_SHARED: everybody's view of the run. */
@@ -569,9 +571,19 @@ static struct mark *srv_mark(struct kipc_ctx *c);
 static ssize_t win_io(struct kipc_ctx *c, bool write, unsigned int w, void *buf,
 		      size_t len)
 {
-	return MARKED(srv_mark(c), srv_busy, "server: window access",
-		      (int)(write ? kipc_win_write(c, w, 0, buf, len) :
-				    kipc_win_read(c, w, 0, buf, len)));
+	ssize_t n;
+
+	/* EAGAIN: the caller is stopped, traced or in a handler: later. */
+	for (int i = 0; i < 10000; i++) {
+		n = MARKED(srv_mark(c), srv_busy, "server: window access",
+			   (int)(write ? kipc_win_write(c, w, 0, buf, len) :
+					 kipc_win_read(c, w, 0, buf, len)));
+		if (n != -EAGAIN)
+			break;
+		ADD(win_parked, 1);
+		usleep(500);
+	}
+	return n;
 }
 
 /*
@@ -2056,9 +2068,10 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 		       (unsigned long long)n->uring_slot, (unsigned long long)n->churns,
 		       (unsigned long long)n->churn_busy, (unsigned long long)n->busy_calls,
 		       (unsigned long long)n->srv_busy);
-	ksft_print_msg("stress: ABI 1.5: %llu calls with windows, %llu bytes copied and checked, %llu accesses ended by the caller; %llu board puts (%llu EPIPE from a dead server), %llu records checked by a server\n",
+	ksft_print_msg("stress: ABI 1.5: %llu calls with windows, %llu bytes copied and checked, %llu accesses ended by the caller, %llu found it interrupted (EAGAIN); %llu board puts (%llu EPIPE from a dead server), %llu records checked by a server\n",
 		       (unsigned long long)n->win_calls, (unsigned long long)n->win_bytes,
-		       (unsigned long long)n->win_reset, (unsigned long long)n->puts,
+		       (unsigned long long)n->win_reset, (unsigned long long)n->win_parked,
+		       (unsigned long long)n->puts,
 		       (unsigned long long)n->put_epipe, (unsigned long long)n->board_checks);
 	for (int i = 0; i < NMSG && i < SH->nmsg; i++)
 		ksft_print_msg("error: %s\n", SH->msg[i]);

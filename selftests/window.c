@@ -6,6 +6,7 @@
  * buffer, and a send's one window through it.
  */
 #include <linux/userfaultfd.h>
+#include <setjmp.h>
 #include <sys/uio.h>
 
 #include "kipc_test.h"
@@ -785,6 +786,162 @@ TEST_F(window, unmapped_by_the_caller_during_the_call)
 	EXPECT_EQ(0, u.ret);
 	TH_LOG("%ld reads of 1 MiB before the unmap", ok);
 	free(b);
+}
+
+/*
+ * A call parked by a signal: its windows close (a server's access fails
+ * with EAGAIN) while its task is back in user space, and nothing lands in
+ * the caller's memory meanwhile.  Stopped (no handler), the call resumes
+ * and its windows open again; a handler ends the call (EINTR, the windows
+ * with it), and so does leaving it with siglongjmp() (at the context's
+ * next operation).
+ */
+static struct parked {
+	int ep;
+	unsigned char buf[8192];
+	volatile int in_handler, longjmp_out, ret;
+	sigjmp_buf env;
+} pk;
+
+static void parked_handler(int sig)
+{
+	unsigned char snap[16];
+
+	memcpy(snap, pk.buf, sizeof(snap));
+	pk.in_handler = 1;
+	sleep_ms(300);
+	/* Nothing landed while we ran. */
+	if (memcmp(snap, pk.buf, sizeof(snap)))
+		pk.ret = -1000;
+	pk.in_handler = 2;
+	if (pk.longjmp_out)
+		siglongjmp(pk.env, 1);
+}
+
+static void *parked_caller(void *arg)
+{
+	struct kipc_ctx c;
+
+	ctx_open(&c);
+	memset(pk.buf, 0, sizeof(pk.buf));
+	kipc_win_set(&c, 0, pk.buf, sizeof(pk.buf), KIPC_WIN_WRITE);
+	if (sigsetjmp(pk.env, 1) == 0) {
+		int r = kipc_call(&c, pk.ep, KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1), INF);
+
+		if (!pk.ret)
+			pk.ret = r;
+	} else {
+		/* Left the call for good: the next operation abandons it. */
+		sleep_ms(200);
+		kipc_recv(&c, pk.ep, KIPC_TIMEOUT_POLL);
+		pk.ret = 1;
+	}
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+/* A write into window 0 once it is not EAGAIN any more (2 s at most). */
+static ssize_t write_when_open(struct kipc_ctx *s, uint64_t off, unsigned char *b)
+{
+	ssize_t n = -EAGAIN;
+
+	for (int i = 0; i < 2000 && n == -EAGAIN; i++) {
+		n = kipc_win_write(s, 0, off, b, 64);
+		if (n == -EAGAIN)
+			sleep_ms(1);
+	}
+	return n;
+}
+
+static void parked_windows(struct __test_metadata *_metadata, int ep, bool out)
+{
+	struct sigaction sa;
+	struct kipc_ctx s;
+	unsigned char b[64];
+	pthread_t t;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.ep = ep;
+	pk.longjmp_out = out;
+	memset(b, 0x5c, sizeof(b));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = parked_handler;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	ctx_open(&s);
+	ASSERT_EQ(0, pthread_create(&t, NULL, parked_caller, NULL));
+	ASSERT_EQ(0, kipc_recv(&s, ep, INF));
+	ASSERT_EQ(64, kipc_win_write(&s, 0, 0, b, 64));
+	pthread_kill(t, SIGUSR1);
+	while (!pk.in_handler)
+		sleep_ms(1);
+	EXPECT_EQ(-EAGAIN, kipc_win_write(&s, 0, 100, b, 64));
+	while (pk.in_handler != 2)
+		sleep_ms(1);
+	/* The handler ran: the call is over, and its windows. */
+	EXPECT_EQ(-ECONNRESET, write_when_open(&s, 100, b));
+	pthread_join(t, NULL);
+	EXPECT_EQ(out ? 1 : -EINTR, pk.ret);
+	EXPECT_EQ(0x5c, pk.buf[63]);
+	EXPECT_EQ(0, pk.buf[163]);	/* never written */
+	EXPECT_EQ(-ECONNRESET, kipc_reply(&s, 0));
+	kipc_ctx_close(&s);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+TEST_F(window, handler_ends_a_parked_call_and_its_windows)
+{
+	parked_windows(_metadata, self->ep, false);
+}
+
+TEST_F(window, windows_of_a_call_left_by_siglongjmp_stay_closed)
+{
+	parked_windows(_metadata, self->ep, true);
+}
+
+/* Stopped: closed while it is, open again once it goes on; same outcome. */
+TEST_F(window, stopped_caller_keeps_its_call_and_windows)
+{
+	unsigned char *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	unsigned char b[64];
+	char path[64], st[256];
+	pid_t pid;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(b, 0x6d, sizeof(b));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct kipc_ctx c;
+
+		ctx_open(&c);
+		kipc_win_set(&c, 0, buf, 4096, KIPC_WIN_WRITE);
+		_exit(-kipc_call(&c, self->ep, KIPC_TAG_WITH_WINS(KIPC_TAG(1, 0), 1), INF));
+	}
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	kill(pid, SIGSTOP);
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (int i = 0; i < 5000; i++) {
+		FILE *f = fopen(path, "r");
+		char *p = NULL;
+
+		if (f) {
+			p = fgets(st, sizeof(st), f);
+			fclose(f);
+		}
+		if (p && strstr(st, ") T "))
+			break;
+		sleep_ms(1);
+	}
+	ASSERT_TRUE(strstr(st, ") T ") != NULL);
+	EXPECT_EQ(-EAGAIN, kipc_win_write(&self->c, 0, 0, b, 64));
+	EXPECT_EQ(0, buf[0]);
+	kill(pid, SIGCONT);
+	EXPECT_EQ(64, write_when_open(&self->c, 0, b));
+	EXPECT_EQ(0, kipc_reply(&self->c, 0));
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0x6d, buf[0]);
 }
 
 /* examples/file-server: three files through its callers' windows. */

@@ -176,8 +176,11 @@ struct kipc_area_args {
  * twice.
  *
  * A send (not a call) may carry one READ window, delivered only into the
- * receive buffer of the receiving context (KIPC_IOC_WIN_RBUF): the sender
- * waits until it was copied.  A reply and a send_recv carry none.
+ * receive buffer of the receiving context (KIPC_IOC_WIN_RBUF): once the
+ * message is delivered the sender waits, without a deadline, until the
+ * receive that took it ends with the copy (0, or EFAULT when it could not
+ * be made: the receiver got the message without KIPC_WIN_COPIED).  A
+ * reply and a send_recv carry none.
  */
 struct kipc_window {
 	__u64 addr;
@@ -633,11 +636,17 @@ struct kipc_rbuf {
  * right for and the server's own memory: the whole range [@offset,
  * @offset + the iovecs' total) must lie inside the window (ERANGE) and
  * the window must allow the access (EACCES).  Returns the number of bytes
- * copied, always the whole range; ENOENT without a reply right,
- * ECONNRESET once the caller stopped waiting, EFAULT when a page of
- * either side cannot be accessed.  Ranges are copied 64 KiB at a time,
- * each piece all or nothing: after EFAULT, the pieces before the faulting
- * one were copied.  Also an io_uring command (struct kipc_uring_cmd).
+ * copied: the whole range (one access copies at most 0x7ffff000 bytes,
+ * as read(2) does: a longer total is cut there).  ENOENT without a reply
+ * right, ECONNRESET once the caller stopped waiting, EAGAIN while its
+ * call is parked (the caller is stopped, traced or runs a signal handler:
+ * it may leave the call there; try again), EFAULT when a page of the
+ * window is not there, not writable or under userfaultfd, or the server's
+ * own memory cannot be accessed.  Ranges are copied 64 KiB of the window
+ * at a time: a piece of the window that cannot be accessed fails before
+ * any of its bytes moves, and after EFAULT the pieces before were
+ * copied.  Also an io_uring command (struct kipc_uring_cmd), with 64-bit
+ * iovecs.
  */
 struct kipc_win_io {
 	__u32 win;
@@ -713,9 +722,9 @@ struct kipc_region_mint {
  * Copies between the region and the caller's memory; [@offset, @offset +
  * the iovecs' total) must lie inside the region (ERANGE); the handle
  * must carry KIPC_REGION_WRITE (put) or _READ (get) (EPERM).  Returns the
- * number of bytes copied (the whole range); EPIPE once the region was
- * revoked or its creator's address space is gone; EFAULT as for windows
- * (64 KiB pieces, each all or nothing).  A put with KIPC_REGION_SIGNAL
+ * number of bytes copied (the whole range, at most 0x7ffff000); EPIPE once
+ * the region was revoked or its creator's address space is gone; EFAULT
+ * as for windows (64 KiB pieces of the region).  A put with KIPC_REGION_SIGNAL
  * signals the notification bound to the region (KIPC_IOC_REGION_BIND)
  * after its bytes are in place.
  */
