@@ -5,10 +5,11 @@
  * region's owner), user memory to user memory, with nothing mapped,
  * buffered or allocated per byte.
  *
- * The range is copied in pieces of at most KIPC_BULK_PAGES pages: fault in
- * our own side of the piece, pin its pages in the other address space (a
- * page that is not there, or not writable for a copy into it, fails the
- * access with EFAULT before any byte of the piece moves), copy, unpin.
+ * The range is copied in pieces of at most KIPC_BULK_PAGES pages: pin the
+ * piece's pages in the other address space (a page that is not there, or
+ * not writable for a copy into it, fails the access with EFAULT before
+ * any byte of the piece moves), copy, unpin; our own faults are taken
+ * between pieces, with nothing of theirs held.
  * The copy itself runs inside a *gate* that the object owning the range
  * opens and closes (a window's call still waiting, a region not revoked):
  * inside it nothing may sleep or fault, so that closing the object
@@ -109,13 +110,11 @@ static size_t kipc_bulk_fault_in(struct iov_iter *it, size_t len, bool into)
  * @gate:	the owner's gate, opened around every copy
  * @gone:	what to fail with when @mm has no users left
  *
- * Each piece: our own side faulted in first, then the other side's pages
- * pinned (holding @mm's users only for the piece), then the copy inside
- * the gate with page faults disabled, then unpinned.  A fault of ours
- * that comes back meanwhile (another thread unmapped it) unpins and goes
- * on from where the copy stopped, so no page of the other side stays
- * pinned, and no address space is kept alive, while we wait for our own
- * memory.
+ * Each piece: the other side's pages pinned (holding @mm's users only for
+ * the piece), the copy inside the gate with page faults disabled, unpin.
+ * Where our own memory is not there the copy stops short: then, holding
+ * nothing of theirs (no page pinned, no address space kept alive), we
+ * fault it in and go on from where the copy stopped.
  *
  * Context: process context, no lock held; current's memory is @it's.
  * Return: @len, or -errno: @gone, EFAULT (a page of the range is not
@@ -138,16 +137,9 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 		size_t off = offset_in_page(start);
 		size_t piece = min_t(size_t, len - done,
 				     KIPC_BULK_PAGES * PAGE_SIZE - off);
-		unsigned int n;
-		size_t c;
+		unsigned int n = DIV_ROUND_UP(off + piece, PAGE_SIZE);
+		size_t c = 0;
 
-		/* Ours first, where a fault may wait: nothing of theirs held. */
-		piece = kipc_bulk_fault_in(it, piece, into);
-		if (!piece) {
-			ret = -EFAULT;
-			break;
-		}
-		n = DIV_ROUND_UP(off + piece, PAGE_SIZE);
 		if (!mmget_not_zero(mm)) {
 			ret = gone;
 			break;
@@ -160,14 +152,6 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 				c = kipc_bulk_pages(pages, off, piece, it, into);
 				pagefault_enable();
 				gate->leave(gate->obj);
-				done += c;
-				/* Ours went away again: fault it in anew, twice at most. */
-				if (c < piece && ++stuck > 2)
-					ret = -EFAULT;
-				else if (c == piece)
-					stuck = 0;
-			} else {
-				c = 0;
 			}
 			if (into)
 				unpin_user_pages_dirty_lock(pages, n, c != 0);
@@ -175,6 +159,17 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 				unpin_user_pages(pages, n);
 		}
 		mmput(mm);
+		done += c;
+		/*
+		 * Our own memory was not there: fault it in now, holding nothing
+		 * of theirs, and go on from where the copy stopped (three times
+		 * without progress: it keeps going away, EFAULT).
+		 */
+		if (!ret && c < piece) {
+			stuck = c ? 0 : stuck + 1;
+			if (stuck > 2 || !kipc_bulk_fault_in(it, piece - c, into))
+				ret = -EFAULT;
+		}
 		if (!ret && fatal_signal_pending(current))
 			ret = -EINTR;
 		cond_resched();
