@@ -278,7 +278,7 @@ int kipc_pool_put(struct kipc_pool *p, struct kipc_ctx *ctx)
 	return 0;
 }
 
-static ssize_t kipc_win_io(struct kipc_ctx *ctx, unsigned long cmd,
+static ssize_t kipc__win_io(struct kipc_ctx *ctx, unsigned long cmd,
 			   unsigned int win, uint64_t off,
 			   const struct iovec *iov, int iovcnt)
 {
@@ -299,13 +299,13 @@ static ssize_t kipc_win_io(struct kipc_ctx *ctx, unsigned long cmd,
 ssize_t kipc_win_readv(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
 		       const struct iovec *iov, int iovcnt)
 {
-	return kipc_win_io(ctx, KIPC_IOC_WIN_READ, win, off, iov, iovcnt);
+	return kipc__win_io(ctx, KIPC_IOC_WIN_READ, win, off, iov, iovcnt);
 }
 
 ssize_t kipc_win_writev(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
 			const struct iovec *iov, int iovcnt)
 {
-	return kipc_win_io(ctx, KIPC_IOC_WIN_WRITE, win, off, iov, iovcnt);
+	return kipc__win_io(ctx, KIPC_IOC_WIN_WRITE, win, off, iov, iovcnt);
 }
 
 ssize_t kipc_win_read(struct kipc_ctx *ctx, unsigned int win, uint64_t off,
@@ -353,7 +353,7 @@ int kipc_region_mint(int region, unsigned int rights, unsigned int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-static ssize_t kipc_region_io(int region, unsigned long cmd, uint64_t off,
+static ssize_t kipc__region_io(int region, unsigned long cmd, uint64_t off,
 			      const struct iovec *iov, int iovcnt,
 			      unsigned int flags)
 {
@@ -374,13 +374,13 @@ static ssize_t kipc_region_io(int region, unsigned long cmd, uint64_t off,
 ssize_t kipc_region_putv(int region, uint64_t off, const struct iovec *iov,
 			 int iovcnt, unsigned int flags)
 {
-	return kipc_region_io(region, KIPC_IOC_REGION_PUT, off, iov, iovcnt, flags);
+	return kipc__region_io(region, KIPC_IOC_REGION_PUT, off, iov, iovcnt, flags);
 }
 
 ssize_t kipc_region_getv(int region, uint64_t off, const struct iovec *iov,
 			 int iovcnt)
 {
-	return kipc_region_io(region, KIPC_IOC_REGION_GET, off, iov, iovcnt, 0);
+	return kipc__region_io(region, KIPC_IOC_REGION_GET, off, iov, iovcnt, 0);
 }
 
 ssize_t kipc_region_put(int region, uint64_t off, const void *buf, size_t len,
