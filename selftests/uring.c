@@ -215,14 +215,16 @@ TEST_F(uring, window_read_and_write)
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)(buf[i] + 1);
 	kipc_prep_win_io(sqe_for(&self->ring, 2), s, &wr, 1);
-	/* and a read of the WRITE window: refused */
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ((int)sizeof(buf), reap_cqe(&self->ring, &d, 20000));
+	EXPECT_EQ(2, d);
+	/*
+	 * A read of the WRITE window: refused.  (One at a time: a context
+	 * runs one operation, two in flight at once may find it busy.)
+	 */
 	kipc_prep_win_io(sqe_for(&self->ring, 3), s, &bad, 0);
-	ASSERT_EQ(2, io_uring_submit(&self->ring));
-	for (int k = 0; k < 2; k++) {
-		int res = reap_cqe(&self->ring, &d, 20000);
-
-		EXPECT_EQ(d == 2 ? (int)sizeof(buf) : -EACCES, res);
-	}
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EACCES, reap_cqe(&self->ring, &d, 20000));
 	/* fd and flags of the command must be -1 and 0 */
 	{
 		struct io_uring_sqe *sqe = sqe_for(&self->ring, 4);
