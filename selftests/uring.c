@@ -201,6 +201,7 @@ TEST_F(uring, window_read_and_write)
 	struct kipc_win_io rd = { .win = 0, .iov = (uintptr_t)&iov, .iovcnt = 1 };
 	struct kipc_win_io wr = { .win = 1, .iov = (uintptr_t)&iov, .iovcnt = 1 };
 	struct kipc_win_io bad = { .win = 1, .iov = (uintptr_t)&iov, .iovcnt = 1 };
+	struct io_uring_sqe *sqe;
 	uint64_t d;
 	pthread_t t;
 
@@ -226,16 +227,11 @@ TEST_F(uring, window_read_and_write)
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(-EACCES, reap_cqe(&self->ring, &d, 20000));
 	/* fd and flags of the command must be -1 and 0 */
-	{
-		struct io_uring_sqe *sqe = sqe_for(&self->ring, 4);
-		struct kipc_uring_cmd *c;
-
-		kipc_prep_win_io(sqe, s, &rd, 0);
-		c = (struct kipc_uring_cmd *)sqe->cmd;
-		c->fd = 0;
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
-		EXPECT_EQ(-EINVAL, reap_cqe(&self->ring, &d, 20000));
-	}
+	sqe = sqe_for(&self->ring, 4);
+	kipc_prep_win_io(sqe, s, &rd, 0);
+	((struct kipc_uring_cmd *)sqe->cmd)->fd = 0;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EINVAL, reap_cqe(&self->ring, &d, 20000));
 	ASSERT_EQ(0, kipc_reply(s, 0));
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, w.ret);
