@@ -192,7 +192,8 @@ static int kipc_region_enter(void *obj)
 
 	spin_lock(&r->lock);
 	if (!r->revoked) {
-		r->busy++;
+		/* Marked: revoke reads the count without the lock. */
+		WRITE_ONCE(r->busy, r->busy + 1);
 		ret = 0;
 	}
 	spin_unlock(&r->lock);
@@ -205,7 +206,8 @@ static void kipc_region_leave(void *obj)
 	bool last;
 
 	spin_lock(&r->lock);
-	last = !--r->busy && r->revoked;
+	WRITE_ONCE(r->busy, r->busy - 1);
+	last = !r->busy && r->revoked;
 	spin_unlock(&r->lock);
 	/* The handle we copy through holds @r. */
 	if (last) {

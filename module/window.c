@@ -162,8 +162,9 @@ static int kipc_win_enter(void *obj)
 
 	spin_lock(&g->caller->lock);
 	ret = kipc_win_state(g->caller, g->srv, g->parked_ok);
+	/* Marked: kipc_win_end() reads the count without the lock. */
 	if (!ret)
-		g->caller->win_busy++;
+		WRITE_ONCE(g->caller->win_busy, g->caller->win_busy + 1);
 	spin_unlock(&g->caller->lock);
 	return ret;
 }
@@ -174,7 +175,8 @@ static void kipc_win_leave(void *obj)
 	bool last;
 
 	spin_lock(&g->caller->lock);
-	last = !--g->caller->win_busy;
+	WRITE_ONCE(g->caller->win_busy, g->caller->win_busy - 1);
+	last = !g->caller->win_busy;
 	spin_unlock(&g->caller->lock);
 	/*
 	 * The caller cannot be freed under us: linked, it waits; unlinked,
