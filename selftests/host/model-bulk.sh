@@ -12,14 +12,7 @@
 # Needs spin and a C compiler; skipped without spin.  About 1 s.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-if ! command -v spin >/dev/null 2>&1; then
-	echo "ok 1 bulk model: spin (Promela) # SKIP spin is not installed (apt-get install spin)"
-	exit 0
-fi
-cc=$(command -v clang || echo gcc)
+. "$top/selftests/host/spin.bash"
 
 checks=(
 "clean|a caller, the right holder, a stale server, 2 pieces each|-DNSRV=2 -DPIECES=2"
@@ -29,29 +22,4 @@ checks=(
 "assertion violated (((me==1)|-DBUG_NO_FROM is caught: a stale reply right copies|-DBUG_NO_FROM"
 "assertion violated (((me==1)|-DBUG_PARK_OPEN is caught: a parked call's windows written while its handler runs|-DBUG_PARK_OPEN"
 )
-n=0
-for c in "${checks[@]}"; do
-	IFS='|' read -r expect desc defs <<<"$c"
-	n=$((n + 1))
-	d=$tmp/$n
-	mkdir -p "$d"
-	cp "$top/module/kipc-bulk.pml" "$d/"
-	# shellcheck disable=SC2086
-	(cd "$d" && spin $defs -a kipc-bulk.pml && "$cc" -O0 -DSAFETY -DMEMLIM=2048 -o pan pan.c &&
-	 ./pan -m100000) >"$d/out" 2>&1
-	ok=0
-	if grep -q 'max search depth too small\|reached -DMEMLIM\|out of memory' "$d/out"; then
-		ok=0
-	elif [ "$expect" = clean ]; then
-		grep -q 'errors: 0$' "$d/out" && ok=1
-	else
-		grep '^pan:1: ' "$d/out" | grep -qF "pan:1: $expect" && ok=1
-	fi
-	if [ $ok = 1 ]; then
-		echo "ok $n bulk model: $desc"
-		echo "#   $(awk '/states, stored/ { print $1; exit }' "$d/out") states"
-	else
-		grep -E 'pan|errors:|rror' "$d/out" | head -n 10 | sed 's/^/# /'
-		echo "not ok $n bulk model: $desc"
-	fi
-done
+run_models kipc-bulk.pml bulk "${checks[@]}"

@@ -13,14 +13,7 @@
 # Needs spin and a C compiler; skipped without spin.  About 5 s.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-if ! command -v spin >/dev/null 2>&1; then
-	echo "ok 1 lend model: spin (Promela) # SKIP spin is not installed (apt-get install spin)"
-	exit 0
-fi
-cc=$(command -v clang || echo gcc)
+. "$top/selftests/host/spin.bash"
 
 checks=(
 "clean|2 calls, lending or not, 1 queued lender, withdrawals|-DNCALLS=2 -DQLEND=1"
@@ -29,29 +22,4 @@ checks=(
 "assertion violated ((|-DBUG_NO_SETTLE is caught: a lending caller's call runs unboosted|-DBUG_NO_SETTLE"
 "assertion violated (boost==0)|-DBUG_END_NO_MB is caught: a lend recorded after the server's look survives its call|-DBUG_END_NO_MB"
 )
-n=0
-for c in "${checks[@]}"; do
-	IFS='|' read -r expect desc defs <<<"$c"
-	n=$((n + 1))
-	d=$tmp/$n
-	mkdir -p "$d"
-	cp "$top/module/kipc-pi.pml" "$d/"
-	# shellcheck disable=SC2086
-	(cd "$d" && spin $defs -a kipc-pi.pml && "$cc" -O0 -DSAFETY -DMEMLIM=2048 -o pan pan.c &&
-	 ./pan -m100000) >"$d/out" 2>&1
-	ok=0
-	if grep -q 'max search depth too small\|reached -DMEMLIM\|out of memory' "$d/out"; then
-		ok=0
-	elif [ "$expect" = clean ]; then
-		grep -q 'errors: 0$' "$d/out" && ok=1
-	else
-		grep '^pan:1: ' "$d/out" | grep -qF "pan:1: $expect" && ok=1
-	fi
-	if [ $ok = 1 ]; then
-		echo "ok $n lend model: $desc"
-		echo "#   $(awk '/states, stored/ { print $1; exit }' "$d/out") states"
-	else
-		grep -E 'pan|errors:|rror' "$d/out" | head -n 10 | sed 's/^/# /'
-		echo "not ok $n lend model: $desc"
-	fi
-done
+run_models kipc-pi.pml lend "${checks[@]}"
