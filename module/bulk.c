@@ -100,6 +100,68 @@ static size_t kipc_bulk_fault_in(struct iov_iter *it, size_t len, bool into)
 			     fault_in_iov_iter_writeable(it, len));
 }
 
+/* The bytes a bounced piece moves at most (on the stack). */
+#define KIPC_BULK_BOUNCE	256
+
+/*
+ * One piece: @len bytes at @start of @mm, within KIPC_BULK_PAGES pages
+ * (within one page if @bounce).  Pin the pages, copy inside the gate with
+ * page faults disabled, unpin.  With @bounce, our side of the copy runs
+ * outside the gate, faults allowed, through @buf: before the pin for a
+ * copy into the range, after the unpin for a copy out of it.
+ * Return: the bytes copied (fewer than @len only where our own memory
+ * was not there), or -errno.
+ */
+static ssize_t kipc_bulk_piece(struct mm_struct *mm, unsigned long start, size_t len,
+			       bool into, struct iov_iter *it,
+			       const struct kipc_bulk_gate *gate, int gone,
+			       bool bounce, u8 *buf)
+{
+	struct page *pages[KIPC_BULK_PAGES];
+	size_t off = offset_in_page(start), c = 0;
+	unsigned int n = DIV_ROUND_UP(off + len, PAGE_SIZE);
+	int ret;
+
+	if (bounce && into) {
+		len = copy_from_iter(buf, len, it);
+		if (!len)
+			return -EFAULT;
+	}
+	if (!mmget_not_zero(mm))
+		return gone;
+	ret = kipc_bulk_pin(mm, start & PAGE_MASK, n, into, pages);
+	if (!ret) {
+		ret = gate->enter(gate->obj);
+		if (!ret) {
+			if (bounce && into) {
+				memcpy_to_page(pages[0], off, buf, len);
+				c = len;
+			} else if (bounce) {
+				memcpy_from_page(buf, pages[0], off, len);
+				c = len;
+			} else {
+				pagefault_disable();
+				c = kipc_bulk_pages(pages, off, len, it, into);
+				pagefault_enable();
+			}
+			gate->leave(gate->obj);
+		}
+		if (into)
+			unpin_user_pages_dirty_lock(pages, n, c != 0);
+		else
+			unpin_user_pages(pages, n);
+	}
+	mmput(mm);
+	if (ret)
+		return ret;
+	if (bounce && !into) {
+		c = copy_to_iter(buf, c, it);
+		if (!c)
+			return -EFAULT;
+	}
+	return c;
+}
+
 /**
  * kipc_bulk_copy - copy between @it and a range of another address space
  * @mm:		that address space (held by the caller with mmgrab())
@@ -114,7 +176,12 @@ static size_t kipc_bulk_fault_in(struct iov_iter *it, size_t len, bool into)
  * the piece), the copy inside the gate with page faults disabled, unpin.
  * Where our own memory is not there the copy stops short: then, holding
  * nothing of theirs (no page pinned, no address space kept alive), we
- * fault it in and go on from where the copy stopped.
+ * fault it in and go on from where the copy stopped.  Our memory may go
+ * again before the copy reaches it (reclaim, migration, a MADV_DONTNEED
+ * of another thread), as often as it likes: after a fault-in that still
+ * let no byte through, a small piece goes through a buffer on the stack,
+ * its user copy outside the gate with faults allowed, so that every round
+ * moves a byte or fails for good.
  *
  * Context: process context, no lock held; current's memory is @it's.
  * Return: @len, or -errno: @gone, EFAULT (a page of the range is not
@@ -127,52 +194,39 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 		       bool into, struct iov_iter *it,
 		       const struct kipc_bulk_gate *gate, int gone)
 {
-	struct page *pages[KIPC_BULK_PAGES];
+	u8 buf[KIPC_BULK_BOUNCE];
 	unsigned int stuck = 0;
 	size_t done = 0;
-	int ret = 0;
+	ssize_t c;
 
-	while (done < len && !ret) {
+	while (done < len) {
 		unsigned long start = addr + done;
-		size_t off = offset_in_page(start);
 		size_t piece = min_t(size_t, len - done,
-				     KIPC_BULK_PAGES * PAGE_SIZE - off);
-		unsigned int n = DIV_ROUND_UP(off + piece, PAGE_SIZE);
-		size_t c = 0;
+				     KIPC_BULK_PAGES * PAGE_SIZE - offset_in_page(start));
+		/* Faulted in, and the last round still moved nothing. */
+		bool bounce = stuck > 1;
 
-		if (!mmget_not_zero(mm)) {
-			ret = gone;
-			break;
-		}
-		ret = kipc_bulk_pin(mm, start & PAGE_MASK, n, into, pages);
-		if (!ret) {
-			ret = gate->enter(gate->obj);
-			if (!ret) {
-				pagefault_disable();
-				c = kipc_bulk_pages(pages, off, piece, it, into);
-				pagefault_enable();
-				gate->leave(gate->obj);
-			}
-			if (into)
-				unpin_user_pages_dirty_lock(pages, n, c != 0);
-			else
-				unpin_user_pages(pages, n);
-		}
-		mmput(mm);
+		if (bounce)
+			piece = min3(piece, PAGE_SIZE - offset_in_page(start),
+				     (size_t)KIPC_BULK_BOUNCE);
+		c = kipc_bulk_piece(mm, start, piece, into, it, gate, gone, bounce, buf);
+		if (c < 0)
+			return c;
 		done += c;
 		/*
 		 * Our own memory was not there: fault it in now, holding nothing
-		 * of theirs, and go on from where the copy stopped (three times
-		 * without progress: it keeps going away, EFAULT).
+		 * of theirs, and go on from where the copy stopped.
 		 */
-		if (!ret && c < piece) {
-			stuck = c ? 0 : stuck + 1;
-			if (stuck > 2 || !kipc_bulk_fault_in(it, piece - c, into))
-				ret = -EFAULT;
+		if (c < piece) {
+			if (!kipc_bulk_fault_in(it, piece - c, into))
+				return -EFAULT;
+			stuck = c ? 1 : stuck + 1;
+		} else {
+			stuck = 0;
 		}
-		if (!ret && fatal_signal_pending(current))
-			ret = -EINTR;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
-	return ret ? ret : (ssize_t)done;
+	return done;
 }

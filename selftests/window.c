@@ -789,6 +789,103 @@ TEST_F(window, unmapped_by_the_caller_during_the_call)
 }
 
 /*
+ * Into pages the server never touched, page-aligned: every 64 KiB piece
+ * starts on a page that is not there yet.  Each is faulted in and the
+ * read goes on (it once counted those faults across pieces and gave up
+ * with EFAULT at the third).
+ */
+static int run_fresh(struct partner *p)
+{
+	struct script *s = p->arg;
+	unsigned char *buf = map(s->len);
+	int bad = 0;
+
+	if (!buf)
+		return __LINE__;
+	if (kipc_win_read(&p->c, 0, 0, buf, s->len) != (ssize_t)s->len ||
+	    !same(buf, s->len, 6))
+		bad = __LINE__;
+	munmap(buf, s->len);
+	return bad;
+}
+
+TEST_F(window, read_into_fresh_pages)
+{
+	struct script s = { run_fresh, 1 << 20, 1, 0 };
+	unsigned char *in = map(s.len);
+	struct partner srv;
+
+	ASSERT_TRUE(in != NULL);
+	fill(in, s.len, 6);
+	ASSERT_EQ(0, partner_start(&srv, self->ep, serve_one, &s));
+	kipc_win_set(&self->c, 0, in, s.len, KIPC_WIN_READ);
+	ASSERT_EQ(0, kipc_call(&self->c, self->ep,
+			       KIPC_TAG_WITH_WINS(KIPC_TAG(LABEL, 0), 1), INF));
+	EXPECT_EQ(0, partner_join(&srv));
+	EXPECT_EQ(LABEL + 1, KIPC_TAG_LABEL(kipc_tag(&self->c)));
+}
+
+/*
+ * The server's own memory goes as the copies run: another of its threads
+ * drops the pages of the buffer it reads into (MADV_DONTNEED) over and
+ * over.  Every read still copies the whole window: our memory that is
+ * faulted in and gone again before the copy reaches it is no EFAULT, as
+ * often as it happens (the stress met it under memory compaction).
+ */
+struct dropper {
+	unsigned char *buf;
+	size_t len;
+	int stop;
+	long drops;
+};
+
+static void *drop_pages(void *arg)
+{
+	struct dropper *d = arg;
+
+	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		madvise(d->buf, d->len, MADV_DONTNEED);
+		d->drops++;
+	}
+	return NULL;
+}
+
+TEST_F(window, server_memory_dropped_during_reads)
+{
+	struct dropper d = { .len = 256 << 10 };
+	unsigned char *in = map(d.len);
+	uint64_t t0 = now_ns();
+	struct unmapper u = { .ep = self->ep, .len = d.len };
+	pthread_t tc, td;
+	long reads = 0;
+	ssize_t n = 0;
+
+	d.buf = map(d.len);
+	ASSERT_TRUE(in && d.buf);
+	fill(in, d.len, 5);
+	u.addr = in;
+	ASSERT_EQ(0, pthread_create(&tc, NULL, call_with_window, &u));
+	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
+	ASSERT_EQ(0, pthread_create(&td, NULL, drop_pages, &d));
+	/* Bounded: 2,000 reads of 256 KiB or 3 s. */
+	while (reads < 2000 && now_ns() - t0 < 3000000000ull) {
+		n = kipc_win_read(&self->c, 0, 0, d.buf, d.len);
+		if (n != (ssize_t)d.len)
+			break;
+		reads++;
+	}
+	__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(td, NULL);
+	EXPECT_EQ((ssize_t)d.len, n);
+	EXPECT_EQ((ssize_t)d.len, kipc_win_read(&self->c, 0, 0, d.buf, d.len));
+	EXPECT_TRUE(same(d.buf, d.len, 5));
+	EXPECT_EQ(0, kipc_reply(&self->c, 0));
+	pthread_join(tc, NULL);
+	EXPECT_EQ(0, u.ret);
+	TH_LOG("%ld reads of 256 KiB, %ld drops", reads, d.drops);
+}
+
+/*
  * A call parked by a signal: its windows close (a server's access fails
  * with EAGAIN) while its task is back in user space, and nothing lands in
  * the caller's memory meanwhile.  Stopped (no handler), the call resumes
