@@ -62,7 +62,7 @@ help:
 	@echo "                  linux-source-6.1 (cached), on 2 and 4 CPUs; kernel reports fail"
 	@echo "make check-kcsan  make check on a KCSAN (data-race detector) kernel built from"
 	@echo "                  linux-source-6.1 (cached), on 4 CPUs; every race report fails"
-	@echo "make check-all    make check on every kernel flavour, one result line each"
+	@echo "make check-all    make check on every lane (= CI), one result line each"
 	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
 	@echo "make bench        kipc-bench in QEMU, 1 CPU under icount: table, CSV, plot, ratios"
 	@echo "make bench-smp    the same on 2 CPUs without icount"

@@ -1,14 +1,30 @@
 #!/bin/bash
-# Run `make check` once per kernel flavour and sum up: by default the four
-# Debian kernels (vm/kernel.sh list also has debug and kcsan, which .ci/run
-# adds).
+# Run `make check` once per kernel flavour and sum up.  Without arguments
+# (`make check-all`, and .ci/run: one list for both) every lane: the four
+# Debian kernels, then debug and kcsan, the two kernels built here; a built
+# kernel that is not cached yet is built first (5-20 minutes each), unless
+# KIPC_CI_DEBUG_COLD=0, which skips that lane and says so.
 # Each lane ends with "<flavour>: N passed, N failed", the whole run with
 # "kernel reports: N" (their sum; every report is also one of the failures)
 # and "N passed, N failed".   Usage: vm/lanes.sh [FLAVOUR...]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-lanes=${*:-bookworm rt backports sid}
+lanes=$*
+if [ -z "$lanes" ]; then
+	lanes="bookworm rt backports sid"
+	for k in debug kcsan; do
+		if vm/kernel.sh "$k" cached; then
+			lanes="$lanes $k"
+		elif [ "${KIPC_CI_DEBUG_COLD:-1}" = 1 ]; then
+			echo "lanes: the $k kernel is not cached: building it first (5-20 minutes)"
+			lanes="$lanes $k"
+		else
+			echo "lanes: $k lane skipped: its kernel is not cached and" \
+				"KIPC_CI_DEBUG_COLD=0 (make check-$k builds and caches it)"
+		fi
+	done
+fi
 mkdir -p build
 pass=0 fail=0 reports=0 summary=() times=()
 for k in $lanes; do
