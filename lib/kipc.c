@@ -81,12 +81,12 @@ int kipc_ep_mint(struct kipc_ctx *ctx, int ep, unsigned int rights,
 		 uint64_t badge, unsigned int flags)
 {
 	struct kipc_ep_mint a = {
-		.fd = ep,
+		.fd = ctx ? ep : KIPC_FD_SELF,
 		.rights = rights,
 		.badge = badge,
 		.flags = flags,
 	};
-	int fd = ioctl(ctx->fd, KIPC_IOC_EP_MINT, &a);
+	int fd = ioctl(ctx ? ctx->fd : ep, KIPC_IOC_EP_MINT, &a);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -105,7 +105,7 @@ int kipc_publish(struct kipc_ctx *ctx, const char *name, int ep,
 		 unsigned int mode, unsigned int flags, uint64_t badge)
 {
 	struct kipc_publish a = {
-		.fd = ep,
+		.fd = ctx ? ep : KIPC_FD_SELF,
 		.flags = flags,
 		.mode = mode,
 		.badge = badge,
@@ -113,16 +113,16 @@ int kipc_publish(struct kipc_ctx *ctx, const char *name, int ep,
 
 	if (kipc_copy_name(a.name, name))
 		return -EINVAL;
-	return ioctl(ctx->fd, KIPC_IOC_PUBLISH, &a) < 0 ? -errno : 0;
+	return ioctl(ctx ? ctx->fd : ep, KIPC_IOC_PUBLISH, &a) < 0 ? -errno : 0;
 }
 
 int kipc_unpublish(struct kipc_ctx *ctx, const char *name, int ep)
 {
-	struct kipc_publish a = { .fd = ep };
+	struct kipc_publish a = { .fd = ctx ? ep : KIPC_FD_SELF };
 
 	if (kipc_copy_name(a.name, name))
 		return -EINVAL;
-	return ioctl(ctx->fd, KIPC_IOC_UNPUBLISH, &a) < 0 ? -errno : 0;
+	return ioctl(ctx ? ctx->fd : ep, KIPC_IOC_UNPUBLISH, &a) < 0 ? -errno : 0;
 }
 
 int kipc_lookup(struct kipc_ctx *ctx, const char *name, unsigned int flags)
@@ -190,9 +190,14 @@ int kipc_ntfn_create(struct kipc_ctx *ctx, unsigned int flags)
 static int kipc_ntfn_bind_op(struct kipc_ctx *ctx, int ntfn, int ep,
 			     unsigned int flags)
 {
-	struct kipc_notify_bind a = { .fd = ntfn, .ep = ep, .flags = flags };
+	struct kipc_notify_bind a = {
+		.fd = ntfn,
+		.ep = ctx ? ep : KIPC_FD_SELF,
+		.flags = flags,
+	};
 
-	return ioctl(ctx->fd, KIPC_IOC_NTFN_BIND, &a) < 0 ? -errno : 0;
+	/* Without a context, on the handle's own descriptor (ABI 1.6). */
+	return ioctl(ctx ? ctx->fd : ep, KIPC_IOC_NTFN_BIND, &a) < 0 ? -errno : 0;
 }
 
 int kipc_ntfn_bind(struct kipc_ctx *ctx, int ntfn, int ep)

@@ -133,10 +133,88 @@ static void kipc_handle_show_fdinfo(struct seq_file *m, struct file *file)
 		kipc_sched_show(m, ep);
 }
 
+/*
+ * The management ioctls on a handle's own descriptor (ABI 1.6): no
+ * context needed.  The argument's field that would name the handle holds
+ * KIPC_FD_SELF; the rest is checked as on a context (ioctl.c).
+ */
+static long kipc_handle_mint_self(struct kipc_handle *h, void __user *uarg)
+{
+	struct kipc_handle src = *h;
+	struct kipc_ep_mint a;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.fd != KIPC_FD_SELF || kipc_mint_bad(&a))
+		return -EINVAL;
+	kref_get(&src.ep->ref);
+	return kipc_ep_mint(&src, &a);
+}
+
+/* KIPC_IOC_PUBLISH and _UNPUBLISH: the name goes with this endpoint. */
+static long kipc_handle_publish_self(struct kipc_handle *h, void __user *uarg, bool publish)
+{
+	struct kipc_publish a;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.fd != KIPC_FD_SELF ||
+	    (publish ? kipc_publish_bad(&a) : kipc_unpublish_bad(&a)) ||
+	    !kipc_name_valid(a.name))
+		return -EINVAL;
+	if (!(h->rights & KIPC_RIGHT_RECV))
+		return -EPERM;
+	if (!publish)
+		return kipc_name_unpublish(a.name, h->ep);
+	kref_get(&h->ep->ref);
+	return kipc_name_publish(&a, h->ep);
+}
+
+/* KIPC_IOC_NTFN_BIND: bind the notification @a.fd to this endpoint. */
+static long kipc_handle_bind_self(struct kipc_handle *h, void __user *uarg)
+{
+	struct kipc_notify_bind a;
+	struct kipc_ntfn *ntfn;
+	int ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.ep != KIPC_FD_SELF || kipc_bind_bad(&a))
+		return -EINVAL;
+	ntfn = kipc_ntfn_get(a.fd);
+	if (!ntfn)
+		return -EBADF;
+	ret = -EPERM;
+	if (h->rights & KIPC_RIGHT_RECV)
+		ret = kipc_ntfn_bind(ntfn, h->ep, a.flags);
+	kipc_ntfn_put(ntfn);
+	return ret;
+}
+
+static long kipc_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kipc_handle *h = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KIPC_IOC_EP_MINT:
+		return kipc_handle_mint_self(h, uarg);
+	case KIPC_IOC_PUBLISH:
+		return kipc_handle_publish_self(h, uarg, true);
+	case KIPC_IOC_UNPUBLISH:
+		return kipc_handle_publish_self(h, uarg, false);
+	case KIPC_IOC_NTFN_BIND:
+		return kipc_handle_bind_self(h, uarg);
+	}
+	return -ENOTTY;
+}
+
 static const struct file_operations kipc_handle_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kipc_handle_release,
 	.poll		= kipc_handle_poll,
+	.unlocked_ioctl	= kipc_handle_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kipc_handle_show_fdinfo,
 	.llseek		= noop_llseek,
 };
@@ -271,34 +349,23 @@ int kipc_ep_create(const struct kipc_ep_create *a)
 
 /**
  * kipc_ep_mint - derive a handle with fewer rights or a badge
+ * @src:	the handle to derive from, holding a reference on its endpoint
+ *		that is consumed in every case
  * @a:		the checked arguments of KIPC_IOC_EP_MINT
  *
- * Return: the new file descriptor or -errno: EBADF for a bad handle, EPERM
- * when the rights would grow or a badge is chosen without the receive
- * right.
+ * Return: the new file descriptor or -errno: EPERM when the rights would
+ * grow or a badge is chosen without the receive right.
  */
-int kipc_ep_mint(const struct kipc_ep_mint *a)
+int kipc_ep_mint(struct kipc_handle *src, const struct kipc_ep_mint *a)
 {
-	struct kipc_handle src;
-	u64 badge;
-	int ret;
+	u64 badge = src->badge;
 
-	ret = kipc_handle_lookup(a->fd, &src);
-	if (ret)
-		return ret;
-	ret = -EPERM;
-	if (a->rights & ~src.rights)
-		goto out_put;
-	if (a->flags & KIPC_MINT_BADGE) {
-		if (!(src.rights & KIPC_RIGHT_RECV))
-			goto out_put;
-		badge = a->badge;
-	} else {
-		badge = src.badge;
+	if ((a->rights & ~src->rights) ||
+	    ((a->flags & KIPC_MINT_BADGE) && !(src->rights & KIPC_RIGHT_RECV))) {
+		kipc_ep_put(src->ep);
+		return -EPERM;
 	}
-	return kipc_handle_install(src.ep, badge, a->rights, a->flags);
-
-out_put:
-	kipc_ep_put(src.ep);
-	return ret;
+	if (a->flags & KIPC_MINT_BADGE)
+		badge = a->badge;
+	return kipc_handle_install(src->ep, badge, a->rights, a->flags);
 }

@@ -7,9 +7,11 @@
  *
  *   main.c      /dev/kipc's file operations (a context's open, mmap, ioctl,
  *               uring_cmd, release) and module init/exit
- *   ioctl.c     decoding of the management ioctls (endpoints, mint, names,
- *               notifications, caller, cancel, register): copy, check the
- *               reserved fields, resolve descriptors, call the object
+ *   ioctl.c     decoding of the management ioctls on a context (endpoints,
+ *               mint, names, notifications, caller, cancel, register):
+ *               copy, check the reserved fields (the checks an object's
+ *               own descriptor shares are kipc_*_bad() below), resolve
+ *               descriptors, call the object
  *   uring.c     everything asynchronous: io_uring commands, their
  *               completion in task work, their cancellation (before 6.7:
  *               the watchdog)
@@ -26,10 +28,13 @@
  *               with the call; the receive buffer; kipc-bulk.pml models
  *               its gate (and region.c's)
  *   handle.c    endpoint handles: the descriptors that name an endpoint,
- *               their rights and badges, and what the last one's close does
+ *               their rights and badges, their own management ioctls
+ *               (mint, publish, bind: ABI 1.6), and what the last one's
+ *               close does
  *   region.c    exposed regions: put/get handles on a range of the
  *               owner's memory, revoke, the doorbell
- *   notify.c    notification objects, on top of wait.c
+ *   notify.c    notification objects, on top of wait.c; signal on their
+ *               own descriptor (ABI 1.6)
  *   names.c     the name table of each IPC namespace
  *   context.c   a context's state: its message area, identity, registered
  *               endpoint slots, references
@@ -653,9 +658,50 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 		       bool into, struct iov_iter *it,
 		       const struct kipc_bulk_gate *gate, int gone);
 
+/*
+ * The checks of a management ioctl's argument, shared by a context's
+ * ioctls (ioctl.c) and the object's own (handle.c, notify.c): true if it
+ * is malformed (EINVAL).  The field naming the object is the caller's,
+ * and so is a name (kipc_name_valid()).
+ */
+static inline bool kipc_mint_bad(const struct kipc_ep_mint *a)
+{
+	return (a->flags & ~(KIPC_FD_INHERIT | KIPC_MINT_BADGE)) || a->__pad ||
+	       a->__reserved[0] || a->__reserved[1] || !a->rights ||
+	       (a->rights & ~KIPC_RIGHTS_ALL) ||
+	       (!(a->flags & KIPC_MINT_BADGE) && a->badge);
+}
+
+
+static inline bool kipc_publish_bad(const struct kipc_publish *a)
+{
+	return (a->flags & ~(KIPC_PUBLISH_BADGE | KIPC_PUBLISH_GRANT)) ||
+	       (a->mode & ~0777U) || a->__pad || a->__reserved[0] ||
+	       a->__reserved[1] || (!(a->flags & KIPC_PUBLISH_BADGE) && a->badge);
+}
+
+/* KIPC_IOC_UNPUBLISH: only the name and the handle are used. */
+static inline bool kipc_unpublish_bad(const struct kipc_publish *a)
+{
+	return a->flags || a->mode || a->__pad || a->badge || a->__reserved[0] ||
+	       a->__reserved[1];
+}
+
+static inline bool kipc_signal_bad(const struct kipc_notify *a)
+{
+	return a->flags || !a->bits || a->timeout || a->__reserved[0] ||
+	       a->__reserved[1];
+}
+
+static inline bool kipc_bind_bad(const struct kipc_notify_bind *a)
+{
+	return (a->flags & ~KIPC_NTFN_UNBIND) || a->__pad || a->__reserved[0] ||
+	       a->__reserved[1];
+}
+
 /* handle.c */
 int kipc_ep_create(const struct kipc_ep_create *a);
-int kipc_ep_mint(const struct kipc_ep_mint *a);
+int kipc_ep_mint(struct kipc_handle *src, const struct kipc_ep_mint *a);
 int kipc_handle_lookup(int fd, struct kipc_handle *out);
 struct file *kipc_handle_fget(int fd, struct kipc_handle *out);
 int kipc_handle_install(struct kipc_ep *ep, u64 badge, u32 rights, u32 flags);

@@ -23,7 +23,7 @@ static noinline long kipc_version_ioctl(struct kipc_version __user *uarg)
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
 			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED |
-			    KIPC_FEAT_BULK,
+			    KIPC_FEAT_BULK | KIPC_FEAT_OBJ_IOCTL,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -46,17 +46,15 @@ static long kipc_ep_create_ioctl(const struct kipc_ep_create __user *uarg)
 static long kipc_ep_mint_ioctl(const struct kipc_ep_mint __user *uarg)
 {
 	struct kipc_ep_mint a;
+	struct kipc_handle h;
+	int ret;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if ((a.flags & ~(KIPC_FD_INHERIT | KIPC_MINT_BADGE)) || a.__pad ||
-	    a.__reserved[0] || a.__reserved[1])
+	if (kipc_mint_bad(&a))
 		return -EINVAL;
-	if (!a.rights || (a.rights & ~KIPC_RIGHTS_ALL))
-		return -EINVAL;
-	if (!(a.flags & KIPC_MINT_BADGE) && a.badge)
-		return -EINVAL;
-	return kipc_ep_mint(&a);
+	ret = kipc_handle_lookup(a.fd, &h);
+	return ret ? ret : kipc_ep_mint(&h, &a);
 }
 
 /* Resolve @fd to a handle that may receive. */
@@ -85,10 +83,7 @@ static long kipc_publish_ioctl(const struct kipc_publish __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if ((a.flags & ~(KIPC_PUBLISH_BADGE | KIPC_PUBLISH_GRANT)) ||
-	    (a.mode & ~0777U) || a.__pad || a.__reserved[0] ||
-	    a.__reserved[1] || (!(a.flags & KIPC_PUBLISH_BADGE) && a.badge) ||
-	    !kipc_name_valid(a.name))
+	if (kipc_publish_bad(&a) || !kipc_name_valid(a.name))
 		return -EINVAL;
 	ret = kipc_recv_handle(a.fd, &h);
 	if (ret)
@@ -108,8 +103,7 @@ static long kipc_unpublish_ioctl(const struct kipc_publish __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags || a.mode || a.__pad || a.badge || a.__reserved[0] ||
-	    a.__reserved[1] || !kipc_name_valid(a.name))
+	if (kipc_unpublish_bad(&a) || !kipc_name_valid(a.name))
 		return -EINVAL;
 	ret = kipc_recv_handle(a.fd, &h);
 	if (ret)
@@ -173,8 +167,7 @@ static long kipc_ntfn_signal_ioctl(const struct kipc_notify __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags || !a.bits || a.timeout || a.__reserved[0] ||
-	    a.__reserved[1])
+	if (kipc_signal_bad(&a))
 		return -EINVAL;
 	ntfn = kipc_ntfn_get(a.fd);
 	if (!ntfn)
@@ -210,8 +203,7 @@ static long kipc_ntfn_bind_ioctl(const struct kipc_notify_bind __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if ((a.flags & ~KIPC_NTFN_UNBIND) || a.__pad || a.__reserved[0] ||
-	    a.__reserved[1])
+	if (kipc_bind_bad(&a))
 		return -EINVAL;
 	ntfn = kipc_ntfn_get(a.fd);
 	if (!ntfn)

@@ -204,10 +204,30 @@ static void kipc_ntfn_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "bound-endpoint:\t%llu\n", ep_id);
 }
 
+/*
+ * KIPC_IOC_NTFN_SIGNAL on the notification's own descriptor (ABI 1.6),
+ * its @fd KIPC_FD_SELF: no context needed.
+ */
+static long kipc_ntfn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kipc_notify a;
+
+	if (cmd != KIPC_IOC_NTFN_SIGNAL)
+		return -ENOTTY;
+	if (copy_from_user(&a, (void __user *)arg, sizeof(a)))
+		return -EFAULT;
+	if (a.fd != KIPC_FD_SELF || kipc_signal_bad(&a))
+		return -EINVAL;
+	kipc_ntfn_raise(file->private_data, a.bits);
+	return 0;
+}
+
 static const struct file_operations kipc_ntfn_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kipc_ntfn_release,
 	.poll		= kipc_ntfn_poll,
+	.unlocked_ioctl	= kipc_ntfn_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kipc_ntfn_show_fdinfo,
 	.llseek		= noop_llseek,
 };

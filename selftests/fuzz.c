@@ -229,6 +229,7 @@ struct shared {
 	uint64_t budget, calls;
 	int stop;
 	uint64_t hist[NOPS][NERR];
+	uint64_t own_fd[2];	/* ABI 1.6 calls on a handle itself: all, ok */
 	uint64_t failures, checked_msgs, checked_replies, forks, kills;
 	uint64_t checked_area;		/* of which by area operations (ABI 1.2) */
 	uint64_t exits, signals, rescues;
@@ -309,6 +310,7 @@ union arg {
 struct fcall {
 	unsigned long cmd;
 	int target, tfd;
+	bool self;		/* ABI 1.6: on the handle @h itself (@tfd) */
 	int ptr, off;
 	uint64_t tag;		/* written to the own mapped area first */
 	bool verify;		/* a checked send or call */
@@ -505,7 +507,7 @@ static void fmt_call(const struct fcall *k, char *b, size_t n)
 	if (k->target == T_UNMAPPED)
 		app(b, n, &o, " target=c2");
 	else if (k->target == T_FD)
-		app(b, n, &o, " target=%d", k->tfd);
+		app(b, n, &o, " target=%d%s", k->tfd, k->self ? " (self)" : "");
 	if (is_area(op))
 		app(b, n, &o, " tag=%#llx ep=%d flags=%#x st=%#llx rt=%#llx res=%#llx arg=%#lx",
 		    (unsigned long long)k->tag, k->area.ep, k->area.flags,
@@ -1307,6 +1309,18 @@ static void gen_call(struct fz *f, struct fcall *k)
 			k->target == T_OWN && rn(f, 10) < 8;
 		gen_ipc(f, k, op, serve);
 	}
+	/*
+	 * ABI 1.6: now and then on the handle's own descriptor, the field
+	 * that named it KIPC_FD_SELF.
+	 */
+	if ((op == OP_MINT || op == OP_PUBLISH || op == OP_UNPUBLISH) && one_in(f, 6)) {
+		int *fd = op == OP_MINT ? &k->a.mint.fd : &k->a.pub.fd;
+
+		k->target = T_FD;
+		k->tfd = *fd;
+		*fd = KIPC_FD_SELF;
+		k->self = true;
+	}
 	if (is_area(op))
 		k->ptr = P_GOOD;	/* no argument: k->marg */
 	else
@@ -1351,10 +1365,23 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 	uint64_t pre = 0, hm, to;
 	bool held = c ? c->held : false, stop;
 	bool tagok = k->target == T_OWN ? tag_ok(k->tag) : true;
+	bool own_fd = k->self && (op == OP_MINT || op == OP_PUBLISH || op == OP_UNPUBLISH);
 
-	/* Any fd: not a context, another process's, one in use by a thread. */
-	if (!c)
+	/*
+	 * Any fd: not a context, another process's, one in use by a thread.
+	 * On a private handle's own descriptor (ABI 1.6) the handle alone
+	 * decides, as its field would on a context; on any other the
+	 * descriptor may be no handle (ENOTTY), a closed one, a context.
+	 */
+	if (own_fd)
+		pre = k->h.known && k->h.rights >= 0 ? 0 :
+		      M_FDERR | B(EINVAL) | B(0) | B(EMFILE) | B(ENOMEM) | B(ENOENT) |
+		      B(EEXIST) | B(EPIPE) | B(ENOSPC);
+	else if (!c)
 		pre = M_FDERR;
+	/* ... a handle: its own numbers refuse a field that is not KIPC_FD_SELF. */
+	if (!c && !own_fd && (op == OP_MINT || op == OP_PUBLISH || op == OP_UNPUBLISH))
+		pre |= B(EINVAL);
 	if (op == OP_BADCMD)
 		return pre | B(ENOTTY);
 	if (is_area(op)) {
@@ -1424,9 +1451,10 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 		if ((m->flags & ~(KIPC_FD_INHERIT | KIPC_MINT_BADGE)) || m->__pad ||
 		    m->__reserved[0] || m->__reserved[1] || !m->rights ||
 		    (m->rights & ~KIPC_RIGHTS_ALL) ||
-		    (!(m->flags & KIPC_MINT_BADGE) && m->badge))
+		    (!(m->flags & KIPC_MINT_BADGE) && m->badge) ||
+		    (own_fd && m->fd != KIPC_FD_SELF))
 			return pre | B(EINVAL);
-		if (!k->h.known)
+		if (!k->h.known || (!own_fd && !c && m->fd == KIPC_FD_SELF))
 			return pre | B(0) | B(EBADF) | B(EPERM) | B(EMFILE) | B(ENOMEM);
 		if (k->h.rights < 0)
 			return pre | B(EBADF);
@@ -1444,9 +1472,15 @@ static uint64_t expect(struct fz *f, const struct fcall *k)
 			   pb->flags || pb->mode || pb->badge;
 
 		if (bad || pb->__pad || pb->__reserved[0] || pb->__reserved[1] ||
-		    !name_ok(pb->name))
+		    !name_ok(pb->name) || (own_fd && pb->fd != KIPC_FD_SELF))
 			return pre | B(EINVAL);
-		hm = handle_mask(&k->h, KIPC_RIGHT_RECV, &stop);
+		/* A target fd from the pool may be a handle: KIPC_FD_SELF names it. */
+		if (!own_fd && !c && pb->fd == KIPC_FD_SELF) {
+			hm = B(EBADF) | B(EPERM) | B(EPIPE);
+			stop = false;
+		} else {
+			hm = handle_mask(&k->h, KIPC_RIGHT_RECV, &stop);
+		}
 		if (stop)
 			return pre | hm;
 		if (op == OP_PUBLISH)
@@ -1655,7 +1689,7 @@ static void new_handle(struct fz *f, const struct fcall *k, int op, int fd)
 {
 	unsigned int flags = op == OP_MINT ? k->a.mint.flags : k->a.cr.flags;
 	int fdfl = fcntl(fd, F_GETFD);
-	bool check = k->target != T_FD;
+	bool check = k->target != T_FD || k->self;
 
 	if (check && fdfl >= 0 && !(fdfl & FD_CLOEXEC) != !!(flags & KIPC_FD_INHERIT))
 		fail(f, "new handle %d: FD_CLOEXEC %d with flags %#x", fd, fdfl, flags);
@@ -1702,7 +1736,8 @@ static void check_version(struct fz *f, const struct fcall *k, const char *w)
 			    KIPC_FEAT_FDS | KIPC_FEAT_NAMES | KIPC_FEAT_CALLER |
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
-			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED | KIPC_FEAT_BULK,
+			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED | KIPC_FEAT_BULK |
+			    KIPC_FEAT_OBJ_IOCTL,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 
@@ -1795,6 +1830,10 @@ static int exec_call(struct fz *f, struct fcall *k)
 	end_call(f);
 	el = now_ns() - t0;
 	count(op, err);
+	if (k->self) {
+		__atomic_fetch_add(&SH->own_fd[0], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&SH->own_fd[1], !err, __ATOMIC_RELAXED);
+	}
 
 	if (!(mask & B(err)))
 		fail_call(f, k, "unexpected result", err);
@@ -2459,6 +2498,8 @@ static void print_hist(void)
 		if (sum)
 			ksft_print_msg("%s (%llu)\n", line, (unsigned long long)sum);
 	}
+	ksft_print_msg("on a handle's own descriptor (ABI 1.6): %llu calls, %llu ok\n",
+		       (unsigned long long)SH->own_fd[0], (unsigned long long)SH->own_fd[1]);
 }
 
 /*

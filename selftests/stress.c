@@ -1475,7 +1475,8 @@ static void *client_churner(void *arg)
 			continue;
 		}
 		if (r < 4) {
-			fd = kipc_ep_mint(&cc, W.a_slot[cl->slot],
+			/* Through the context, or the handle itself (ABI 1.6). */
+			fd = kipc_ep_mint(r & 1 ? NULL : &cc, W.a_slot[cl->slot],
 					  KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT, 0, 0);
 			if (fd < 0)
 				report("client churner: mint: %d", fd);

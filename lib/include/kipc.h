@@ -55,7 +55,12 @@ int kipc_ep_create(struct kipc_ctx *ctx, unsigned int flags);
  */
 int kipc_ep_create_floor(struct kipc_ctx *ctx, unsigned int flags,
 			 int policy, int priority);
-/* Derive a handle with @rights; with KIPC_MINT_BADGE in @flags, @badge. */
+/*
+ * Derive a handle with @rights; with KIPC_MINT_BADGE in @flags, @badge.
+ * Here and in kipc_publish(), kipc_unpublish(), kipc_ntfn_bind(),
+ * kipc_ntfn_unbind() and kipc_ntfn_signal(), @ctx may be NULL (ABI 1.6,
+ * KIPC_FEAT_OBJ_IOCTL): the ioctl then goes to the object's own descriptor.
+ */
 int kipc_ep_mint(struct kipc_ctx *ctx, int ep, unsigned int rights,
 		 uint64_t badge, unsigned int flags);
 /*
@@ -468,15 +473,19 @@ static inline int kipc__ntfn(struct kipc_ctx *ctx, unsigned long cmd, int ntfn,
 			     uint64_t bits, uint64_t timeout)
 {
 	struct kipc_notify a = {
-		.fd = ntfn,
+		.fd = ctx ? ntfn : KIPC_FD_SELF,
 		.bits = bits,
 		.timeout = timeout,
 	};
 
-	return ioctl(ctx->fd, cmd, &a) < 0 ? -errno : 0;
+	/* Without a context, on the notification's own descriptor (ABI 1.6). */
+	return ioctl(ctx ? ctx->fd : ntfn, cmd, &a) < 0 ? -errno : 0;
 }
 
-/* OR @bits (not 0) into @ntfn; wakes one waiter.  Never blocks. */
+/*
+ * OR @bits (not 0) into @ntfn; wakes one waiter.  Never blocks.  @ctx may
+ * be NULL (ABI 1.6).
+ */
 static inline int kipc_ntfn_signal(struct kipc_ctx *ctx, int ntfn,
 				   uint64_t bits)
 {

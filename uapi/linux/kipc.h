@@ -25,7 +25,7 @@
 
 /* Interface version reported by KIPC_IOC_VERSION. */
 #define KIPC_ABI_MAJOR		1
-#define KIPC_ABI_MINOR		5
+#define KIPC_ABI_MINOR		6
 
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
@@ -372,6 +372,19 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_SEND_RECV	(1ULL << 12)	/* ABI 1.3: KIPC_IOC_MSEND_RECV */
 #define KIPC_FEAT_SCHED		(1ULL << 13)	/* ABI 1.4: inheritance, KIPC_EP_* */
 #define KIPC_FEAT_BULK		(1ULL << 14)	/* ABI 1.5: windows and regions */
+#define KIPC_FEAT_OBJ_IOCTL	(1ULL << 15)	/* ABI 1.6: on the object's own fd */
+
+/*
+ * ABI 1.6: the management ioctls of an object also work on the object's
+ * own descriptor, with no context: KIPC_IOC_EP_MINT, _PUBLISH, _UNPUBLISH
+ * and _NTFN_BIND on an endpoint handle, KIPC_IOC_NTFN_SIGNAL on a
+ * notification.  The argument's field that would name the object then
+ * holds KIPC_FD_SELF (EINVAL otherwise); everything else is checked as on
+ * a context.  KIPC_IOC_NTFN_BIND on a handle binds the notification its
+ * @fd names to that handle's endpoint (@ep = KIPC_FD_SELF).  Any other
+ * number on those descriptors fails with ENOTTY.
+ */
+#define KIPC_FD_SELF		(-1)
 
 /**
  * struct kipc_version - result of KIPC_IOC_VERSION
