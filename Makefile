@@ -48,7 +48,7 @@ KSFT		:= $(O)/ksft/kselftest_harness.h
 # Programs that run in the VM are static: the initramfs has no libc.
 STATIC		:= -static -pthread
 
-.PHONY: all module lib tests examples bench bench-smp profile tools check check-rt check-debug check-all demo deps install \
+.PHONY: all module lib tests examples bench bench-smp profile tools check check-rt check-debug check-all ksft-tree demo deps install \
 	modules_install uninstall clean help sparse
 
 all: module lib tests examples $(BENCH) tools
@@ -63,6 +63,7 @@ help:
 	@echo "make check-kcsan  make check on a KCSAN (data-race detector) kernel built from"
 	@echo "                  linux-source-6.1 (cached), on 4 CPUs; every race report fails"
 	@echo "make check-all    make check on every lane (= CI), one result line each"
+	@echo "make ksft-tree    the suite in a kernel tree's kselftest layout (KSFT_DIR=...)"
 	@echo "make demo         boot the module in QEMU, run the echo example and kipc vs pipe"
 	@echo "make bench        kipc-bench in QEMU, 1 CPU under icount: table, CSV, plot, ratios"
 	@echo "make bench-smp    the same on 2 CPUs without icount"
@@ -227,6 +228,23 @@ check-kcsan:
 
 check-all:
 	vm/lanes.sh
+
+# The suite in the kernel's kselftest layout: copy it into a kernel tree's
+# tools/testing/selftests/kipc (KSFT_DIR), with selftests/ksft/Makefile,
+# libkipc, the uapi header and what the build generates; selftests/host/
+# kselftest.sh builds it there and runs run_kselftest.sh in the VM.
+ksft-tree: $(O)/gen/kipc-errors.h $(O)/gen/fuzz-corpus.h
+	@test -n "$(KSFT_DIR)" || { echo "usage: make ksft-tree KSFT_DIR=<linux>/tools/testing/selftests/kipc" >&2; exit 1; }
+	rm -rf $(KSFT_DIR)
+	mkdir -p $(KSFT_DIR)/libkipc $(KSFT_DIR)/include/linux $(KSFT_DIR)/gen \
+		$(KSFT_DIR)/selftests/fuzz-corpus
+	cp selftests/*.c selftests/kipc_test.h selftests/ksft/Makefile selftests/ksft/settings \
+		$(KSFT_DIR)/
+	cp lib/kipc.c $(KSFT_DIR)/libkipc/
+	cp lib/include/kipc.h lib/include/kipc_uring.h $(KSFT_DIR)/include/
+	cp uapi/linux/kipc.h $(KSFT_DIR)/include/linux/
+	cp $(O)/gen/kipc-errors.h $(O)/gen/fuzz-corpus.h $(KSFT_DIR)/gen/
+	cp $(CORPUS) $(KSFT_DIR)/selftests/fuzz-corpus/
 
 # The main job of the README: the module in a VM, the echo example and a
 # first round-trip comparison of kipc against a pipe.

@@ -4,7 +4,7 @@
 set -e
 want="gcc make libc6-dev pkg-config linux-headers-amd64 linux-source-6.1 xz-utils liburing-dev"
 case "${1:-check}" in
-check) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod dkms spin" ;;
+check) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod dkms spin rsync" ;;	# rsync: the kselftest install
 demo) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod" ;;
 bench) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod"
        want="$want linux-perf gnuplot-nox" ;;

@@ -2,7 +2,7 @@
 # Boot Debian's kernel in QEMU with an initramfs holding kipc.ko, the
 # selftests, the examples and the benchmark; run vm/guest/<mode>.sh there.
 #
-#   vm/run.sh check|demo|bench|profile
+#   vm/run.sh check|demo|bench|profile|ksft
 #
 # Environment: KVER (kernel version), VM_SMP (CPUs, default 2), VM_MEM (MiB),
 # VM_TIMEOUT (whole run, seconds), VM_ICOUNT (icount shift; implies 1 CPU,
@@ -12,12 +12,13 @@
 # command line; name=value words that are no kernel parameter become the
 # guest's environment, e.g. KIPC_FUZZ_CALLS=1000000), VM_QEMU_ARGS (more
 # QEMU arguments, split on white space: the profile's -plugin and second
-# -serial, bench/prof/profile.sh).
+# -serial, bench/prof/profile.sh), VM_KSFT (ksft mode: the directory a
+# kselftest install made, put at /ksft; selftests/host/kselftest.sh).
 # A flavour may bring a profile (vm/kernel.sh FLAVOUR vars): KIPC_VM_MEM,
 # KIPC_VM_SLOW (a slow kernel: the whole-run and per-binary timeouts are
 # multiplied by it), KIPC_VM_APPEND (command line before VM_APPEND).
 set -euo pipefail
-mode=${1:?usage: vm/run.sh check|demo|bench|profile}
+mode=${1:?usage: vm/run.sh check|demo|bench|profile|ksft}
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=$top/build
 # KERNEL=<flavour> (vm/kernel.sh list) picks the kernel: its KVER and image.
@@ -102,6 +103,10 @@ bench_extras() {
 		echo "vm/run.sh: no perf (apt-get install linux-perf): no reference row" >&2
 	fi
 }
+if [ "$mode" = ksft ]; then
+	[ -x "${VM_KSFT:-}/run_kselftest.sh" ] || die "VM_KSFT=${VM_KSFT:-} holds no kselftest install"
+	cp -r "$VM_KSFT" "$root/ksft"
+fi
 case $mode in
 bench*) bench_extras ;;
 *) [ -z "${VM_PERF:-}" ] || bench_extras ;;
