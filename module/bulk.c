@@ -90,7 +90,7 @@ static int kipc_bulk_pin(struct mm_struct *mm, unsigned long start,
 		return 0;
 	if (got > 0)
 		unpin_user_pages(pages, got);
-	return fatal_signal_pending(current) ? -EINTR : -EFAULT;
+	return kipc_fatal_pending() ? -EINTR : -EFAULT;
 }
 
 /* Fault in up to @len of our own side of @it: the bytes that can be. */
@@ -224,7 +224,7 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 		} else {
 			stuck = 0;
 		}
-		if (fatal_signal_pending(current))
+		if (kipc_fatal_pending())
 			return -EINTR;
 		cond_resched();
 	}

@@ -385,7 +385,7 @@ static noinline int kipc_wait_loop(struct kipc_ctx *ctx, struct kipc_op *op)
 				/* Delivered: it must neither fail nor resend. */
 				if (!task_sigpending(current))
 					goto notify;
-				if (!fatal_signal_pending(current)) {
+				if (!kipc_fatal_pending()) {
 					op->park = true;
 					err = -ERESTARTNOINTR;
 					goto out;
