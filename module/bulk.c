@@ -210,6 +210,8 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 			piece = min3(piece, PAGE_SIZE - offset_in_page(start),
 				     (size_t)KIPC_BULK_BOUNCE);
 		c = kipc_bulk_piece(mm, start, piece, into, it, gate, gone, bounce, buf);
+		if (c == -EFAULT && bounce && kipc_fatal_pending())
+			return -EINTR;
 		if (c < 0)
 			return c;
 		done += c;
@@ -218,11 +220,13 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 		 * of theirs, and go on from where the copy stopped.
 		 */
 		if (c < piece) {
+			/* A fault-in that a SIGKILL cut short is no EFAULT. */
 			if (!kipc_bulk_fault_in(it, piece - c, into))
-				return -EFAULT;
+				return kipc_fatal_pending() ? -EINTR : -EFAULT;
 			stuck = c ? 1 : stuck + 1;
 		} else {
-			stuck = 0;
+			/* After a bounce, one more round that moves nothing bounces. */
+			stuck = bounce;
 		}
 		if (kipc_fatal_pending())
 			return -EINTR;

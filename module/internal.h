@@ -685,7 +685,6 @@ static inline bool kipc_mint_bad(const struct kipc_ep_mint *a)
 	       (!(a->flags & KIPC_MINT_BADGE) && a->badge);
 }
 
-
 static inline bool kipc_publish_bad(const struct kipc_publish *a)
 {
 	return (a->flags & ~(KIPC_PUBLISH_BADGE | KIPC_PUBLISH_GRANT)) ||
