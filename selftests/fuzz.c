@@ -507,7 +507,7 @@ static void fmt_call(const struct fcall *k, char *b, size_t n)
 	if (k->target == T_UNMAPPED)
 		app(b, n, &o, " target=c2");
 	else if (k->target == T_FD)
-		app(b, n, &o, " target=%d%s", k->tfd, k->self ? " (self)" : "");
+		app(b, n, &o, " target=%d%s", k->tfd, k->self ? " self=1" : "");
 	if (is_area(op))
 		app(b, n, &o, " tag=%#llx ep=%d flags=%#x st=%#llx rt=%#llx res=%#llx arg=%#lx",
 		    (unsigned long long)k->tag, k->area.ep, k->area.flags,
@@ -1707,8 +1707,14 @@ static void new_handle(struct fz *f, const struct fcall *k, int op, int fd)
 			     rights, badge, want_r, (unsigned long long)want_b);
 	}
 	/* Receive rights of a checked endpoint never enter the pool. */
+	/*
+	 * A mint on a descriptor target with KIPC_FD_SELF in its field came
+	 * from whatever handle that target was (k->h describes the field):
+	 * unknown too.
+	 */
 	if ((f->slot >= 0 || f->child) && one_in(f, 2) && !(op == OP_MINT && (k->a.mint.rights & KIPC_RIGHT_RECV) &&
-			      (!k->h.known || (k->h.e >= 0 && k->h.e < NV) || k->h.e == DEAD)))
+			      (!k->h.known || (k->h.e >= 0 && k->h.e < NV) || k->h.e == DEAD ||
+			       (k->target == T_FD && !k->self))))
 		dup2(fd, POOL(rn(f, NPOOL)));
 	close(fd);
 }
@@ -2817,6 +2823,11 @@ static void rp_ioctl(struct replay *rp, char **tok, int n, uint64_t want)
 				k.target = T_FD;
 				k.tfd = v;
 			}
+			continue;
+		}
+		/* ABI 1.6: the call goes to the handle itself (KIPC_FD_SELF). */
+		if (!strcmp(name, "self")) {
+			k.self = !!atoi(eq);
 			continue;
 		}
 		if (!strcmp(name, "ptr")) {

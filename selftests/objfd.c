@@ -114,12 +114,19 @@ TEST_F(objfd, other_numbers_are_enotty)
 
 TEST_F(objfd, publish_and_unpublish_on_the_handle)
 {
+	struct kipc_publish a = { .mode = 0600 };
 	char name[64];
 	int s, l;
 
 	snprintf(name, sizeof(name), "objfd-%d", getpid());
+	memcpy(a.name, name, strlen(name));
 	s = kipc_ep_mint(NULL, self->ep, KIPC_RIGHT_SEND, 0, 0);
 	ASSERT_GE(s, 0);
+	/* A good name and mode, the handle named by number: EINVAL, nothing published. */
+	a.fd = self->ep;
+	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_PUBLISH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-ENOENT, kipc_lookup(&self->c, name, 0));
 	EXPECT_EQ(-EPERM, kipc_publish(NULL, name, s, 0600, 0, 0));
 	EXPECT_EQ(-EINVAL, kipc_publish(NULL, name, self->ep, 01000, 0, 0));
 	ASSERT_EQ(0, kipc_publish(NULL, name, self->ep, 0600, KIPC_PUBLISH_BADGE, 0x77));
@@ -131,6 +138,10 @@ TEST_F(objfd, publish_and_unpublish_on_the_handle)
 		  fdinfo_value(0, l, "kipc-endpoint"));
 	close(l);
 	EXPECT_EQ(-EPERM, kipc_unpublish(NULL, name, s));
+	/* The raw ioctl: the handle by number is not KIPC_FD_SELF. */
+	a.fd = self->ep;
+	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_UNPUBLISH, &a));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, kipc_unpublish(NULL, name, self->ep));
 	EXPECT_EQ(-ENOENT, kipc_unpublish(NULL, name, self->ep));
 	EXPECT_EQ(-ENOENT, kipc_lookup(&self->c, name, 0));
@@ -211,8 +222,11 @@ TEST_F(objfd, no_context_in_the_process)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		int s = kipc_ep_mint(NULL, self->ep, KIPC_RIGHT_SEND, 9, KIPC_MINT_BADGE);
+		int s;
 
+		/* Nothing of /dev/kipc is left in this process. */
+		kipc_ctx_close(&self->c);
+		s = kipc_ep_mint(NULL, self->ep, KIPC_RIGHT_SEND, 9, KIPC_MINT_BADGE);
 		if (s < 0 || fdinfo_value(0, s, "badge") != 9)
 			_exit(1);
 		if (kipc_ntfn_bind(NULL, n, self->ep))

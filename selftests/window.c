@@ -854,8 +854,8 @@ TEST_F(window, server_memory_dropped_during_reads)
 {
 	struct dropper d = { .len = 256 << 10 };
 	unsigned char *in = map(d.len);
-	uint64_t t0 = now_ns();
 	struct unmapper u = { .ep = self->ep, .len = d.len };
+	uint64_t t0;
 	pthread_t tc, td;
 	long reads = 0;
 	ssize_t n = 0;
@@ -868,6 +868,7 @@ TEST_F(window, server_memory_dropped_during_reads)
 	ASSERT_EQ(0, kipc_recv(&self->c, self->ep, INF));
 	ASSERT_EQ(0, pthread_create(&td, NULL, drop_pages, &d));
 	/* Bounded: 2,000 reads of 256 KiB or 3 s. */
+	t0 = now_ns();
 	while (reads < 2000 && now_ns() - t0 < 3000000000ull) {
 		n = kipc_win_read(&self->c, 0, 0, d.buf, d.len);
 		if (n != (ssize_t)d.len)
