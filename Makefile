@@ -235,6 +235,9 @@ check-all:
 # kselftest.sh builds it there and runs run_kselftest.sh in the VM.
 ksft-tree: $(O)/gen/kipc-errors.h $(O)/gen/fuzz-corpus.h
 	@test -n "$(KSFT_DIR)" || { echo "usage: make ksft-tree KSFT_DIR=<linux>/tools/testing/selftests/kipc" >&2; exit 1; }
+	@# It replaces KSFT_DIR: only a kipc folder beside the kernel's lib.mk.
+	@test "$(notdir $(abspath $(KSFT_DIR)))" = kipc && test -f "$(dir $(abspath $(KSFT_DIR)))lib.mk" || \
+		{ echo "ksft-tree: KSFT_DIR must be <linux>/tools/testing/selftests/kipc" >&2; exit 1; }
 	rm -rf $(KSFT_DIR)
 	mkdir -p $(KSFT_DIR)/libkipc $(KSFT_DIR)/include/linux $(KSFT_DIR)/gen \
 		$(KSFT_DIR)/selftests/fuzz-corpus

@@ -6,6 +6,18 @@ if ! insmod /kipc.ko; then
 	echo "not ok 1 insmod kipc.ko"
 	exit 0
 fi
+# The runner writes each test's output to /dev/stdout, which devtmpfs
+# does not make (udev would): without the links it would land in a file.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+# The runner applies its per-test timeout (settings) only through
+# /usr/bin/timeout, which it calls with GNU's --foreground: busybox's
+# timeout, without that option.
+mkdir -p /usr/bin
+printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec /bin/busybox timeout "$@"\n' \
+	> /usr/bin/timeout
+chmod +x /usr/bin/timeout
 skip=" $(echo "${KIPC_KSFT_SKIP:-}" | tr , ' ') "
 set --
 for t in $(cd /ksft && ./run_kselftest.sh -l); do
