@@ -65,6 +65,13 @@ static bool kipc_bulk_uffd(struct mm_struct *mm, unsigned long start,
 	return false;
 }
 
+/* SIGKILL pending?  Looked at without the siglock, as kipc_wait_loop() does. */
+static bool kipc_bulk_killed(void)
+{
+	/* data_race(): the word changes under the siglock for any signal. */
+	return data_race(fatal_signal_pending(current));
+}
+
 /*
  * Pin the @n pages from @start of @mm: fills @pages, 0; or -EFAULT (a
  * page is not there, not writable for @into, or under userfaultfd),
@@ -90,7 +97,7 @@ static int kipc_bulk_pin(struct mm_struct *mm, unsigned long start,
 		return 0;
 	if (got > 0)
 		unpin_user_pages(pages, got);
-	return kipc_fatal_pending() ? -EINTR : -EFAULT;
+	return kipc_bulk_killed() ? -EINTR : -EFAULT;
 }
 
 /* Fault in up to @len of our own side of @it: the bytes that can be. */
@@ -210,7 +217,7 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 			piece = min3(piece, PAGE_SIZE - offset_in_page(start),
 				     (size_t)KIPC_BULK_BOUNCE);
 		c = kipc_bulk_piece(mm, start, piece, into, it, gate, gone, bounce, buf);
-		if (c == -EFAULT && bounce && kipc_fatal_pending())
+		if (c == -EFAULT && bounce && kipc_bulk_killed())
 			return -EINTR;
 		if (c < 0)
 			return c;
@@ -222,13 +229,13 @@ ssize_t kipc_bulk_copy(struct mm_struct *mm, unsigned long addr, size_t len,
 		if (c < piece) {
 			/* A fault-in that a SIGKILL cut short is no EFAULT. */
 			if (!kipc_bulk_fault_in(it, piece - c, into))
-				return kipc_fatal_pending() ? -EINTR : -EFAULT;
+				return kipc_bulk_killed() ? -EINTR : -EFAULT;
 			stuck = c ? 1 : stuck + 1;
 		} else {
 			/* After a bounce, one more round that moves nothing bounces. */
 			stuck = bounce;
 		}
-		if (kipc_fatal_pending())
+		if (kipc_bulk_killed())
 			return -EINTR;
 		cond_resched();
 	}

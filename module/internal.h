@@ -560,19 +560,6 @@ static inline struct kipc_ctx *kipc_first_waiter(const struct kipc_waitq *q)
 	return hlist_entry_safe(kipc_waitq_first(q), struct kipc_ctx, node);
 }
 
-/*
- * fatal_signal_pending(current), looked at without the siglock as the
- * kernel does everywhere: its sigismember() reads the whole first word of
- * the pending set, whose other bits other CPUs set under the siglock for
- * any signal (KCSAN's strict mode saw SIGUSR1's change the word under a
- * wait as "a race at unknown origin").  Only SIGKILL's bit matters here,
- * and a SIGKILL set just after the look wakes the task again: marked.
- */
-static inline bool kipc_fatal_pending(void)
-{
-	return data_race(fatal_signal_pending(current));
-}
-
 /* What a user is charged for (kipc_charge()). */
 enum kipc_limit {
 	KIPC_L_ENDPOINTS,	/* live endpoints created */

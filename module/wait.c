@@ -385,7 +385,16 @@ static noinline int kipc_wait_loop(struct kipc_ctx *ctx, struct kipc_op *op)
 				/* Delivered: it must neither fail nor resend. */
 				if (!task_sigpending(current))
 					goto notify;
-				if (!kipc_fatal_pending()) {
+				/*
+				 * Without the siglock, as the kernel looks: its
+				 * sigismember() reads the whole first word of the
+				 * pending set, whose other bits other CPUs set
+				 * under the siglock (KCSAN's strict mode saw
+				 * SIGUSR1's change it as "a race at unknown
+				 * origin").  Only SIGKILL's bit matters, and a
+				 * SIGKILL set after the look wakes us again.
+				 */
+				if (!data_race(fatal_signal_pending(current))) {
 					op->park = true;
 					err = -ERESTARTNOINTR;
 					goto out;
