@@ -11,6 +11,18 @@
 
 KIPC_FIXTURE(objfd);
 
+/* The errno of an ioctl that must fail; 0 if it did not (a new fd closed). */
+static int ioctl_errno(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	if (ret < 0)
+		return errno;
+	if (ret > 0)
+		close(ret);
+	return 0;
+}
+
 TEST_F(objfd, feature_bit)
 {
 	struct kipc_version v;
@@ -58,30 +70,23 @@ TEST_F(objfd, mint_argument_checks)
 	ASSERT_GE(fd, 0);
 	close(fd);
 	a.fd = self->ep;	/* itself, but by number: not KIPC_FD_SELF */
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_EP_MINT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_EP_MINT, &a));
 	a.fd = KIPC_FD_SELF;
 	a.__pad = 1;
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_EP_MINT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_EP_MINT, &a));
 	a.__pad = 0;
 	a.__reserved[1] = 1;
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_EP_MINT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_EP_MINT, &a));
 	a.__reserved[1] = 0;
 	a.flags = 1U << 30;
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_EP_MINT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_EP_MINT, &a));
 	a.flags = 0;
 	a.rights = 0;
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_EP_MINT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_EP_MINT, &a));
 	a.rights = KIPC_RIGHT_SEND;
 	a.badge = 3;		/* without KIPC_MINT_BADGE */
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_EP_MINT, &a));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_EP_MINT, (void *)8));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_EP_MINT, &a));
+	EXPECT_EQ(EFAULT, ioctl_errno(self->ep, KIPC_IOC_EP_MINT, (void *)8));
 }
 
 /* Only the management numbers of the object: the rest is ENOTTY. */
@@ -102,12 +107,10 @@ TEST_F(objfd, other_numbers_are_enotty)
 
 	ASSERT_GE(n, 0);
 	for (size_t i = 0; i < sizeof(on_handle) / sizeof(on_handle[0]); i++) {
-		EXPECT_EQ(-1, ioctl(self->ep, on_handle[i], junk));
-		EXPECT_EQ(ENOTTY, errno);
+		EXPECT_EQ(ENOTTY, ioctl_errno(self->ep, on_handle[i], junk));
 	}
 	for (size_t i = 0; i < sizeof(on_ntfn) / sizeof(on_ntfn[0]); i++) {
-		EXPECT_EQ(-1, ioctl(n, on_ntfn[i], junk));
-		EXPECT_EQ(ENOTTY, errno);
+		EXPECT_EQ(ENOTTY, ioctl_errno(n, on_ntfn[i], junk));
 	}
 	close(n);
 }
@@ -124,8 +127,7 @@ TEST_F(objfd, publish_and_unpublish_on_the_handle)
 	ASSERT_GE(s, 0);
 	/* A good name and mode, the handle named by number: EINVAL, nothing published. */
 	a.fd = self->ep;
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_PUBLISH, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_PUBLISH, &a));
 	EXPECT_EQ(-ENOENT, kipc_lookup(&self->c, name, 0));
 	EXPECT_EQ(-EPERM, kipc_publish(NULL, name, s, 0600, 0, 0));
 	EXPECT_EQ(-EINVAL, kipc_publish(NULL, name, self->ep, 01000, 0, 0));
@@ -140,8 +142,7 @@ TEST_F(objfd, publish_and_unpublish_on_the_handle)
 	EXPECT_EQ(-EPERM, kipc_unpublish(NULL, name, s));
 	/* The raw ioctl: the handle by number is not KIPC_FD_SELF. */
 	a.fd = self->ep;
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_UNPUBLISH, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_UNPUBLISH, &a));
 	EXPECT_EQ(0, kipc_unpublish(NULL, name, self->ep));
 	EXPECT_EQ(-ENOENT, kipc_unpublish(NULL, name, self->ep));
 	EXPECT_EQ(-ENOENT, kipc_lookup(&self->c, name, 0));
@@ -161,16 +162,13 @@ TEST_F(objfd, signal_on_the_notification)
 	EXPECT_EQ(0x105, kipc_ntfn_bits(&self->c));
 	EXPECT_EQ(-EINVAL, kipc_ntfn_signal(NULL, n, 0));
 	a.fd = n;
-	EXPECT_EQ(-1, ioctl(n, KIPC_IOC_NTFN_SIGNAL, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(n, KIPC_IOC_NTFN_SIGNAL, &a));
 	a.fd = KIPC_FD_SELF;
 	a.timeout = 1;
-	EXPECT_EQ(-1, ioctl(n, KIPC_IOC_NTFN_SIGNAL, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(n, KIPC_IOC_NTFN_SIGNAL, &a));
 	a.timeout = 0;
 	a.__reserved[0] = 1;
-	EXPECT_EQ(-1, ioctl(n, KIPC_IOC_NTFN_SIGNAL, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(n, KIPC_IOC_NTFN_SIGNAL, &a));
 	EXPECT_EQ(0, fdinfo_value(0, n, "bits"));
 	close(n);
 }
@@ -195,12 +193,10 @@ TEST_F(objfd, bind_on_the_handle)
 	EXPECT_EQ(0x40, kipc_ntfn_bits(&self->c));
 	a.fd = n;
 	a.ep = self->ep;	/* the handle by number: not KIPC_FD_SELF */
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_NTFN_BIND, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_NTFN_BIND, &a));
 	a.ep = KIPC_FD_SELF;
 	a.flags = 2;
-	EXPECT_EQ(-1, ioctl(self->ep, KIPC_IOC_NTFN_BIND, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->ep, KIPC_IOC_NTFN_BIND, &a));
 	ASSERT_EQ(0, kipc_ntfn_unbind(NULL, n, self->ep));
 	EXPECT_EQ(0, fdinfo_value(0, n, "bound-endpoint"));
 	EXPECT_EQ(0, kipc_ntfn_signal(NULL, n, 0x40));
