@@ -656,7 +656,7 @@ static void *place(struct fz *f, struct fcall *k, size_t sz, char **w)
 		bad = 0x8000000000000000UL + ((uintptr_t)k->off << 12);
 		break;
 	case P_TOP:
-		bad = k->off & 1 ? ~0UL - (k->off >> 1) : 0x7ffffffff000UL - sz / 2;
+		bad = k->off & 1 ? ~0UL - (k->off >> 1) : user_end() - sz / 2;
 		break;
 	}
 	if (!p)

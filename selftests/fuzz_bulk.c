@@ -22,6 +22,7 @@
  *
  * KIPC_FUZZ_SEED and KIPC_FUZZ_SECONDS choose the seed and the budget.
  */
+#include <sys/prctl.h>
 #include <sys/uio.h>
 
 #include "kipc_test.h"
@@ -155,7 +156,7 @@ static int win_check(const struct wdesc *w)
 	if (!w->flags || (w->flags & ~(KIPC_WIN_READ | KIPC_WIN_WRITE)) || w->res ||
 	    w->addr + w->len < w->addr)
 		return -EINVAL;
-	if (w->addr + w->len > 0x00007ffffffff000ULL)
+	if (w->addr + w->len > user_end())
 		return -EFAULT;
 	return 0;
 }
@@ -199,8 +200,10 @@ static void pick_window(struct wdesc *w)
 			w->addr = ~0ULL - rn(100);
 			w->len = 200;
 			break;
-		case 3:
-			w->addr = 1ULL << (47 + rn(17));
+		case 3:		/* past user space, high bits (arm64's tag) too */
+			w->addr = user_end() | 1ULL << (47 + rn(17));
+			if (w->addr == user_end())
+				w->addr += pg;
 			break;
 		default:
 			w->flags |= KIPC_WIN_COPIED;
@@ -385,8 +388,16 @@ TEST_F_TIMEOUT(fz, windows, 300)
 	memset(o, 0, sizeof(*o));
 	pid = fork();
 	ASSERT_GE(pid, 0);
-	if (!pid)
+	if (!pid) {
+		/*
+		 * It calls forever: a failed assertion of ours must not
+		 * leave it holding kipc (the module test after us unloads).
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(1);
 		child(self->ep, o);
+	}
 	while (now_ns() < end) {
 		unsigned int n = rn(KIPC_MSG_WINS + 1);
 		int want = 0;

@@ -135,6 +135,39 @@ static inline long kipc_stat(const char *key)
 	return val;
 }
 
+/*
+ * The end of user space as the kernel's access_ok() sees it (TASK_SIZE_MAX):
+ * a range [addr, addr + len) is refused with EFAULT before anything is read
+ * when addr + len lies above it.  x86-64: 2^47 less a page, 2^56 less a
+ * page with 5-level paging; arm64: 2^48, 2^52 in a kernel built for 52-bit
+ * addresses.  The larger size is in use when a mapping just above the
+ * smaller one can be made (the kernel only maps there when asked to).
+ */
+static inline uint64_t user_end(void)
+{
+#if defined(__x86_64__)
+	const uint64_t small = (1ULL << 47) - 4096, large = (1ULL << 56) - 4096;
+#elif defined(__aarch64__)
+	const uint64_t small = 1ULL << 48, large = 1ULL << 52;
+#else
+#error "user_end(): the end of user space of this architecture is not known"
+#endif
+	static uint64_t end;
+	void *p;
+
+	if (end)
+		return end;
+	p = mmap((void *)(uintptr_t)(small + 4096 * 16), 4096, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED) {
+		end = small;
+	} else {
+		munmap(p, 4096);
+		end = large;
+	}
+	return end;
+}
+
 static inline pid_t gettid_(void)
 {
 	return syscall(SYS_gettid);
