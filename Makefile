@@ -26,6 +26,21 @@ AR		?= ar
 CFLAGS		?= -O2 -g
 KIPC_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 		   -Wno-unused-parameter -Iuapi -Ilib/include
+LDLIBS_DIRS	:=
+
+# KERNEL=arm64 cross-builds everything (vm/kernel.sh): the module through
+# the kernel's make, the programs here with Debian's aarch64-linux-gnu-gcc
+# into build/arm64, linking the static liburing that vm/kernel.sh unpacked
+# from Debian's arm64 liburing-dev into the cache.
+ifeq ($(KERNEL),arm64)
+CROSS_COMPILE	?= aarch64-linux-gnu-
+CC		:= $(CROSS_COMPILE)gcc
+AR		:= $(CROSS_COMPILE)ar
+O		:= build/arm64
+CROSS_ROOT	:= $(or $(KIPC_CACHE),/var/cache/kipc)/arm64/current/root
+KIPC_CFLAGS	+= -idirafter $(CROSS_ROOT)/usr/include
+LDLIBS_DIRS	:= -L$(CROSS_ROOT)/usr/lib/aarch64-linux-gnu
+endif
 ifeq ($(WERROR),1)
 KIPC_CFLAGS	+= -Werror
 KBUILD_EXTRA	:= KCFLAGS=-Werror
@@ -56,7 +71,8 @@ all: module lib tests examples $(BENCH) tools
 help:
 	@echo "make              module, libkipc, selftests, examples, bench"
 	@echo "make check        install deps (root), build -Werror, run host and VM tests"
-	@echo "                  KERNEL=bookworm|rt|backports|sid|debug|kcsan picks the kernel (default bookworm)"
+	@echo "                  KERNEL=bookworm|rt|backports|sid|arm64|debug|kcsan picks the kernel (default bookworm;"
+	@echo "                  arm64: everything cross-built, booted in qemu-system-aarch64)"
 	@echo "make check-rt     make check on Debian's PREEMPT_RT kernel"
 	@echo "make check-debug  make check on a KASAN/lockdep/kmemleak/UBSAN kernel built from"
 	@echo "                  linux-source-6.1 (cached), on 2 and 4 CPUs; kernel reports fail"
@@ -141,7 +157,7 @@ TEST_LIBS_lib	:= $(URING_LIBS)
 
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft -I$(O)/gen $(STATIC) -o $@ $< $(LIB_A) $(TEST_LIBS_$*)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft -I$(O)/gen $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(TEST_LIBS_$*)
 
 tools: $(TOOLS)
 
@@ -155,11 +171,11 @@ EXAMPLE_LIBS_uring-server := $(URING_LIBS)
 
 $(O)/examples/%: examples/%.c examples/bootstrap.h $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(EXAMPLE_LIBS_$*)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(EXAMPLE_LIBS_$*)
 
 $(O)/bench/kipc-bench: bench/kipc-bench.c $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(URING_LIBS) -lm
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(URING_LIBS) -lm
 
 # The benchmark in the VM (bench/README.md): `bench` on one CPU under icount
 # (guest time counts instructions, so a build gives the same figures every

@@ -6,8 +6,6 @@
 # the failures) and "kernel reports: N".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-O=$top/build
-log=${VM_LOG:-$O/vm-check.log}
 pass=0 fail=0 skip=0
 failed=()
 
@@ -56,6 +54,9 @@ done
 if [ -n "${KERNEL:-}" ]; then
 	eval "$("$top/vm/kernel.sh" "$KERNEL" vars)" || result fail "vm/kernel.sh $KERNEL vars"
 fi
+# The programs' folder: build, or the cross flavour's (build/arm64).
+O=${KIPC_BUILD:-$top/build}
+log=${VM_LOG:-$O/vm-check.log}
 # A sanitizer lane's kipc.ko must be instrumented itself, or the lane would
 # pass while checking only the kernel around it: KIPC_KO_CALLS (the kcsan
 # profile: __tsan_) are prefixes of hooks kipc.ko must call.

@@ -15,6 +15,7 @@ case "${KERNEL:-bookworm}" in
 backports) want="$want pahole" ;;	# its linux-kbuild runs pahole (BTF)
 sid) want="$want debootstrap" ;;	# built in a sid chroot
 debug|kcsan) want="$want flex bison bc libelf-dev libssl-dev" ;;	# a kernel build
+arm64) want="$want gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm" ;;	# cross + VM
 esac
 missing=""
 for p in $want; do

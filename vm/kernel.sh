@@ -30,6 +30,14 @@
 #   kcsan      the same source and vm/debug.config with the data-race
 #              detector of vm/kcsan.config instead (KCSAN excludes KASAN):
 #              a second kernel, built and cached the same way
+#   arm64      Debian 12's arm64 kernel (linux-image-arm64 +
+#              linux-headers-arm64 of bookworm and its security updates),
+#              unpacked into the cache with the amd64 build of its
+#              linux-kbuild (the headers' scripts/ then run on this host),
+#              busybox-static and liburing-dev of arm64 for the guest and
+#              the static test programs; everything is cross-built with
+#              Debian's aarch64-linux-gnu-gcc and booted in
+#              qemu-system-aarch64 (virt machine, TCG)
 #
 # Cache: $KIPC_CACHE (default /var/cache/kipc), never inside the repository:
 #   apt/<suite>/                      private apt lists for suites the host's
@@ -44,6 +52,8 @@
 #                                     the compiler and the recipe
 #   debug/current -> <srcver>-<hash>
 #   kcsan/<srcver>-<hash>/, kcsan/current   the same for the KCSAN kernel
+#   apt/bookworm-arm64/               private apt lists of arm64 (+ amd64 for
+#                                     linux-kbuild) for the arm64 flavour
 # Something cached is used as it is, without the network; KIPC_REFRESH=1
 # resolves the archive's newest kernel again (and upgrades a chroot).
 # Everything is made in a *.tmp directory and renamed when complete, so an
@@ -54,6 +64,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${KIPC_CACHE:-/var/cache/kipc}
 mirror=${KIPC_MIRROR:-http://deb.debian.org/debian}
+security=${KIPC_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 refresh=${KIPC_REFRESH:-}
 
 die() { echo "vm/kernel.sh: $*" >&2; exit 1; }
@@ -68,6 +79,7 @@ flavour_info() {
 	sid)       echo "chroot sid linux-image-amd64 linux-headers-amd64" ;;
 	debug)     echo "build bookworm linux-source-6.1 -" ;;
 	kcsan)     echo "build bookworm linux-source-6.1 -" ;;
+	arm64)     echo "cross bookworm-arm64 linux-image-arm64 linux-headers-arm64" ;;
 	*) return 1 ;;
 	esac
 }
@@ -75,8 +87,12 @@ flavour_info() {
 # apt-get / apt-cache for one suite.  bookworm: the host's own apt (its
 # sources have bookworm); anything else: private lists and cache under
 # $cache/apt/SUITE that know only that suite, so candidates are its versions.
+# bookworm-arm64: Debian 12 with its updates and security updates, as the
+# host's apt has them, for arm64 (and amd64, the build architecture, for
+# linux-kbuild).
 papt() {	# papt SUITE apt-get|apt-cache ARGS...
 	local suite=$1 tool=$2 d
+	local -a arch=()
 	shift 2
 	if [ "$suite" = bookworm ]; then
 		"$tool" -o APT::Sandbox::User=root "$@"
@@ -84,9 +100,20 @@ papt() {	# papt SUITE apt-get|apt-cache ARGS...
 	fi
 	d=$cache/apt/$suite
 	mkdir -p "$d/lists/partial" "$d/archives/partial"
-	[ -f "$d/sources.list" ] || echo "deb $mirror $suite main" > "$d/sources.list"
+	if [ ! -f "$d/sources.list" ]; then
+		case $suite in
+		*-arm64) printf '%s\n' "deb $mirror bookworm main" \
+				"deb $mirror bookworm-updates main" \
+				"deb $security bookworm-security main" ;;
+		*) echo "deb $mirror $suite main" ;;
+		esac > "$d/sources.list"
+	fi
+	case $suite in
+	*-arm64) arch=(-o APT::Architecture=arm64 -o APT::Architectures::=arm64
+		       -o APT::Architectures::=amd64) ;;
+	esac
 	[ -f "$d/status" ] || : > "$d/status"
-	"$tool" -o Dir::Etc::SourceList="$d/sources.list" \
+	"$tool" "${arch[@]}" -o Dir::Etc::SourceList="$d/sources.list" \
 		-o Dir::Etc::SourceParts=/dev/null \
 		-o Dir::Etc::Preferences=/dev/null \
 		-o Dir::Etc::PreferencesParts=/dev/null \
@@ -142,7 +169,29 @@ unpack() {	# unpack ROOT FINAL DEB...
 	done
 }
 
-# Image + headers of SUITE unpacked into $cache/FLAVOUR/KVER/root.
+# The packages a cross flavour (SUITE ends in -arch) takes instead of PKGS:
+# the kernel's own, but linux-kbuild in the build architecture's version
+# of the same release (its scripts/ run on this host; Debian's headers
+# point at it by a relative link), and the guest's busybox and the static
+# liburing of the target architecture.
+cross_pkgs() {	# cross_pkgs SUITE PKGS...
+	local suite=$1 p v
+	shift
+	for p in "$@"; do
+		case $p in
+		linux-kbuild-*)
+			v=$(papt "$suite" apt-cache show --no-all-versions "$p:$(dpkg --print-architecture)" |
+				sed -n 's/^Version: //p' | head -n 1)
+			[ -n "$v" ] || die "$suite: no $p for $(dpkg --print-architecture)"
+			echo "$p:$(dpkg --print-architecture)=$v" ;;
+		*) echo "$p" ;;
+		esac
+	done
+	echo busybox-static liburing-dev
+}
+
+# Image + headers of SUITE unpacked into $cache/FLAVOUR/KVER/root (kinds
+# extract and cross).
 fetch_extract() {	# fetch_extract FLAVOUR SUITE IMAGE-META HEADERS-META
 	local fl=$1 suite=$2 img=$3 hdr=$4 kver dir pkgs
 	if [ -z "$refresh" ] && [ -e "$cache/$fl/current/.ready" ]; then
@@ -160,6 +209,9 @@ fetch_extract() {	# fetch_extract FLAVOUR SUITE IMAGE-META HEADERS-META
 	dir=$cache/$fl/$kver
 	if [ ! -e "$dir/.ready" ]; then
 		pkgs=$(kclosure "$suite" "$img" "$hdr")
+		case $suite in
+		*-arm64) pkgs=$(cross_pkgs "$suite" $pkgs) ;;
+		esac
 		say "$fl: fetching $kver:" $pkgs
 		rm -rf "$dir.tmp"
 		mkdir -p "$dir.tmp/debs" "$dir.tmp/root"
@@ -423,7 +475,7 @@ fetch() {	# fetch FLAVOUR
 	exec 9>"$cache/.lock"
 	flock 9
 	case $kind in
-	extract) fetch_extract "$1" "$suite" "$img" "$hdr" ;;
+	extract|cross) fetch_extract "$1" "$suite" "$img" "$hdr" ;;
 	chroot) fetch_chroot "$1" "$suite" "$img" "$hdr" ;;
 	esac
 }
@@ -519,6 +571,27 @@ vars() {	# vars FLAVOUR
 	fi
 	echo "KERNEL_IMAGE=$(find_image "$root" "$kver")"
 	echo "KIPC_MODROOT=$root"	# modprobe -d, for the bench's binder row
+	[ "$kind" = cross ] && cross_profile "$root"
+	return 0
+}
+
+# A cross flavour's build and VM (arm64, the only one): the kernel's make
+# and the Makefile's programs use the cross compiler; the programs go to
+# build/arm64 (the Makefile's O for KERNEL=arm64), link the unpacked static
+# liburing (KIPC_SYSROOT) and run under qemu-system-aarch64's virt machine,
+# whose console is the PL011 UART.  -cpu max: the newest architecture
+# QEMU has (LSE atomics, so the kernel's atomics and locks take their
+# ARMv8.1 form), with the cheap implementation-defined pointer
+# authentication (the architected one costs TCG much time).  The serial
+# console is slower than x86's: loglevel stays 4 as on x86.
+cross_profile() {	# cross_profile ROOT
+	echo "KIPC_ARCH=arm64"
+	echo "KIPC_CROSS=aarch64-linux-gnu-"
+	echo "KIPC_SYSROOT=$1"
+	echo "KIPC_BUILD=$top/build/arm64"
+	echo "KIPC_BUSYBOX=$1/bin/busybox"
+	echo "KIPC_QEMU='qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on'"
+	echo "KIPC_CONSOLE=ttyAMA0"
 }
 
 cached() {	# cached FLAVOUR
@@ -541,6 +614,11 @@ kmake() {	# kmake FLAVOUR [ARGS...]
 	eval "$(vars "$fl")"
 	if [ -n "$KIPC_CHROOT" ]; then
 		in_chroot "$KIPC_CHROOT" "$top" make -C "$KDIR" M="$top" "$@"
+	elif [ -n "${KIPC_CROSS:-}" ]; then
+		[ -d "$KDIR" ] || die "no kernel build tree at $KDIR"
+		command -v "${KIPC_CROSS}gcc" >/dev/null ||
+			die "${KIPC_CROSS}gcc missing (KERNEL=$fl vm/deps.sh check installs it)"
+		make -C "$KDIR" M="$top" ARCH="$KIPC_ARCH" CROSS_COMPILE="$KIPC_CROSS" "$@"
 	else
 		[ -d "$KDIR" ] || die "no kernel build tree at $KDIR"
 		make -C "$KDIR" M="$top" "$@"
@@ -549,7 +627,7 @@ kmake() {	# kmake FLAVOUR [ARGS...]
 
 cmd=${1:?usage: vm/kernel.sh list | FLAVOUR fetch|cached|vars|make [ARGS...]}
 if [ "$cmd" = list ]; then
-	echo "bookworm rt backports sid debug kcsan"
+	echo "bookworm rt backports sid arm64 debug kcsan"
 	exit 0
 fi
 # The release string of a built kernel tree, as the debug cache records it

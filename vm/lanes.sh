@@ -1,7 +1,9 @@
 #!/bin/bash
 # Run `make check` once per kernel flavour and sum up.  Without arguments
 # (`make check-all`, and .ci/run: one list for both) every lane: the four
-# Debian kernels, then debug and kcsan, the two kernels built here; a built
+# Debian amd64 kernels, Debian's arm64 kernel (everything cross-built,
+# booted in qemu-system-aarch64), then debug and kcsan, the two kernels
+# built here; a built
 # kernel that is not cached yet is built first (5-20 minutes each), unless
 # KIPC_CI_DEBUG_COLD=0, which skips that lane and says so.
 # Each lane ends with "<flavour>: N passed, N failed", the whole run with
@@ -12,7 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 lanes=$*
 if [ -z "$lanes" ]; then
-	lanes="bookworm rt backports sid"
+	lanes="bookworm rt backports sid arm64"
 	for k in debug kcsan; do
 		if vm/kernel.sh "$k" cached; then
 			lanes="$lanes $k"

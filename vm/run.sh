@@ -16,15 +16,17 @@
 # kselftest install made, put at /ksft; selftests/host/kselftest.sh).
 # A flavour may bring a profile (vm/kernel.sh FLAVOUR vars): KIPC_VM_MEM,
 # KIPC_VM_SLOW (a slow kernel: the whole-run and per-binary timeouts are
-# multiplied by it), KIPC_VM_APPEND (command line before VM_APPEND).
+# multiplied by it), KIPC_VM_APPEND (command line before VM_APPEND); a
+# cross flavour (arm64) its build folder (KIPC_BUILD), busybox
+# (KIPC_BUSYBOX), QEMU and machine (KIPC_QEMU) and console (KIPC_CONSOLE).
 set -euo pipefail
 mode=${1:?usage: vm/run.sh check|demo|bench|profile|ksft}
 top=$(cd "$(dirname "$0")/.." && pwd)
-O=$top/build
 # KERNEL=<flavour> (vm/kernel.sh list) picks the kernel: its KVER and image.
 if [ -n "${KERNEL:-}" ]; then
 	eval "$("$top/vm/kernel.sh" "$KERNEL" vars)"
 fi
+O=${KIPC_BUILD:-$top/build}
 KVER=${KVER:-$("$top/vm/kver.sh")}
 kernel=${KERNEL_IMAGE:-/boot/vmlinuz-$KVER}
 slow=${KIPC_VM_SLOW:-1}
@@ -38,14 +40,17 @@ die() { echo "vm/run.sh: $*" >&2; exit 1; }
 [ -f "$top/kipc.ko" ] || die "kipc.ko is not built (make)"
 magic=$(modinfo -F vermagic "$top/kipc.ko" | cut -d' ' -f1)
 [ "$magic" = "$KVER" ] || die "kipc.ko is built for $magic, the VM boots $KVER"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
+read -ra qemu <<<"${KIPC_QEMU:-qemu-system-x86_64}"
+command -v "${qemu[0]}" >/dev/null || die "${qemu[0]} missing (make deps)"
+busybox=${KIPC_BUSYBOX:-/bin/busybox}
+[ -r "$busybox" ] || die "no $busybox (apt-get install busybox-static)"
 
 mkdir -p "$O"
 work=$(mktemp -d "$O/vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests,examples,bench,tools,guest}
-cp /bin/busybox "$root/bin/busybox"
+cp "$busybox" "$root/bin/busybox"
 cp "$top/vm/guest/init" "$root/init"
 chmod +x "$root/init"
 cp "$top"/vm/guest/*.sh "$root/guest/"
@@ -75,6 +80,11 @@ add_dynamic() {	# add_dynamic PROGRAM PATH-IN-GUEST
 # bench sched pipe` as a reference.  A missing piece only costs its row.
 bench_extras() {
 	local m path perf v mods
+	if [ -n "${KIPC_ARCH:-}" ]; then
+		echo "vm/run.sh: $KIPC_ARCH guest: no binder module or perf of its own here:" \
+			"no binder or perf row" >&2
+		return
+	fi
 	mkdir -p "$root/modules"
 	if ! mods=$(modprobe -S "$KVER" --show-depends binder_linux 2>/dev/null |
 		    awk '$1 == "insmod" { print $2 }'); then
@@ -121,13 +131,13 @@ if [ -n "${VM_ICOUNT:-}" ]; then
 else
 	cpu=(-accel tcg,thread=multi -smp "$smp")
 fi
-append="console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1"
+append="console=${KIPC_CONSOLE:-ttyS0} loglevel=4 panic=-1 oops=panic panic_on_warn=1"
 # Without icount the guest's TSC runs with the host's clock: on a loaded
 # host the clocksource watchdog marks it unstable mid-run, and the switch
 # that follows patches kernel text under running virtual CPUs (a 7.2 guest
 # died of an int3 Oops in sched_clock_cpu(), a 6.12 one panicked right
 # after "Marking TSC unstable").  No guest here needs the watchdog.
-[ -n "${VM_ICOUNT:-}" ] || append="$append tsc=reliable"
+[ -n "${VM_ICOUNT:-}" ] || [ -n "${KIPC_ARCH:-}" ] || append="$append tsc=reliable"
 append="$append softlockup_panic=1 rdinit=/init kipcmode=$mode"
 # On a panic, print the whole kernel log again, warnings included
 # (loglevel=4 keeps them off the console while the tests run).
@@ -141,7 +151,7 @@ mkdir -p "$(dirname "$log")"
 rm -f "$log.boot1"
 boot() {
 	set +e
-	timeout -k 10 "$limit" qemu-system-x86_64 "${cpu[@]}" -m "$mem" \
+	timeout -k 10 "$limit" "${qemu[@]}" "${cpu[@]}" -m "$mem" \
 		-nodefaults -no-user-config -no-reboot -display none \
 		-serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
 		-append "$append" ${VM_QEMU_ARGS:-} </dev/null | tr -d '\r' | tee "$log" |

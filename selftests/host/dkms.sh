@@ -3,7 +3,9 @@
 # dkms add + build of kipc against the kernel of this lane (KERNEL=, see
 # vm/kernel.sh), under a version of its own so that a real installation of
 # kipc is never touched.  bookworm: the host's headers; rt and backports:
-# the cached headers (--kernelsourcedir); sid: dkms inside the sid chroot.
+# the cached headers (--kernelsourcedir); sid: dkms inside the sid chroot;
+# arm64: a cross build, as a user would make one (dkms -a arm64 with
+# CROSS_COMPILE in the environment).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 flavour=${KERNEL:-bookworm}
@@ -39,6 +41,10 @@ if [ -n "$root" ] && ! run dpkg-query -W -f='${Status}' dkms 2>/dev/null | grep 
 fi
 kflags=()
 [ -z "$root" ] && [ "$flavour" != bookworm ] && kflags=(--kernelsourcedir "$KDIR")
+if [ -n "${KIPC_CROSS:-}" ]; then
+	kflags+=(-a "$KIPC_ARCH")
+	export CROSS_COMPILE=$KIPC_CROSS
+fi
 cleanup
 mkdir -p "$src"
 cp -r "$top/Kbuild" "$top/dkms.conf" "$top/module" "$top/uapi" "$src/"
