@@ -148,22 +148,31 @@ $(O)/gen/fuzz-corpus.h: $(CORPUS) Makefile
 	   echo; } > $@.tmp && mv $@.tmp $@
 $(O)/selftests/fuzz: $(CORPUS) $(O)/gen/fuzz-corpus.h
 
+# The fuzzer is three parts: selftests/fuzz.c (the driver and its tests),
+# selftests/fuzzer/gen.c (the generator) and oracle.c (the oracle);
+# fuzz_async and fuzz_slots share their header.
+FUZZ_SRCS	:= $(sort $(wildcard selftests/fuzzer/*.c))
+TEST_SRCS_fuzz	:= $(FUZZ_SRCS)
+$(O)/selftests/fuzz: $(FUZZ_SRCS) selftests/fuzzer/fuzzer.h
+$(O)/selftests/fuzz_async $(O)/selftests/fuzz_slots: selftests/fuzzer/fuzzer.h
+
 # Tests of the io_uring paths link liburing (liburing-dev) statically.
 URING_LIBS	:= -luring
 TEST_LIBS_uring	:= $(URING_LIBS)
 TEST_LIBS_stress := $(URING_LIBS)
 TEST_LIBS_fuzz	:= $(URING_LIBS)
+TEST_LIBS_fuzz_async := $(URING_LIBS)
 TEST_LIBS_lib	:= $(URING_LIBS)
 
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft -I$(O)/gen $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(TEST_LIBS_$*)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Wno-sign-compare -I$(O)/ksft -I$(O)/gen $(STATIC) -o $@ $< $(TEST_SRCS_$*) $(LIB_A) $(LDLIBS_DIRS) $(TEST_LIBS_$*)
 
 tools: $(TOOLS)
 
 $(O)/tools/%: tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $<
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(LDFLAGS) $(STATIC) -o $@ $<
 
 examples: $(EXAMPLES)
 

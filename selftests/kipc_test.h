@@ -5,6 +5,7 @@
 #ifndef KIPC_TEST_H
 #define KIPC_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,7 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef KIPC_TEST_PART
+/* A part linked into a test program (selftests/fuzzer/): no tests of its own. */
+#include "kselftest.h"
+#else
 #include "kselftest_harness.h"
+#endif
 #include <kipc.h>
 
 #define INF	KIPC_TIMEOUT_INFINITE
@@ -166,6 +172,66 @@ static inline uint64_t user_end(void)
 		end = large;
 	}
 	return end;
+}
+
+/*
+ * The descriptor table, for "nothing changed but what was expected": each
+ * open fd and what it refers to (readlink of /proc/self/fd).
+ */
+enum { FDTAB = 512 };
+struct fdtab {
+	int n;
+	int fd[FDTAB];
+	char what[FDTAB][64];
+};
+
+static inline void fd_snapshot(struct fdtab *t)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	t->n = 0;
+	while (d && (e = readdir(d)) && t->n < FDTAB) {
+		char path[300];
+		ssize_t len;
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		if (fd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, t->what[t->n], sizeof(t->what[0]) - 1);
+		t->what[t->n][len < 0 ? 0 : len] = 0;
+		t->fd[t->n++] = fd;
+	}
+	if (d)
+		closedir(d);
+}
+
+/* How many fds differ between two snapshots; prints them as @who. */
+static inline int fd_diff(const char *who, const struct fdtab *a, const struct fdtab *b)
+{
+	int bad = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const struct fdtab *x = pass ? b : a, *y = pass ? a : b;
+
+		for (int i = 0; i < x->n; i++) {
+			int j;
+
+			for (j = 0; j < y->n && y->fd[j] != x->fd[i]; j++)
+				;
+			if (j < y->n && (pass || !strcmp(x->what[i], y->what[j])))
+				continue;
+			bad++;
+			ksft_print_msg("%s: fd %d %s %s\n", who, x->fd[i],
+				       pass ? "appeared:" : j < y->n ? "changed from" : "vanished:",
+				       x->what[i]);
+		}
+	}
+	return bad;
 }
 
 static inline pid_t gettid_(void)

@@ -554,7 +554,7 @@ vars() {	# vars FLAVOUR
 		# A big log buffer keeps every report.
 		echo "KIPC_VM_MEM=2048"
 		echo "KIPC_VM_SLOW=4"
-		echo "KIPC_VM_SMP_RUNS='2 4:stress,fuzz,cancel:KIPC_FUZZ_CALLS=100000'"
+		echo "KIPC_VM_SMP_RUNS='2 4:stress,fuzz,fuzz_async,fuzz_slots,cancel:KIPC_FUZZ_CALLS=100000'"
 		echo "KIPC_VM_APPEND='KIPC_FUZZ_CALLS=1000000 log_buf_len=8M'"
 		return
 	fi

@@ -4,8 +4,9 @@
 # the cache) gets the suite in its tools/testing/selftests/kipc (make
 # ksft-tree), the kernel's own `make install` builds and installs it, and
 # its run_kselftest.sh runs it in the VM with kipc.ko loaded: every test
-# but the torture runs (stress, fuzz, fuzz_bulk), which every lane runs,
-# and module (installed, not in the runner's list: it unloads kipc).
+# but the torture runs (stress and the fuzzers fuzz, fuzz_async,
+# fuzz_slots, fuzz_bulk), which every lane runs, and module (installed,
+# not in the runner's list: it unloads kipc).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/selftests/host/tap.bash"
@@ -20,7 +21,7 @@ kv=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %Y "$
 cache=${KIPC_CACHE:-/var/cache/kipc}
 src=$cache/ksft/$ktop-$kv
 mkdir -p "$cache/ksft" 2>/dev/null && [ -w "$cache/ksft" ] || src=$tmp/src
-skip=stress,fuzz,fuzz_bulk
+skip=stress,fuzz,fuzz_async,fuzz_slots,fuzz_bulk
 tree=$tmp/tree
 inst=$tmp/inst
 
