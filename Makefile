@@ -85,7 +85,8 @@ help:
 	@echo "make bench-smp    the same on 2 CPUs without icount"
 	@echo "make profile      instructions per round trip per kernel function, kipc_call vs"
 	@echo "                  the sched_yield floor (icount VM + QEMU plugin): $(O)/bench/profile.txt"
-	@echo "make install      libkipc, headers, pkg-config file (PREFIX, DESTDIR)"
+	@echo "make install      libkipc, headers, pkg-config file, kipcctl, kipc-bench, man pages (PREFIX, DESTDIR)"
+	@echo "make deb          Debian packages (kipc-dkms, libkipc1, libkipc-dev, kipc-tools) in $(O)/deb"
 	@echo "make modules_install   kipc.ko for modprobe (KVER, INSTALL_MOD_PATH)"
 	@echo "make sparse       the module through sparse (C=2)"
 	@echo "make docs         the README's and kipc(7)'s error lists from lib/errors.txt"
@@ -127,7 +128,7 @@ $(LIB_A): $(O)/lib/kipc.o
 	$(AR) rcs $@ $^
 
 $(LIB_SO): $(O)/lib/kipc.pic.o lib/libkipc.map
-	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=lib/libkipc.map -o $@ $<
 	ln -sf libkipc.so.$(VERSION) $(O)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(O)/lib/libkipc.so
@@ -180,11 +181,11 @@ EXAMPLE_LIBS_uring-server := $(URING_LIBS)
 
 $(O)/examples/%: examples/%.c examples/bootstrap.h $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(EXAMPLE_LIBS_$*)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(LDFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(EXAMPLE_LIBS_$*)
 
 $(O)/bench/kipc-bench: bench/kipc-bench.c $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(URING_LIBS) -lm
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) $(LDFLAGS) $(STATIC) -o $@ $< $(LIB_A) $(LDLIBS_DIRS) $(URING_LIBS) -lm
 
 # The benchmark in the VM (bench/README.md): `bench` on one CPU under icount
 # (guest time counts instructions, so a build gives the same figures every
@@ -265,9 +266,10 @@ ksft-tree: $(O)/gen/kipc-errors.h $(O)/gen/fuzz-corpus.h
 		{ echo "ksft-tree: KSFT_DIR must be <linux>/tools/testing/selftests/kipc" >&2; exit 1; }
 	rm -rf $(KSFT_DIR)
 	mkdir -p $(KSFT_DIR)/libkipc $(KSFT_DIR)/include/linux $(KSFT_DIR)/gen \
-		$(KSFT_DIR)/selftests/fuzz-corpus
+		$(KSFT_DIR)/selftests/fuzz-corpus $(KSFT_DIR)/fuzzer
 	cp selftests/*.c selftests/kipc_test.h selftests/ksft/Makefile selftests/ksft/settings \
 		$(KSFT_DIR)/
+	cp selftests/fuzzer/*.c selftests/fuzzer/*.h $(KSFT_DIR)/fuzzer/
 	cp lib/kipc.c $(KSFT_DIR)/libkipc/
 	cp lib/include/kipc.h lib/include/kipc_uring.h $(KSFT_DIR)/include/
 	cp uapi/linux/kipc.h $(KSFT_DIR)/include/linux/
@@ -284,7 +286,28 @@ demo:
 deps:
 	vm/deps.sh check
 
-install: lib tools
+# Debian packages (debian/): kipc-dkms, libkipc1, libkipc-dev, kipc-tools,
+# built with dpkg-buildpackage from a copy of the tree's files (tracked and
+# new, not ignored ones) in $(O)/deb, then checked with lintian, which must
+# report no error.  The .debs land in $(O)/deb.
+.PHONY: deb
+deb:
+	vm/deps.sh deb
+	rm -rf $(O)/deb
+	mkdir -p $(O)/deb/kipc-$(VERSION)
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z -co --exclude-standard | \
+			xargs -0 cp --parents -t $(O)/deb/kipc-$(VERSION); \
+	else \
+		tar -c --exclude=./build --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' . | \
+			tar -x -C $(O)/deb/kipc-$(VERSION); \
+	fi
+	cd $(O)/deb/kipc-$(VERSION) && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+		dpkg-buildpackage -us -uc -b
+	lintian --fail-on error\
+		$(O)/deb/kipc_$(VERSION)_*.changes
+
+install: lib tools $(BENCH)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
@@ -296,18 +319,22 @@ install: lib tools
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    lib/libkipc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
-	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/kipc-bench.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/kipc.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 man/kipcctl.8 $(DESTDIR)$(MANDIR)/man8/
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 $(BENCH) $(DESTDIR)$(PREFIX)/bin/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkipc.a $(DESTDIR)$(LIBDIR)/libkipc.so* \
 	      $(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/kipc_uring.h \
 	      $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc $(DESTDIR)$(PREFIX)/sbin/kipcctl \
+	      $(DESTDIR)$(PREFIX)/bin/kipc-bench $(DESTDIR)$(MANDIR)/man1/kipc-bench.1 \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
 	      $(DESTDIR)$(MANDIR)/man7/kipc.7 \
 	      $(DESTDIR)$(MANDIR)/man8/kipcctl.8

@@ -9,6 +9,9 @@
  * (label 0).  The text travels as a string in the message registers
  * (kipc_msg_put_str(), label 1), so a TEXT holds at most 511 bytes.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4(), and glibc's other extensions */
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

@@ -15,6 +15,9 @@
  * hand) with label 1; a call with label 0 says "bye".  After NCLIENTS
  * byes the server exits; without NCLIENTS it runs forever.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4(), and glibc's other extensions */
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -26,6 +26,9 @@
  *     server serves on.
  * Build: cc ... file-server.c -lkipc
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4(), and glibc's other extensions */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

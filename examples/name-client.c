@@ -8,6 +8,9 @@
  * service with NUMBER in the first register and prints the answer.
  * Exit status: 0 served, 3 denied by the server, 1 any error.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4(), and glibc's other extensions */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -18,6 +18,9 @@
  * calls (default: no limit) the server exits, and NAME disappears with the
  * endpoint's last receive handle.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4(), and glibc's other extensions */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>

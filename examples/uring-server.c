@@ -19,6 +19,9 @@
  * shared between processes, descriptors are).
  * Build: cc ... uring-server.c -lkipc -luring
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4(), and glibc's other extensions */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Install what building and testing kipc needs, if it is missing.
-# Usage: vm/deps.sh [check|demo|bench|build]   (run as root to install)
+# Usage: vm/deps.sh [check|demo|bench|deb|build]   (run as root to install)
 set -e
 want="gcc make libc6-dev pkg-config linux-headers-amd64 linux-source-6.1 xz-utils liburing-dev"
 case "${1:-check}" in
-check) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod dkms spin rsync" ;;	# rsync: the kselftest install
+check) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod dkms spin rsync"	# rsync: the kselftest install
+       want="$want debhelper dh-dkms lintian debootstrap git" ;;	# host/deb.sh
 demo) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod" ;;
 bench) want="$want linux-image-amd64 qemu-system-x86 busybox-static cpio kmod"
        want="$want linux-perf gnuplot-nox" ;;
+deb) want="$want debhelper dh-dkms lintian git" ;;	# make deb
 esac
 # Another kernel flavour (KERNEL=, vm/kernel.sh): its image and headers are
 # fetched into /var/cache/kipc, but the host needs the tools for that.

@@ -13,7 +13,10 @@
 # guest's environment, e.g. KIPC_FUZZ_CALLS=1000000), VM_QEMU_ARGS (more
 # QEMU arguments, split on white space: the profile's -plugin and second
 # -serial, bench/prof/profile.sh), VM_KSFT (ksft mode: the directory a
-# kselftest install made, put at /ksft; selftests/host/kselftest.sh).
+# kselftest install made, put at /ksft; selftests/host/kselftest.sh),
+# VM_KO (the kipc.ko to load, default the tree's), VM_EXAMPLES (the folder
+# of the example programs, default the build's; selftests/host/deb.sh
+# boots the module and examples its packages built).
 # A flavour may bring a profile (vm/kernel.sh FLAVOUR vars): KIPC_VM_MEM,
 # KIPC_VM_SLOW (a slow kernel: the whole-run and per-binary timeouts are
 # multiplied by it), KIPC_VM_APPEND (command line before VM_APPEND); a
@@ -37,8 +40,9 @@ log=${VM_LOG:-$O/vm-$mode.log}
 
 die() { echo "vm/run.sh: $*" >&2; exit 1; }
 [ -r "$kernel" ] || die "no kernel image $kernel (apt-get install linux-image-amd64)"
-[ -f "$top/kipc.ko" ] || die "kipc.ko is not built (make)"
-magic=$(modinfo -F vermagic "$top/kipc.ko" | cut -d' ' -f1)
+ko=${VM_KO:-$top/kipc.ko}
+[ -f "$ko" ] || die "$ko is not built (make)"
+magic=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 [ "$magic" = "$KVER" ] || die "kipc.ko is built for $magic, the VM boots $KVER"
 read -ra qemu <<<"${KIPC_QEMU:-qemu-system-x86_64}"
 command -v "${qemu[0]}" >/dev/null || die "${qemu[0]} missing (make deps)"
@@ -54,13 +58,13 @@ cp "$busybox" "$root/bin/busybox"
 cp "$top/vm/guest/init" "$root/init"
 chmod +x "$root/init"
 cp "$top"/vm/guest/*.sh "$root/guest/"
-cp "$top/kipc.ko" "$root/"
+cp "$ko" "$root/kipc.ko"
 if [ -n "${VM_TESTS:-}" ]; then
 	for t in $VM_TESTS; do cp "$O/selftests/$t" "$root/tests/"; done
 else
 	cp "$O"/selftests/* "$root/tests/" 2>/dev/null || true
 fi
-cp "$O"/examples/* "$root/examples/" 2>/dev/null || true
+cp "${VM_EXAMPLES:-$O/examples}"/* "$root/examples/" 2>/dev/null || true
 cp "$O"/tools/* "$root/tools/" 2>/dev/null || true
 find "$O/bench" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/bench/" \; 2>/dev/null || true
 

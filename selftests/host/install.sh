@@ -13,6 +13,7 @@ check "installed files" test -f "$tmp/root/usr/include/kipc.h" -a \
 	-f "$tmp/root/usr/include/linux/kipc.h" -a -f "$tmp/root/usr/lib/libkipc.a" -a \
 	-L "$tmp/root/usr/lib/libkipc.so.1" -a -f "$tmp/root/usr/lib/pkgconfig/libkipc.pc" -a \
 	-f "$tmp/root/usr/share/man/man7/kipc.7" -a -x "$tmp/root/usr/sbin/kipcctl" -a \
+	-x "$tmp/root/usr/bin/kipc-bench" -a -f "$tmp/root/usr/share/man/man1/kipc-bench.1" -a \
 	-f "$tmp/root/usr/share/man/man3/kipc_call.3" -a -f "$tmp/root/usr/share/man/man3/kipc_msg_get_str.3"
 cat > "$tmp/prog.c" <<'C'
 #include <kipc.h>

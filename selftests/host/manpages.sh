@@ -37,7 +37,7 @@ check "every .so link names a page" links_resolve
 if command -v groff >/dev/null 2>&1; then
 	render() {
 		local f out bad=
-		for f in "$top"/man/*.3 "$top"/man/*.7 "$top"/man/*.8; do
+		for f in "$top"/man/*.1 "$top"/man/*.3 "$top"/man/*.7 "$top"/man/*.8; do
 			head -1 "$f" | grep -q '^\.so' && continue
 			out=$(LC_ALL=C.UTF-8 groff -man -ww -z "$f" 2>&1)
 			[ -z "$out" ] || { bad=1; echo "$(basename "$f"): $out"; }
