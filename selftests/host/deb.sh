@@ -60,6 +60,7 @@ in_root() {	# in_root ROOT CMD...: in ROOT with /proc and /dev/pts
 make_base() {
 	local deps="dkms gcc libc6-dev make pkg-config liburing-dev linux-headers-$kver"
 	if [ ! -e "$base/.ready" ]; then
+		mkdir -p "$cache"
 		rm -rf "$base.tmp"
 		debootstrap --variant=minbase bookworm "$base.tmp" "$mirror" \
 			>"$cache/debootstrap-bookworm-pkg.log" 2>&1 ||
