@@ -1666,20 +1666,10 @@ TEST_F_TIMEOUT(fuzz, random, 450)
 	EXPECT_LE(SH->budget, calls);
 }
 
-/*
- * The harness wants the timeout at compile time; the run length is not.
- * At least 1000 calls/s (divided by kipcslow on a slow kernel), and within
- * the guest's limit for the binary (KIPC_BIN_TIMEOUT, vm/guest/check.sh)
- * less what the corpus may take.
- */
+/* At least 1000 calls/s; the 150 s fz_timeout() leaves are the corpus's. */
 static void __attribute__((constructor)) fuzz_timeout(void)
 {
-	long calls = env_num("KIPC_FUZZ_CALLS", DEFAULT_CALLS);
-	long slow = env_num("kipcslow", 1);
-	long limit = env_num("KIPC_BIN_TIMEOUT", 600) - 150;
-	long want = 60 + calls * slow / 1000;
-
-	_fuzz_random_object.timeout = want < limit ? want : limit;
+	_fuzz_random_object.timeout = fz_timeout(1000);
 }
 
 TEST_HARNESS_MAIN

@@ -601,12 +601,7 @@ TEST_F_TIMEOUT(fuzz, slots, 300)
 /* fuzz.slots makes KIPC_FUZZ_CALLS operations too, most of which end at once. */
 static void __attribute__((constructor)) slots_timeout(void)
 {
-	long calls = env_num("KIPC_FUZZ_CALLS", DEFAULT_CALLS);
-	long slow = env_num("kipcslow", 1);
-	long limit = env_num("KIPC_BIN_TIMEOUT", 600) - 150;
-	long want = 60 + calls * slow / 5000;
-
-	_fuzz_slots_object.timeout = want < limit ? want : limit;
+	_fuzz_slots_object.timeout = fz_timeout(5000);
 }
 
 TEST_HARNESS_MAIN

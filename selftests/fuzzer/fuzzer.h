@@ -247,6 +247,22 @@ static inline uint64_t fz_hang(void)
 	return env_num("KIPC_FUZZ_HANG_S", 30 * env_num("kipcslow", 1)) * 1000 * MS;
 }
 
+/*
+ * A fuzz test's timeout in seconds, set by a constructor (the harness wants
+ * it at compile time; the run length is not): 60 s plus KIPC_FUZZ_CALLS at
+ * @per_s calls a second (divided by kipcslow on a slow kernel), within the
+ * guest's limit for the binary (KIPC_BIN_TIMEOUT, vm/guest/check.sh) less
+ * 150 s for what else the binary runs.
+ */
+static inline int fz_timeout(long per_s)
+{
+	long calls = env_num("KIPC_FUZZ_CALLS", DEFAULT_CALLS);
+	long limit = env_num("KIPC_BIN_TIMEOUT", 600) - 150;
+	long want = 60 + calls * env_num("kipcslow", 1) / per_s;
+
+	return want < limit ? want : limit;
+}
+
 /* The run's seed: KIPC_FUZZ_SEED, or the fixed default. */
 static inline uint64_t fz_seed(void)
 {
