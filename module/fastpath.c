@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The fast path, in the shape of seL4's fastpath.c: KIPC_IOC_MCALL,
- * _MSEND, _MRECV, _MREPLY_RECV and _MSEND_RECV (ABI 1.2 and 1.3, arguments
- * in the message area, the endpoints in registered slots).
+ * _MSEND, _MRECV, _MREPLY_RECV, _MSEND_RECV and _MFORWARD_RECV (ABI 1.2,
+ * 1.3 and 1.7, arguments in the message area, the endpoints in registered
+ * slots).
  *
  * A short ladder of guards, each one line that falls to the slow path
  * (op.c) with nothing done but the claim; then, for a call and for the
@@ -209,9 +210,10 @@ static __always_inline long kipc_op_fast_done(struct kipc_ctx *ctx,
 }
 
 /*
- * The fast path of KIPC_IOC_MCALL, _MSEND, _MRECV, _MREPLY_RECV and
- * _MSEND_RECV, in seL4's shape: guards, each falling to the slow path with
- * nothing done but the claim, then the point of no return.  @cmd is the
+ * The fast path of KIPC_IOC_MCALL, _MSEND, _MRECV, _MREPLY_RECV,
+ * _MSEND_RECV and _MFORWARD_RECV, in seL4's shape: guards, each falling
+ * to the slow path with nothing done but the claim, then the point of no
+ * return.  @cmd is the
  * ABI 1.0 number of the operation (send_recv: its own), a constant where
  * this is inlined.  A call, the reply_recv of a server that answers one,
  * and a send_recv go on to the rendezvous above, which falls back too if
@@ -224,8 +226,8 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 					 u64 send_timeout, u64 recv_timeout,
 					 s32 recv_ep)
 {
-	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL ||
-		    cmd == KIPC_IOC_MSEND_RECV;
+	bool both = cmd == KIPC_IOC_MSEND_RECV || cmd == KIPC_IOC_MFORWARD_RECV;
+	bool send = cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_CALL || both;
 	const struct kipc_handle *h, *rh = NULL;
 	u64 tag = 0;
 	int ret;
@@ -239,16 +241,20 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 	if (unlikely(!kipc_fast_timeout(send ? send_timeout : recv_timeout) ||
 		     (cmd == KIPC_IOC_CALL &&
 		      recv_timeout != KIPC_TIMEOUT_INFINITE) ||
-		     (cmd == KIPC_IOC_MSEND_RECV && !kipc_fast_timeout(recv_timeout))))
+		     (both && !kipc_fast_timeout(recv_timeout))))
 		goto slow;
 	/* An empty slot, or one without the right (the slow path says which). */
 	h = &ctx->slots[array_index_nospec(ep, KIPC_SLOTS)].h;
 	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
 		goto slow;
-	/* send_recv: its receiving slot too, and no reply right to give up. */
-	if (cmd == KIPC_IOC_MSEND_RECV) {
+	/*
+	 * send_recv: its receiving slot too, and no reply right to give up;
+	 * forward_recv: a right to forward with.
+	 */
+	if (both) {
 		rh = &ctx->slots[array_index_nospec(recv_ep, KIPC_SLOTS)].h;
-		if (unlikely(!(rh->rights & KIPC_RIGHT_RECV) || ctx->reply_to))
+		if (unlikely(!(rh->rights & KIPC_RIGHT_RECV) ||
+			     (cmd == KIPC_IOC_MSEND_RECV ? !!ctx->reply_to : !ctx->reply_to)))
 			goto slow;
 	}
 	/* Descriptors to reserve for a message to receive. */
@@ -266,11 +272,17 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 	if (unlikely(!kipc_ident_current(ctx)))
 		kipc_ident_refresh(ctx);
 
-	/* send_recv: send one way, then receive on the second slot. */
-	if (cmd == KIPC_IOC_MSEND_RECV) {
+	/* send_recv (forward_recv): send one way (forward), then receive. */
+	if (both) {
 		/* Nobody waits to take it: the slow path queues, or fails. */
-		if (unlikely(kipc_fast_send(ctx, h, tag, false)))
-			goto slow;
+		if (cmd == KIPC_IOC_MSEND_RECV) {
+			if (unlikely(kipc_fast_send(ctx, h, tag, false)))
+				goto slow;
+		} else {
+			if (unlikely(kipc_forward_fast(ctx, h, tag)))
+				goto slow;
+			kipc_forward_end(ctx, 0);
+		}
 		/* Point of no return: sent.  Nobody sends: wait. */
 		if (recv_timeout == KIPC_TIMEOUT_INFINITE &&
 		    !kipc_fast_recv_wait(ctx, rh)) {
@@ -323,9 +335,9 @@ slow:
 }
 
 /**
- * kipc_op_area_ioctl - KIPC_IOC_MSEND ... _MREPLY_RECV (ABI 1.2) and
- * _MSEND_RECV (ABI 1.3): one IPC operation with its arguments in the
- * message area
+ * kipc_op_area_ioctl - KIPC_IOC_MSEND ... _MREPLY_RECV (ABI 1.2),
+ * _MSEND_RECV (ABI 1.3), _MFORWARD and _MFORWARD_RECV (ABI 1.7): one IPC
+ * operation with its arguments in the message area
  * @ctx:	the context, owned by current's address space
  * @cmd:	the ioctl number
  * @arg:	must be 0
@@ -350,7 +362,7 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 	 * word of 0) and padding.
 	 */
 	if (unlikely(READ_ONCE(ua->__reserved))) {
-		if (cmd == KIPC_IOC_MSEND_RECV) {
+		if (cmd == KIPC_IOC_MSEND_RECV || cmd == KIPC_IOC_MFORWARD_RECV) {
 			recv_ep = READ_ONCE(ua->recv_ep);
 			if (unlikely(READ_ONCE(ua->__pad) ||
 				     (u32)recv_ep >= KIPC_SLOTS))
@@ -377,6 +389,9 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 		case KIPC_IOC_MSEND_RECV:
 			return kipc_op_fast(ctx, KIPC_IOC_MSEND_RECV, ep,
 					    send_timeout, recv_timeout, recv_ep);
+		case KIPC_IOC_MFORWARD_RECV:
+			return kipc_op_fast(ctx, KIPC_IOC_MFORWARD_RECV, ep,
+					    send_timeout, recv_timeout, recv_ep);
 		}
 	}
 	return kipc_op_area_slow(ctx, cmd == KIPC_IOC_MSEND ? KIPC_IOC_SEND :
@@ -384,5 +399,6 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 				 cmd == KIPC_IOC_MCALL ? KIPC_IOC_CALL :
 				 cmd == KIPC_IOC_MREPLY ? KIPC_IOC_REPLY :
 				 cmd == KIPC_IOC_MREPLY_RECV ? KIPC_IOC_REPLY_RECV :
-				 KIPC_IOC_MSEND_RECV, false);
+				 cmd == KIPC_IOC_MFORWARD ? KIPC_IOC_FORWARD :
+				 cmd, false);
 }

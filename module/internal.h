@@ -20,7 +20,8 @@
  *   op.c        one operation's life on a context: claim, the slow path's
  *               argument decoding, the end (status, descriptors), parking
  *               and resuming across signals
- *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv; ipc.h
+ *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv,
+ *               forward (the reply right moves with the message); ipc.h
  *               has the steps the fast path shares, inline
  *   fds.c       descriptors carried by messages
  *   window.c    memory windows of a call: loaded with it, described to
@@ -69,7 +70,9 @@
  *                   (KIPC_W_BUSY: a sender taken off its queue, a caller
  *                   being answered), and guards the way into and out of
  *                   KIPC_W_REPLY with ctx->reply_from (but T7, under the
- *                   queue lock its receiver was on)
+ *                   queue lock its receiver was on); a forward moves a
+ *                   caller's reply_from under the caller's lock inside
+ *                   the endpoint's, the forwarder owned by either
  *   kipc_pi_mutex   (sched.c; no spinlock held: the scheduler calls it
  *                   makes may sleep) outside every lock below
  *   ctx->wq.lock, ep->wq.lock, ntfn->wq.lock  (wake-ups, innermost)
@@ -230,7 +233,8 @@ struct kipc_handle {
  * @flags:	KIPC_ARGS_*
  * @send_timeout: as in struct kipc_ipc
  * @recv_timeout: as in struct kipc_ipc
- * @recv_ep:	send_recv's receive endpoint, as @ep; 0 for the others
+ * @recv_ep:	send_recv's (forward_recv's) receive endpoint, as @ep; 0
+ *		for the others
  * @__pad:	0 (the struct is compared whole: restart.c)
  */
 struct kipc_args {
@@ -245,7 +249,7 @@ struct kipc_args {
 /**
  * struct kipc_op - one IPC operation's state
  * @cmd:	its ioctl number (KIPC_IOC_SEND ... _REPLY_RECV, _NTFN_WAIT,
- *		_MSEND_RECV)
+ *		_MSEND_RECV, _FORWARD, _MFORWARD_RECV)
  * @args:	its arguments
  * @h:		the endpoint handle; h.ep holds a reference unless @borrowed
  * @ntfn:	the notification a wait holds a reference to, or NULL
@@ -262,6 +266,8 @@ struct kipc_args {
  * @replied:	the first phase is done: reply_recv's reply, send_recv's
  *		send
  * @park:	kipc_wait(): park the call (restart.c)
+ * @fwd:	a forward's phase runs or ran: its end gives up a right
+ *		whose caller is gone and ends the served call
  * @charged:	descriptors charged as in flight
  * @fd_max:	descriptor numbers to reserve (call, recv)
  * @uid:	the user charged
@@ -283,6 +289,7 @@ struct kipc_op {
 	bool lost;
 	bool replied;
 	bool park;
+	bool fwd;
 	u8 charged;
 	u8 fd_max;
 	kuid_t uid;
@@ -443,10 +450,14 @@ struct kipc_slot {
  * @tag:	validated tag of the message being sent.
  * @badge:	badge of the handle the message is sent through.
  * @call:	the queued sender waits for a reply.
+ * @fwd:	the queued sender forwards the call it holds the reply
+ *		right for (KIPC_IOC_FORWARD): its receiver serves that call.
  * @reply_to:	caller this context owes a reply: borrowed while the
  *		caller's @reply_from names this context, else referenced
  *		(see kipc_reply_unlink()).
  * @reply_from:	context that owes this one a reply, and borrows it.
+ * @reply_hops:	how many times the call @reply_to names was forwarded
+ *		before it came here (0..KIPC_FWD_HOPS_MAX).
  * @peer:	the task of the partner of the last rendezvous (referenced),
  *		or NULL: kipc_wait() keeps the CPU only while it runs.
  * @peer_next:	a partner's hint of a new one (referenced), for the owner
@@ -517,6 +528,8 @@ struct kipc_ctx {
 	u64 tag;
 	u64 badge;
 	bool call;
+	bool fwd;
+	u8 reply_hops;
 	struct kipc_ctx *reply_to;
 	struct kipc_ctx *reply_from;
 	struct task_struct *peer;
@@ -606,6 +619,9 @@ long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call);
 int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
 int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect, bool recv);
+int kipc_forward(struct kipc_ctx *ctx, struct kipc_op *op);
+int kipc_forward_fast(struct kipc_ctx *ctx, const struct kipc_handle *h, u64 tag);
+void kipc_forward_end(struct kipc_ctx *ctx, int ret);
 void kipc_drop_reply(struct kipc_ctx *ctx, int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
 void kipc_move_files_slow(struct kipc_ctx *dst, struct kipc_ctx *src);

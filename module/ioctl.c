@@ -23,7 +23,8 @@ static noinline long kipc_version_ioctl(struct kipc_version __user *uarg)
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
 			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED |
-			    KIPC_FEAT_BULK | KIPC_FEAT_OBJ_IOCTL,
+			    KIPC_FEAT_BULK | KIPC_FEAT_OBJ_IOCTL |
+			    KIPC_FEAT_FORWARD,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;

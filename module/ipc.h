@@ -144,6 +144,7 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 		 * needed.  Its reply_to borrows us (kipc_reply_unlink()).
 		 */
 		rcv->reply_to = ctx;
+		rcv->reply_hops = 0;
 		WRITE_ONCE(ctx->reply_from, rcv);
 		/* Pairs with a cancel's acquire (kipc_wait_end()): link first. */
 		smp_store_release(&ctx->wstate, KIPC_W_REPLY);

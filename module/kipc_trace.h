@@ -36,6 +36,8 @@ DEFINE_EVENT(kipc_op_class, kipc_send,
 	TP_PROTO(u64 ep, u64 tag, u64 badge), TP_ARGS(ep, tag, badge));
 DEFINE_EVENT(kipc_op_class, kipc_call,
 	TP_PROTO(u64 ep, u64 tag, u64 badge), TP_ARGS(ep, tag, badge));
+DEFINE_EVENT(kipc_op_class, kipc_forward,
+	TP_PROTO(u64 ep, u64 tag, u64 badge), TP_ARGS(ep, tag, badge));
 
 TRACE_EVENT(kipc_recv,
 	TP_PROTO(u64 ep, bool reply_recv),

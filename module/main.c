@@ -80,18 +80,21 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (unlikely(ctx->mm != current->mm))
 		return -EPERM;
 	/* The hot paths first: each set of numbers is consecutive. */
-	static_assert(KIPC_IOC_MSEND_RECV - KIPC_IOC_MSEND == 5 &&
+	static_assert(KIPC_IOC_MFORWARD_RECV - KIPC_IOC_MSEND == 7 &&
 		      KIPC_IOC_MRECV == KIPC_IOC_MSEND + 1 &&
 		      KIPC_IOC_MCALL == KIPC_IOC_MSEND + 2 &&
 		      KIPC_IOC_MREPLY == KIPC_IOC_MSEND + 3 &&
-		      KIPC_IOC_MREPLY_RECV == KIPC_IOC_MSEND + 4);
-	if (likely(cmd - KIPC_IOC_MSEND <= KIPC_IOC_MSEND_RECV - KIPC_IOC_MSEND))
+		      KIPC_IOC_MREPLY_RECV == KIPC_IOC_MSEND + 4 &&
+		      KIPC_IOC_MSEND_RECV == KIPC_IOC_MSEND + 5 &&
+		      KIPC_IOC_MFORWARD == KIPC_IOC_MSEND + 6);
+	if (likely(cmd - KIPC_IOC_MSEND <= KIPC_IOC_MFORWARD_RECV - KIPC_IOC_MSEND))
 		return kipc_op_area_ioctl(ctx, cmd, arg);
-	static_assert(KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND == 4 &&
+	static_assert(KIPC_IOC_FORWARD - KIPC_IOC_SEND == 5 &&
 		      KIPC_IOC_RECV == KIPC_IOC_SEND + 1 &&
 		      KIPC_IOC_CALL == KIPC_IOC_SEND + 2 &&
-		      KIPC_IOC_REPLY == KIPC_IOC_SEND + 3);
-	if (likely(cmd - KIPC_IOC_SEND <= KIPC_IOC_REPLY_RECV - KIPC_IOC_SEND))
+		      KIPC_IOC_REPLY == KIPC_IOC_SEND + 3 &&
+		      KIPC_IOC_REPLY_RECV == KIPC_IOC_SEND + 4);
+	if (likely(cmd - KIPC_IOC_SEND <= KIPC_IOC_FORWARD - KIPC_IOC_SEND))
 		return kipc_op_ioctl(ctx, cmd, (const void __user *)arg);
 	return kipc_ioctl_mgmt(ctx, cmd, (void __user *)arg);
 }

@@ -256,14 +256,54 @@ static int kipc_op_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	return kipc_recv(ctx, op);
 }
 
+/* forward: decode, then the forward phase: the reply right moves. */
+static int kipc_op_forward(struct kipc_ctx *ctx, struct kipc_op *op)
+{
+	const struct kipc_restart *rs = op->rs;
+	int ret;
+
+	/* No windows: the caller's go with its call. */
+	ret = kipc_load_tag(ctx, &op->tag, false);
+	if (ret)
+		return ret;
+	if (op->async && KIPC_TAG_FDS(op->tag))
+		return -EOPNOTSUPP;
+	ret = kipc_async_timeout(op, op->args.send_timeout);
+	if (ret)
+		return ret;
+	if (!ctx->reply_to)
+		return -ENOENT;
+	ret = kipc_op_handle(ctx, op, KIPC_RIGHT_SEND);
+	if (ret)
+		return ret;
+	ret = kipc_get_files(ctx, op, op->h.rights & KIPC_RIGHT_GRANT);
+	if (ret)
+		return ret;
+	op->send_dl = rs ? rs->send_dl : kipc_deadline(op->args.send_timeout);
+	op->send_restart = op->args.send_timeout == KIPC_TIMEOUT_INFINITE;
+	op->fwd = true;
+	trace_kipc_forward(op->h.ep->id, op->tag, op->h.badge);
+	return kipc_forward(ctx, op);
+}
+
+/* The end of a forward phase, once (kipc_forward_end()). */
+static noinline void kipc_fwd_end(struct kipc_ctx *ctx, struct kipc_op *op,
+				  int ret)
+{
+	op->fwd = false;
+	kipc_forward_end(ctx, ret);
+}
+
 /*
- * send_recv: decode both phases (an argument error, of either, sends
- * nothing), send one way unless a restart finds that done, then receive
- * on the second endpoint, whose deadline starts with the receive.
+ * send_recv and forward_recv: decode both phases (an argument error, of
+ * either, sends nothing), send one way or forward unless a restart finds
+ * that done, then receive on the second endpoint, whose deadline starts
+ * with the receive.
  */
 static int kipc_op_send_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 {
 	const struct kipc_restart *rs = op->rs;
+	bool fwd = op->cmd == KIPC_IOC_MFORWARD_RECV;
 	struct kipc_handle rh = { };
 	bool rborrowed = false;
 	int ret;
@@ -281,6 +321,8 @@ static int kipc_op_send_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	if (ret)
 		return ret;
 	if (!op->replied) {
+		if (fwd && !ctx->reply_to)
+			return -ENOENT;
 		ret = kipc_op_handle(ctx, op, KIPC_RIGHT_SEND);
 		if (ret)
 			return ret;
@@ -296,8 +338,16 @@ static int kipc_op_send_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 			goto put;
 		op->send_dl = rs ? rs->send_dl : kipc_deadline(op->args.send_timeout);
 		op->send_restart = op->args.send_timeout == KIPC_TIMEOUT_INFINITE;
-		trace_kipc_send(op->h.ep->id, op->tag, op->h.badge);
-		ret = kipc_send(ctx, op, false);
+		if (fwd) {
+			op->fwd = true;
+			trace_kipc_forward(op->h.ep->id, op->tag, op->h.badge);
+			ret = kipc_forward(ctx, op);
+			if (!ret)
+				kipc_fwd_end(ctx, op, 0);
+		} else {
+			trace_kipc_send(op->h.ep->id, op->tag, op->h.badge);
+			ret = kipc_send(ctx, op, false);
+		}
 		if (ret)
 			goto put;
 		op->replied = true;
@@ -343,13 +393,15 @@ static __always_inline void kipc_status_end(struct kipc_ctx *ctx,
 
 	u32 add = op->lost ? KIPC_ST_REPLY_LOST : 0;
 
-	if (op->cmd == KIPC_IOC_MSEND_RECV && op->replied)
+	if ((op->cmd == KIPC_IOC_MSEND_RECV || op->cmd == KIPC_IOC_MFORWARD_RECV) &&
+	    op->replied)
 		add |= KIPC_ST_SENT;
 	if (unlikely(ret))
 		WRITE_ONCE(u->status, add);
 	else if (unlikely(add))
 		WRITE_ONCE(u->status, READ_ONCE(u->status) | add);
-	else if (op->cmd == KIPC_IOC_SEND || op->cmd == KIPC_IOC_REPLY)
+	else if (op->cmd == KIPC_IOC_SEND || op->cmd == KIPC_IOC_REPLY ||
+		 op->cmd == KIPC_IOC_FORWARD)
 		WRITE_ONCE(u->status, 0);
 }
 
@@ -375,6 +427,8 @@ static __always_inline int kipc_op_end(struct kipc_ctx *ctx, struct kipc_op *op,
 {
 	int ack;
 
+	if (unlikely(op->fwd))
+		kipc_fwd_end(ctx, op, ret);
 	if (unlikely(op->files))
 		kipc_fds_end(ctx, op, ret);
 	/* Windows sent end with the call: no copy may still run. */
@@ -451,7 +505,10 @@ static int kipc_op_dispatch(struct kipc_ctx *ctx, struct kipc_op *op)
 	case KIPC_IOC_NTFN_WAIT:
 		return kipc_ntfn_wait(ctx, op);
 	case KIPC_IOC_MSEND_RECV:
+	case KIPC_IOC_MFORWARD_RECV:
 		return kipc_op_send_recv(ctx, op);
+	case KIPC_IOC_FORWARD:
+		return kipc_op_forward(ctx, op);
 	}
 	return -ENOTTY;
 }
@@ -617,8 +674,8 @@ static noinline long kipc_op_sync(struct kipc_ctx *ctx, unsigned int cmd,
 }
 
 /**
- * kipc_op_ioctl - KIPC_IOC_SEND ... _REPLY_RECV (ABI 1.0): one IPC
- * operation with its arguments in a struct kipc_ipc
+ * kipc_op_ioctl - KIPC_IOC_SEND ... _REPLY_RECV (ABI 1.0) and _FORWARD
+ * (ABI 1.7): one IPC operation with its arguments in a struct kipc_ipc
  * @ctx:	the context, owned by current's address space
  * @cmd:	the ioctl number
  * @uarg:	user pointer to struct kipc_ipc
@@ -659,8 +716,8 @@ long kipc_op_ntfn_wait(struct kipc_ctx *ctx, int fd, u64 timeout)
 /**
  * kipc_op_area_slow - an area operation the fast path does not take
  * @ctx:	the context, owned by current's address space
- * @cmd:	the ABI 1.0 number of the operation (KIPC_IOC_MSEND_RECV has
- *		none: its own)
+ * @cmd:	the ABI 1.0 number of the operation (KIPC_IOC_MSEND_RECV and
+ *		_MFORWARD_RECV have none: their own)
  * @claimed:	the fast path holds the context already
  *
  * Its arguments are read again (user space may have changed them since)
@@ -679,7 +736,7 @@ long kipc_op_area_slow(struct kipc_ctx *ctx, unsigned int cmd, bool claimed)
 	};
 	bool bad;
 
-	if (cmd == KIPC_IOC_MSEND_RECV) {
+	if (cmd == KIPC_IOC_MSEND_RECV || cmd == KIPC_IOC_MFORWARD_RECV) {
 		a.recv_ep = READ_ONCE(ua->recv_ep);
 		bad = READ_ONCE(ua->__pad) ||
 		      ((a.flags & KIPC_ARGS_SLOT) && (u32)a.recv_ep >= KIPC_SLOTS);
@@ -718,8 +775,8 @@ static __always_inline struct kipc_op kipc_slot_op(unsigned int cmd, s32 ep,
 		.recv_dl = KTIME_MAX,
 		.send_restart = true,
 		/* A send_recv comes here after its send (see kipc_op_send_recv()). */
-		.recv_restart = cmd != KIPC_IOC_MSEND_RECV,
-		.replied = cmd == KIPC_IOC_MSEND_RECV,
+		.recv_restart = cmd != KIPC_IOC_MSEND_RECV && cmd != KIPC_IOC_MFORWARD_RECV,
+		.replied = cmd == KIPC_IOC_MSEND_RECV || cmd == KIPC_IOC_MFORWARD_RECV,
 	};
 }
 
@@ -728,7 +785,7 @@ static __always_inline struct kipc_op kipc_slot_op(unsigned int cmd, s32 ep,
  * the receive phase of a send_recv, past the fast path's guards: the
  * general rendezvous through a slot
  * @ctx:	the context, claimed by the fast path
- * @cmd:	KIPC_IOC_SEND, _RECV, _REPLY_RECV or _MSEND_RECV
+ * @cmd:	KIPC_IOC_SEND, _RECV, _REPLY_RECV, _MSEND_RECV or _MFORWARD_RECV
  * @ep:		the slot
  * @send_timeout: as the fast path read it
  * @recv_timeout: as the fast path read it
@@ -757,7 +814,7 @@ int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
 		kipc_drop_reply(ctx, -ECONNRESET);
 	ctx->reply_grant = h->rights & KIPC_RIGHT_GRANT;
 	trace_kipc_recv(h->ep->id, cmd == KIPC_IOC_REPLY_RECV);
-	if (cmd == KIPC_IOC_MSEND_RECV)
+	if (cmd == KIPC_IOC_MSEND_RECV || cmd == KIPC_IOC_MFORWARD_RECV)
 		op.recv_dl = kipc_deadline(recv_timeout);
 	return kipc_op_sync_end(ctx, &op, kipc_recv(ctx, &op));
 }
@@ -766,7 +823,7 @@ int kipc_op_fast_other(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
  * kipc_op_fast_slow - the slow path's wait and end for a fast call,
  * reply_recv or send_recv past its point of no return
  * @ctx:	the context, claimed by the fast path and waiting
- * @cmd:	KIPC_IOC_CALL, _REPLY_RECV or _MSEND_RECV
+ * @cmd:	KIPC_IOC_CALL, _REPLY_RECV, _MSEND_RECV or _MFORWARD_RECV
  * @ep:		the slot
  * @send_timeout: as the fast path read it
  * @recv_timeout: as the fast path read it
@@ -799,7 +856,8 @@ long kipc_op_fast_slow(struct kipc_ctx *ctx, unsigned int cmd, s32 ep,
 /**
  * kipc_op_async_start - start an asynchronous operation (uring.c)
  * @ctx:	the context, owned by current's address space
- * @cmd:	KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV or _NTFN_WAIT
+ * @cmd:	KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV, _NTFN_WAIT or
+ *		_FORWARD
  * @a:		the decoded arguments
  * @setup:	called once the context is claimed and before the operation
  *		can be queued: the caller's completion (ctx->async_done) and

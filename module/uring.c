@@ -228,6 +228,7 @@ int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	case KIPC_IOC_NTFN_WAIT:
 	case KIPC_IOC_REPLY:
 	case KIPC_IOC_CANCEL:
+	case KIPC_IOC_FORWARD:
 		break;
 	case KIPC_IOC_WIN_READ:
 	case KIPC_IOC_WIN_WRITE:
@@ -248,6 +249,7 @@ int kipc_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 
 	switch (ucmd->cmd_op) {
 	case KIPC_IOC_SEND:
+	case KIPC_IOC_FORWARD:
 		a.send_timeout = timeout;
 		break;
 	case KIPC_IOC_CALL:

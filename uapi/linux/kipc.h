@@ -25,7 +25,7 @@
 
 /* Interface version reported by KIPC_IOC_VERSION. */
 #define KIPC_ABI_MAJOR		1
-#define KIPC_ABI_MINOR		6
+#define KIPC_ABI_MINOR		7
 
 /* Number of 64-bit message registers in a message area. */
 #define KIPC_MSG_REGS		64
@@ -38,6 +38,9 @@
 
 /* Largest receive buffer of a context (ABI 1.5, KIPC_IOC_WIN_RBUF). */
 #define KIPC_RBUF_MAX		65536
+
+/* Most times one call may be forwarded (ABI 1.7, KIPC_IOC_FORWARD). */
+#define KIPC_FWD_HOPS_MAX	8
 
 /* Registered endpoint handles per context (ABI 1.2, KIPC_IOC_REGISTER). */
 #define KIPC_SLOTS		16
@@ -105,6 +108,17 @@
  */
 #define KIPC_ST_SERVED		(1U << 2)
 /*
+ * recv, reply_recv (ABI 1.7): the call received was forwarded
+ * (KIPC_IOC_FORWARD) on its way here, as many times as
+ * KIPC_ST_HOPS(status) says (1..KIPC_FWD_HOPS_MAX); @pid, @uid and @gid
+ * are the original caller's, @badge that of the handle the last forwarder
+ * used.
+ */
+#define KIPC_ST_FORWARDED	(1U << 3)
+#define KIPC_ST_HOPS_SHIFT	4
+#define KIPC_ST_HOPS_MASK	(0xfU << KIPC_ST_HOPS_SHIFT)
+#define KIPC_ST_HOPS(st)	(((st) & KIPC_ST_HOPS_MASK) >> KIPC_ST_HOPS_SHIFT)
+/*
  * recv, reply_recv (through a bound notification) and notification wait:
  * what arrived is not a message but notification bits, which are in
  * @badge (tag 0, pid 0, uid and gid (__u32)-1, registers untouched).
@@ -117,15 +131,17 @@
 /**
  * struct kipc_area_args - an operation's arguments in the message area
  * (ABI 1.2: KIPC_IOC_MSEND, _MRECV, _MCALL, _MREPLY, _MREPLY_RECV; ABI
- * 1.3: KIPC_IOC_MSEND_RECV)
+ * 1.3: KIPC_IOC_MSEND_RECV; ABI 1.7: KIPC_IOC_MFORWARD, _MFORWARD_RECV)
  * @ep:		endpoint handle: a file descriptor, or with KIPC_ARGS_SLOT
  *		the number of a slot registered with KIPC_IOC_REGISTER
  *		(0..KIPC_SLOTS-1); KIPC_IOC_MREPLY takes none and wants -1.
- *		KIPC_IOC_MSEND_RECV sends to it.
+ *		KIPC_IOC_MSEND_RECV sends to it, KIPC_IOC_MFORWARD and
+ *		_MFORWARD_RECV forward to it.
  * @flags:	KIPC_ARGS_SLOT or 0 (for both endpoints of a send_recv).
  * @send_timeout: as in struct kipc_ipc.
  * @recv_timeout: as in struct kipc_ipc.
- * @__reserved:	must be 0, except for KIPC_IOC_MSEND_RECV, which reads
+ * @__reserved:	must be 0, except for KIPC_IOC_MSEND_RECV and
+ *		_MFORWARD_RECV, which read
  * @recv_ep:	the endpoint it receives on (a descriptor or slot, as @ep) and
  * @__pad:	which must be 0.
  *
@@ -373,6 +389,7 @@ struct kipc_ep_mint {
 #define KIPC_FEAT_SCHED		(1ULL << 13)	/* ABI 1.4: inheritance, KIPC_EP_* */
 #define KIPC_FEAT_BULK		(1ULL << 14)	/* ABI 1.5: windows and regions */
 #define KIPC_FEAT_OBJ_IOCTL	(1ULL << 15)	/* ABI 1.6: on the object's own fd */
+#define KIPC_FEAT_FORWARD	(1ULL << 16)	/* ABI 1.7: KIPC_IOC_FORWARD */
 
 /*
  * ABI 1.6: the management ioctls of an object also work on the object's
@@ -567,7 +584,8 @@ struct kipc_cancel {
  *		is issued.
  *
  * sqe->cmd_op is KIPC_IOC_SEND, _RECV, _CALL, _REPLY, _REPLY_RECV,
- * _NTFN_WAIT, _CANCEL, _WIN_READ or _WIN_WRITE.  The message goes from and comes into the
+ * _NTFN_WAIT, _CANCEL, _WIN_READ, _WIN_WRITE or (ABI 1.7) _FORWARD
+ * (@timeout: its send timeout).  The message goes from and comes into the
  * context's message area as with the ioctl; the CQE's res is what the
  * ioctl would have returned (0 or -errno).  A context runs one operation
  * at a time: use one context per operation in flight.
@@ -797,6 +815,27 @@ struct kipc_region_info {
 #define KIPC_IOC_CALL		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_ipc)
 #define KIPC_IOC_REPLY		_IOW(KIPC_IOC_MAGIC, 0x13, struct kipc_ipc)
 #define KIPC_IOC_REPLY_RECV	_IOW(KIPC_IOC_MAGIC, 0x14, struct kipc_ipc)
+/*
+ * ABI 1.7: forward the message in the area, with the reply right this
+ * context holds, to the endpoint @fd (KIPC_RIGHT_SEND; descriptors in the
+ * message need KIPC_RIGHT_GRANT on it, as for send), waiting up to
+ * @send_timeout for a receiver (@recv_timeout is ignored).  The receiver
+ * gets a call: the registers, tag and descriptors of this area, the
+ * badge of @fd, the original caller's pid, uid and gid, the caller's
+ * memory windows, and KIPC_ST_FORWARDED with the number of hops in its
+ * status; its reply goes straight to the original caller.  On success
+ * this context no longer holds the right and is free at once.  The tag
+ * names no windows (EINVAL): the caller's go with the call.
+ *
+ * Errors: ENOENT (no reply right held), ECONNRESET (the caller stopped
+ * waiting: the right is given up), ELOOP (the call was forwarded
+ * KIPC_FWD_HOPS_MAX times already: the caller's call fails with ELOOP
+ * and the right is used up); everything else (EINVAL, EBADF, EPERM,
+ * EPIPE, EAGAIN, ETIMEDOUT, EMSGSIZE, EINTR, ECANCELED) delivered nothing
+ * and keeps the right.  Also an io_uring command (struct kipc_uring_cmd:
+ * @fd, @flags, @timeout the send timeout).
+ */
+#define KIPC_IOC_FORWARD	_IOW(KIPC_IOC_MAGIC, 0x15, struct kipc_ipc)
 /* ABI 1.2: the same five with their arguments in the message area. */
 #define KIPC_IOC_MSEND		_IO(KIPC_IOC_MAGIC, 0x18)
 #define KIPC_IOC_MRECV		_IO(KIPC_IOC_MAGIC, 0x19)
@@ -813,6 +852,18 @@ struct kipc_region_info {
  * only the receive.  Not an io_uring command.
  */
 #define KIPC_IOC_MSEND_RECV	_IO(KIPC_IOC_MAGIC, 0x1d)
+/* ABI 1.7: KIPC_IOC_FORWARD with its arguments in the message area. */
+#define KIPC_IOC_MFORWARD	_IO(KIPC_IOC_MAGIC, 0x1e)
+/*
+ * ABI 1.7: forward (as KIPC_IOC_MFORWARD) to @ep, then receive (as
+ * KIPC_IOC_MRECV) on @recv_ep, in one entry: a proxy's loop, as
+ * reply_recv is a server's.  The rules of KIPC_IOC_MSEND_RECV apply:
+ * neither phase runs unless both endpoints are valid with their rights,
+ * an error of the forward ends it before the receive, KIPC_ST_SENT says
+ * the forward was done.  Through io_uring, link a KIPC_IOC_FORWARD and a
+ * KIPC_IOC_RECV (IOSQE_IO_LINK).
+ */
+#define KIPC_IOC_MFORWARD_RECV	_IO(KIPC_IOC_MAGIC, 0x1f)
 #define KIPC_IOC_REGISTER	_IOW(KIPC_IOC_MAGIC, 0x07, struct kipc_register)
 #define KIPC_IOC_NTFN_CREATE	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_notify_create)
 #define KIPC_IOC_NTFN_SIGNAL	_IOW(KIPC_IOC_MAGIC, 0x31, struct kipc_notify)
