@@ -399,16 +399,10 @@ static inline int kipc_call(struct kipc_ctx *ctx, int ep, uint64_t tag,
 	return kipc__op(ctx, KIPC_IOC_CALL, KIPC_IOC_MCALL, ep, timeout, timeout);
 }
 
-/*
- * Send @tag and its registers one way to @send_ep (waiting up to
- * @send_timeout for a receiver), then wait up to @recv_timeout for a
- * message on @recv_ep, in one kernel entry (ABI 1.3, KIPC_FEAT_SEND_RECV).
- * Both are slots or both descriptors (-EINVAL otherwise).  After an error,
- * KIPC_ST_SENT in ctx->utcb->status says the message went out.
- */
-static inline int kipc_send_recv(struct kipc_ctx *ctx, int send_ep,
-				 uint64_t tag, int recv_ep,
-				 uint64_t send_timeout, uint64_t recv_timeout)
+/* send_recv and forward_recv: @cmd to @send_ep, then receive on @recv_ep. */
+static inline int kipc__send_recv(struct kipc_ctx *ctx, unsigned long cmd,
+				  int send_ep, uint64_t tag, int recv_ep,
+				  uint64_t send_timeout, uint64_t recv_timeout)
 {
 	struct kipc_area_args *u = &ctx->utcb->args;
 	int slot = KIPC_IS_SLOT(send_ep);
@@ -422,7 +416,57 @@ static inline int kipc_send_recv(struct kipc_ctx *ctx, int send_ep,
 	u->recv_timeout = recv_timeout;
 	u->recv_ep = slot ? KIPC_SLOT(0) - recv_ep : recv_ep;
 	u->__pad = 0;
-	return kipc__area_ioctl(ctx->fd, KIPC_IOC_MSEND_RECV);
+	return kipc__area_ioctl(ctx->fd, cmd);
+}
+
+/*
+ * Send @tag and its registers one way to @send_ep (waiting up to
+ * @send_timeout for a receiver), then wait up to @recv_timeout for a
+ * message on @recv_ep, in one kernel entry (ABI 1.3, KIPC_FEAT_SEND_RECV).
+ * Both are slots or both descriptors (-EINVAL otherwise).  After an error,
+ * KIPC_ST_SENT in ctx->utcb->status says the message went out.
+ */
+static inline int kipc_send_recv(struct kipc_ctx *ctx, int send_ep,
+				 uint64_t tag, int recv_ep,
+				 uint64_t send_timeout, uint64_t recv_timeout)
+{
+	return kipc__send_recv(ctx, KIPC_IOC_MSEND_RECV, send_ep, tag, recv_ep,
+			       send_timeout, recv_timeout);
+}
+
+/*
+ * Forward (ABI 1.7, KIPC_FEAT_FORWARD): hand the call @ctx received on to
+ * @ep with @tag and the registers in the area, waiting up to @timeout for
+ * a receiver.  The reply right goes with it: that receiver answers the
+ * original caller, and sees the caller's pid, uid and gid, the badge of
+ * @ep and KIPC_ST_FORWARDED.  On success @ctx owes no reply any more.
+ */
+static inline int kipc_forward(struct kipc_ctx *ctx, int ep, uint64_t tag,
+			       uint64_t timeout)
+{
+	ctx->utcb->tag = tag;
+	return kipc__op(ctx, KIPC_IOC_FORWARD, KIPC_IOC_MFORWARD, ep, timeout, 0);
+}
+
+/*
+ * A proxy's loop in one kernel entry: kipc_forward() to @fwd_ep, then wait
+ * up to @recv_timeout for the next message on @recv_ep, as
+ * kipc_send_recv() does (KIPC_ST_SENT: the forward was done).
+ */
+static inline int kipc_forward_recv(struct kipc_ctx *ctx, int fwd_ep,
+				    uint64_t tag, int recv_ep,
+				    uint64_t send_timeout, uint64_t recv_timeout)
+{
+	return kipc__send_recv(ctx, KIPC_IOC_MFORWARD_RECV, fwd_ep, tag, recv_ep,
+			       send_timeout, recv_timeout);
+}
+
+/* How many times the call received was forwarded on its way (0: never). */
+static inline unsigned int kipc_hops(const struct kipc_ctx *ctx)
+{
+	uint32_t st = ctx->utcb->status;
+
+	return st & KIPC_ST_FORWARDED ? KIPC_ST_HOPS(st) : 0;
 }
 
 /*

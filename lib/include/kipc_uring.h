@@ -77,6 +77,18 @@ static inline void kipc_prep_reply(struct io_uring_sqe *sqe, struct kipc_ctx *ct
 	kipc_prep_cmd(sqe, ctx, KIPC_IOC_REPLY, -1, 0);
 }
 
+/*
+ * Forward the call @ctx holds to @ep (ABI 1.7, kipc_forward(3)); link a
+ * kipc_prep_recv() after it (IOSQE_IO_LINK) for a proxy's loop.
+ */
+static inline void kipc_prep_forward(struct io_uring_sqe *sqe,
+				     struct kipc_ctx *ctx, int ep, uint64_t tag,
+				     uint64_t timeout)
+{
+	ctx->utcb->tag = tag;
+	kipc_prep_cmd(sqe, ctx, KIPC_IOC_FORWARD, ep, timeout);
+}
+
 /* Reply (if a caller waits) and wait for the next message on @ep. */
 static inline void kipc_prep_reply_recv(struct io_uring_sqe *sqe,
 					struct kipc_ctx *ctx, int ep,
