@@ -164,6 +164,7 @@ TEST_LIBS_stress := $(URING_LIBS)
 TEST_LIBS_fuzz	:= $(URING_LIBS)
 TEST_LIBS_fuzz_async := $(URING_LIBS)
 TEST_LIBS_lib	:= $(URING_LIBS)
+TEST_LIBS_forward := $(URING_LIBS)
 
 $(O)/selftests/%: selftests/%.c selftests/kipc_test.h $(LIB_A) $(KSFT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
