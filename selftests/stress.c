@@ -85,6 +85,16 @@
  * servers, ended by kills, timeouts and signals); after each plain reply
  * a server thread must run at exactly its own nice value again, and at
  * the end no thread may be left boosted ("boosted" back to its baseline).
+ *
+ * Forwarding (ABI 1.7): one call in eight that a synchronous server thread
+ * receives is not served there but forwarded, with its reply right and its
+ * descriptors, to an endpoint F of the server's own (ABI 1.0, or
+ * KIPC_IOC_MFORWARD in the area), waiting up to a random timeout; a
+ * forward thread serves F exactly as the others serve A and B, and checks
+ * that the call came forwarded once, with the forwarder's badge (which
+ * says whether it came on A or B) and its caller's identity and windows.
+ * A forward that timed out or found nobody kept its right: the thread
+ * serves the call itself.
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -147,6 +157,8 @@ struct counts {
 	/* ABI 1.5: window calls, bytes checked, board puts and their checks */
 	uint64_t win_calls, win_bytes, win_reset, puts, put_epipe, board_checks;
 	uint64_t win_parked;
+	/* ABI 1.7: calls forwarded, kept after a failed forward, served on F */
+	uint64_t fwd_calls, fwd_kept, fwd_lost, fwd_served;
 };
 
 /* Created before any fork, MAP_SHARED: everybody's view of the run. */
@@ -242,6 +254,18 @@ static bool dropped(uint64_t label)
 static bool split(uint64_t label)
 {
 	return mix(label ^ 0x5b17) % 4 == 1;
+}
+
+/*
+ * ABI 1.7: the server's endpoint F: its receive handle, and a send handle
+ * per endpoint the forwarded calls came on (badge FWD_BADGE(on_b)).
+ */
+#define FWD_BADGE(on_b)	(0xf0d0000000000000ULL | (on_b))
+static int fwd_rcv = -1, fwd_ep[2] = { -1, -1 };
+
+static bool forwarded(uint64_t label)
+{
+	return (mix(label ^ 0xf0d) & 7) == 0;
 }
 
 /* Descriptors a call carries (its client's pipe), 0..3. */
@@ -672,6 +696,15 @@ static uint64_t serve_request(struct kipc_ctx *c, bool on_b, int *mode,
 	n = KIPC_TAG_NR(tag);
 	slot = LABEL_SLOT(label);
 	badge = c->utcb->badge;
+	/* A call forwarded to F: once, with the forwarder's badge. */
+	if (c->utcb->status & KIPC_ST_FORWARDED) {
+		if (KIPC_ST_HOPS(c->utcb->status) != 1 || !forwarded(label))
+			report("server: label %#llx forwarded, status %#x",
+			       (unsigned long long)label, c->utcb->status);
+		ADD(fwd_served, 1);
+		badge = badge == FWD_BADGE(on_b) ? (on_b ? BADGE(1, W.srv_gen, slot) :
+						    BADGE(0, 0, slot)) : ~badge;
+	}
 	if (!(tag & KIPC_TAG_F_CALL) ||
 	    (tag & KIPC_TAG_FLAGS_MASK & ~KIPC_TAG_FDS_MASK & ~KIPC_TAG_WINS_MASK) !=
 	    KIPC_TAG_F_CALL || slot >= NSLOT || n > KIPC_MSG_REGS) {
@@ -825,13 +858,25 @@ static struct {
 	int ready;
 } srv_ctx[NSRV];
 
+
+static bool try_forward(struct kipc_ctx *c, struct mark *mk, bool on_b, int style,
+			uint64_t *s);
+
 /* A receive, or a reply and a receive, named as @style says. */
-/* The mark of a synchronous server thread's context. */
+/* The forward thread's context (fwd_thread()); nobody registers there. */
+static struct {
+	struct kipc_ctx c;
+	struct mark mk;
+} fwd_ctx;
+
+/* The mark of a synchronous server thread's (or the forward thread's) context. */
 static struct mark *srv_mark(struct kipc_ctx *c)
 {
 	for (int i = 0; i < NSRV; i++)
 		if (&srv_ctx[i].c == c)
 			return &srv_ctx[i].mk;
+	if (c == &fwd_ctx.c)
+		return &fwd_ctx.mk;
 	abort();
 }
 
@@ -1020,14 +1065,116 @@ static void *server_thread(void *arg)
 			continue;
 		}
 
+		if (try_forward(cp, mk, on_b, style, &s))
+			continue;
 		tag = serve_request(cp, on_b, &mode, &pending);
 	}
 	return NULL;
 }
 
+/*
+ * The forward thread: serves F, where the others forward one call in
+ * eight (try_forward()), as they serve A and B; no handler reaches it.
+ */
+static void *fwd_thread(void *arg)
+{
+	struct kipc_ctx *c = &fwd_ctx.c;
+	int mode = M_NONE, pending = -1, ret;
+	uint64_t tag = 0;
+	bool on_b;
+
+	block_usr1();
+	ctx_open(c);
+	kipc_accept_fds(c, KIPC_MSG_FDS);
+	for (;;) {
+		c->utcb->status = 0;
+		if (mode == M_REPLY) {
+			ret = kipc_reply_recv(c, fwd_rcv, tag, INF);
+			if (c->utcb->status & KIPC_ST_REPLY_LOST)
+				ADD(srv_lost, 1);
+			if (reply_went_out(c, ret))
+				mark_replied(KIPC_TAG_LABEL(tag), "reply_recv on F");
+		} else {
+			if (mode == M_SPLIT) {
+				int r = reply_as(c, S_OLD, tag);
+
+				if (r == -ECONNRESET)
+					ADD(srv_lost, 1);
+				else if (r)
+					report("forward thread: reply: %d", r);
+				else
+					mark_replied(KIPC_TAG_LABEL(tag), "reply on F");
+			}
+			ret = kipc_recv(c, fwd_rcv, INF);
+		}
+		mode = M_NONE;
+		if (pending >= 0) {
+			close(pending);
+			pending = -1;
+		}
+		if (ret) {
+			report("forward thread: receive: %d", ret);
+			sleep_ms(1);
+			continue;
+		}
+		if (!(c->utcb->status & KIPC_ST_FORWARDED))
+			report("forward thread: a call not forwarded, status %#x",
+			       c->utcb->status);
+		on_b = c->utcb->badge == FWD_BADGE(1);
+		tag = serve_request(c, on_b, &mode, &pending);
+	}
+	return NULL;
+}
+
+/*
+ * One call in eight is not served here but forwarded to F with its reply
+ * right (@style: ABI 1.0, or KIPC_IOC_MFORWARD in the area); its
+ * descriptors go along (ours are closed), its windows by themselves.
+ * Return: true if the call is gone (forwarded, or its caller had gone and
+ * the right with it); false to serve it here: the forward timed out,
+ * found nobody or was interrupted, and kept the right.
+ */
+static bool try_forward(struct kipc_ctx *c, struct mark *mk, bool on_b, int style,
+			uint64_t *s)
+{
+	uint64_t tag = kipc_tag(c), orig = tag, to;
+	unsigned int nfds = KIPC_TAG_FDS(tag);
+	int r;
+
+	if (!(tag & KIPC_TAG_F_CALL) || !forwarded(KIPC_TAG_LABEL(tag)) ||
+	    fwd_ep[on_b] < 0)
+		return false;
+	to = pick_timeout(s, 5);
+	tag &= ~KIPC_TAG_WINS_MASK;
+	if (style == S_AREA) {
+		c->utcb->tag = tag;
+		r = MARKED(mk, srv_busy, "server: MFORWARD",
+			   area_op(c, KIPC_IOC_MFORWARD, fwd_ep[on_b], to, 0));
+	} else {
+		r = MARKED(mk, srv_busy, "server: forward",
+			   kipc_forward(c, fwd_ep[on_b], tag, to));
+	}
+	if (r == -EAGAIN || r == -ETIMEDOUT || r == -EINTR) {
+		/* The tag we wrote left the windows out: the call's again. */
+		c->utcb->tag = orig;
+		ADD(fwd_kept, 1);
+		return false;
+	}
+	for (unsigned int i = 0; i < nfds; i++)
+		close(kipc_fds(c)[i]);
+	if (r == -ECONNRESET)
+		ADD(fwd_lost, 1);
+	else if (r)
+		report("server: forward of %#llx: %d",
+		       (unsigned long long)KIPC_TAG_LABEL(tag), r);
+	else
+		ADD(fwd_calls, 1);
+	return true;
+}
+
 static int server_main(void *unused)
 {
-	pthread_t t[NSRV], u, ch;
+	pthread_t t[NSRV], u, ch, f;
 	struct kipc_ctx bc;
 	int r;
 
@@ -1047,9 +1194,21 @@ static int server_main(void *unused)
 		__atomic_store_n(&SH->board_gen, W.srv_gen, __ATOMIC_RELEASE);
 	}
 
+	/* F, and its send handles with GRANT: descriptors go along. */
+	ctx_open(&bc);
+	fwd_rcv = kipc_ep_create(&bc, 0);
+	for (int i = 0; fwd_rcv >= 0 && i < 2; i++)
+		fwd_ep[i] = kipc_ep_mint(&bc, fwd_rcv, KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT,
+					 FWD_BADGE(i), KIPC_MINT_BADGE);
+	kipc_ctx_close(&bc);
+	if (fwd_rcv < 0 || fwd_ep[0] < 0 || fwd_ep[1] < 0)
+		report("server: F: %d %d %d", fwd_rcv, fwd_ep[0], fwd_ep[1]);
+
 	catch_signal(SIGUSR1, W.srv_gen & 1);
 	signal(SIGUSR2, SIG_IGN);
 	signal(SIGTSTP, SIG_DFL);
+	if (pthread_create(&f, NULL, fwd_thread, NULL))
+		return 1;
 	for (long i = 0; i < NSRV; i++)
 		if (pthread_create(&t[i], NULL, server_thread, (void *)i))
 			return 1;
@@ -2074,6 +2233,9 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 		       (unsigned long long)n->win_reset, (unsigned long long)n->win_parked,
 		       (unsigned long long)n->puts,
 		       (unsigned long long)n->put_epipe, (unsigned long long)n->board_checks);
+	ksft_print_msg("stress: ABI 1.7: %llu calls forwarded (%llu served on F), %llu forwards kept their right, %llu found the caller gone\n",
+		       (unsigned long long)n->fwd_calls, (unsigned long long)n->fwd_served,
+		       (unsigned long long)n->fwd_kept, (unsigned long long)n->fwd_lost);
 	for (int i = 0; i < NMSG && i < SH->nmsg; i++)
 		ksft_print_msg("error: %s\n", SH->msg[i]);
 
@@ -2096,6 +2258,8 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	EXPECT_GT(n->srv_slot_ops, 1000);
 	EXPECT_GT(n->uring_slot, 100);
 	EXPECT_GT(n->churns, 1000);
+	EXPECT_GT(n->fwd_calls, 100);
+	EXPECT_GT(n->fwd_served, 100);
 
 	/* Everybody is gone: nothing may be left waiting, no handle leaked. */
 	for (int i = 0; i < NSLOT; i++) {
