@@ -395,6 +395,99 @@ static int call_round_trip(struct bench *b, uint64_t i)
 	return ret ? ret : kipc_check(b, i);
 }
 
+/*
+ * kipc_forward and kipc_proxy: the client calls a proxy, which hands the
+ * call on to the server.  kipc_forward's proxy forwards (ABI 1.7,
+ * KIPC_IOC_MFORWARD_RECV: the reply right moves, the server answers the
+ * client straight); kipc_proxy's receives and calls the server itself,
+ * then relays the reply (two round trips).  The proxy is a process of its
+ * own beside the server, both with the server's CPU placement; snd/rcv is
+ * the proxy's endpoint, rsnd/rrcv the server's.
+ */
+static void kipc_done(struct bench *b);
+
+static int proxy_setup(struct bench *b)
+{
+	kipc_reset(b);
+	return kipc_pair(&b->kipc.snd, &b->kipc.rcv) ?:
+	       kipc_pair(&b->kipc.rsnd, &b->kipc.rrcv);
+}
+
+/* The proxy's loop, until the client closes its handle (EPIPE). */
+static int proxy_loop(struct bench *b, int forward)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret;
+
+	close_fd(&b->kipc.rrcv);
+	ret = kipc_ctx_open(ctx) ?: kipc_name(b, b->kipc.rcv, b->kipc.rsnd);
+	if (!ret)
+		ret = kipc_recv(ctx, b->kipc.ep, INF);
+	while (!ret) {
+		uint64_t tag = kipc_tag(ctx);
+
+		if (forward) {
+			ret = kipc_forward_recv(ctx, b->kipc.rep, tag, b->kipc.ep, INF, INF);
+			continue;
+		}
+		ret = kipc_call(ctx, b->kipc.rep, tag, INF);
+		if (!ret)
+			ret = kipc_reply_recv(ctx, b->kipc.ep, kipc_tag(ctx), INF);
+	}
+	kipc_done(b);
+	return ret == -EPIPE ? 0 : ret;
+}
+
+/* The server forks the proxy, then serves on its own endpoint. */
+static int proxy_serve(struct bench *b, int forward)
+{
+	struct kipc_ctx *ctx = &b->kipc.ctx;
+	int ret, st;
+	pid_t pid;
+
+	close_fd(&b->kipc.snd);
+	/* The client's handler (no SA_RESTART) would end our wait with EINTR. */
+	signal(SIGCHLD, SIG_DFL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(proxy_loop(b, forward) ? 1 : 0);
+	}
+	close_fd(&b->kipc.rcv);
+	close_fd(&b->kipc.rsnd);
+	ret = kipc_ctx_open(ctx) ?: kipc_name(b, b->kipc.rrcv, -1);
+	if (!ret)
+		ret = server_ready(b);
+	if (!ret)
+		ret = kipc_recv(ctx, b->kipc.ep, INF);
+	while (!ret)
+		ret = kipc_reply_recv(ctx, b->kipc.ep, kipc_answer(ctx), INF);
+	/* The proxy ends first (the client closed), then we see EPIPE. */
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		ret = ret == -EPIPE ? -ECHILD : ret;
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int forward_serve(struct bench *b)
+{
+	return proxy_serve(b, 1);
+}
+
+static int reproxy_serve(struct bench *b)
+{
+	return proxy_serve(b, 0);
+}
+
+static int proxy_client(struct bench *b)
+{
+	close_fd(&b->kipc.rcv);
+	close_fd(&b->kipc.rsnd);
+	close_fd(&b->kipc.rrcv);
+	return kipc_ctx_open(&b->kipc.ctx) ?: kipc_name(b, b->kipc.snd, -1);
+}
+
 static void kipc_done(struct bench *b)
 {
 	close_fd(&b->kipc.snd);
@@ -1296,6 +1389,8 @@ static const struct mech mechs[] = {
 	{ "kipc_call_fd", 0, call_fd_setup, call_serve, call_client, call_round_trip, kipc_done },
 	{ "kipc_send", 0, send_setup, send_serve, send_client, send_round_trip, kipc_done },
 	{ "kipc_send_recv", 0, send_setup, send_recv_serve, send_client, send_recv_round_trip, kipc_done },
+	{ "kipc_forward", 0, proxy_setup, forward_serve, proxy_client, call_round_trip, kipc_done },
+	{ "kipc_proxy", 0, proxy_setup, reproxy_serve, proxy_client, call_round_trip, kipc_done },
 	{ "pipe", 0, pipe_setup, fd_serve, fd_client, fd_round_trip, fd_done },
 	{ "unix_stream", 0, stream_setup, fd_serve, fd_client, fd_round_trip, fd_done },
 	{ "unix_seqpacket", 0, seqpacket_setup, fd_serve, fd_client, fd_round_trip, fd_done },
@@ -3087,6 +3182,9 @@ int main(int argc, char **argv)
 	/* A one-way send plus receive each way, in four entries and in two. */
 	ratio2(rows, nrows, "kipc_send", "sched_yield", "floor", sizes[0]);
 	ratio2(rows, nrows, "kipc_send_recv", "sched_yield", "floor", sizes[0]);
+	/* A call through a proxy that forwards, and through one that calls again. */
+	ratio2(rows, nrows, "kipc_forward", "kipc_call", "kipc_call", sizes[0]);
+	ratio2(rows, nrows, "kipc_proxy", "kipc_call", "kipc_call", sizes[0]);
 	if (f && fclose(f)) {
 		perror(csv);
 		return 1;
