@@ -30,7 +30,9 @@ FIXTURE_TEARDOWN(fuzz)
  * polls, infinite, a few milliseconds), and so is its first message; from
  * then on nobody writes a shared area.  The threads make the area
  * operations on them (ABI 1.3's send_recv too, receiving through slot 0:
- * any result of a send or of a receive), ABI 1.0 operations with argument structs of their
+ * any result of a send or of a receive; ABI 1.7's forward and
+ * forward_recv of whatever the area holds, with the reply right the
+ * context may hold), ABI 1.0 operations with argument structs of their
  * own, replies and cancels, and register, replace and clear their slots:
  * private handles of every kind, pool fds that other threads close and
  * replace meanwhile, fresh handles whose descriptor is closed at once,
@@ -79,6 +81,7 @@ static struct sfz {
 	int stop;
 	uint64_t budget, ops;
 	uint64_t busy, regs, regs_ok, fresh, cancels, churn, srv_msgs, rcv_msgs, send_recvs;
+	uint64_t forwards, forwards_ok;
 	uint64_t hist[ARRAY_SIZE(etab) + 1];	/* by eidx(), then any other */
 	int bad;
 } SF;
@@ -186,13 +189,31 @@ static void sarea_op(struct fz *f, struct sctx *s)
 {
 	static const unsigned long cmds[] = {
 		KIPC_IOC_MSEND, KIPC_IOC_MRECV, KIPC_IOC_MCALL, KIPC_IOC_MREPLY_RECV,
-		KIPC_IOC_MSEND_RECV,
+		KIPC_IOC_MSEND_RECV, KIPC_IOC_MFORWARD, KIPC_IOC_MFORWARD_RECV,
 	};
 	int i = rn(f, ARRAY_SIZE(cmds)), err;
 	uint64_t allowed;
 	bool ov;
 
 	err = sioctl(s, cmds[i], NULL, &ov);
+	/*
+	 * ABI 1.7: forward what the area holds (a call received there, or
+	 * anything), with the right the context may hold: none (ENOENT), its
+	 * caller gone (ECONNRESET), forwarded round too often (ELOOP), or as
+	 * a send; forward_recv's receive as any.
+	 */
+	if (cmds[i] == KIPC_IOC_MFORWARD || cmds[i] == KIPC_IOC_MFORWARD_RECV) {
+		allowed = sallowed(s, OP_SEND, s->to, ov) | B(ENOENT) | B(ECONNRESET) |
+			  B(ELOOP);
+		if (cmds[i] == KIPC_IOC_MFORWARD_RECV)
+			allowed |= sallowed(s, OP_RECV, s->to, ov);
+		__atomic_fetch_add(&SF.forwards, 1, __ATOMIC_RELAXED);
+		if (!err || (err && (s->c.utcb->status & KIPC_ST_SENT)))
+			__atomic_fetch_add(&SF.forwards_ok, 1, __ATOMIC_RELAXED);
+		scheck(cmds[i] == KIPC_IOC_MFORWARD ? "MFORWARD" : "MFORWARD_RECV", s,
+		       allowed, err, ov);
+		return;
+	}
 	if (cmds[i] == KIPC_IOC_MSEND_RECV) {
 		allowed = sallowed(s, OP_SEND, s->to, ov) | sallowed(s, OP_RECV, s->to, ov);
 		__atomic_fetch_add(&SF.send_recvs, 1, __ATOMIC_RELAXED);
@@ -547,6 +568,8 @@ TEST_F_TIMEOUT(fuzz, slots, 300)
 				    (unsigned long long)SF.hist[e]);
 		TH_LOG("results on shared contexts:%s", o ? line : " none");
 	}
+	TH_LOG("%llu forwards and forward_recvs, %llu of them forwarded",
+	       (unsigned long long)SF.forwards, (unsigned long long)SF.forwards_ok);
 	EXPECT_EQ(0, left) TH_LOG("threads still in an operation after %.1f s",
 				  (now_ns() - t0) / 1e9);
 	if (left) {
@@ -556,6 +579,7 @@ TEST_F_TIMEOUT(fuzz, slots, 300)
 	EXPECT_LT(100, SF.srv_msgs);
 	EXPECT_LT(100, SF.rcv_msgs);
 	EXPECT_LT(100, SF.send_recvs);
+	EXPECT_LT(100, SF.forwards);
 
 	/* Nothing waits; E2's only receive right is the server's slot. */
 	for (int e = 0; e < SE; e++) {
