@@ -21,7 +21,8 @@
  *               argument decoding, the end (status, descriptors), parking
  *               and resuming across signals
  *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv,
- *               forward (the reply right moves with the message); ipc.h
+ *               forward (the reply right moves with the message:
+ *               kipc-fwd.pml models it); ipc.h
  *               has the steps the fast path shares, inline
  *   fds.c       descriptors carried by messages
  *   window.c    memory windows of a call: loaded with it, described to
