@@ -209,21 +209,21 @@ static int kipc_fwd_relink(struct kipc_ctx *fwd, struct kipc_ctx *rcv,
 
 /*
  * @ctx receives from @fwd, the oldest sender of @ep, which forwards a
- * call (@ep's lock held, the descriptors checked): take the call, or fail
- * @fwd with ECONNRESET if its caller stopped waiting meanwhile.  @fwd is
- * owned under @ep's lock once off the queue, as a receiver is in
- * kipc_deliver(), so no second context lock is taken.
+ * call (@ep's lock held, and still held on return; the descriptors
+ * checked): take the call, or fail @fwd with ECONNRESET if its caller
+ * stopped waiting meanwhile.  @fwd is owned under @ep's lock once off the
+ * queue, as a receiver is in kipc_deliver(), so no second context lock is
+ * taken.  What to do after the lock (kipc_recv_fwd_done()) is left in
+ * *@peer and *@lend.
  *
- * Return: true with the call delivered to @ctx and @ep's lock released;
- * false, still locked, when @fwd failed.
+ * Return: true with the call delivered to @ctx (now serving it); false
+ * when @fwd failed.
  */
 static noinline bool kipc_recv_fwd(struct kipc_ctx *ctx, struct kipc_ctx *fwd,
-				   struct kipc_ep *ep)
-	__releases(&ep->lock)
+				   struct kipc_ep *ep, struct task_struct **peer,
+				   int *lend)
 {
 	struct kipc_ctx *caller = fwd->reply_to;
-	struct task_struct *peer;
-	int lend;
 
 	kipc_waitq_del(&ep->senders, &fwd->node);
 	spin_lock(&caller->lock);
@@ -236,17 +236,22 @@ static noinline bool kipc_recv_fwd(struct kipc_ctx *ctx, struct kipc_ctx *fwd,
 	kipc_transfer_fwd(ctx, fwd, caller, fwd->tag, fwd->badge, ep->id);
 	/* The forwarder hears next from a caller, not from us: see below. */
 	kipc_peer_hint(fwd, caller->id.task);
-	peer = ctx->peer != caller->id.task ? get_task_struct(caller->id.task) : NULL;
-	lend = kipc_fwd_relink(fwd, ctx, caller, ep);
+	*peer = ctx->peer != caller->id.task ? get_task_struct(caller->id.task) : NULL;
+	*lend = kipc_fwd_relink(fwd, ctx, caller, ep);
 	spin_unlock(&caller->lock);
 	kipc_complete(fwd, 0);					/* T5 */
-	spin_unlock(&ep->lock);
+	return true;
+}
+
+/* After kipc_recv_fwd() delivered, no spinlock held: our partner, the lend. */
+static noinline void kipc_recv_fwd_done(struct kipc_ctx *ctx,
+					struct task_struct *peer, int lend)
+{
 	if (peer)
 		kipc_peer_set(ctx, peer);
-	/* @caller is borrowed by our reply_to now. */
+	/* The caller is borrowed by our reply_to now. */
 	if (unlikely(lend))
-		kipc_pi_lend_call(caller, ctx, ctx->pi.seq, lend);
-	return true;
+		kipc_pi_lend_call(ctx->reply_to, ctx, ctx->pi.seq, lend);
 }
 
 /*
@@ -351,7 +356,7 @@ miss:
  */
 int kipc_forward(struct kipc_ctx *ctx, struct kipc_op *op)
 {
-	struct kipc_ctx *caller = ctx->reply_to;
+	struct kipc_ctx *caller = ctx->reply_to, *srv = NULL;
 	struct kipc_ep *ep = op->h.ep;
 	struct kipc_ctx *rcv;
 	bool linked;
@@ -390,7 +395,17 @@ int kipc_forward(struct kipc_ctx *ctx, struct kipc_op *op)
 	ctx->badge = op->h.badge;
 	ctx->call = false;
 	ctx->fwd = true;
+	/*
+	 * The call, more urgent than the busy server, waits on: lend that
+	 * server the urgency we run at for it (lent by the caller), as a
+	 * queued call does (kipc_send()).
+	 */
+	if (unlikely(READ_ONCE(current->normal_prio) < ep->server_prio) &&
+	    !(ep->sched & KIPC_EP_NO_INHERIT))
+		srv = ep->server;
 	kipc_enqueue(ctx, ep, &ep->senders, KIPC_W_SENDING, EPOLLIN | EPOLLRDNORM);
+	if (unlikely(srv))
+		kipc_pi_queued(ep, srv);
 	return op->async ? -EIOCBQUEUED : kipc_wait(ctx, op);
 }
 
@@ -509,7 +524,9 @@ int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 			if (likely(!snd || !snd->fwd))
 				break;
 			/* A forwarded call: ours now, or its caller is gone. */
-			if (kipc_recv_fwd(ctx, snd, ep)) {
+			if (kipc_recv_fwd(ctx, snd, ep, &peer, &lend)) {
+				spin_unlock(&ep->lock);
+				kipc_recv_fwd_done(ctx, peer, lend);
 				kipc_recv_settle(ctx);
 				return 0;
 			}

@@ -299,7 +299,7 @@ static void kipc_pi_chain(struct task_struct *t, int key, unsigned int depth)
 			lock = READ_ONCE(c->qlock);
 			spin_lock(lock);
 			if (READ_ONCE(c->wstate) == st && READ_ONCE(c->qlock) == lock &&
-			    kipc_waitq_on(&c->node) && c->call) {
+			    kipc_waitq_on(&c->node) && (c->call || c->fwd)) {
 				ep = container_of(c->waitq, struct kipc_ep, senders);
 				srv = READ_ONCE(ep->server);
 			}
