@@ -409,8 +409,9 @@ static void kipc_done(struct bench *b);
 static int proxy_setup(struct bench *b)
 {
 	kipc_reset(b);
+	/* The proxy's handle of the server's endpoint may forward. */
 	return kipc_pair(&b->kipc.snd, &b->kipc.rcv) ?:
-	       kipc_pair(&b->kipc.rsnd, &b->kipc.rrcv);
+	       kipc_pair_grant(&b->kipc.rsnd, &b->kipc.rrcv, KIPC_RIGHT_FORWARD);
 }
 
 /* The proxy's loop, until the client closes its handle (EPIPE). */

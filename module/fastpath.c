@@ -247,6 +247,8 @@ static __always_inline long kipc_op_fast(struct kipc_ctx *ctx,
 	h = &ctx->slots[array_index_nospec(ep, KIPC_SLOTS)].h;
 	if (unlikely(!(h->rights & (send ? KIPC_RIGHT_SEND : KIPC_RIGHT_RECV))))
 		goto slow;
+	if (cmd == KIPC_IOC_MFORWARD_RECV && unlikely(!(h->rights & KIPC_RIGHT_FORWARD)))
+		goto slow;
 	/*
 	 * send_recv: its receiving slot too, and no reply right to give up;
 	 * forward_recv: a right to forward with.

@@ -354,13 +354,18 @@ int kipc_ep_create(const struct kipc_ep_create *a)
  * @a:		the checked arguments of KIPC_IOC_EP_MINT
  *
  * Return: the new file descriptor or -errno: EPERM when the rights would
- * grow or a badge is chosen without the receive right.
+ * grow (KIPC_RIGHT_FORWARD may be added from a handle with the receive
+ * right: the owner lets a proxy forward, ABI 1.7) or a badge is chosen
+ * without the receive right.
  */
 int kipc_ep_mint(struct kipc_handle *src, const struct kipc_ep_mint *a)
 {
 	u64 badge = src->badge;
+	/* The receive right's holder may let a proxy forward (ABI 1.7). */
+	u32 may = src->rights |
+		  (src->rights & KIPC_RIGHT_RECV ? KIPC_RIGHT_FORWARD : 0);
 
-	if ((a->rights & ~src->rights) ||
+	if ((a->rights & ~may) ||
 	    ((a->flags & KIPC_MINT_BADGE) && !(src->rights & KIPC_RIGHT_RECV))) {
 		kipc_ep_put(src->ep);
 		return -EPERM;

@@ -685,7 +685,7 @@ static inline bool kipc_mint_bad(const struct kipc_ep_mint *a)
 {
 	return (a->flags & ~(KIPC_FD_INHERIT | KIPC_MINT_BADGE)) || a->__pad ||
 	       a->__reserved[0] || a->__reserved[1] || !a->rights ||
-	       (a->rights & ~KIPC_RIGHTS_ALL) ||
+	       (a->rights & ~(KIPC_RIGHTS_ALL | KIPC_RIGHT_FORWARD)) ||
 	       (!(a->flags & KIPC_MINT_BADGE) && a->badge);
 }
 

@@ -94,7 +94,7 @@ static int kipc_handle_get(struct kipc_ctx *ctx, u32 flags, s32 ep,
 		if (ret)
 			return ret;
 	}
-	if (!(h->rights & right))
+	if ((h->rights & right) != right)
 		return -EPERM;
 	return 0;
 }
@@ -273,7 +273,8 @@ static int kipc_op_forward(struct kipc_ctx *ctx, struct kipc_op *op)
 		return ret;
 	if (!ctx->reply_to)
 		return -ENOENT;
-	ret = kipc_op_handle(ctx, op, KIPC_RIGHT_SEND);
+	/* Only a handle its endpoint's owner gave the right speaks for callers. */
+	ret = kipc_op_handle(ctx, op, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD);
 	if (ret)
 		return ret;
 	ret = kipc_get_files(ctx, op, op->h.rights & KIPC_RIGHT_GRANT);
@@ -323,7 +324,8 @@ static int kipc_op_send_recv(struct kipc_ctx *ctx, struct kipc_op *op)
 	if (!op->replied) {
 		if (fwd && !ctx->reply_to)
 			return -ENOENT;
-		ret = kipc_op_handle(ctx, op, KIPC_RIGHT_SEND);
+		ret = kipc_op_handle(ctx, op, fwd ? KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD :
+					   KIPC_RIGHT_SEND);
 		if (ret)
 			return ret;
 	}

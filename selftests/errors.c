@@ -192,9 +192,9 @@ TEST_F(err, unknown_ioctl)
 		_IOW(KIPC_IOC_MAGIC, 0x08, struct kipc_ep_create),
 		_IOR(KIPC_IOC_MAGIC, 0x06, struct kipc_caller),
 		_IOW(KIPC_IOC_MAGIC, 0x0f, struct kipc_ipc),
-		_IOW(KIPC_IOC_MAGIC, 0x15, struct kipc_ipc),
+		_IOW(KIPC_IOC_MAGIC, 0x16, struct kipc_ipc),
 		_IOW(KIPC_IOC_MAGIC, 0x20, struct kipc_ipc),
-		_IO(KIPC_IOC_MAGIC, 0x17), _IO(KIPC_IOC_MAGIC, 0x1e),
+		_IO(KIPC_IOC_MAGIC, 0x17), _IO(KIPC_IOC_MAGIC, 0x20),
 		_IOW(KIPC_IOC_MAGIC, 0x18, struct kipc_ipc),
 		_IOW(KIPC_IOC_MAGIC, 0xff, struct kipc_ipc),
 		/* A kipc number and size under another magic. */
@@ -835,14 +835,14 @@ TEST_F(err, ep_mint_bad_args)
 	bad[n++].flags = 1u << 2;
 	bad[n++].flags = 1u << 31;
 	bad[n++].flags = ~0u;
-	bad[n].flags = KIPC_MINT_BADGE | (1u << 3);
+	bad[n].flags = KIPC_MINT_BADGE | (1u << 4);
 	bad[n++].badge = 1;
 	bad[n++].__pad = 1;
 	bad[n++].__reserved[0] = 1;
 	bad[n++].__reserved[1] = 1ULL << 63;
 	bad[n++].rights = 0;
-	bad[n++].rights = 1u << 3;
-	bad[n++].rights = KIPC_RIGHT_SEND | (1u << 3);
+	bad[n++].rights = 1u << 4;	/* 1 << 3: KIPC_RIGHT_FORWARD (ABI 1.7) */
+	bad[n++].rights = KIPC_RIGHT_SEND | (1u << 4);
 	bad[n++].rights = 1u << 31;
 	bad[n++].rights = ~0u;
 	bad[n++].badge = 1;

@@ -19,6 +19,7 @@
 FIXTURE(fwd) {
 	struct kipc_ctx c;
 	int p, s;		/* p: the proxy's endpoint; s: the server's */
+	int pf, sf;		/* their handles that may forward */
 	long contexts, endpoints, handles, inflight;
 };
 
@@ -33,6 +34,12 @@ FIXTURE_SETUP(fwd)
 	self->s = kipc_ep_create(&self->c, 0);
 	ASSERT_GE(self->p, 0);
 	ASSERT_GE(self->s, 0);
+	/* The owner lets the proxies forward: a right only its RECV handle gives. */
+	self->pf = kipc_ep_mint(&self->c, self->p, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD, 0, 0);
+	self->sf = kipc_ep_mint(&self->c, self->s,
+				KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT | KIPC_RIGHT_FORWARD, 0, 0);
+	ASSERT_GE(self->pf, 0);
+	ASSERT_GE(self->sf, 0);
 }
 
 FIXTURE_TEARDOWN(fwd)
@@ -41,6 +48,8 @@ FIXTURE_TEARDOWN(fwd)
 		close(self->p);
 	if (self->s >= 0)
 		close(self->s);
+	close(self->pf);
+	close(self->sf);
 	kipc_ctx_close(&self->c);
 	EXPECT_EQ(self->contexts, kipc_stat("contexts"));
 	EXPECT_EQ(self->endpoints, kipc_stat("endpoints"));
@@ -132,7 +141,8 @@ TEST_F(fwd, to_a_waiting_server)
 	int bs;
 
 	/* The proxy forwards through a badged handle of the server's. */
-	bs = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND, 0x5eed, KIPC_MINT_BADGE);
+	bs = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD, 0x5eed,
+			  KIPC_MINT_BADGE);
 	ASSERT_GE(bs, 0);
 	ASSERT_EQ(0, partner_start(&srv.p, self->s, server_fn, &srv));
 	ASSERT_EQ(0, wait_fdinfo(self->s, "receivers-waiting", 1));
@@ -175,13 +185,13 @@ TEST_F(fwd, from_the_sender_queue)
 	ASSERT_EQ(0, caller_start(&cl, self->p, INF));
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
 	/* Nobody receives: a poll fails and keeps the right. */
-	EXPECT_EQ(-EAGAIN, kipc_forward(c, self->s, KIPC_TAG(1, 1), KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(-EAGAIN, kipc_forward(c, self->sf, KIPC_TAG(1, 1), KIPC_TIMEOUT_POLL));
 	/* A finite wait times out and keeps it too. */
-	EXPECT_EQ(-ETIMEDOUT, kipc_forward(c, self->s, KIPC_TAG(1, 1), 20 * MS));
+	EXPECT_EQ(-ETIMEDOUT, kipc_forward(c, self->sf, KIPC_TAG(1, 1), 20 * MS));
 	ASSERT_EQ(0, partner_start(&srv.p, self->s, server_fn, &srv));
 	/* The server comes later and takes the proxy off the queue. */
 	usleep(20000);
-	ASSERT_EQ(0, kipc_forward(c, self->s, KIPC_TAG(3, 1), INF));
+	ASSERT_EQ(0, kipc_forward(c, self->sf, KIPC_TAG(3, 1), INF));
 	EXPECT_EQ(0, partner_join(&srv.p));
 	EXPECT_EQ(0, caller_join(&cl));
 	EXPECT_EQ(KIPC_TAG(3, 1) | KIPC_TAG_F_CALL, srv.tag);
@@ -218,7 +228,7 @@ TEST_F(fwd, identity_is_the_callers)
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
 	EXPECT_EQ(4321, kipc_uid(c));
-	ASSERT_EQ(0, kipc_forward(c, self->s, KIPC_TAG(5, 0), INF));
+	ASSERT_EQ(0, kipc_forward(c, self->sf, KIPC_TAG(5, 0), INF));
 	EXPECT_EQ(0, partner_join(&srv.p));
 	EXPECT_EQ(0, reap(pid));
 	EXPECT_EQ(pid, srv.pid);
@@ -235,8 +245,8 @@ TEST_F(fwd, errors_keep_the_right)
 	int ro, closed, sg;
 
 	/* No reply right held. */
-	EXPECT_EQ(-ENOENT, kipc_forward(c, self->s, 0, INF));
-	EXPECT_EQ(-ENOENT, kipc_forward_recv(c, self->s, 0, self->p, INF, 0));
+	EXPECT_EQ(-ENOENT, kipc_forward(c, self->sf, 0, INF));
+	EXPECT_EQ(-ENOENT, kipc_forward_recv(c, self->sf, 0, self->p, INF, 0));
 	ASSERT_EQ(0, caller_start(&cl, self->p, INF));
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
 	/* A handle without the send right; a descriptor that is none. */
@@ -248,24 +258,30 @@ TEST_F(fwd, errors_keep_the_right)
 	EXPECT_EQ(-EBADF, kipc_forward(c, closed, 0, INF));
 	EXPECT_EQ(-EBADF, kipc_forward(c, KIPC_SLOT(3), 0, INF));
 	/* Windows in the tag: the caller's go with the call. */
-	EXPECT_EQ(-EINVAL, kipc_forward(c, self->s, KIPC_TAG_WITH_WINS(0, 1), INF));
+	EXPECT_EQ(-EINVAL, kipc_forward(c, self->sf, KIPC_TAG_WITH_WINS(0, 1), INF));
 	/* A bad tag, bad area arguments. */
-	EXPECT_EQ(-EINVAL, kipc_forward(c, self->s, KIPC_TAG(0, 65), INF));
-	c->utcb->args = (struct kipc_area_args){ .ep = self->s, .flags = 2 };
+	EXPECT_EQ(-EINVAL, kipc_forward(c, self->sf, KIPC_TAG(0, 65), INF));
+	c->utcb->args = (struct kipc_area_args){ .ep = self->sf, .flags = 2 };
 	EXPECT_EQ(-1, ioctl(c->fd, KIPC_IOC_MFORWARD, 0));
 	EXPECT_EQ(EINVAL, errno);
-	c->utcb->args = (struct kipc_area_args){ .ep = self->s, .__reserved = 1 };
+	c->utcb->args = (struct kipc_area_args){ .ep = self->sf, .__reserved = 1 };
 	EXPECT_EQ(-1, ioctl(c->fd, KIPC_IOC_MFORWARD, 0));
 	EXPECT_EQ(EINVAL, errno);
-	c->utcb->args = (struct kipc_area_args){ .ep = self->s };
+	c->utcb->args = (struct kipc_area_args){ .ep = self->sf };
 	EXPECT_EQ(-1, ioctl(c->fd, KIPC_IOC_MFORWARD, 1));
 	EXPECT_EQ(EINVAL, errno);
 	/* forward_recv: a bad receiving handle forwards nothing. */
-	EXPECT_EQ(-EBADF, kipc_forward_recv(c, self->s, 0, closed, INF, INF));
+	EXPECT_EQ(-EBADF, kipc_forward_recv(c, self->sf, 0, closed, INF, INF));
 	EXPECT_EQ(0, c->utcb->status & KIPC_ST_SENT);
 	EXPECT_EQ(0, fdinfo_value(getpid(), self->s, "senders-waiting"));
+	/* A handle that may send but not forward: its owner did not say so. */
+	sg = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT, 0, 0);
+	ASSERT_GE(sg, 0);
+	EXPECT_EQ(-EPERM, kipc_forward(c, sg, 0, INF));
+	EXPECT_EQ(-EPERM, kipc_forward_recv(c, sg, 0, self->p, INF, INF));
+	close(sg);
 	/* Descriptors without GRANT on the handle forwarded through. */
-	sg = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND, 0, 0);
+	sg = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD, 0, 0);
 	ASSERT_GE(sg, 0);
 	kipc_fds(c)[0] = ro;
 	EXPECT_EQ(-EPERM, kipc_forward(c, sg, KIPC_TAG_WITH_FDS(0, 1), INF));
@@ -280,7 +296,7 @@ TEST_F(fwd, errors_keep_the_right)
 	/* EPIPE once nobody can receive on the target; the right stays. */
 	ASSERT_EQ(0, caller_start(&cl, self->p, INF));
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
-	ro = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND, 0, 0);
+	ro = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD, 0, 0);
 	close(self->s);
 	self->s = -1;
 	EXPECT_EQ(-EPIPE, kipc_forward(c, ro, 0, INF));
@@ -299,7 +315,7 @@ TEST_F(fwd, caller_gone)
 	ASSERT_EQ(0, caller_start(&cl, self->p, 30 * MS));
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
 	EXPECT_EQ(-ETIMEDOUT, caller_join(&cl));
-	EXPECT_EQ(-ECONNRESET, kipc_forward(c, self->s, 0, INF));
+	EXPECT_EQ(-ECONNRESET, kipc_forward(c, self->sf, 0, INF));
 	EXPECT_EQ(-ENOENT, kipc_reply(c, 0));
 }
 
@@ -325,7 +341,7 @@ TEST_F(fwd, caller_gone_while_queued)
 {
 	struct kipc_ctx *c = &self->c, r;
 	struct caller cl;
-	struct qfwd q = { .c = c, .s = self->s };
+	struct qfwd q = { .c = c, .s = self->sf };
 
 	ASSERT_EQ(0, caller_start(&cl, self->p, 200 * MS));
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
@@ -347,6 +363,7 @@ TEST_F(fwd, caller_gone_while_queued)
  */
 struct looper {
 	struct partner p;
+	int fwd;		/* where it forwards to: its own endpoint */
 	unsigned int hops_seen;	/* bit n: a call came with n hops */
 	int eloop;
 };
@@ -363,14 +380,14 @@ static int looper_fn(struct partner *p)
 			continue;
 		}
 		l->hops_seen |= 1U << kipc_hops(&p->c);
-		r = kipc_forward_recv(&p->c, p->ep, kipc_tag(&p->c), p->ep, INF, INF);
+		r = kipc_forward_recv(&p->c, l->fwd, kipc_tag(&p->c), p->ep, INF, INF);
 	}
 	return r == -EPIPE ? 0 : r;
 }
 
 TEST_F(fwd, loop_ends_with_eloop)
 {
-	struct looper a = { 0 }, b = { 0 };
+	struct looper a = { .fwd = self->pf }, b = { .fwd = self->pf };
 	struct caller cl;
 
 	ASSERT_EQ(0, partner_start(&a.p, self->p, looper_fn, &a));
@@ -409,7 +426,7 @@ TEST_F(fwd, proxy_loop_through_slots)
 {
 	struct partner proxy, srv;
 	struct kipc_ctx *c = &self->c;
-	int s = self->s;
+	int s = self->sf;
 
 	ASSERT_EQ(0, partner_start(&srv, self->s, partner_echo, NULL));
 	ASSERT_EQ(0, partner_start(&proxy, self->p, proxy_fn, &s));
@@ -481,7 +498,7 @@ TEST_F(fwd, windows_travel)
 	/* The proxy may look before it forwards... */
 	EXPECT_EQ(5, kipc_win_read(c, 0, 0, buf, 5));
 	ASSERT_EQ(0, partner_start(&w.p, self->s, wsrv_fn, &w));
-	ASSERT_EQ(0, kipc_forward(c, self->s, 0, INF));
+	ASSERT_EQ(0, kipc_forward(c, self->sf, 0, INF));
 	/* ...not after. */
 	EXPECT_EQ(-ENOENT, kipc_win_read(c, 0, 0, buf, 5));
 	EXPECT_EQ(0, partner_join(&w.p));
@@ -532,7 +549,7 @@ TEST_F(fwd, descriptors_travel)
 	ASSERT_EQ(0, caller_start(&cl, self->p, INF));
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
 	kipc_fds(c)[0] = pfd[0];
-	ASSERT_EQ(0, kipc_forward(c, self->s, KIPC_TAG_WITH_FDS(0, 1), INF));
+	ASSERT_EQ(0, kipc_forward(c, self->sf, KIPC_TAG_WITH_FDS(0, 1), INF));
 	EXPECT_EQ(0, partner_join(&f.p));
 	EXPECT_EQ(0, caller_join(&cl));
 	EXPECT_EQ(1, f.nfds);
@@ -561,7 +578,7 @@ TEST_F(fwd, stop_and_continue_while_queued)
 {
 	struct server srv = { 0 };
 	struct caller cl;
-	int eps[2] = { self->p, self->s };
+	int eps[2] = { self->p, self->sf };
 	pid_t pid;
 
 	pid = spawn(stop_proxy, eps);
@@ -595,7 +612,7 @@ static int dying_proxy(void *arg)
 TEST_F(fwd, forwarder_killed_while_queued)
 {
 	struct caller cl;
-	int eps[2] = { self->p, self->s };
+	int eps[2] = { self->p, self->sf };
 	pid_t pid;
 
 	pid = spawn(dying_proxy, eps);
@@ -624,7 +641,7 @@ TEST_F(fwd, io_uring_forward_then_recv)
 	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
 	ASSERT_EQ(0, partner_start(&srv.p, self->s, server_fn, &srv));
 	sqe = io_uring_get_sqe(&ring);
-	kipc_prep_forward(sqe, c, self->s, KIPC_TAG(6, 1), INF);
+	kipc_prep_forward(sqe, c, self->sf, KIPC_TAG(6, 1), INF);
 	sqe->flags |= IOSQE_IO_LINK;
 	io_uring_sqe_set_data64(sqe, 0);
 	sqe = io_uring_get_sqe(&ring);
@@ -649,13 +666,64 @@ TEST_F(fwd, io_uring_forward_then_recv)
 	/* No right: the ring's forward says ENOENT after a reply. */
 	EXPECT_EQ(0, kipc_reply(c, 0));
 	sqe = io_uring_get_sqe(&ring);
-	kipc_prep_forward(sqe, c, self->s, 0, INF);
+	kipc_prep_forward(sqe, c, self->sf, 0, INF);
 	ASSERT_EQ(1, io_uring_submit(&ring));
 	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
 	EXPECT_EQ(-ENOENT, cqe->res);
 	io_uring_cqe_seen(&ring, cqe);
 	EXPECT_EQ(0, caller_join(&cl2));
 	io_uring_queue_exit(&ring);
+}
+
+/*
+ * The right to forward is the endpoint owner's to give: a lookup gives a
+ * handle without it, through a slot too (the fast path falls back); a
+ * mint keeps it only from a handle that has it.
+ */
+TEST_F(fwd, the_right_to_forward)
+{
+	struct kipc_ctx *c = &self->c;
+	struct kipc_publish pub = { .fd = self->s, .mode = 0666,
+				    .flags = KIPC_PUBLISH_GRANT };
+	struct server srv = { 0 };
+	struct caller cl;
+	int looked, plain, fwd;
+
+	snprintf(pub.name, sizeof(pub.name), "kipc-fwd-%d", getpid());
+	ASSERT_EQ(0, ioctl(c->fd, KIPC_IOC_PUBLISH, &pub));
+	looked = kipc_lookup(c, pub.name, 0);
+	ASSERT_GE(looked, 0);
+	plain = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND, 0, 0);
+	ASSERT_GE(plain, 0);
+	/* Rights never grow: a plain handle cannot mint the right. */
+	EXPECT_EQ(-EPERM, kipc_ep_mint(c, plain, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD, 0, 0));
+	ASSERT_EQ(0, caller_start(&cl, self->p, INF));
+	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
+	ASSERT_EQ(0, partner_start(&srv.p, self->s, server_fn, &srv));
+	ASSERT_EQ(0, wait_fdinfo(self->s, "receivers-waiting", 1));
+	EXPECT_EQ(-EPERM, kipc_forward(c, looked, 0, INF));
+	EXPECT_EQ(-EPERM, kipc_forward(c, plain, 0, INF));
+	ASSERT_EQ(0, kipc_register(c, 4, plain));
+	ASSERT_EQ(0, kipc_register(c, 5, self->p));
+	EXPECT_EQ(-EPERM, kipc_forward_recv(c, KIPC_SLOT(4), 0, KIPC_SLOT(5), INF, INF));
+	EXPECT_EQ(0, c->utcb->status & KIPC_ST_SENT);
+	/* Nothing went: the server still waits, the right is still ours. */
+	EXPECT_EQ(1, fdinfo_value(getpid(), self->s, "receivers-waiting"));
+	fwd = kipc_ep_mint(c, self->s, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD, 0, 0);
+	ASSERT_GE(fwd, 0);
+	ASSERT_EQ(0, kipc_register(c, 4, fwd));
+	/* Forwarded; then nobody calls: the poll's EAGAIN, with SENT. */
+	EXPECT_EQ(-EAGAIN, kipc_forward_recv(c, KIPC_SLOT(4), KIPC_TAG(1, 0), KIPC_SLOT(5),
+					     INF, KIPC_TIMEOUT_POLL));
+	EXPECT_EQ(KIPC_ST_SENT, c->utcb->status);
+	EXPECT_EQ(0, partner_join(&srv.p));
+	EXPECT_EQ(0, caller_join(&cl));
+	EXPECT_EQ(KIPC_TAG(2, 1), cl.tag);
+	ASSERT_EQ(0, kipc_unregister(c, 4));
+	ASSERT_EQ(0, kipc_unregister(c, 5));
+	close(fwd);
+	close(plain);
+	close(looked);
 }
 
 /* The version says so. */

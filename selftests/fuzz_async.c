@@ -55,7 +55,7 @@ struct afz {
 
 static const int aerrs[] = {
 	0, EINVAL, EFAULT, ENOTTY, EBADF, EPERM, EBUSY, EAGAIN, EPIPE,
-	ECONNRESET, ENOENT, ECANCELED, ETIMEDOUT,
+	ECONNRESET, ENOENT, ECANCELED, ETIMEDOUT, ELOOP,
 };
 
 /* A bit per errno kipc may return here; bit 0: success. */
@@ -132,6 +132,7 @@ static uint64_t atimeout(struct afz *a)
 static const unsigned int aops[] = {
 	KIPC_IOC_SEND, KIPC_IOC_RECV, KIPC_IOC_CALL, KIPC_IOC_REPLY,
 	KIPC_IOC_REPLY_RECV, KIPC_IOC_NTFN_WAIT, KIPC_IOC_CANCEL,
+	KIPC_IOC_FORWARD,	/* ABI 1.7 */
 };
 
 /* What a CQE of @op may say. */
@@ -154,6 +155,10 @@ static uint64_t aallowed(unsigned int op)
 		return A_OK | common | B_(EAGAIN) | B_(EPIPE) | B_(ECANCELED);
 	case KIPC_IOC_CANCEL:
 		return A_OK | B_(ENOENT) | B_(EINVAL);
+	case KIPC_IOC_FORWARD:
+		/* No call held, its caller gone, or as a send. */
+		return A_OK | common | B_(EAGAIN) | B_(EPIPE) | B_(EPERM) |
+		       B_(ECANCELED) | B_(ENOENT) | B_(ECONNRESET) | B_(ELOOP);
 	}
 	return B_(ENOTTY);
 }
@@ -202,6 +207,9 @@ static int aexact(struct afz *a, unsigned int ci, unsigned int op, int fd,
 		return 0;
 	if (finite)
 		return EINVAL;
+	/* A forward without a call held: ENOENT before the handle. */
+	if (op == KIPC_IOC_FORWARD)
+		return 0;
 	pi = a->slot[ci][fd];
 	if (pi < 0)
 		return EBADF;

@@ -1198,8 +1198,8 @@ static int server_main(void *unused)
 	ctx_open(&bc);
 	fwd_rcv = kipc_ep_create(&bc, 0);
 	for (int i = 0; fwd_rcv >= 0 && i < 2; i++)
-		fwd_ep[i] = kipc_ep_mint(&bc, fwd_rcv, KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT,
-					 FWD_BADGE(i), KIPC_MINT_BADGE);
+		fwd_ep[i] = kipc_ep_mint(&bc, fwd_rcv, KIPC_RIGHT_SEND | KIPC_RIGHT_GRANT |
+					 KIPC_RIGHT_FORWARD, FWD_BADGE(i), KIPC_MINT_BADGE);
 	kipc_ctx_close(&bc);
 	if (fwd_rcv < 0 || fwd_ep[0] < 0 || fwd_ep[1] < 0)
 		report("server: F: %d %d %d", fwd_rcv, fwd_ep[0], fwd_ep[1]);

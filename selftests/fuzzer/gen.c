@@ -268,6 +268,10 @@ static bool new_cmd(unsigned long cmd)
 	case KIPC_IOC_NTFN_BIND:
 	case KIPC_IOC_CANCEL:
 	case KIPC_IOC_MSEND_RECV:	/* fuzz.slots fuzzes it */
+	/* ABI 1.7: forward; fuzz.slots fuzzes the area forms */
+	case KIPC_IOC_FORWARD:
+	case KIPC_IOC_MFORWARD:
+	case KIPC_IOC_MFORWARD_RECV:
 	/* ABI 1.5: fuzz_bulk.c has their oracle */
 	case KIPC_IOC_WIN_RBUF:
 	case KIPC_IOC_WIN_READ:

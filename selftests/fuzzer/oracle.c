@@ -252,7 +252,7 @@ uint64_t expect(struct fz *f, const struct fcall *k)
 	if (op == OP_MINT) {
 		if ((m->flags & ~(KIPC_FD_INHERIT | KIPC_MINT_BADGE)) || m->__pad ||
 		    m->__reserved[0] || m->__reserved[1] || !m->rights ||
-		    (m->rights & ~KIPC_RIGHTS_ALL) ||
+		    (m->rights & ~(KIPC_RIGHTS_ALL | KIPC_RIGHT_FORWARD)) ||
 		    (!(m->flags & KIPC_MINT_BADGE) && m->badge) ||
 		    (own_fd && m->fd != KIPC_FD_SELF))
 			return pre | B(EINVAL);
@@ -260,7 +260,9 @@ uint64_t expect(struct fz *f, const struct fcall *k)
 			return pre | B(0) | B(EBADF) | B(EPERM) | B(EMFILE) | B(ENOMEM);
 		if (k->h.rights < 0)
 			return pre | B(EBADF);
-		if ((m->rights & ~k->h.rights) ||
+		/* ABI 1.7: the receive right may add the right to forward. */
+		if ((m->rights & ~k->h.rights &
+		     ~(k->h.rights & KIPC_RIGHT_RECV ? KIPC_RIGHT_FORWARD : 0)) ||
 		    ((m->flags & KIPC_MINT_BADGE) && !(k->h.rights & KIPC_RIGHT_RECV)))
 			return pre | B(EPERM);
 		return pre | B(0) | B(EMFILE) | B(ENOMEM);
@@ -545,7 +547,7 @@ void check_version(struct fz *f, const struct fcall *k, const char *w)
 			    KIPC_FEAT_LIMITS | KIPC_FEAT_NOTIFY | KIPC_FEAT_POLL |
 			    KIPC_FEAT_URING | KIPC_FEAT_AREA_ARGS |
 			    KIPC_FEAT_SEND_RECV | KIPC_FEAT_SCHED | KIPC_FEAT_BULK |
-			    KIPC_FEAT_OBJ_IOCTL,
+			    KIPC_FEAT_OBJ_IOCTL | KIPC_FEAT_FORWARD,
 	};
 	static const unsigned char canary[8] = { 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3 };
 

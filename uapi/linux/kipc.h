@@ -304,6 +304,14 @@ struct kipc_ipc {
 #define KIPC_RIGHT_RECV		(1U << 1)	/* recv, reply_recv, mint badges */
 #define KIPC_RIGHT_GRANT	(1U << 2)	/* may be passed on */
 #define KIPC_RIGHTS_ALL		(KIPC_RIGHT_SEND | KIPC_RIGHT_RECV | KIPC_RIGHT_GRANT)
+/*
+ * ABI 1.7: forward calls through this handle (KIPC_IOC_FORWARD): the
+ * endpoint's receivers then see the original callers' pid, uid and gid.
+ * The endpoint's owner decides which proxies may speak for their callers:
+ * only a mint from a handle with KIPC_RIGHT_RECV (or with this right)
+ * gives it, never a create or a lookup.  Not part of KIPC_RIGHTS_ALL.
+ */
+#define KIPC_RIGHT_FORWARD	(1U << 3)
 
 /* Flags for new handles (create and mint). */
 #define KIPC_FD_INHERIT		(1U << 0)	/* no O_CLOEXEC on the new fd */
@@ -353,7 +361,9 @@ struct kipc_ep_create {
 /**
  * struct kipc_ep_mint - argument of KIPC_IOC_EP_MINT
  * @fd:		existing handle to derive from.
- * @rights:	rights of the new handle, a subset of @fd's rights.
+ * @rights:	rights of the new handle, a subset of @fd's rights, but
+ *		KIPC_RIGHT_FORWARD (ABI 1.7), which a handle with
+ *		KIPC_RIGHT_RECV may add.
  * @badge:	with KIPC_MINT_BADGE, the badge of the new handle; otherwise
  *		must be 0 and the new handle keeps @fd's badge.
  * @flags:	KIPC_FD_INHERIT, KIPC_MINT_BADGE.
@@ -817,8 +827,9 @@ struct kipc_region_info {
 #define KIPC_IOC_REPLY_RECV	_IOW(KIPC_IOC_MAGIC, 0x14, struct kipc_ipc)
 /*
  * ABI 1.7: forward the message in the area, with the reply right this
- * context holds, to the endpoint @fd (KIPC_RIGHT_SEND; descriptors in the
- * message need KIPC_RIGHT_GRANT on it, as for send), waiting up to
+ * context holds, to the endpoint @fd (KIPC_RIGHT_SEND and
+ * KIPC_RIGHT_FORWARD, else EPERM; descriptors in the message need
+ * KIPC_RIGHT_GRANT on it, as for send), waiting up to
  * @send_timeout for a receiver (@recv_timeout is ignored).  The receiver
  * gets a call: the registers, tag and descriptors of this area, the
  * badge of @fd, the original caller's pid, uid and gid, the caller's
