@@ -783,6 +783,84 @@ TEST_F(sched, queued_caller_boosts_busy_server)
 }
 
 /*
+ * ABI 1.7: a proxy forwards a more urgent caller's call to a busy server:
+ * while the forward waits queued, the server runs at the caller's
+ * priority (lent to the proxy, and on by the proxy), then serves the
+ * forwarded call at it too, and is itself again afterwards.
+ */
+struct fproxy {
+	int ep, to;
+	pid_t tid;
+	int ret;
+};
+
+static void *forwarding_proxy(void *arg)
+{
+	struct fproxy *f = arg;
+	struct kipc_ctx c;
+
+	f->tid = gettid_();
+	ctx_open(&c);
+	f->ret = kipc_recv(&c, f->ep, INF) ?: kipc_forward(&c, f->to, kipc_tag(&c), INF);
+	kipc_ctx_close(&c);
+	return NULL;
+}
+
+TEST_F(sched, queued_forward_boosts_busy_server)
+{
+	struct blocker b = { .ep = self->ep, .out_ep = -1 };
+	struct caller x = { .ep = self->ep, .policy = SCHED_OTHER, .v = 0 };
+	struct caller a = { .policy = SCHED_FIFO, .v = 40 };
+	struct fproxy f = { 0 };
+	pthread_t tb, tx, ta, tf;
+	int p[2], pe;
+
+	pe = kipc_ep_create(&self->c, 0);
+	ASSERT_GE(pe, 0);
+	f.ep = pe;
+	f.to = kipc_ep_mint(&self->c, self->ep, KIPC_RIGHT_SEND | KIPC_RIGHT_FORWARD, 0, 0);
+	ASSERT_GE(f.to, 0);
+	a.ep = pe;
+	ASSERT_EQ(0, pipe(p));
+	b.gate = p[0];
+	ASSERT_EQ(0, pthread_create(&tb, NULL, blocking_srv, &b));
+	ASSERT_EQ(0, pthread_create(&tx, NULL, a_caller, &x));
+	while (atomic_load(&b.serving) < 1)
+		sleep_ms(1);
+	ASSERT_EQ(0, wait_sleeping(b.tid));
+	EXPECT_TRUE(runs_at(b.tid, SCHED_OTHER, 0));
+	ASSERT_EQ(0, pthread_create(&tf, NULL, forwarding_proxy, &f));
+	ASSERT_EQ(0, wait_fdinfo(pe, "receivers-waiting", 1));
+	/* The urgent call reaches the proxy, whose forward queues at the server. */
+	ASSERT_EQ(0, pthread_create(&ta, NULL, a_caller, &a));
+	ASSERT_EQ(0, wait_fdinfo(self->ep, "senders-waiting", 1));
+	EXPECT_EQ(0, wait_runs_at(b.tid, SCHED_FIFO, 40));
+	ASSERT_EQ(2, write(p[1], "xx", 2));
+	pthread_join(tx, NULL);
+	pthread_join(tf, NULL);
+	pthread_join(ta, NULL);
+	EXPECT_EQ(0, f.ret);
+	EXPECT_EQ(0, x.ret);
+	EXPECT_EQ(0, a.ret);
+	/* x's call finished boosted; the forwarded call was served at a's. */
+	EXPECT_EQ(SCHED_FIFO, x.mr[0]);
+	EXPECT_EQ(40, x.mr[1]);
+	EXPECT_EQ(SCHED_FIFO, a.mr[0]);
+	EXPECT_EQ(40, a.mr[1]);
+	ASSERT_EQ(0, wait_sleeping(b.tid));
+	EXPECT_TRUE(runs_at(b.tid, SCHED_OTHER, 0));
+	close(self->ep);
+	self->ep = -1;
+	pthread_join(tb, NULL);
+	EXPECT_EQ(-EPIPE, b.ret);
+	EXPECT_EQ(0, kipc_stat("boosted"));
+	close(f.to);
+	close(pe);
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
  * A chain: B serves its endpoint and, while serving x's call, calls C,
  * which blocks.  A more urgent caller queues on B's endpoint: B's thread
  * is boosted, and so is C's, which serves B's call for it.  Each is itself
