@@ -306,6 +306,51 @@ TEST_F(fwd, errors_keep_the_right)
 	close(ro);
 }
 
+/*
+ * A queued forward ended from outside keeps the right: a cancel
+ * (ECANCELED), and the last receive handle of the target closing (EPIPE).
+ */
+struct qcancel {
+	struct kipc_ctx *c;
+	int to, ret;
+	pthread_t t;
+};
+
+static void *qcancel_main(void *arg)
+{
+	struct qcancel *q = arg;
+
+	q->ret = kipc_forward(q->c, q->to, KIPC_TAG(2, 0), INF);
+	return NULL;
+}
+
+TEST_F(fwd, queued_forward_cancelled_or_target_closed)
+{
+	struct kipc_ctx *c = &self->c;
+	struct qcancel q = { .c = c, .to = self->sf };
+	struct caller cl;
+
+	ASSERT_EQ(0, caller_start(&cl, self->p, INF));
+	ASSERT_EQ(0, kipc_recv(c, self->p, INF));
+	ASSERT_EQ(0, pthread_create(&q.t, NULL, qcancel_main, &q));
+	ASSERT_EQ(0, wait_fdinfo(self->s, "senders-waiting", 1));
+	EXPECT_EQ(0, kipc_cancel(c));
+	pthread_join(q.t, NULL);
+	EXPECT_EQ(-ECANCELED, q.ret);
+	EXPECT_EQ(0, fdinfo_value(getpid(), self->s, "senders-waiting"));
+	/* Again, and the server's endpoint dies under it. */
+	ASSERT_EQ(0, pthread_create(&q.t, NULL, qcancel_main, &q));
+	ASSERT_EQ(0, wait_fdinfo(self->s, "senders-waiting", 1));
+	close(self->s);
+	self->s = -1;
+	pthread_join(q.t, NULL);
+	EXPECT_EQ(-EPIPE, q.ret);
+	/* The call is still ours to answer. */
+	EXPECT_EQ(0, kipc_reply(c, KIPC_TAG(3, 0)));
+	EXPECT_EQ(0, caller_join(&cl));
+	EXPECT_EQ(KIPC_TAG(3, 0), cl.tag);
+}
+
 /* A caller that stopped waiting: the forward fails, the right is gone. */
 TEST_F(fwd, caller_gone)
 {

@@ -957,7 +957,8 @@ static void *server_thread(void *arg)
 	bool quiet = idx == NSRV - 1;
 
 	/* Its own priority, which every reply must give back. */
-	int own_nice = (int)(rnd(&s) % 11);
+	int own_nice = (int)(rnd(&s) % 11), nice_now;
+	uint64_t nfwd = 0;	/* calls it forwarded */
 
 	if (quiet)
 		block_usr1();
@@ -1010,10 +1011,11 @@ static void *server_thread(void *arg)
 			else
 				mark_replied(KIPC_TAG_LABEL(tag), style == S_OLD ? "reply" : "MREPLY");
 			/* The call is over, whatever became of it: our own nice again. */
-			if ((!r || r == -ECONNRESET) &&
-			    getpriority(PRIO_PROCESS, 0) != own_nice)
-				report("server: nice %d after a reply, its own is %d",
-				       getpriority(PRIO_PROCESS, 0), own_nice);
+			nice_now = getpriority(PRIO_PROCESS, 0);
+			if ((!r || r == -ECONNRESET) && nice_now != own_nice)
+				report("server thread %d: nice %d after a reply (%d), then %d, its own is %d; %s, %llu forwarded before",
+				       idx, nice_now, r, getpriority(PRIO_PROCESS, 0), own_nice,
+				       style_name[style], (unsigned long long)nfwd);
 			spin_us(rnd(&s) % 100);
 			t0 = now_ns();
 			ret = MARKED(mk, srv_busy, "server: recv",
@@ -1065,8 +1067,10 @@ static void *server_thread(void *arg)
 			continue;
 		}
 
-		if (try_forward(cp, mk, on_b, style, &s))
+		if (try_forward(cp, mk, on_b, style, &s)) {
+			nfwd++;
 			continue;
+		}
 		tag = serve_request(cp, on_b, &mode, &pending);
 	}
 	return NULL;
