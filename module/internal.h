@@ -20,9 +20,11 @@
  *   op.c        one operation's life on a context: claim, the slow path's
  *               argument decoding, the end (status, descriptors), parking
  *               and resuming across signals
- *   ipc.c       the rendezvous: send, recv, call, reply, reply_recv,
- *               forward (the reply right moves with the message:
- *               kipc-fwd.pml models it); ipc.h
+ *   forward.c   forward (ABI 1.7): a received call handed on with its
+ *               reply right, delivered at once or queued; kipc-fwd.pml
+ *               models the move of the right
+ *   ipc.c       the rendezvous: send, recv (also from a queued
+ *               forwarder), call, reply, reply_recv; ipc.h
  *               has the steps the fast path shares, inline
  *   fds.c       descriptors carried by messages
  *   window.c    memory windows of a call: loaded with it, described to
@@ -616,13 +618,19 @@ void kipc_op_release(struct kipc_ctx *ctx);
 long kipc_op_area_ioctl(struct kipc_ctx *ctx, unsigned int cmd,
 			unsigned long arg);
 
+/* forward.c */
+int kipc_forward(struct kipc_ctx *ctx, struct kipc_op *op);
+int kipc_forward_fast(struct kipc_ctx *ctx, const struct kipc_handle *h, u64 tag);
+void kipc_forward_end(struct kipc_ctx *ctx, int ret);
+
 /* ipc.c */
 int kipc_send(struct kipc_ctx *ctx, struct kipc_op *op, bool call);
 int kipc_recv(struct kipc_ctx *ctx, struct kipc_op *op);
 int kipc_reply(struct kipc_ctx *ctx, u64 tag, bool expect, bool recv);
-int kipc_forward(struct kipc_ctx *ctx, struct kipc_op *op);
-int kipc_forward_fast(struct kipc_ctx *ctx, const struct kipc_handle *h, u64 tag);
-void kipc_forward_end(struct kipc_ctx *ctx, int ret);
+void kipc_transfer_fwd(struct kipc_ctx *dst, struct kipc_ctx *fwd,
+		       struct kipc_ctx *caller, u64 tag, u64 badge, u64 ep_id);
+int kipc_fwd_relink(struct kipc_ctx *fwd, struct kipc_ctx *rcv,
+		    struct kipc_ctx *caller, struct kipc_ep *ep);
 void kipc_drop_reply(struct kipc_ctx *ctx, int err);
 long kipc_caller(struct kipc_ctx *ctx, struct kipc_caller *a);
 void kipc_move_files_slow(struct kipc_ctx *dst, struct kipc_ctx *src);

@@ -158,6 +158,13 @@ static __always_inline void kipc_deliver(struct kipc_ctx *ctx,
 		kipc_pi_lend_call(ctx, rcv, seq, lend);
 }
 
+/* Under @caller's lock: it still waits for the reply of @srv. */
+static __always_inline bool kipc_linked(const struct kipc_ctx *caller,
+					const struct kipc_ctx *srv)
+{
+	return READ_ONCE(caller->wstate) == KIPC_W_REPLY && caller->reply_from == srv;
+}
+
 /*
  * Queue @ctx on @queue of @ep in state @st (T1), whose lock is held and
  * released here; pollers of @ep learn @mask.
