@@ -2257,9 +2257,18 @@ TEST_F_TIMEOUT(stress, calls_signals_kills, DEFAULT_SECONDS + MARGIN_SECONDS)
 	EXPECT_EQ(0, n->quiet_eintr);
 	EXPECT_EQ(0, n->srv_quiet_eintr);
 	EXPECT_EQ(0, n->lost_replies);
-	EXPECT_GT(n->slot_calls, 1000);
-	EXPECT_GT(n->area_calls, 1000);
-	EXPECT_GT(n->srv_slot_ops, 1000);
+	/*
+	 * The mix is as designed: about two calls in nine through slots, as
+	 * many in the area, whatever the kernel's speed (a KASAN kernel on
+	 * four vCPUs of two cores makes a fifth of the calls of a plain one,
+	 * forwarding included).
+	 */
+	EXPECT_GT(n->slot_calls, 300);
+	EXPECT_GT(n->slot_calls, n->calls / 6);
+	EXPECT_GT(n->area_calls, 300);
+	EXPECT_GT(n->area_calls, n->calls / 6);
+	EXPECT_GT(n->srv_slot_ops, 300);
+	EXPECT_GT(n->srv_slot_ops, n->srv_msgs / 6);
 	EXPECT_GT(n->uring_slot, 100);
 	EXPECT_GT(n->churns, 1000);
 	EXPECT_GT(n->fwd_calls, 100);
