@@ -281,8 +281,13 @@ static bool kipc_spin(struct kipc_ctx *ctx, int st, u64 *until,
 	 * more yields would only burn the budget.  Sleeping lets it run.
 	 */
 	if (READ_ONCE(peer->on_rq) && task_cpu(peer) == raw_smp_processor_id()) {
-		if (unlikely(current->prio < MAX_RT_PRIO &&
-			     READ_ONCE(peer->prio) > current->prio) ||
+		/*
+		 * Our own priority too is marked: a lender on another CPU may
+		 * boost us while we wait (sched.c, KCSAN saw it change).
+		 */
+		int prio = READ_ONCE(current->prio);
+
+		if (unlikely(prio < MAX_RT_PRIO && READ_ONCE(peer->prio) > prio) ||
 		    ++*yields > KIPC_SPIN_YIELDS)
 			return false;
 		yield();
